@@ -1,0 +1,2 @@
+// `sabre`: the main-thread API.
+export * from "./worker.js";

@@ -1,0 +1,260 @@
+import { SabreTypeError } from "../errors.js";
+import { describe } from "../validate.js";
+import { CONSTRUCTORS, bytesPerElement, checkDType, dtypeOf, type DType } from "./dtypes.js";
+import { isNdArray, ndarray, type NdArray } from "./ndarray-type.js";
+
+/**
+ * serialize/deserialize carry live shared objects (ndarrays over
+ * SharedArrayBuffers, sync primitives, queues) through postMessage or
+ * workerData. On the wire each one is a plain tagged object holding its
+ * SharedArrayBuffer(s); structured clone shares those buffers rather than
+ * copying them, so the revived object on the other side works on the SAME
+ * memory.
+ *
+ * A class takes part by registering a `Shareable` under a unique kind.
+ */
+
+/** The key that marks an encoded shareable. A user object that has it is escaped. */
+export const TAG = "__sabre__";
+/** Bumped when the wire format changes; a message from another version is refused. */
+export const WIRE_VERSION = 1;
+
+export interface Shareable<T> {
+  /** A unique name on the wire, e.g. "Mutex". */
+  readonly kind: string;
+  /** True for values this shareable encodes. Checked before anything else in serialize. */
+  test(value: unknown): value is T;
+  /** A structured-cloneable payload; SharedArrayBuffers in it are shared, not copied. */
+  encode(value: T): Record<string, unknown>;
+  /** Revives the value over the same memory; must validate the payload and throw SabreTypeError if it is foreign. */
+  decode(payload: Record<string, unknown>): T;
+}
+
+const registry = new Map<string, Shareable<unknown>>();
+
+/** Registers a class's wire form. Each kind is registered once per thread. */
+export function registerShareable<T>(shareable: Shareable<T>): void {
+  const existing = registry.get(shareable.kind);
+  if (existing && existing !== (shareable as Shareable<unknown>)) {
+    throw new SabreTypeError(`a shareable kind named "${shareable.kind}" is already registered`);
+  }
+  registry.set(shareable.kind, shareable as Shareable<unknown>);
+}
+
+export interface SerializeOptions {
+  /**
+   * Refuse typed arrays and ndarrays over non-shared memory instead of letting
+   * structured clone copy them (the engine sets this: a kernel writing to a
+   * copy would lose its writes).
+   */
+  requireShared?: boolean;
+  /** Called with every shareable encoded, e.g. so the engine can track mutexes handed to workers. */
+  onShareable?: (value: unknown, kind: string) => void;
+}
+
+/** What serialize returns: structured-cloneable, to be given to deserialize in any thread. */
+export interface SerializedMessage {
+  readonly [TAG]: "message";
+  readonly v: number;
+  readonly root: unknown;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Built-ins that structured clone reproduces faithfully, so they pass through as they are. */
+function isCloneableBuiltin(value: object): boolean {
+  return (
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof ArrayBuffer ||
+    value instanceof SharedArrayBuffer ||
+    value instanceof DataView ||
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof Error
+  );
+}
+
+/**
+ * Turns a value holding shared ndarrays and sync primitives (nested in plain
+ * objects and arrays) into a message for postMessage/workerData. Functions,
+ * symbols, cycles and class instances that cannot be revived are refused with
+ * a SabreTypeError naming where they were found.
+ */
+export function serialize(value: unknown, options: SerializeOptions = {}): SerializedMessage {
+  const seen = new Set<object>();
+  const encode = (v: unknown, path: string): unknown => {
+    switch (typeof v) {
+      case "function":
+        throw new SabreTypeError(`${path} is a function; functions cannot cross threads (put it in a kernel module)`);
+      case "symbol":
+        throw new SabreTypeError(`${path} is a symbol; symbols cannot cross threads`);
+      case "object":
+        break;
+      default:
+        return v;
+    }
+    if (v === null) return v;
+    for (const s of registry.values()) {
+      if (s.test(v)) {
+        options.onShareable?.(v, s.kind);
+        return { [TAG]: s.kind, ...s.encode(v) };
+      }
+    }
+    if (isNdArray(v)) {
+      throw new SabreTypeError(
+        `${path} is an ndarray over non-shared memory; another thread would get a copy. Use shared.from(...) to put it in shared memory`,
+      );
+    }
+    if (ArrayBuffer.isView(v)) {
+      if (options.requireShared && !(v.buffer instanceof SharedArrayBuffer)) {
+        throw new SabreTypeError(
+          `${path} is a ${v.constructor.name} over non-shared memory; a worker would get a copy and its writes would be lost. ` +
+            "Use shared.from(...) to put it in shared memory",
+        );
+      }
+      return v;
+    }
+    if (isCloneableBuiltin(v)) return v;
+    if (seen.has(v)) throw new SabreTypeError(`${path} refers back to itself; cyclic values cannot be serialized`);
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((item, i) => encode(item, `${path}[${i}]`));
+      if (!isPlainObject(v)) {
+        throw new SabreTypeError(
+          `${path} is ${describe(v)}, which another thread could not revive; pass plain objects, arrays, numbers, strings, shared ndarrays or sabre primitives`,
+        );
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(v)) out[key] = encode((v as Record<string, unknown>)[key], `${path}.${key}`);
+      // A user object that happens to carry our tag is wrapped so deserialize does not mistake it.
+      return Object.hasOwn(out, TAG) ? { [TAG]: "object", value: out } : out;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, "value") };
+}
+
+/** Revives a message made by serialize, in any thread, over the same shared memory. */
+export function deserialize<T = unknown>(message: unknown): T {
+  if (
+    typeof message !== "object" ||
+    message === null ||
+    (message as Record<string, unknown>)[TAG] !== "message"
+  ) {
+    throw new SabreTypeError(`deserialize expects a message made by serialize(), got ${describe(message)}`);
+  }
+  const m = message as SerializedMessage;
+  if (m.v !== WIRE_VERSION) {
+    throw new SabreTypeError(`message wire version ${describe(m.v)} is not ${WIRE_VERSION}: it comes from another sabre version`);
+  }
+  const decode = (v: unknown, path: string): unknown => {
+    if (typeof v !== "object" || v === null || ArrayBuffer.isView(v) || isCloneableBuiltin(v)) return v;
+    if (Array.isArray(v)) return v.map((item, i) => decode(item, `${path}[${i}]`));
+    const obj = v as Record<string, unknown>;
+    if (Object.hasOwn(obj, TAG)) {
+      const kind = obj[TAG];
+      if (kind === "object") return decodeFields(obj["value"] as Record<string, unknown>, path);
+      const s = typeof kind === "string" ? registry.get(kind) : undefined;
+      if (!s) {
+        throw new SabreTypeError(`${path} is tagged as ${describe(kind)}, which is no sabre kind this thread knows`);
+      }
+      try {
+        return s.decode(obj);
+      } catch (err) {
+        if (err instanceof SabreTypeError) {
+          throw new SabreTypeError(`${path} (a ${kind}) cannot be revived: ${err.message}`, { cause: err });
+        }
+        throw err;
+      }
+    }
+    return decodeFields(obj, path);
+  };
+  const decodeFields = (obj: Record<string, unknown>, path: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) out[key] = decode(obj[key], `${path}.${key}`);
+    return out;
+  };
+  return decode(m.root, "value") as T;
+}
+
+// ---- helpers for Shareable implementations -------------------------------------------------
+
+/** Reads an Int32Array field from a payload, checking it is over shared memory and at least `minLength` long. */
+export function payloadInt32(payload: Record<string, unknown>, field: string, minLength: number): Int32Array {
+  const v = payload[field];
+  if (!(v instanceof Int32Array) || !(v.buffer instanceof SharedArrayBuffer)) {
+    throw new SabreTypeError(`field "${field}" must be an Int32Array over a SharedArrayBuffer, got ${describe(v)}`);
+  }
+  if (v.length < minLength) {
+    throw new SabreTypeError(`field "${field}" has ${v.length} cells, expected at least ${minLength}`);
+  }
+  return v;
+}
+
+/** Reads an integer field from a payload. */
+export function payloadInt(payload: Record<string, unknown>, field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const v = payload[field];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new SabreTypeError(`field "${field}" must be an integer in [${min}, ${max}], got ${describe(v)}`);
+  }
+  return v;
+}
+
+// ---- ndarrays ------------------------------------------------------------------------------
+
+/** The smallest and largest data index an ndarray view can reach (for bounds validation). */
+export function reachableRange(shape: readonly number[], stride: readonly number[], offset: number): [number, number] {
+  let lo = offset;
+  let hi = offset;
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 0) return [offset, offset - 1];
+    const span = stride[i]! * (shape[i]! - 1);
+    if (span < 0) lo += span;
+    else hi += span;
+  }
+  return [lo, hi];
+}
+
+registerShareable<NdArray>({
+  kind: "ndarray",
+  test: (v): v is NdArray => isNdArray(v) && v.data.buffer instanceof SharedArrayBuffer,
+  encode: (a) => ({
+    dtype: dtypeOf(a.data),
+    buffer: a.data.buffer,
+    byteOffset: a.data.byteOffset,
+    length: a.data.length,
+    shape: a.shape.slice(),
+    stride: a.stride.slice(),
+    offset: a.offset,
+  }),
+  decode: (p) => {
+    const dtype: DType = checkDType(p["dtype"], "field \"dtype\"");
+    const buffer = p["buffer"];
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      throw new SabreTypeError(`field "buffer" must be a SharedArrayBuffer, got ${describe(buffer)}`);
+    }
+    const byteOffset = payloadInt(p, "byteOffset", 0, buffer.byteLength);
+    const length = payloadInt(p, "length", 0, Math.floor((buffer.byteLength - byteOffset) / bytesPerElement(dtype)));
+    if (byteOffset % bytesPerElement(dtype) !== 0) {
+      throw new SabreTypeError(`field "byteOffset" ${byteOffset} is not aligned to ${dtype}`);
+    }
+    const shape = p["shape"];
+    const stride = p["stride"];
+    const ints = (x: unknown): x is number[] => Array.isArray(x) && x.every((n) => Number.isInteger(n));
+    if (!ints(shape) || !ints(stride) || shape.length !== stride.length || shape.some((n) => n < 0)) {
+      throw new SabreTypeError("fields \"shape\" and \"stride\" must be integer arrays of one length");
+    }
+    const offset = payloadInt(p, "offset", 0, Math.max(length - 1, 0));
+    const [lo, hi] = reachableRange(shape, stride, offset);
+    if (hi >= lo && (lo < 0 || hi >= length)) {
+      throw new SabreTypeError(`the view reaches indices [${lo}, ${hi}] outside its ${length} elements`);
+    }
+    const data = new CONSTRUCTORS[dtype](buffer, byteOffset, length);
+    return ndarray(data, shape, stride, offset);
+  },
+});

@@ -1,0 +1,249 @@
+import { SabreTypeError } from "../errors.js";
+import { describe } from "../validate.js";
+import {
+  CONSTRUCTORS,
+  MAX_ELEMENTS,
+  bytesPerElement,
+  checkDType,
+  dtypeOf,
+  isBigIntDType,
+  type DType,
+  type DTypeMap,
+  type TypedArray,
+} from "./dtypes.js";
+import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
+
+export type Shape = number | readonly number[];
+
+/** Validates a shape and returns it as an array with its element count. */
+export function checkShape(shape: unknown, name = "shape"): { shape: number[]; size: number } {
+  const dims = typeof shape === "number" ? [shape] : shape;
+  if (!Array.isArray(dims)) {
+    throw new SabreTypeError(`${name} must be a non-negative integer or an array of them, got ${describe(shape)}`);
+  }
+  let size = 1;
+  for (let i = 0; i < dims.length; i++) {
+    const d: unknown = dims[i];
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+      throw new SabreTypeError(`${name}[${i}] must be a non-negative integer, got ${describe(d)}`);
+    }
+    size *= d;
+  }
+  if (size > MAX_ELEMENTS) {
+    throw new SabreTypeError(
+      `${name} [${dims.join(", ")}] has ${size} elements; a shared array holds at most ${MAX_ELEMENTS} (2^31 - 1)`,
+    );
+  }
+  return { shape: dims.slice() as number[], size };
+}
+
+/** Row-major strides for a shape. */
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const stride = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    stride[i] = s;
+    s *= shape[i]!;
+  }
+  return stride;
+}
+
+/** Allocates a SharedArrayBuffer, turning the engine's RangeError into one that names the size. */
+export function allocShared(bytes: number): SharedArrayBuffer {
+  try {
+    // A zero-length SAB is legal but some typed-array paths dislike it; keep 8 bytes minimum.
+    return new SharedArrayBuffer(Math.max(bytes, 8));
+  } catch (err) {
+    throw new SabreTypeError(`cannot allocate a SharedArrayBuffer of ${bytes} bytes: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** A typed array of `length` elements over a new SharedArrayBuffer. */
+export function sharedTypedArray<D extends DType>(dtype: D, length: number): DTypeMap[D] {
+  const sab = allocShared(length * bytesPerElement(dtype));
+  return new CONSTRUCTORS[dtype](sab, 0, length);
+}
+
+function make<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
+  checkDType(dtype);
+  const { shape: dims, size } = checkShape(shape);
+  const data = sharedTypedArray(dtype, size);
+  return ndarray(data, dims, rowMajorStrides(dims), 0);
+}
+
+/** True when the value (an ndarray or a typed array) lives in a SharedArrayBuffer. */
+export function isShared(x: unknown): boolean {
+  if (isNdArray(x)) return x.data.buffer instanceof SharedArrayBuffer;
+  if (ArrayBuffer.isView(x)) return x.buffer instanceof SharedArrayBuffer;
+  return x instanceof SharedArrayBuffer;
+}
+
+function fillValue(dtype: DType, value: unknown): number | bigint {
+  if (isBigIntDType(dtype)) {
+    if (typeof value === "bigint") return value;
+    if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+    throw new SabreTypeError(`a ${dtype} array needs a bigint (or an integer number) value, got ${describe(value)}`);
+  }
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  throw new SabreTypeError(`a ${dtype} array needs a number value, got ${describe(value)}`);
+}
+
+/** Infers the shape of a nested number[] / number[][] literal, refusing ragged input. */
+function nestedShape(source: unknown[]): number[] {
+  const shape: number[] = [];
+  let level: unknown = source;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flattenNested(source: unknown[], shape: number[], out: TypedArray, dtype: DType): void {
+  let pos = 0;
+  const big = isBigIntDType(dtype);
+  const walk = (node: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (typeof node === "number" || typeof node === "bigint") {
+        (out as { [i: number]: number | bigint })[pos++] = big ? fillValue(dtype, node) : Number(node);
+        return;
+      }
+      throw new SabreTypeError(`source${path} must be a number${big ? " or bigint" : ""}, got ${describe(node)}`);
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      throw new SabreTypeError(
+        `source${path} must be an array of length ${shape[depth]} (the input is ragged), got ${describe(node)}`,
+      );
+    }
+    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(source, 0, "");
+}
+
+/** Copies an ndarray of any strides into a row-major typed array, converting the dtype. */
+function copyStrided(src: NdArray, out: TypedArray): void {
+  const { shape, stride, offset } = src;
+  const data = src.data as { [i: number]: number | bigint };
+  const o = out as { [i: number]: number | bigint };
+  const toBig = isBigIntDType(dtypeOf(out)!);
+  const fromBig = isBigIntDType(dtypeOf(src.data)!);
+  const conv = toBig === fromBig ? (v: number | bigint) => v : toBig ? (v: number | bigint) => BigInt(v) : Number;
+  const d = shape.length;
+  if (d === 0) {
+    o[0] = conv(data[offset]!);
+    return;
+  }
+  const idx = new Array<number>(d).fill(0);
+  const total = shape.reduce((a, b) => a * b, 1);
+  let p = offset;
+  for (let k = 0; k < total; k++) {
+    o[k] = conv(data[p]!);
+    // Odometer increment over the last axis first.
+    for (let ax = d - 1; ax >= 0; ax--) {
+      idx[ax]!++;
+      p += stride[ax]!;
+      if (idx[ax]! < shape[ax]!) break;
+      p -= stride[ax]! * shape[ax]!;
+      idx[ax] = 0;
+    }
+  }
+}
+
+export interface FromOptions<D extends DType> {
+  dtype?: D;
+  shape?: Shape;
+}
+
+export type FromSource = TypedArray | readonly number[] | readonly (readonly unknown[])[] | readonly bigint[] | NdArray;
+
+/**
+ * A shared copy of `source`: a typed array, a (nested) number array, or an
+ * ndarray of any strides. `dtype` defaults to the source's (float64 for plain
+ * arrays); `shape` reshapes a flat source and must match its element count.
+ */
+export function from<D extends DType = DType>(source: FromSource, options: FromOptions<D> = {}): NdArrayOf<D> {
+  if (typeof options !== "object" || options === null) {
+    throw new SabreTypeError(`options must be an object, got ${describe(options)}`);
+  }
+  let srcShape: number[];
+  let dtype: DType;
+  let fill: (out: TypedArray) => void;
+  if (isNdArray(source)) {
+    srcShape = source.shape.slice();
+    dtype = options.dtype ?? dtypeOf(source.data) ?? "float64";
+    fill = (out) => copyStrided(source, out);
+  } else if (ArrayBuffer.isView(source)) {
+    const srcType = dtypeOf(source);
+    if (!srcType) throw new SabreTypeError(`source must be a typed array of a known dtype, got ${describe(source)}`);
+    srcShape = [(source as TypedArray).length];
+    dtype = options.dtype ?? srcType;
+    fill = (out) => copyStrided(ndarray(source as TypedArray, srcShape), out);
+  } else if (Array.isArray(source)) {
+    srcShape = nestedShape(source);
+    const first = srcShape.length > 0 && srcShape.every((n) => n > 0) ? leaf(source) : undefined;
+    dtype = options.dtype ?? (typeof first === "bigint" ? "bigint64" : "float64");
+    fill = (out) => flattenNested(source, srcShape, out, dtype);
+  } else {
+    throw new SabreTypeError(`source must be a typed array, an array or an ndarray, got ${describe(source)}`);
+  }
+  checkDType(dtype);
+  const { size } = checkShape(srcShape, "source shape");
+  let shape = srcShape;
+  if (options.shape !== undefined) {
+    const target = checkShape(options.shape, "options.shape");
+    if (target.size !== size) {
+      throw new SabreTypeError(
+        `options.shape [${target.shape.join(", ")}] has ${target.size} elements but the source has ${size}`,
+      );
+    }
+    shape = target.shape;
+  }
+  const data = sharedTypedArray(dtype, size);
+  fill(data);
+  return ndarray(data, shape, rowMajorStrides(shape), 0) as NdArrayOf<D>;
+}
+
+function leaf(source: unknown[]): unknown {
+  let v: unknown = source;
+  while (Array.isArray(v)) v = v[0];
+  return v;
+}
+
+/**
+ * Makes sure a user's array lives in shared memory: shared ndarrays pass
+ * through untouched; typed arrays, ndarrays and (nested) number arrays are
+ * copied once. Used by every built-in that takes user data.
+ */
+export function toShared(x: unknown, name: string, dtype?: DType): NdArray {
+  if (isNdArray(x) && isShared(x) && (dtype === undefined || dtypeOf(x.data) === dtype)) return x;
+  if (isNdArray(x) || ArrayBuffer.isView(x) || Array.isArray(x)) {
+    return from(x as FromSource, dtype ? { dtype } : {});
+  }
+  throw new SabreTypeError(`${name} must be an ndarray, a typed array or a nested number array, got ${describe(x)}`);
+}
+
+/** Shared ndarray constructors. */
+export const shared = {
+  /** A new shared ndarray filled with zeros. */
+  zeros<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
+    return make(dtype, shape);
+  },
+  /** A new shared ndarray. SharedArrayBuffers are always zeroed, so this is `zeros` under another name. */
+  empty<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
+    return make(dtype, shape);
+  },
+  /** A new shared ndarray with every element set to `value`. */
+  full<D extends DType>(dtype: D, shape: Shape, value: number | bigint): NdArrayOf<D> {
+    checkDType(dtype);
+    const v = fillValue(dtype, value);
+    const arr = make(dtype, shape);
+    (arr.data as { fill(v: number | bigint): unknown }).fill(v);
+    return arr;
+  },
+  from,
+  isShared,
+};

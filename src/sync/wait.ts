@@ -1,0 +1,83 @@
+import { AbortError } from "../errors.js";
+
+/**
+ * The two ways a thread waits for a shared Int32 cell to change: parking
+ * (Atomics.wait: the thread sleeps in the kernel) and async parking
+ * (Atomics.waitAsync: the event loop keeps running). Every primitive loops
+ * around these: a wake-up only means "look again", so spurious wake-ups,
+ * notifications meant for someone else and changes that raced the call are
+ * all handled by re-reading the state.
+ *
+ * Why no wake-up is lost: Atomics.wait(a, i, v) compares a[i] with v and
+ * sleeps in one step under the futex's lock, and every notifier changes the
+ * cell before it calls Atomics.notify. A change that lands between our read
+ * and our wait makes the wait return "not-equal" at once.
+ */
+
+export type WaitOutcome = "ok" | "not-equal" | "timed-out";
+
+/** How long a waiter spins (re-reading the cell) before it parks. Tuned in bench/sync. */
+export const DEFAULT_SPINS = 100;
+
+/** The absolute time (performance.now) a wait of `timeout` ms started now must end; Infinity for none. */
+export function deadlineAfter(timeout: number): number {
+  return timeout === Infinity ? Infinity : performance.now() + timeout;
+}
+
+/** Milliseconds left before `deadline` (never negative). */
+export function remaining(deadline: number): number {
+  if (deadline === Infinity) return Infinity;
+  return Math.max(0, deadline - performance.now());
+}
+
+/** Spins while i32[index] === expected, at most `spins` reads. True if the cell changed. */
+export function spinWhileEqual(i32: Int32Array, index: number, expected: number, spins: number): boolean {
+  for (let i = 0; i < spins; i++) {
+    if (Atomics.load(i32, index) !== expected) return true;
+  }
+  return false;
+}
+
+/** Sleeps while i32[index] === expected, until notified or the deadline passes. */
+export function park(i32: Int32Array, index: number, expected: number, deadline: number): WaitOutcome {
+  const ms = remaining(deadline);
+  if (ms === 0) return Atomics.load(i32, index) === expected ? "timed-out" : "not-equal";
+  return Atomics.wait(i32, index, expected, ms);
+}
+
+/**
+ * Waits asynchronously while i32[index] === expected, until notified, the
+ * deadline passes or `signal` aborts (then it rejects with AbortError).
+ *
+ * An aborted waitAsync cannot be unregistered, so on abort we notify every
+ * waiter of the cell: ours resolves and is dropped, the others see a spurious
+ * wake-up, re-read the state and wait again. Only aborts pay this.
+ */
+export async function parkAsync(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<WaitOutcome> {
+  if (signal?.aborted) throw new AbortError(what, signal.reason);
+  const ms = remaining(deadline);
+  if (ms === 0) return Atomics.load(i32, index) === expected ? "timed-out" : "not-equal";
+  const result = Atomics.waitAsync(i32, index, expected, ms);
+  if (!result.async) return result.value;
+  if (!signal) return result.value;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      Atomics.notify(i32, index);
+      reject(new AbortError(what, signal.reason));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([result.value, aborted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+}

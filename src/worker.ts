@@ -1,0 +1,8 @@
+// `sabre/worker`: what code running inside a worker imports (kernel modules,
+// dataset modules, plain worker_threads users). Everything here works in any
+// thread; nothing here starts workers.
+export * from "./errors.js";
+export * from "./memory/index.js";
+export * from "./sync/index.js";
+export * from "./queue/index.js";
+export * from "./random/index.js";
