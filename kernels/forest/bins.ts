@@ -1,0 +1,378 @@
+import { SabreTypeError } from "../../src/errors.js";
+import { dtypeOf, isBigIntDType } from "../../src/memory/dtypes.js";
+import { isNdArray, type NdArray } from "../../src/memory/ndarray-type.js";
+import { sharedTypedArray } from "../../src/memory/shared.js";
+import { describe } from "../../src/validate.js";
+
+/**
+ * Per-feature bins: feature f has nBins[f] bins, stored at binStart[f] ..
+ * binStart[f + 1] of the flat arrays. A value x of feature f gets the code
+ * c = the number of thresholds below x, i.e. x <= threshold[c] (the last bin
+ * has threshold +Infinity). binMin/binMax are the smallest and largest
+ * training value seen in each bin: a split between bins p and q < p + gap is
+ * placed at the midpoint of binMax[p] and binMin[q], as scikit-learn places
+ * it between the two adjacent values in the node.
+ *
+ * All arrays live in shared memory so one copy serves every worker.
+ */
+export interface BinMapper {
+  readonly nFeatures: number;
+  readonly maxBins: number;
+  readonly nBins: Int32Array;
+  readonly binStart: Int32Array;
+  readonly threshold: Float64Array;
+  readonly binMin: Float64Array;
+  readonly binMax: Float64Array;
+}
+
+/** Bins of one feature, before they are packed into a BinMapper. */
+export interface FeatureBins {
+  /** Upper edge of every bin but the last (length nBins - 1), strictly increasing. */
+  readonly thresholds: Float64Array;
+  readonly binMin: Float64Array;
+  readonly binMax: Float64Array;
+}
+
+/** Above this many rows the quantiles come from an evenly strided subsample (as scikit-learn's 2e5). */
+export const BIN_SUBSAMPLE = 200_000;
+
+/** Checks X is a 2-D numeric ndarray and returns [rows, cols]. */
+export function checkMatrix(X: unknown, name = "X"): [number, number] {
+  if (!isNdArray(X)) {
+    throw new SabreTypeError(`${name} must be a 2-D ndarray (e.g. shared.from(rows)), got ${describe(X)}`);
+  }
+  if (X.shape.length !== 2) {
+    throw new SabreTypeError(`${name} must be 2-D [samples, features], got shape [${X.shape.join(", ")}]`);
+  }
+  const dtype = dtypeOf(X.data);
+  if (dtype === undefined) throw new SabreTypeError(`${name} must be backed by a typed array, got ${describe(X.data)}`);
+  return [X.shape[0]!, X.shape[1]!];
+}
+
+export function checkMaxBins(maxBins: unknown): number {
+  if (typeof maxBins !== "number" || !Number.isInteger(maxBins) || maxBins < 2 || maxBins > 256) {
+    throw new SabreTypeError(`maxBins must be an integer in [2, 256] (codes are uint8), got ${describe(maxBins)}`);
+  }
+  return maxBins;
+}
+
+function nonFinite(X: NdArray, row: number, f: number, v: number): SabreTypeError {
+  return new SabreTypeError(
+    `X[${row}][${f}] is ${v}: features must be finite numbers (NaN and Infinity are not supported; impute or drop them first)`,
+  );
+}
+
+/** Reads column f of X into out (numbers), refusing NaN and Infinity. */
+function readColumn(X: NdArray, f: number, out: Float64Array): void {
+  const n = X.shape[0]!;
+  const s0 = X.stride[0]!;
+  let p = X.offset + f * X.stride[1]!;
+  if (isBigIntDType(dtypeOf(X.data)!)) {
+    const d = X.data as BigInt64Array;
+    for (let i = 0; i < n; i++, p += s0) out[i] = Number(d[p]!);
+    return;
+  }
+  const d = X.data as Float64Array;
+  for (let i = 0; i < n; i++, p += s0) {
+    const v = d[p]!;
+    if (v - v !== 0) throw nonFinite(X, i, f, v);
+    out[i] = v;
+  }
+}
+
+function midpoint(a: number, b: number): number {
+  let t = a / 2 + b / 2;
+  // Rounding can land on b when a and b are adjacent doubles; b must stay above the threshold.
+  if (!(t < b)) t = a;
+  if (t < a) t = a;
+  return t;
+}
+
+/** Exact bins: one per distinct value, thresholds at the midpoints. */
+function exactBins(values: Float64Array, k: number): FeatureBins {
+  const thresholds = new Float64Array(Math.max(k - 1, 0));
+  for (let j = 0; j + 1 < k; j++) thresholds[j] = midpoint(values[j]!, values[j + 1]!);
+  const v = values.slice(0, k);
+  return { thresholds, binMin: v, binMax: v.slice() };
+}
+
+/**
+ * The sorted distinct values of col if there are at most maxBins of them,
+ * else undefined. Keeps a small sorted array: continuous columns bail out
+ * after maxBins + 1 distinct values.
+ */
+function fewDistinct(col: Float64Array, n: number, maxBins: number, scratch: Float64Array): number {
+  let k = 0;
+  let last = NaN;
+  for (let i = 0; i < n; i++) {
+    const v = col[i]!;
+    if (v === last) continue;
+    last = v;
+    let lo = 0;
+    let hi = k;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (scratch[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < k && scratch[lo] === v) continue;
+    if (k === maxBins) return -1;
+    scratch.copyWithin(lo + 1, lo, k);
+    scratch[lo] = v;
+    k++;
+  }
+  return k;
+}
+
+/**
+ * fewDistinct for integer columns by counting (8-bit pixels: one pass, no
+ * search). -2 when the value range is too wide to count.
+ */
+function fewDistinctIntegers(col: Float64Array, n: number, maxBins: number, out: Float64Array): number {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = col[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (max - min >= 65536) return -2;
+  const counts = new Uint32Array(max - min + 1);
+  for (let i = 0; i < n; i++) counts[col[i]! - min]!++;
+  let k = 0;
+  for (let v = 0; v < counts.length; v++) {
+    if (counts[v] === 0) continue;
+    if (k === maxBins) return -1;
+    out[k++] = v + min;
+  }
+  return k;
+}
+
+/**
+ * Bins of column f of X: exact (one bin per distinct value) when the column
+ * has at most maxBins distinct values, else quantile bins whose edges sit
+ * midway between adjacent distinct values. -0 and 0 are one value.
+ */
+export function fitFeatureBins(X: NdArray, f: number, maxBins = 256): FeatureBins {
+  const [n, d] = checkMatrix(X);
+  checkMaxBins(maxBins);
+  if (!Number.isInteger(f) || f < 0 || f >= d) throw new SabreTypeError(`feature ${describe(f)} is out of range [0, ${d})`);
+  if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
+  const col = new Float64Array(n);
+  readColumn(X, f, col);
+  const distinct = new Float64Array(maxBins);
+  const dtype = dtypeOf(X.data)!;
+  let k = -1;
+  if (dtype !== "float32" && dtype !== "float64") k = fewDistinctIntegers(col, n, maxBins, distinct);
+  if (k === -2) k = fewDistinct(col, n, maxBins, distinct);
+  if (k > 0) return exactBins(distinct, k);
+  let sorted: Float64Array;
+  if (n > BIN_SUBSAMPLE) {
+    sorted = new Float64Array(BIN_SUBSAMPLE);
+    for (let i = 0; i < BIN_SUBSAMPLE; i++) sorted[i] = col[Math.floor((i * n) / BIN_SUBSAMPLE)]!;
+  } else sorted = col;
+  sorted.sort();
+  const m = sorted.length;
+  const edges: number[] = [];
+  for (let b = 1; b < maxBins; b++) {
+    // The value at quantile b / maxBins; the edge goes just above it, before the next distinct value.
+    let p = Math.floor((b * m) / maxBins);
+    if (p >= m) p = m - 1;
+    const v = sorted[p]!;
+    // Upper bound of v in the sorted sample.
+    let lo = p;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= m) break;
+    const t = midpoint(v, sorted[lo]!);
+    if (edges.length === 0 || t > edges[edges.length - 1]!) edges.push(t);
+  }
+  const thresholds = Float64Array.from(edges);
+  const nb = thresholds.length + 1;
+  const binMin = new Float64Array(nb).fill(Infinity);
+  const binMax = new Float64Array(nb).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    const v = col[i]!;
+    const c = codeOf(thresholds, v);
+    if (v < binMin[c]!) binMin[c] = v;
+    if (v > binMax[c]!) binMax[c] = v;
+  }
+  return { thresholds, binMin, binMax };
+}
+
+/** The bin of v: the number of thresholds strictly below v. */
+export function codeOf(thresholds: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = thresholds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (thresholds[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Packs per-feature bins (e.g. fitted by several workers over feature ranges) into one shared BinMapper. */
+export function packBins(features: readonly FeatureBins[], maxBins = 256): BinMapper {
+  checkMaxBins(maxBins);
+  const nFeatures = features.length;
+  const nBins = sharedTypedArray("int32", nFeatures);
+  const binStart = sharedTypedArray("int32", nFeatures + 1);
+  let total = 0;
+  for (let f = 0; f < nFeatures; f++) {
+    const nb = features[f]!.thresholds.length + 1;
+    if (nb > maxBins) throw new SabreTypeError(`feature ${f} has ${nb} bins, more than maxBins = ${maxBins}`);
+    nBins[f] = nb;
+    binStart[f] = total;
+    total += nb;
+  }
+  binStart[nFeatures] = total;
+  const threshold = sharedTypedArray("float64", total);
+  const binMin = sharedTypedArray("float64", total);
+  const binMax = sharedTypedArray("float64", total);
+  for (let f = 0; f < nFeatures; f++) {
+    const fb = features[f]!;
+    const s = binStart[f]!;
+    threshold.set(fb.thresholds, s);
+    threshold[s + fb.thresholds.length] = Infinity;
+    binMin.set(fb.binMin, s);
+    binMax.set(fb.binMax, s);
+  }
+  return { nFeatures, maxBins, nBins, binStart, threshold, binMin, binMax };
+}
+
+/**
+ * Fits bins for features [featureStart, featureEnd) of X (all by default).
+ * X is a 2-D ndarray of any numeric dtype and any strides. NaN or Infinity
+ * anywhere in X is a SabreTypeError (missing values are not supported).
+ *
+ * ```ts
+ * const bins = fitBins(X, 256);
+ * const codes = new Uint8Array(new SharedArrayBuffer(n * d));
+ * applyBins(X, bins, codes);            // feature-major: feature f at codes[f * n .. (f + 1) * n)
+ * ```
+ */
+export function fitBins(X: NdArray, maxBins = 256): BinMapper {
+  const [, d] = checkMatrix(X);
+  checkMaxBins(maxBins);
+  const features: FeatureBins[] = [];
+  for (let f = 0; f < d; f++) features.push(fitFeatureBins(X, f, maxBins));
+  return packBins(features, maxBins);
+}
+
+/** Rows per block in applyBins: a block of row-major X stays in cache while every feature reads it. */
+const BLOCK_ROWS = 256;
+
+/**
+ * Writes the uint8 codes of features [featureStart, featureEnd) of X into
+ * `out`, feature-major (feature f's codes at out[f * n .. (f + 1) * n)), so
+ * workers can bin disjoint feature ranges of one shared output in parallel.
+ * NaN or Infinity in X is a SabreTypeError.
+ */
+export function applyBins(X: NdArray, bins: BinMapper, out: Uint8Array, featureStart = 0, featureEnd?: number): Uint8Array {
+  const [n, d] = checkMatrix(X);
+  if (bins.nFeatures !== d) throw new SabreTypeError(`X has ${d} features but the bins were fitted on ${bins.nFeatures}`);
+  if (!(out instanceof Uint8Array)) throw new SabreTypeError(`out must be a Uint8Array, got ${describe(out)}`);
+  if (out.length < n * d) throw new SabreTypeError(`out has ${out.length} elements; X needs ${n * d} (${n} rows x ${d} features)`);
+  const fEnd = featureEnd ?? d;
+  if (!Number.isInteger(featureStart) || !Number.isInteger(fEnd) || featureStart < 0 || fEnd > d || featureStart > fEnd) {
+    throw new SabreTypeError(`feature range [${describe(featureStart)}, ${describe(featureEnd)}) must lie within [0, ${d}]`);
+  }
+  const dtype = dtypeOf(X.data)!;
+  const big = isBigIntDType(dtype);
+  const small = dtype === "uint8" || dtype === "int8" || dtype === "uint8_clamped";
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const data = X.data as Float64Array;
+  // 8-bit inputs: a 256-entry lookup table per feature instead of a search per value.
+  const base = dtype === "int8" ? -128 : 0;
+  const luts = small ? lookupTables(bins, featureStart, fEnd, base) : new Uint8Array(0);
+  for (let r0 = 0; r0 < n; r0 += BLOCK_ROWS) {
+    const r1 = Math.min(n, r0 + BLOCK_ROWS);
+    for (let f = featureStart; f < fEnd; f++) {
+      const s = bins.binStart[f]!;
+      const nt = bins.nBins[f]! - 1;
+      const thr = bins.threshold.subarray(s, s + nt);
+      const o = f * n;
+      let p = X.offset + r0 * s0 + f * s1;
+      if (small) {
+        const l = (f - featureStart) * 256 - base;
+        for (let i = r0; i < r1; i++, p += s0) out[o + i] = luts[l + data[p]!]!;
+      } else {
+        for (let i = r0; i < r1; i++, p += s0) {
+          const v = big ? Number((X.data as BigInt64Array)[p]!) : data[p]!;
+          if (v - v !== 0) throw nonFinite(X, i, f, v);
+          out[o + i] = codeOf(thr, v);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes the uint8 codes of rows [rowStart, rowEnd) of X into `out`
+ * sample-major (row i's codes at out[i * d .. (i + 1) * d)): the layout
+ * growTree reads for small nodes (ForestData.rowCodes). Workers can split
+ * rows. NaN or Infinity in X is a SabreTypeError.
+ */
+export function applyBinsRows(X: NdArray, bins: BinMapper, out: Uint8Array, rowStart = 0, rowEnd?: number): Uint8Array {
+  const [n, d] = checkMatrix(X);
+  if (bins.nFeatures !== d) throw new SabreTypeError(`X has ${d} features but the bins were fitted on ${bins.nFeatures}`);
+  if (!(out instanceof Uint8Array)) throw new SabreTypeError(`out must be a Uint8Array, got ${describe(out)}`);
+  if (out.length < n * d) throw new SabreTypeError(`out has ${out.length} elements; X needs ${n * d} (${n} rows x ${d} features)`);
+  const rEnd = rowEnd ?? n;
+  if (!Number.isInteger(rowStart) || !Number.isInteger(rEnd) || rowStart < 0 || rEnd > n || rowStart > rEnd) {
+    throw new SabreTypeError(`row range [${describe(rowStart)}, ${describe(rowEnd)}) must lie within [0, ${n}]`);
+  }
+  const dtype = dtypeOf(X.data)!;
+  const big = isBigIntDType(dtype);
+  const small = dtype === "uint8" || dtype === "int8" || dtype === "uint8_clamped";
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const data = X.data as Float64Array;
+  if (small) {
+    const base = dtype === "int8" ? -128 : 0;
+    const luts = lookupTables(bins, 0, d, base);
+    for (let i = rowStart; i < rEnd; i++) {
+      let p = X.offset + i * s0;
+      const o = i * d;
+      for (let f = 0, l = -base; f < d; f++, p += s1, l += 256) out[o + f] = luts[l + data[p]!]!;
+    }
+    return out;
+  }
+  for (let i = rowStart; i < rEnd; i++) {
+    let p = X.offset + i * s0;
+    const o = i * d;
+    for (let f = 0; f < d; f++, p += s1) {
+      const v = big ? Number((X.data as BigInt64Array)[p]!) : data[p]!;
+      if (v - v !== 0) throw nonFinite(X, i, f, v);
+      const s = bins.binStart[f]!;
+      // Inline search over this feature's thresholds (the last is +Infinity).
+      let lo = 0;
+      let hi = bins.nBins[f]! - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (bins.threshold[s + mid]! < v) lo = mid + 1;
+        else hi = mid;
+      }
+      out[o + f] = lo;
+    }
+  }
+  return out;
+}
+
+/** 256-entry code tables for 8-bit inputs, feature f's at (f - fStart) * 256, indexed by value - base. */
+function lookupTables(bins: BinMapper, fStart: number, fEnd: number, base: number): Uint8Array {
+  const luts = new Uint8Array(256 * (fEnd - fStart));
+  for (let f = fStart; f < fEnd; f++) {
+    const s = bins.binStart[f]!;
+    const thr = bins.threshold.subarray(s, s + bins.nBins[f]! - 1);
+    for (let v = 0; v < 256; v++) luts[(f - fStart) * 256 + v] = codeOf(thr, v + base);
+  }
+  return luts;
+}

@@ -1,0 +1,1062 @@
+import { SabreTypeError } from "../../src/errors.js";
+import { sharedTypedArray } from "../../src/memory/shared.js";
+import { rng, type Rng } from "../../src/random/rng.js";
+import { describe } from "../../src/validate.js";
+import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
+import type { FlatTree } from "./tree.js";
+
+/**
+ * Growing one tree over feature-major uint8 bin codes.
+ *
+ * The in-bag samples of a node are the positions [start, end) of three
+ * parallel arrays (sample index, label, weight) that are partitioned in
+ * place, so a node never allocates. For each sampled feature the node's
+ * samples are bucketed by bin code, then the bins are scanned in order while
+ * the criterion is updated incrementally:
+ *  - small nodes: a linked list per bin (head[bin], next[position]) and an
+ *    O(1) update per sample, so the scan costs O(samples), not O(bins x
+ *    classes): most of the ~10,000 nodes of a full tree have a handful of
+ *    samples, and a 256-bin x 10-class histogram scan was what made a naive
+ *    histogram tree 4x too slow;
+ *  - large nodes: a (bin x class) histogram scanned over its non-empty bins,
+ *    whose cost no longer depends on the node size.
+ * The bins present in a node are found through a 256-bit bitmap, lowest first.
+ *
+ * Feature sampling follows scikit-learn's BestSplitter: features drawn
+ * without replacement, features found constant in a node are remembered for
+ * its descendants and skipped, and drawing goes on past maxFeatures until at
+ * least one non-constant feature was evaluated.
+ *
+ * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), the feature
+ * draws from rng(seed, treeIndex, 1), so a tree is the same bit for bit
+ * whichever thread grows it and in whatever order.
+ */
+
+const EPSILON = 2.220446049250313e-16;
+/** Nodes with more in-bag samples than this use histograms instead of per-bin lists. */
+export const HIST_MIN_SAMPLES = 2048;
+/** Nodes with at most this many samples read sample-major codes (data.rowCodes) when given. */
+export const ROW_MAJOR_MAX_SAMPLES = 2048;
+const STREAM_BOOTSTRAP = 0;
+const STREAM_FEATURES = 1;
+
+/**
+ * Bootstrap counts of tree `treeIndex`: how many times each sample was drawn
+ * (nDraws draws with replacement from rng(seed, treeIndex, 0)). OOB samples
+ * have count 0. growTree uses exactly these counts.
+ */
+export function bootstrapCounts(nSamples: number, nDraws: number, seed: number, treeIndex: number, out?: Int32Array): Int32Array {
+  if (!Number.isInteger(nSamples) || nSamples < 1) throw new SabreTypeError(`nSamples must be an integer >= 1, got ${describe(nSamples)}`);
+  if (!Number.isInteger(nDraws) || nDraws < 1) throw new SabreTypeError(`nDraws must be an integer >= 1, got ${describe(nDraws)}`);
+  const counts = out ?? new Int32Array(nSamples);
+  if (counts.length < nSamples) throw new SabreTypeError(`out has ${counts.length} elements, ${nSamples} needed`);
+  counts.fill(0, 0, nSamples);
+  const r = rng(seed, treeIndex, STREAM_BOOTSTRAP);
+  for (let k = 0; k < nDraws; k++) counts[r.below(nSamples)]!++;
+  return counts;
+}
+
+/** Options of growTree. */
+export interface GrowOptions {
+  /** Allocate the tree's arrays in SharedArrayBuffers (default false). */
+  shared?: boolean;
+}
+
+/** Growable node arrays. */
+class Nodes {
+  cap = 0;
+  count = 0;
+  feature = new Int32Array(0);
+  threshold = new Float64Array(0);
+  left = new Int32Array(0);
+  right = new Int32Array(0);
+  value = new Float64Array(0);
+  nSamples = new Int32Array(0);
+  weight = new Float64Array(0);
+  impurity = new Float64Array(0);
+  constructor(readonly nOutputs: number) {}
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  add(parent: number, isLeft: boolean): number {
+    if (this.count === this.cap) this.grow();
+    const id = this.count++;
+    this.feature[id] = -1;
+    this.threshold[id] = 0;
+    this.left[id] = -1;
+    this.right[id] = -1;
+    if (parent >= 0) {
+      if (isLeft) this.left[parent] = id;
+      else this.right[parent] = id;
+    }
+    return id;
+  }
+
+  private grow(): void {
+    const cap = Math.max(1024, this.cap * 2);
+    const g = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.feature = g(this.feature, cap);
+    this.threshold = g(this.threshold, cap);
+    this.left = g(this.left, cap);
+    this.right = g(this.right, cap);
+    this.value = g(this.value, cap * this.nOutputs);
+    this.nSamples = g(this.nSamples, cap);
+    this.weight = g(this.weight, cap);
+    this.impurity = g(this.impurity, cap);
+    this.cap = cap;
+  }
+}
+
+interface FrontierRecord {
+  node: number;
+  start: number;
+  end: number;
+  pos: number;
+  depth: number;
+  isLeaf: boolean;
+  improvement: number;
+  constants: Int32Array;
+}
+
+/** Per-thread scratch, reused across trees of the same shape. */
+class Grower {
+  readonly n: number;
+  readonly d: number;
+  readonly C: number;
+  readonly nodes: Nodes;
+  // Per in-bag position, partitioned together.
+  readonly sIdx: Int32Array;
+  readonly sY: Int32Array;
+  readonly sYf: Float64Array;
+  readonly sW: Float64Array;
+  readonly next: Int32Array;
+  readonly counts: Int32Array;
+  readonly head = new Int32Array(256).fill(-1);
+  readonly bitmap = new Int32Array(8);
+  readonly features: Int32Array;
+  readonly where: Int32Array;
+  readonly L: Float64Array;
+  readonly R: Float64Array;
+  readonly T: Float64Array;
+  readonly hist: Float64Array;
+  readonly histCnt = new Int32Array(256);
+  readonly histY = new Float64Array(256);
+  pool = new Int32Array(1024);
+
+  // Per call.
+  data!: ForestData;
+  p!: ResolvedParams;
+  rng!: Rng;
+  // Node statistics of the last stats() call.
+  statW = 0;
+  statSum = 0;
+  statSumSq = 0;
+  // Best split of the last findSplit() call.
+  bestFeature = -1;
+  bestLo = 0;
+  bestHi = 0;
+  bestProxy = -Infinity;
+  maxDepthSeen = 0;
+  rootWeight = 0;
+
+  constructor(n: number, d: number, C: number) {
+    this.n = n;
+    this.d = d;
+    this.C = C;
+    this.nodes = new Nodes(Math.max(C, 1));
+    this.sIdx = new Int32Array(n);
+    this.sY = new Int32Array(C > 0 ? n : 0);
+    this.sYf = new Float64Array(C > 0 ? 0 : n);
+    this.sW = new Float64Array(n);
+    this.next = new Int32Array(n);
+    this.counts = new Int32Array(n);
+    this.features = new Int32Array(d);
+    this.where = new Int32Array(d);
+    const c = Math.max(C, 1);
+    this.L = new Float64Array(c);
+    this.R = new Float64Array(c);
+    this.T = new Float64Array(c);
+    this.hist = new Float64Array(256 * c);
+  }
+
+  /** Fills the in-bag arrays; returns the number of in-bag samples. */
+  prepare(seed: number, treeIndex: number): number {
+    const { n, C } = this;
+    const p = this.p;
+    const data = this.data;
+    const counts = this.counts;
+    if (p.bootstrap) bootstrapCounts(n, p.nDraws, seed, treeIndex, counts);
+    else counts.fill(1);
+    let cw = p.classWeight;
+    const y = data.y;
+    if (p.balancedSubsample) {
+      // scikit-learn: "balanced" computed on the bootstrap draws (with multiplicity).
+      const per = new Float64Array(C);
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        per[y[i]!]! += counts[i]!;
+        total += counts[i]!;
+      }
+      let present = 0;
+      for (let c = 0; c < C; c++) if (per[c]! > 0) present++;
+      cw = new Float64Array(C);
+      for (let c = 0; c < C; c++) cw[c] = per[c]! > 0 ? total / (present * per[c]!) : 0;
+    }
+    const sw = data.sampleWeight ?? null;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const k = counts[i]!;
+      if (k === 0) continue;
+      let w = k;
+      if (sw !== null) w *= sw[i]!;
+      if (C > 0) {
+        const c = y[i]!;
+        if (cw !== null) w *= cw[c]!;
+        if (w === 0) continue;
+        this.sY[m] = c;
+      } else {
+        if (w === 0) continue;
+        this.sYf[m] = y[i]!;
+      }
+      this.sIdx[m] = i;
+      this.sW[m] = w;
+      m++;
+    }
+    for (let f = 0; f < this.d; f++) {
+      this.features[f] = f;
+      this.where[f] = f;
+    }
+    return m;
+  }
+
+  /** Statistics of positions [start, end): class totals into T (or sums), weight, impurity. */
+  stats(start: number, end: number): number {
+    const { sW } = this;
+    const crit = this.p.criterion;
+    if (crit === 2) {
+      const yf = this.sYf;
+      let w = 0;
+      let s = 0;
+      let s2 = 0;
+      for (let i = start; i < end; i++) {
+        const wi = sW[i]!;
+        const v = yf[i]!;
+        w += wi;
+        s += wi * v;
+        s2 += wi * v * v;
+      }
+      this.statW = w;
+      this.statSum = s;
+      this.statSumSq = s2;
+      const mean = s / w;
+      const imp = s2 / w - mean * mean;
+      return imp > 0 ? imp : 0;
+    }
+    const { T, C, sY } = this;
+    T.fill(0);
+    let w = 0;
+    for (let i = start; i < end; i++) {
+      const wi = sW[i]!;
+      T[sY[i]!]! += wi;
+      w += wi;
+    }
+    this.statW = w;
+    let imp = 0;
+    if (crit === 0) {
+      let sq = 0;
+      for (let c = 0; c < C; c++) sq += T[c]! * T[c]!;
+      imp = 1 - sq / (w * w);
+    } else {
+      for (let c = 0; c < C; c++) {
+        const pc = T[c]! / w;
+        if (pc > 0) imp -= pc * Math.log2(pc);
+      }
+    }
+    return imp > 0 ? imp : 0;
+  }
+
+  /** Adds a node for [start, end) and writes its value, weights and impurity; returns its id. */
+  addNode(parent: number, isLeft: boolean, start: number, end: number, depth: number): number {
+    const nodes = this.nodes;
+    const id = nodes.add(parent, isLeft);
+    const imp = this.stats(start, end);
+    nodes.impurity[id] = imp;
+    nodes.weight[id] = this.statW;
+    nodes.nSamples[id] = end - start;
+    const C = this.C;
+    if (C > 0) {
+      const base = id * C;
+      const w = this.statW;
+      for (let c = 0; c < C; c++) nodes.value[base + c] = this.T[c]! / w;
+    } else nodes.value[id] = this.statSum / this.statW;
+    if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
+    return id;
+  }
+
+  private swapFeatures(i: number, j: number): void {
+    const { features, where } = this;
+    const a = features[i]!;
+    const b = features[j]!;
+    features[i] = b;
+    features[j] = a;
+    where[b] = i;
+    where[a] = j;
+  }
+
+  /**
+   * Finds the best split of [start, end) (this.best*); the node's statistics
+   * must be in T / stat*. known[knownOff .. knownOff + nKnown) are the
+   * features known constant here; all constants (known, then newly found)
+   * are written to out[outOff ..]. Returns their number.
+   */
+  findSplit(start: number, end: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): number {
+    // Bring the known constants to the front of `features`, in their order.
+    for (let i = 0; i < nKnown; i++) {
+      const j = this.where[known[knownOff + i]!]!;
+      if (j !== i) this.swapFeatures(i, j);
+    }
+    this.bestFeature = -1;
+    this.bestProxy = -Infinity;
+    const maxFeatures = this.p.maxFeatures;
+    const r = this.rng;
+    const features = this.features;
+    let fI = this.d;
+    let nVisited = 0;
+    let nFound = 0;
+    let nDrawn = 0;
+    let nTotal = nKnown;
+    const useHist = end - start > HIST_MIN_SAMPLES;
+    while (fI > nTotal && (nVisited < maxFeatures || nVisited <= nFound + nDrawn)) {
+      nVisited++;
+      let fJ = nDrawn + r.below(fI - nFound - nDrawn);
+      if (fJ < nKnown) {
+        this.swapFeatures(nDrawn, fJ);
+        nDrawn++;
+        continue;
+      }
+      fJ += nFound;
+      const f = features[fJ]!;
+      const constant = useHist ? this.scanHist(f, start, end) : this.scanList(f, start, end);
+      if (constant) {
+        this.swapFeatures(fJ, nTotal);
+        nFound++;
+        nTotal++;
+        continue;
+      }
+      fI--;
+      this.swapFeatures(fI, fJ);
+    }
+    out.set(features.subarray(0, nTotal), outOff);
+    return nTotal;
+  }
+
+  private consider(proxy: number, f: number, lo: number, hi: number): void {
+    if (proxy > this.bestProxy) {
+      this.bestProxy = proxy;
+      this.bestFeature = f;
+      this.bestLo = lo;
+      this.bestHi = hi;
+    }
+  }
+
+  /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
+  private scanList(f: number, start: number, end: number): boolean {
+    const { sIdx, next, head, bitmap } = this;
+    let nd = 0;
+    const rowCodes = this.data.rowCodes;
+    if (rowCodes != null && end - start <= ROW_MAJOR_MAX_SAMPLES) {
+      const d = this.d;
+      for (let i = start; i < end; i++) {
+        const b = rowCodes[sIdx[i]! * d + f]!;
+        const h = head[b]!;
+        if (h < 0) {
+          bitmap[b >> 5]! |= 1 << (b & 31);
+          nd++;
+        }
+        next[i] = h;
+        head[b] = i;
+      }
+    } else {
+      const codes = this.data.codes;
+      const base = f * this.n;
+      for (let i = start; i < end; i++) {
+        const b = codes[base + sIdx[i]!]!;
+        const h = head[b]!;
+        if (h < 0) {
+          bitmap[b >> 5]! |= 1 << (b & 31);
+          nd++;
+        }
+        next[i] = h;
+        head[b] = i;
+      }
+    }
+    if (nd === 1) {
+      for (let w = 0; w < 8; w++) {
+        const bits = bitmap[w]!;
+        if (bits !== 0) {
+          head[(w << 5) + 31 - Math.clz32(bits & -bits)] = -1;
+          bitmap[w] = 0;
+        }
+      }
+      return true;
+    }
+    const crit = this.p.criterion;
+    if (crit === 0) this.giniList(f, end - start);
+    else if (crit === 1) this.entropyList(f, end - start);
+    else this.mseList(f, end - start);
+    return false;
+  }
+
+  private giniList(f: number, n: number): void {
+    const { head, next, bitmap, sY, sW, L, R, T, C } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    let sqR = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      sqR += t * t;
+    }
+    let sqL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let word = 0; word < 8; word++) {
+      let bits = bitmap[word]!;
+      bitmap[word] = 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const b = (word << 5) + 31 - Math.clz32(low);
+        if (nL >= msl && n - nL >= msl) {
+          const proxy = sqL / wL + sqR / (W - wL);
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestLo = prev;
+            bestHi = b;
+          }
+        }
+        for (let i = head[b]!; i >= 0; i = next[i]!) {
+          const c = sY[i]!;
+          const w = sW[i]!;
+          const l = L[c]!;
+          const r = R[c]!;
+          sqL += w * (2 * l + w);
+          sqR += w * (w - 2 * r);
+          L[c] = l + w;
+          R[c] = r - w;
+          wL += w;
+          nL++;
+        }
+        head[b] = -1;
+        prev = b;
+      }
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  private entropyList(f: number, n: number): void {
+    const { head, next, bitmap, sY, sW, L, R, T, C } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
+    let eR = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      if (t > 0) eR += t * Math.log(t);
+    }
+    let eL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let word = 0; word < 8; word++) {
+      let bits = bitmap[word]!;
+      bitmap[word] = 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const b = (word << 5) + 31 - Math.clz32(low);
+        if (nL >= msl && n - nL >= msl) {
+          const wR = W - wL;
+          const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestLo = prev;
+            bestHi = b;
+          }
+        }
+        for (let i = head[b]!; i >= 0; i = next[i]!) {
+          const c = sY[i]!;
+          const w = sW[i]!;
+          const l = L[c]!;
+          const r = R[c]!;
+          const l2 = l + w;
+          const r2 = r - w;
+          eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
+          eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
+          L[c] = l2;
+          R[c] = r2;
+          wL += w;
+          nL++;
+        }
+        head[b] = -1;
+        prev = b;
+      }
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  private mseList(f: number, n: number): void {
+    const { head, next, bitmap, sYf, sW } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    const S = this.statSum;
+    let sL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let word = 0; word < 8; word++) {
+      let bits = bitmap[word]!;
+      bitmap[word] = 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const b = (word << 5) + 31 - Math.clz32(low);
+        if (nL >= msl && n - nL >= msl) {
+          const sR = S - sL;
+          const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            bestLo = prev;
+            bestHi = b;
+          }
+        }
+        for (let i = head[b]!; i >= 0; i = next[i]!) {
+          const w = sW[i]!;
+          sL += w * sYf[i]!;
+          wL += w;
+          nL++;
+        }
+        head[b] = -1;
+        prev = b;
+      }
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  /** Histogram path for large nodes; returns true if the feature is constant in the node. */
+  private scanHist(f: number, start: number, end: number): boolean {
+    const codes = this.data.codes;
+    const base = f * this.n;
+    const { sIdx, sW, histCnt } = this;
+    const crit = this.p.criterion;
+    if (crit === 2) {
+      const { histY, hist, sYf } = this;
+      for (let i = start; i < end; i++) {
+        const b = codes[base + sIdx[i]!]!;
+        const w = sW[i]!;
+        histCnt[b]!++;
+        hist[b]! += w;
+        histY[b]! += w * sYf[i]!;
+      }
+    } else {
+      const { hist, sY, C } = this;
+      for (let i = start; i < end; i++) {
+        const b = codes[base + sIdx[i]!]!;
+        histCnt[b]!++;
+        hist[b * C + sY[i]!]! += sW[i]!;
+      }
+    }
+    let nd = 0;
+    for (let b = 0; b < 256; b++) if (histCnt[b] !== 0) nd++;
+    if (nd === 1) {
+      this.clearHist();
+      return true;
+    }
+    if (crit === 0) this.giniHist(f, end - start);
+    else if (crit === 1) this.entropyHist(f, end - start);
+    else this.mseHist(f, end - start);
+    return false;
+  }
+
+  private clearHist(): void {
+    const { histCnt, hist, histY } = this;
+    const C = Math.max(this.C, 1);
+    for (let b = 0; b < 256; b++) {
+      if (histCnt[b] === 0) continue;
+      histCnt[b] = 0;
+      hist.fill(0, b * C, b * C + C);
+      histY[b] = 0;
+    }
+  }
+
+  private giniHist(f: number, n: number): void {
+    const { hist, histCnt, L, R, T, C } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    let sqR = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      sqR += t * t;
+    }
+    let sqL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let b = 0; b < 256; b++) {
+      const cnt = histCnt[b]!;
+      if (cnt === 0) continue;
+      if (nL >= msl && n - nL >= msl) {
+        const proxy = sqL / wL + sqR / (W - wL);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestLo = prev;
+          bestHi = b;
+        }
+      }
+      const hb = b * C;
+      for (let c = 0; c < C; c++) {
+        const w = hist[hb + c]!;
+        if (w === 0) continue;
+        hist[hb + c] = 0;
+        const l = L[c]!;
+        const r = R[c]!;
+        sqL += w * (2 * l + w);
+        sqR += w * (w - 2 * r);
+        L[c] = l + w;
+        R[c] = r - w;
+        wL += w;
+      }
+      nL += cnt;
+      histCnt[b] = 0;
+      prev = b;
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  private entropyHist(f: number, n: number): void {
+    const { hist, histCnt, L, R, T, C } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    let eR = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      if (t > 0) eR += t * Math.log(t);
+    }
+    let eL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let b = 0; b < 256; b++) {
+      const cnt = histCnt[b]!;
+      if (cnt === 0) continue;
+      if (nL >= msl && n - nL >= msl) {
+        const wR = W - wL;
+        const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestLo = prev;
+          bestHi = b;
+        }
+      }
+      const hb = b * C;
+      for (let c = 0; c < C; c++) {
+        const w = hist[hb + c]!;
+        if (w === 0) continue;
+        hist[hb + c] = 0;
+        const l = L[c]!;
+        const r = R[c]!;
+        const l2 = l + w;
+        const r2 = r - w;
+        eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
+        eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
+        L[c] = l2;
+        R[c] = r2;
+        wL += w;
+      }
+      nL += cnt;
+      histCnt[b] = 0;
+      prev = b;
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  private mseHist(f: number, n: number): void {
+    const { hist, histY, histCnt } = this;
+    const msl = this.p.minSamplesLeaf;
+    const W = this.statW;
+    const S = this.statSum;
+    let sL = 0;
+    let wL = 0;
+    let nL = 0;
+    let prev = -1;
+    let bestProxy = this.bestProxy;
+    let bestLo = -1;
+    let bestHi = -1;
+    for (let b = 0; b < 256; b++) {
+      const cnt = histCnt[b]!;
+      if (cnt === 0) continue;
+      if (nL >= msl && n - nL >= msl) {
+        const sR = S - sL;
+        const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          bestLo = prev;
+          bestHi = b;
+        }
+      }
+      sL += histY[b]!;
+      wL += hist[b]!;
+      nL += cnt;
+      histCnt[b] = 0;
+      hist[b] = 0;
+      histY[b] = 0;
+      prev = b;
+    }
+    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+  }
+
+  /** Moves positions of [start, end) whose code of f is <= lo to the front; returns the first right position. */
+  partition(start: number, end: number, f: number, lo: number): number {
+    const rowCodes = this.data.rowCodes;
+    if (rowCodes != null && end - start <= ROW_MAJOR_MAX_SAMPLES) return this.partitionRows(rowCodes, start, end, f, lo);
+    const codes = this.data.codes;
+    const base = f * this.n;
+    const { sIdx, sW } = this;
+    const cls = this.C > 0;
+    const sY = this.sY;
+    const sYf = this.sYf;
+    let i = start;
+    let j = end - 1;
+    for (;;) {
+      while (i <= j && codes[base + sIdx[i]!]! <= lo) i++;
+      while (i <= j && codes[base + sIdx[j]!]! > lo) j--;
+      if (i >= j) break;
+      let t = sIdx[i]!;
+      sIdx[i] = sIdx[j]!;
+      sIdx[j] = t;
+      const tw = sW[i]!;
+      sW[i] = sW[j]!;
+      sW[j] = tw;
+      if (cls) {
+        t = sY[i]!;
+        sY[i] = sY[j]!;
+        sY[j] = t;
+      } else {
+        const ty = sYf[i]!;
+        sYf[i] = sYf[j]!;
+        sYf[j] = ty;
+      }
+      i++;
+      j--;
+    }
+    return i;
+  }
+
+  /** partition() over sample-major codes. */
+  private partitionRows(rowCodes: Uint8Array, start: number, end: number, f: number, lo: number): number {
+    const d = this.d;
+    const { sIdx, sW } = this;
+    const cls = this.C > 0;
+    const sY = this.sY;
+    const sYf = this.sYf;
+    let i = start;
+    let j = end - 1;
+    for (;;) {
+      while (i <= j && rowCodes[sIdx[i]! * d + f]! <= lo) i++;
+      while (i <= j && rowCodes[sIdx[j]! * d + f]! > lo) j--;
+      if (i >= j) break;
+      let t = sIdx[i]!;
+      sIdx[i] = sIdx[j]!;
+      sIdx[j] = t;
+      const tw = sW[i]!;
+      sW[i] = sW[j]!;
+      sW[j] = tw;
+      if (cls) {
+        t = sY[i]!;
+        sY[i] = sY[j]!;
+        sY[j] = t;
+      } else {
+        const ty = sYf[i]!;
+        sYf[i] = sYf[j]!;
+        sYf[j] = ty;
+      }
+      i++;
+      j--;
+    }
+    return i;
+  }
+
+  /** The real-valued threshold between bins lo and hi of feature f (see BinMapper). */
+  threshold(f: number, lo: number, hi: number): number {
+    const bins = this.data.bins;
+    const s = bins.binStart[f]!;
+    const a = bins.binMax[s + lo]!;
+    const b = bins.binMin[s + hi]!;
+    let t = a / 2 + b / 2;
+    const min = bins.threshold[s + lo]!;
+    const max = bins.threshold[s + hi - 1]!;
+    if (!(t >= min)) t = min;
+    if (t > max) t = max;
+    return t;
+  }
+
+  /** Weighted impurity decrease of splitting [start, end) at pos, relative to the root (scikit-learn's). */
+  improvement(start: number, pos: number, end: number, impurity: number, weight: number): number {
+    const impL = this.stats(start, pos);
+    const wL = this.statW;
+    const impR = this.stats(pos, end);
+    const wR = this.statW;
+    return (weight / this.rootWeight) * (impurity - (wR / weight) * impR - (wL / weight) * impL);
+  }
+
+  private ensurePool(size: number): void {
+    if (size <= this.pool.length) return;
+    const p = new Int32Array(Math.max(size, this.pool.length * 2));
+    p.set(this.pool);
+    this.pool = p;
+  }
+
+  /** Depth-first growth (scikit-learn's DepthFirstTreeBuilder; left subtrees numbered first). */
+  growDepthFirst(m: number): void {
+    const p = this.p;
+    const nodes = this.nodes;
+    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count.
+    let stack = new Int32Array(7 * 64);
+    let top = 0;
+    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number): void => {
+      if (top + 7 > stack.length) {
+        const s = new Int32Array(stack.length * 2);
+        s.set(stack);
+        stack = s;
+      }
+      stack[top++] = start;
+      stack[top++] = end;
+      stack[top++] = depth;
+      stack[top++] = parent;
+      stack[top++] = isLeft;
+      stack[top++] = cOff;
+      stack[top++] = cLen;
+    };
+    push(0, m, 0, -1, 0, 0, 0);
+    let first = true;
+    while (top > 0) {
+      top -= 7;
+      const start = stack[top]!;
+      const end = stack[top + 1]!;
+      const depth = stack[top + 2]!;
+      const parent = stack[top + 3]!;
+      const isLeft = stack[top + 4]! === 1;
+      const cOff = stack[top + 5]!;
+      const cLen = stack[top + 6]!;
+      // Everything above this node's constants belonged to the finished left sibling's subtree.
+      const poolTop = cOff + cLen;
+      const id = this.addNode(parent, isLeft, start, end, depth);
+      const impurity = nodes.impurity[id]!;
+      const weight = nodes.weight[id]!;
+      if (first) {
+        this.rootWeight = weight;
+        first = false;
+      }
+      const count = end - start;
+      if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) continue;
+      this.ensurePool(poolTop + this.d);
+      const nConst = this.findSplit(start, end, this.pool, cOff, cLen, this.pool, poolTop);
+      const f = this.bestFeature;
+      if (f < 0) continue;
+      const pos = this.partition(start, end, f, this.bestLo);
+      if (p.minImpurityDecrease > 0 && this.improvement(start, pos, end, impurity, weight) + EPSILON < p.minImpurityDecrease) continue;
+      nodes.feature[id] = f;
+      nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
+      push(pos, end, depth + 1, id, 0, poolTop, nConst);
+      push(start, pos, depth + 1, id, 1, poolTop, nConst);
+    }
+  }
+
+  /** Adds a node and, unless it must be a leaf, finds and applies its split (best-first growth). */
+  private addSplitNode(parent: number, isLeft: boolean, start: number, end: number, depth: number, known: Int32Array): FrontierRecord {
+    const p = this.p;
+    const nodes = this.nodes;
+    const id = this.addNode(parent, isLeft, start, end, depth);
+    const impurity = nodes.impurity[id]!;
+    const weight = nodes.weight[id]!;
+    if (parent < 0) this.rootWeight = weight;
+    const rec: FrontierRecord = { node: id, start, end, pos: end, depth, isLeaf: true, improvement: 0, constants: known };
+    const count = end - start;
+    if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) return rec;
+    this.ensurePool(this.d);
+    const nConst = this.findSplit(start, end, known, 0, known.length, this.pool, 0);
+    const f = this.bestFeature;
+    if (f < 0) return rec;
+    const pos = this.partition(start, end, f, this.bestLo);
+    const improvement = this.improvement(start, pos, end, impurity, weight);
+    if (improvement + EPSILON < p.minImpurityDecrease) return rec;
+    nodes.feature[id] = f;
+    nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
+    rec.isLeaf = false;
+    rec.pos = pos;
+    rec.improvement = improvement;
+    rec.constants = this.pool.slice(0, nConst);
+    return rec;
+  }
+
+  /** Best-first growth up to maxLeafNodes leaves (scikit-learn's BestFirstTreeBuilder). */
+  growBestFirst(m: number): void {
+    const nodes = this.nodes;
+    let splitsLeft = this.p.maxLeafNodes - 1;
+    // A binary max-heap on improvement (ties: lower node id first, for determinism).
+    const heap: FrontierRecord[] = [];
+    const above = (a: FrontierRecord, b: FrontierRecord): boolean =>
+      a.improvement > b.improvement || (a.improvement === b.improvement && a.node < b.node);
+    const push = (r: FrontierRecord): void => {
+      heap.push(r);
+      let i = heap.length - 1;
+      while (i > 0) {
+        const up = (i - 1) >> 1;
+        if (!above(heap[i]!, heap[up]!)) break;
+        [heap[i], heap[up]] = [heap[up]!, heap[i]!];
+        i = up;
+      }
+    };
+    const pop = (): FrontierRecord => {
+      const top = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length > 0) {
+        heap[0] = last;
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          const r = l + 1;
+          let best = i;
+          if (l < heap.length && above(heap[l]!, heap[best]!)) best = l;
+          if (r < heap.length && above(heap[r]!, heap[best]!)) best = r;
+          if (best === i) break;
+          [heap[i], heap[best]] = [heap[best]!, heap[i]!];
+          i = best;
+        }
+      }
+      return top;
+    };
+    push(this.addSplitNode(-1, false, 0, m, 0, new Int32Array(0)));
+    while (heap.length > 0) {
+      const rec = pop();
+      if (rec.isLeaf || splitsLeft <= 0) {
+        nodes.feature[rec.node] = -1;
+        nodes.threshold[rec.node] = 0;
+        continue;
+      }
+      splitsLeft--;
+      push(this.addSplitNode(rec.node, true, rec.start, rec.pos, rec.depth + 1, rec.constants));
+      push(this.addSplitNode(rec.node, false, rec.pos, rec.end, rec.depth + 1, rec.constants));
+    }
+  }
+
+  finish(shared: boolean): FlatTree {
+    const nodes = this.nodes;
+    const k = nodes.count;
+    const C = nodes.nOutputs;
+    const i32 = (src: Int32Array, len: number): Int32Array => {
+      const a = shared ? sharedTypedArray("int32", len) : new Int32Array(len);
+      a.set(src.subarray(0, len));
+      return a;
+    };
+    const f64 = (src: Float64Array, len: number): Float64Array => {
+      const a = shared ? sharedTypedArray("float64", len) : new Float64Array(len);
+      a.set(src.subarray(0, len));
+      return a;
+    };
+    return {
+      nFeatures: this.d,
+      nOutputs: C,
+      classification: this.C > 0,
+      nodeCount: k,
+      maxDepth: this.maxDepthSeen,
+      feature: i32(nodes.feature, k),
+      threshold: f64(nodes.threshold, k),
+      left: i32(nodes.left, k),
+      right: i32(nodes.right, k),
+      value: f64(nodes.value, k * C),
+      nNodeSamples: i32(nodes.nSamples, k),
+      weightedNNodeSamples: f64(nodes.weight, k),
+      impurity: f64(nodes.impurity, k),
+    };
+  }
+}
+
+let cached: Grower | null = null;
+
+function growerFor(data: ForestData): Grower {
+  const c = cached;
+  if (c !== null && c.n === data.nSamples && c.d === data.nFeatures && c.C === data.nClasses) return c;
+  cached = new Grower(data.nSamples, data.nFeatures, data.nClasses);
+  return cached;
+}
+
+/**
+ * Grows tree number `treeIndex` of a forest seeded with `seed`: bootstrap
+ * (if enabled) from rng(seed, treeIndex, 0), feature draws from
+ * rng(seed, treeIndex, 1). Pure: the result depends only on its arguments,
+ * so trees can be grown by any worker in any order.
+ *
+ * ```ts
+ * const bins = fitBins(X, 256);
+ * const codes = applyBins(X, bins, new Uint8Array(n * d));
+ * const data = { nSamples: n, nFeatures: d, codes, bins, y: classIds, nClasses: 10 };
+ * const tree = growTree(data, { maxFeatures: "sqrt" }, 0, 42);
+ * accumulateProba(tree, X, 0, n, proba);
+ * ```
+ */
+export function growTree(data: ForestData, params: TreeParams, treeIndex: number, seed: number, options: GrowOptions = {}): FlatTree {
+  checkForestData(data);
+  const p = resolveParams(params, data);
+  if (!Number.isInteger(treeIndex) || treeIndex < 0 || treeIndex > Number.MAX_SAFE_INTEGER) {
+    throw new SabreTypeError(`treeIndex must be an integer >= 0, got ${describe(treeIndex)}`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) {
+    throw new SabreTypeError(`seed must be an integer in [0, 2^53 - 1], got ${describe(seed)}`);
+  }
+  return growResolved(data, p, treeIndex, seed, options);
+}
+
+/** growTree with already validated data and resolved params (a kernel growing many trees validates once). */
+export function growResolved(data: ForestData, p: ResolvedParams, treeIndex: number, seed: number, options: GrowOptions = {}): FlatTree {
+  const g = growerFor(data);
+  g.data = data;
+  g.p = p;
+  g.rng = rng(seed, treeIndex, STREAM_FEATURES);
+  g.maxDepthSeen = 0;
+  g.nodes.reset();
+  const m = g.prepare(seed, treeIndex);
+  if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
+  if (p.maxLeafNodes > 0) g.growBestFirst(m);
+  else g.growDepthFirst(m);
+  return g.finish(options.shared === true);
+}

@@ -1,0 +1,213 @@
+import { SabreTypeError } from "../../src/errors.js";
+import { dtypeOf, isBigIntDType } from "../../src/memory/dtypes.js";
+import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { describe } from "../../src/validate.js";
+import { checkMatrix } from "./bins.js";
+import type { FlatTree } from "./tree.js";
+
+/**
+ * Prediction over a row range of raw X, accumulating into a caller-given
+ * output so the engine can split rows (and trees) across workers: row r's
+ * outputs live at out[r * nOutputs .. (r + 1) * nOutputs), indexed by the
+ * absolute row number. Each tree adds `scale` times its leaf value (pass
+ * scale = 1 / nTrees for a soft-vote average, as scikit-learn's
+ * predict_proba). Trees are walked with `x <= threshold` on the raw values,
+ * so X need not be binned; NaN or Infinity in X is refused.
+ */
+
+function checkRange(X: NdArray, start: number, end: number): void {
+  const n = X.shape[0]!;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+    throw new SabreTypeError(`row range [${describe(start)}, ${describe(end)}) must lie within [0, ${n}]`);
+  }
+}
+
+/** Refuses NaN/Infinity in rows [start, end) of X (float dtypes only: integers are always finite). */
+export function checkFiniteRows(X: NdArray, start: number, end: number): void {
+  const dtype = dtypeOf(X.data);
+  if (dtype !== "float32" && dtype !== "float64") return;
+  const data = X.data as Float64Array;
+  const [s0, s1] = X.stride as [number, number];
+  const d = X.shape[1]!;
+  for (let r = start; r < end; r++) {
+    let p = X.offset + r * s0;
+    for (let f = 0; f < d; f++, p += s1) {
+      const v = data[p]!;
+      if (v - v !== 0) {
+        throw new SabreTypeError(`X[${r}][${f}] is ${v}: features must be finite numbers (NaN and Infinity are not supported)`);
+      }
+    }
+  }
+}
+
+function checkTree(tree: FlatTree, d: number, i = 0): void {
+  if (typeof tree !== "object" || tree === null || !(tree.left instanceof Int32Array)) {
+    throw new SabreTypeError(`tree ${i} is not a FlatTree (from growTree or treeFromJSON), got ${describe(tree)}`);
+  }
+  if (tree.nFeatures !== d) throw new SabreTypeError(`X has ${d} features but tree ${i} was fitted on ${tree.nFeatures}`);
+}
+
+function asList(trees: FlatTree | readonly FlatTree[]): readonly FlatTree[] {
+  return Array.isArray(trees) ? (trees as readonly FlatTree[]) : [trees as FlatTree];
+}
+
+/** Number-valued view of X's data (bigint dtypes are converted on the fly by the slow path). */
+function leafOf(tree: FlatTree, data: Float64Array, rowBase: number, s1: number): number {
+  const { left, right, feature, threshold } = tree;
+  let node = 0;
+  let l = left[0]!;
+  while (l >= 0) {
+    node = data[rowBase + feature[node]! * s1]! <= threshold[node]! ? l : right[node]!;
+    l = left[node]!;
+  }
+  return node;
+}
+
+function leafOfBig(tree: FlatTree, data: BigInt64Array, rowBase: number, s1: number): number {
+  const { left, right, feature, threshold } = tree;
+  let node = 0;
+  while (left[node]! >= 0) {
+    node = Number(data[rowBase + feature[node]! * s1]!) <= threshold[node]! ? left[node]! : right[node]!;
+  }
+  return node;
+}
+
+/**
+ * out[r * nOutputs + k] += scale * value of the leaf each tree sends row r
+ * to, for rows [start, end). Classification: class probabilities (soft
+ * vote); regression: the prediction.
+ */
+export function accumulatePredictions(
+  trees: FlatTree | readonly FlatTree[],
+  X: NdArray,
+  start: number,
+  end: number,
+  out: Float64Array,
+  scale = 1,
+): Float64Array {
+  const [, d] = checkMatrix(X);
+  checkRange(X, start, end);
+  const list = asList(trees);
+  if (list.length === 0) return out;
+  const C = list[0]!.nOutputs;
+  list.forEach((t, i) => {
+    checkTree(t, d, i);
+    if (t.nOutputs !== C) throw new SabreTypeError(`tree ${i} has ${t.nOutputs} outputs, tree 0 has ${C}`);
+  });
+  if (!(out instanceof Float64Array) || out.length < end * C) {
+    throw new SabreTypeError(`out must be a Float64Array of at least ${end * C} elements (rows x outputs, absolute rows), got ${describe(out)}`);
+  }
+  if (typeof scale !== "number" || !Number.isFinite(scale)) throw new SabreTypeError(`scale must be a finite number, got ${describe(scale)}`);
+  checkFiniteRows(X, start, end);
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const [s0, s1] = X.stride as [number, number];
+  // Tree-major: one tree's arrays stay in cache while it walks every row.
+  for (const tree of list) {
+    const value = tree.value;
+    for (let r = start; r < end; r++) {
+      const rowBase = X.offset + r * s0;
+      const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+      const o = r * C;
+      const v = leaf * C;
+      for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+    }
+  }
+  return out;
+}
+
+/** The leaf index of each row of [start, end) in one tree, into out[r]. */
+export function applyTree(tree: FlatTree, X: NdArray, start: number, end: number, out: Int32Array): Int32Array {
+  const [, d] = checkMatrix(X);
+  checkRange(X, start, end);
+  checkTree(tree, d);
+  if (!(out instanceof Int32Array) || out.length < end) throw new SabreTypeError(`out must be an Int32Array of at least ${end} elements`);
+  checkFiniteRows(X, start, end);
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const [s0, s1] = X.stride as [number, number];
+  for (let r = start; r < end; r++) {
+    const rowBase = X.offset + r * s0;
+    out[r] = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+  }
+  return out;
+}
+
+/**
+ * Out-of-bag accumulation for one tree: for each row r of [start, end) that
+ * the tree did not draw (inBag[r] === 0, see bootstrapCounts), adds the
+ * tree's leaf value to out[r * nOutputs ..] and 1 to counts[r]. The OOB
+ * prediction of row r is out[r] / counts[r], as scikit-learn's oob_score_.
+ */
+export function accumulateOob(
+  tree: FlatTree,
+  X: NdArray,
+  start: number,
+  end: number,
+  inBag: Int32Array,
+  out: Float64Array,
+  counts: Int32Array | Float64Array,
+): void {
+  const [, d] = checkMatrix(X);
+  checkRange(X, start, end);
+  checkTree(tree, d);
+  const C = tree.nOutputs;
+  if (!(inBag instanceof Int32Array) || inBag.length < end) throw new SabreTypeError(`inBag must be an Int32Array of at least ${end} counts`);
+  if (!(out instanceof Float64Array) || out.length < end * C) throw new SabreTypeError(`out must be a Float64Array of at least ${end * C} elements`);
+  if (!(counts instanceof Int32Array || counts instanceof Float64Array) || counts.length < end) {
+    throw new SabreTypeError(`counts must be an Int32Array or Float64Array of at least ${end} elements`);
+  }
+  checkFiniteRows(X, start, end);
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const [s0, s1] = X.stride as [number, number];
+  const value = tree.value;
+  for (let r = start; r < end; r++) {
+    if (inBag[r] !== 0) continue;
+    const rowBase = X.offset + r * s0;
+    const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+    for (let k = 0; k < C; k++) out[r * C + k]! += value[leaf * C + k]!;
+    counts[r]!++;
+  }
+}
+
+/**
+ * Impurity-based feature importances of one tree, normalized to sum 1 (all
+ * zeros for a single-leaf tree), as scikit-learn's tree.feature_importances_.
+ */
+export function treeFeatureImportances(tree: FlatTree, out = new Float64Array(tree.nFeatures)): Float64Array {
+  const { left, right, feature, impurity, weightedNNodeSamples: w } = tree;
+  out.fill(0);
+  for (let i = 0; i < tree.nodeCount; i++) {
+    const l = left[i]!;
+    if (l < 0) continue;
+    const r = right[i]!;
+    out[feature[i]!]! += w[i]! * impurity[i]! - w[l]! * impurity[l]! - w[r]! * impurity[r]!;
+  }
+  let sum = 0;
+  for (let f = 0; f < out.length; f++) {
+    out[f]! /= w[0]!;
+    sum += out[f]!;
+  }
+  if (sum > 0) for (let f = 0; f < out.length; f++) out[f]! /= sum;
+  return out;
+}
+
+/**
+ * A forest's importances: the mean of its trees' normalized importances
+ * (trees that are a single leaf left out), normalized again, as
+ * scikit-learn's forest.feature_importances_.
+ */
+export function forestFeatureImportances(trees: readonly FlatTree[], nFeatures: number): Float64Array {
+  const out = new Float64Array(nFeatures);
+  const one = new Float64Array(nFeatures);
+  let used = 0;
+  for (const t of trees) {
+    if (t.nodeCount <= 1) continue;
+    treeFeatureImportances(t, one);
+    for (let f = 0; f < nFeatures; f++) out[f]! += one[f]!;
+    used++;
+  }
+  if (used === 0) return out;
+  let sum = 0;
+  for (let f = 0; f < nFeatures; f++) sum += (out[f]! /= used);
+  if (sum > 0) for (let f = 0; f < nFeatures; f++) out[f]! /= sum;
+  return out;
+}
