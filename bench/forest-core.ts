@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { readIdxSync } from "../src/data/idx.js";
 import { ndarray, type NdArray } from "../src/memory/ndarray-type.js";
 import { sharedTypedArray } from "../src/memory/shared.js";
-import { accumulatePredictions, applyBins, applyBinsRows, fitBins, growTree, type FlatTree, type ForestData, type TreeParams } from "../kernels/forest/index.js";
+import { forestTuning, accumulatePredictions, applyBins, applyBinsRows, fitBins, growTree, type FlatTree, type ForestData, type TreeParams } from "../kernels/forest/index.js";
 
 const DIR = "/usr/share/datasets/fashion-mnist";
 if (!existsSync(`${DIR}/train-images-idx3-ubyte.gz`)) {
@@ -47,6 +47,9 @@ const tRows = cpuSince();
 console.log(`fitBins ${tFit}, applyBins ${tApply}, applyBinsRows ${tRows} (single thread)`);
 
 const y = Int32Array.from(ytr.data as Uint8Array);
+if (process.env.HIST_MIN) forestTuning.histMin = Number(process.env.HIST_MIN);
+if (process.env.ROW_MAX) forestTuning.rowMax = Number(process.env.ROW_MAX);
+console.log(`tuning ${JSON.stringify(forestTuning)}`);
 const useRows = process.env.ROWCODES !== "0";
 const data: ForestData = { nSamples: n, nFeatures: d, codes, rowCodes: useRows ? rowCodes : null, bins, y, nClasses: 10 };
 // This machine is shared and often oversubscribed: CPU time (user + system)
