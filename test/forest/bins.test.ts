@@ -1,0 +1,127 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SabreTypeError } from "../../src/errors.js";
+import { ndarray } from "../../src/memory/ndarray-type.js";
+import { rng } from "../../src/random/rng.js";
+import { applyBins, applyBinsRows, codeOf, fitBins, fitFeatureBins, packBins } from "../../kernels/forest/index.js";
+import { throwsTyped } from "../helpers.js";
+import { matrix } from "./util.js";
+
+test("few distinct values: exact bins, thresholds at midpoints, codes in value order", () => {
+  const X = matrix([[3, 0.5], [1, 0.5], [2, -1], [3, 7], [1, 0.5]]);
+  const bins = fitBins(X, 256);
+  assert.equal(Array.from(bins.nBins), [3, 3]);
+  const f0 = bins.threshold.subarray(bins.binStart[0]!, bins.binStart[0]! + 2);
+  assert.equal(Array.from(f0), [1.5, 2.5]);
+  assert.equal(Array.from(bins.binMin.subarray(3, 6)), [-1, 0.5, 7]);
+  const codes = applyBins(X, bins, new Uint8Array(10));
+  // Feature-major: feature 0's five codes, then feature 1's.
+  assert.equal(Array.from(codes), [2, 0, 1, 2, 0, 1, 1, 0, 2, 1]);
+  const rowsOut = applyBinsRows(X, bins, new Uint8Array(10));
+  assert.equal(Array.from(rowsOut), [2, 1, 0, 1, 1, 0, 2, 2, 0, 1]);
+});
+
+test("uint8 pixels with <= maxBins values are binned exactly", () => {
+  const n = 3000;
+  const data = new Uint8Array(n * 2);
+  const r = rng(1);
+  for (let i = 0; i < n * 2; i++) data[i] = r.int(0, 256);
+  const X = ndarray(data, [n, 2], [2, 1], 0);
+  const bins = fitBins(X, 256);
+  assert.is(bins.nBins[0], 256);
+  const codes = applyBins(X, bins, new Uint8Array(n * 2));
+  for (let i = 0; i < n; i++) {
+    assert.is(codes[i], data[2 * i]);
+    assert.is(codes[n + i], data[2 * i + 1]);
+  }
+});
+
+test("many distinct values: at most maxBins quantile bins of similar sizes, edges between distinct values", () => {
+  const n = 5000;
+  const col = new Float64Array(n);
+  const r = rng(2);
+  for (let i = 0; i < n; i++) col[i] = r.normal();
+  const X = ndarray(col, [n, 1], [1, 1], 0);
+  for (const maxBins of [256, 16, 2]) {
+    const fb = fitFeatureBins(X, 0, maxBins);
+    const nb = fb.thresholds.length + 1;
+    assert.ok(nb <= maxBins && nb >= maxBins * 0.9, `${nb} bins for maxBins ${maxBins}`);
+    for (let j = 1; j < fb.thresholds.length; j++) assert.ok(fb.thresholds[j]! > fb.thresholds[j - 1]!);
+    const counts = new Array<number>(nb).fill(0);
+    for (const v of col) counts[codeOf(fb.thresholds, v)]!++;
+    for (const c of counts) assert.ok(Math.abs(c - n / nb) < n / nb / 2 + 2, `bin sizes ${counts}`);
+    // No data value equals a threshold: edges sit strictly between neighbours.
+    const values = new Set(col);
+    for (const t of fb.thresholds) assert.ok(!values.has(t));
+  }
+  // Heavy ties stay in one bin.
+  const tied = new Float64Array(1000);
+  for (let i = 0; i < 1000; i++) tied[i] = i < 900 ? 0 : i;
+  const tb = fitFeatureBins(ndarray(tied, [1000, 1], [1, 1], 0), 0, 8);
+  assert.is(codeOf(tb.thresholds, 0), 0);
+  assert.ok(tb.thresholds[0]! > 0 && tb.thresholds[0]! < 900);
+});
+
+test("any strides and dtypes give the same codes; feature and row ranges compose", () => {
+  const n = 400;
+  const d = 5;
+  const r = rng(3);
+  const base = new Float64Array(n * d);
+  for (let i = 0; i < n * d; i++) base[i] = Math.round(r.normal() * 1000) / 10;
+  const X = ndarray(base, [n, d], [d, 1], 0);
+  const bins = fitBins(X, 32);
+  const want = applyBins(X, bins, new Uint8Array(n * d));
+  // Column-major copy (transposed strides).
+  const cm = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) cm[f * n + i] = base[i * d + f]!;
+  const Xc = ndarray(cm, [n, d], [1, n], 0);
+  assert.equal(Array.from(applyBins(Xc, fitBins(Xc, 32), new Uint8Array(n * d))), Array.from(want));
+  // float32 and int32 versions of integer data.
+  const ints = Int32Array.from(base, (v) => Math.round(v));
+  const Xi = ndarray(ints, [n, d], [d, 1], 0);
+  const Xf = ndarray(Float32Array.from(ints), [n, d], [d, 1], 0);
+  const Xb = ndarray(BigInt64Array.from(ints, (v) => BigInt(v)), [n, d], [d, 1], 0);
+  const ci = applyBins(Xi, fitBins(Xi, 32), new Uint8Array(n * d));
+  assert.equal(Array.from(applyBins(Xf, fitBins(Xf, 32), new Uint8Array(n * d))), Array.from(ci));
+  assert.equal(Array.from(applyBins(Xb, fitBins(Xb, 32), new Uint8Array(n * d))), Array.from(ci));
+  // Two workers' feature ranges and row ranges fill the same arrays as one call.
+  const split = new Uint8Array(n * d);
+  applyBins(X, bins, split, 0, 2);
+  applyBins(X, bins, split, 2, d);
+  assert.equal(Array.from(split), Array.from(want));
+  const rowsAll = applyBinsRows(X, bins, new Uint8Array(n * d));
+  const rowsSplit = new Uint8Array(n * d);
+  applyBinsRows(X, bins, rowsSplit, 0, 123);
+  applyBinsRows(X, bins, rowsSplit, 123, n);
+  assert.equal(Array.from(rowsSplit), Array.from(rowsAll));
+  for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) assert.is(rowsAll[i * d + f], want[f * n + i]);
+  // Per-feature fits packed together equal fitBins.
+  const packed = packBins([0, 1, 2, 3, 4].map((f) => fitFeatureBins(X, f, 32)), 32);
+  assert.equal(Array.from(packed.threshold), Array.from(bins.threshold));
+  // int8 values use the lookup path with negative values.
+  const i8 = Int8Array.of(-128, 5, -3, 127, 0, -3);
+  const X8 = ndarray(i8, [6, 1], [1, 1], 0);
+  assert.equal(Array.from(applyBins(X8, fitBins(X8), new Uint8Array(6))), [0, 3, 1, 4, 2, 1]);
+});
+
+test("NaN, Infinity and bad arguments are SabreTypeErrors", () => {
+  const bad = matrix([[1, 2], [NaN, 3]]);
+  throwsTyped(() => fitBins(bad), SabreTypeError, /X\[1\]\[0\] is NaN.*finite/);
+  const good = matrix([[1, 2], [4, 3]]);
+  const bins = fitBins(good);
+  throwsTyped(() => applyBins(matrix([[1, Infinity], [2, 3]]), bins, new Uint8Array(4)), SabreTypeError, /X\[0\]\[1\] is Infinity/);
+  throwsTyped(() => applyBinsRows(matrix([[1, 2], [-Infinity, 3]]), bins, new Uint8Array(4)), SabreTypeError, /-Infinity/);
+  throwsTyped(() => fitBins(good, 257), SabreTypeError, /maxBins must be an integer in \[2, 256\]/);
+  throwsTyped(() => fitBins(good, 1), SabreTypeError, /maxBins/);
+  throwsTyped(() => fitBins(new Float64Array(4) as never), SabreTypeError, /2-D ndarray/);
+  throwsTyped(() => fitBins(ndarray(new Float64Array(4), [4], [1], 0)), SabreTypeError, /2-D \[samples, features\]/);
+  throwsTyped(() => fitBins(ndarray(new Float64Array(0), [0, 3], [3, 1], 0)), SabreTypeError, /no rows/);
+  throwsTyped(() => applyBins(good, bins, new Uint8Array(3)), SabreTypeError, /needs 4/);
+  throwsTyped(() => applyBins(good, bins, new Int8Array(4) as never), SabreTypeError, /Uint8Array/);
+  throwsTyped(() => applyBins(good, bins, new Uint8Array(4), 1, 3), SabreTypeError, /feature range/);
+  throwsTyped(() => applyBins(matrix([[1, 2, 3]]), bins, new Uint8Array(3)), SabreTypeError, /3 features but the bins were fitted on 2/);
+  throwsTyped(() => applyBinsRows(good, bins, new Uint8Array(4), -1), SabreTypeError, /row range/);
+  throwsTyped(() => fitFeatureBins(good, 2), SabreTypeError, /out of range/);
+});
+
+test.run();

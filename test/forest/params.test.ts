@@ -1,0 +1,119 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SabreTypeError } from "../../src/errors.js";
+import { ndarray } from "../../src/memory/ndarray-type.js";
+import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, growTree, resolveParams, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
+import { throwsTyped } from "../helpers.js";
+import { matrix, prepare } from "./util.js";
+
+const X = matrix(Array.from({ length: 20 }, (_, i) => [i, (i * 7) % 5]));
+const cls = prepare(X, Int32Array.from({ length: 20 }, (_, i) => i % 3), 3);
+const reg = prepare(X, Float64Array.from({ length: 20 }, (_, i) => i / 2), 0);
+
+test("options resolve as scikit-learn's", () => {
+  const d784 = { ...cls, nFeatures: 784 } as ForestData;
+  assert.is(resolveParams({}, d784).maxFeatures, 28);
+  assert.is(resolveParams({ maxFeatures: "log2" }, d784).maxFeatures, 9);
+  assert.is(resolveParams({ maxFeatures: 0.1 }, d784).maxFeatures, 78);
+  assert.is(resolveParams({ maxFeatures: 1 }, d784).maxFeatures, 784);
+  assert.is(resolveParams({ maxFeatures: 5 }, d784).maxFeatures, 5);
+  assert.is(resolveParams({ maxFeatures: null }, d784).maxFeatures, 784);
+  assert.is(resolveParams({}, reg).maxFeatures, 2, "regression default 1.0");
+  const p = resolveParams({ minSamplesLeaf: 0.1, minSamplesSplit: 0.5, maxSamples: 0.5 }, cls);
+  assert.is(p.minSamplesLeaf, 2);
+  assert.is(p.minSamplesSplit, 10);
+  assert.is(p.nDraws, 10);
+  assert.is(resolveParams({ minSamplesLeaf: 4 }, cls).minSamplesSplit, 8, "at least 2 * minSamplesLeaf");
+  assert.is(resolveParams({ criterion: "log_loss" }, cls).criterion, 1);
+  assert.is(resolveParams({ maxSamples: 7 }, cls).nDraws, 7);
+});
+
+test("every bad option value is a SabreTypeError naming the option", () => {
+  const bad: [TreeParams, RegExp][] = [
+    [{ criterion: "mse" as never }, /criterion must be/],
+    [{ criterion: "squared_error" }, /is for regression/],
+    [{ maxDepth: 0 }, /maxDepth must be null or an integer >= 1/],
+    [{ maxDepth: 2.5 }, /maxDepth/],
+    [{ maxDepth: NaN }, /maxDepth/],
+    [{ minSamplesSplit: 1.5 }, /minSamplesSplit must be an integer >= 2 or a fraction in \(0, 1\]/],
+    [{ minSamplesSplit: 0 }, /minSamplesSplit/],
+    [{ minSamplesSplit: -3 }, /minSamplesSplit/],
+    [{ minSamplesLeaf: 0 }, /minSamplesLeaf must be an integer >= 1 or a fraction in \(0, 1\)/],
+    [{ minSamplesLeaf: NaN }, /minSamplesLeaf/],
+    [{ maxFeatures: 0 }, /maxFeatures must be/],
+    [{ maxFeatures: 3 }, /maxFeatures must be "sqrt", "log2", null, an integer in \[1, 2\]/],
+    [{ maxFeatures: "auto" as never }, /maxFeatures/],
+    [{ maxFeatures: -0.5 }, /maxFeatures/],
+    [{ bootstrap: "yes" as never }, /bootstrap must be true or false/],
+    [{ bootstrap: false, maxSamples: 0.5 }, /maxSamples needs bootstrap/],
+    [{ maxSamples: 21 }, /maxSamples = 21 is more than the 20 samples/],
+    [{ maxSamples: 0 }, /maxSamples must be/],
+    [{ maxSamples: 1.5 }, /maxSamples must be/],
+    [{ minImpurityDecrease: -1 }, /minImpurityDecrease must be a finite number >= 0/],
+    [{ minImpurityDecrease: Infinity }, /minImpurityDecrease/],
+    [{ maxLeafNodes: 1 }, /maxLeafNodes must be null or an integer >= 2/],
+    [{ classWeight: "auto" as never }, /classWeight must be null, "balanced"/],
+    [{ classWeight: [1, 2] }, /2 weights for 3 classes/],
+    [{ classWeight: { 5: 1 } }, /not a class id in \[0, 3\)/],
+    [{ classWeight: [1, -1, 1] }, /classWeight for class 1 must be a finite number >= 0/],
+    [{ classWeight: [1, NaN, 1] }, /classWeight for class 1/],
+    [{ maxdepth: 3 } as never, /unknown tree option "maxdepth"/],
+  ];
+  for (const [params, re] of bad) throwsTyped(() => growTree(cls, params, 0, 1), SabreTypeError, re);
+  throwsTyped(() => growTree(reg, { criterion: "gini" }, 0, 1), SabreTypeError, /is for classification/);
+  throwsTyped(() => growTree(reg, { classWeight: "balanced" }, 0, 1), SabreTypeError, /classification only/);
+  throwsTyped(() => growTree(cls, null as never, 0, 1), SabreTypeError, /params must be an object/);
+  throwsTyped(() => growTree(cls, {}, -1, 1), SabreTypeError, /treeIndex must be an integer >= 0/);
+  throwsTyped(() => growTree(cls, {}, 0, 1.5), SabreTypeError, /seed must be an integer/);
+  throwsTyped(() => growTree(cls, {}, 0, NaN), SabreTypeError, /seed/);
+});
+
+test("bad data: empty, mismatched lengths, NaN in y, class ids out of range, bad weights", () => {
+  throwsTyped(() => growTree({ ...cls, nSamples: 0 }, {}, 0, 1), SabreTypeError, /empty data/);
+  throwsTyped(() => growTree({ ...cls, y: new Int32Array(19) }, {}, 0, 1), SabreTypeError, /y has 19 values but X has 20 samples/);
+  throwsTyped(() => growTree({ ...cls, y: Int32Array.of(...new Array(19).fill(0), 3) }, {}, 0, 1), SabreTypeError, /y\[19\] = 3 is not a class id in \[0, 3\)/);
+  throwsTyped(() => growTree({ ...cls, y: new Float64Array(20) }, {}, 0, 1), SabreTypeError, /Int32Array of class ids/);
+  const yNaN = new Float64Array(20);
+  yNaN[4] = NaN;
+  throwsTyped(() => growTree({ ...reg, y: yNaN }, {}, 0, 1), SabreTypeError, /y\[4\] is NaN: regression targets must be finite/);
+  yNaN[4] = Infinity;
+  throwsTyped(() => growTree({ ...reg, y: yNaN }, {}, 0, 1), SabreTypeError, /y\[4\] is Infinity/);
+  throwsTyped(() => growTree({ ...cls, codes: new Uint8Array(39) }, {}, 0, 1), SabreTypeError, /data.codes must be a Uint8Array of nSamples \* nFeatures = 40/);
+  throwsTyped(() => growTree({ ...cls, rowCodes: new Uint8Array(3) }, {}, 0, 1), SabreTypeError, /rowCodes/);
+  throwsTyped(() => growTree({ ...cls, nFeatures: 3 }, {}, 0, 1), SabreTypeError, /codes|bins/);
+  throwsTyped(() => growTree({ ...cls, nClasses: -1 }, {}, 0, 1), SabreTypeError, /nClasses/);
+  throwsTyped(() => growTree({ ...cls, sampleWeight: new Float64Array(3) }, {}, 0, 1), SabreTypeError, /sampleWeight must be a Float64Array of 20/);
+  const sw = new Float64Array(20).fill(1);
+  sw[2] = -1;
+  throwsTyped(() => growTree({ ...cls, sampleWeight: sw }, {}, 0, 1), SabreTypeError, /sampleWeight\[2\] = -1/);
+  throwsTyped(() => growTree({ ...cls, sampleWeight: new Float64Array(20) }, { bootstrap: false }, 0, 1), SabreTypeError, /weight 0/);
+  throwsTyped(() => growTree(null as never, {}, 0, 1), SabreTypeError, /ForestData/);
+  throwsTyped(() => bootstrapCounts(0, 5, 1, 0), SabreTypeError, /nSamples/);
+});
+
+test("predict, apply and OOB refuse bad rows, outputs and NaN", () => {
+  const tree = growTree(cls, {}, 0, 1);
+  const out = new Float64Array(60);
+  throwsTyped(() => accumulatePredictions(tree, X, 0, 21, out), SabreTypeError, /row range \[0, 21\) must lie within \[0, 20\]/);
+  throwsTyped(() => accumulatePredictions(tree, X, 0, 20, new Float64Array(59)), SabreTypeError, /at least 60 elements/);
+  throwsTyped(() => accumulatePredictions(tree, matrix([[1, 2, 3]]), 0, 1, out), SabreTypeError, /X has 3 features but tree 0 was fitted on 2/);
+  throwsTyped(() => accumulatePredictions(tree, matrix([[NaN, 2]]), 0, 1, out), SabreTypeError, /X\[0\]\[0\] is NaN/);
+  throwsTyped(() => accumulatePredictions(tree, X, 0, 20, out, NaN), SabreTypeError, /scale/);
+  throwsTyped(() => accumulatePredictions([tree, growTree(reg, {}, 0, 1)], X, 0, 20, out), SabreTypeError, /tree 1 has 1 outputs/);
+  throwsTyped(() => accumulatePredictions({} as never, X, 0, 20, out), SabreTypeError, /not a FlatTree/);
+  throwsTyped(() => applyTree(tree, X, 0, 20, new Int32Array(5)), SabreTypeError, /Int32Array of at least 20/);
+  throwsTyped(() => accumulateOob(tree, X, 0, 20, new Int32Array(3), out, new Int32Array(20)), SabreTypeError, /inBag/);
+  // Predicting from an integer-typed X and a sub-range touches only those rows.
+  const Xi = ndarray(Int32Array.from(X.data as Float64Array), [20, 2], [2, 1], 0);
+  const a = new Float64Array(60);
+  const b = new Float64Array(60);
+  accumulatePredictions(tree, X, 0, 20, a);
+  accumulatePredictions(tree, Xi, 5, 9, b);
+  assert.equal(Array.from(b.subarray(15, 27)), Array.from(a.subarray(15, 27)));
+  assert.is(b[14], 0);
+  assert.is(b[27], 0);
+  const leaves = applyTree(tree, X, 0, 20, new Int32Array(20));
+  for (let r = 0; r < 20; r++) for (let c = 0; c < 3; c++) assert.is(a[r * 3 + c], tree.value[leaves[r]! * 3 + c]);
+});
+
+test.run();
