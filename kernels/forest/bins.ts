@@ -62,24 +62,6 @@ function nonFinite(X: NdArray, row: number, f: number, v: number): SabreTypeErro
   );
 }
 
-/** Reads column f of X into out (numbers), refusing NaN and Infinity. */
-function readColumn(X: NdArray, f: number, out: Float64Array): void {
-  const n = X.shape[0]!;
-  const s0 = X.stride[0]!;
-  let p = X.offset + f * X.stride[1]!;
-  if (isBigIntDType(dtypeOf(X.data)!)) {
-    const d = X.data as BigInt64Array;
-    for (let i = 0; i < n; i++, p += s0) out[i] = Number(d[p]!);
-    return;
-  }
-  const d = X.data as Float64Array;
-  for (let i = 0; i < n; i++, p += s0) {
-    const v = d[p]!;
-    if (v - v !== 0) throw nonFinite(X, i, f, v);
-    out[i] = v;
-  }
-}
-
 function midpoint(a: number, b: number): number {
   let t = a / 2 + b / 2;
   // Rounding can land on b when a and b are adjacent doubles; b must stay above the threshold.
@@ -97,11 +79,43 @@ function exactBins(values: Float64Array, k: number): FeatureBins {
 }
 
 /**
- * The sorted distinct values of col if there are at most maxBins of them,
- * else undefined. Keeps a small sorted array: continuous columns bail out
- * after maxBins + 1 distinct values.
+ * Bins from a column's sorted distinct values and their counts: exact if
+ * there are at most maxBins values, else quantile bins: the edge after
+ * quantile b / maxBins goes between the value at that quantile and the next
+ * distinct value, so ties never straddle an edge.
  */
-function fewDistinct(col: Float64Array, n: number, maxBins: number, scratch: Float64Array): number {
+function binsFromCounts(values: Float64Array, counts: Float64Array, k: number, maxBins: number): FeatureBins {
+  if (k <= maxBins) return exactBins(values, k);
+  let total = 0;
+  for (let j = 0; j < k; j++) total += counts[j]!;
+  const edges: number[] = [];
+  const mins: number[] = [];
+  const maxs: number[] = [];
+  let cum = 0;
+  let j = 0;
+  let first = 0;
+  for (let b = 1; b < maxBins; b++) {
+    const p = Math.floor((b * total) / maxBins);
+    while (j < k && cum + counts[j]! <= p) cum += counts[j++]!;
+    if (j >= k - 1) break;
+    const t = midpoint(values[j]!, values[j + 1]!);
+    if (edges.length > 0 && t <= edges[edges.length - 1]!) continue;
+    edges.push(t);
+    mins.push(values[first]!);
+    maxs.push(values[j]!);
+    first = j + 1;
+  }
+  mins.push(values[first]!);
+  maxs.push(values[k - 1]!);
+  return { thresholds: Float64Array.from(edges), binMin: Float64Array.from(mins), binMax: Float64Array.from(maxs) };
+}
+
+/**
+ * The number of distinct values of col if at most maxBins (their sorted
+ * values in `out`), else -1. Keeps a small sorted array, so a continuous
+ * column bails out after maxBins + 1 distinct values.
+ */
+function fewDistinct(col: Float64Array, n: number, maxBins: number, out: Float64Array): number {
   let k = 0;
   let last = NaN;
   for (let i = 0; i < n; i++) {
@@ -112,40 +126,78 @@ function fewDistinct(col: Float64Array, n: number, maxBins: number, scratch: Flo
     let hi = k;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (scratch[mid]! < v) lo = mid + 1;
+      if (out[mid]! < v) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < k && scratch[lo] === v) continue;
+    if (lo < k && out[lo] === v) continue;
     if (k === maxBins) return -1;
-    scratch.copyWithin(lo + 1, lo, k);
-    scratch[lo] = v;
+    out.copyWithin(lo + 1, lo, k);
+    out[lo] = v;
     k++;
   }
   return k;
 }
 
-/**
- * fewDistinct for integer columns by counting (8-bit pixels: one pass, no
- * search). -2 when the value range is too wide to count.
- */
-function fewDistinctIntegers(col: Float64Array, n: number, maxBins: number, out: Float64Array): number {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = col[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+/** Bins of one column (n values, all finite). */
+function columnBins(col: Float64Array, n: number, maxBins: number, integers: boolean): FeatureBins {
+  if (integers) {
+    // Integer columns of a modest range: count, no sort.
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = col[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min < 65536) {
+      const counts = new Float64Array(max - min + 1);
+      for (let i = 0; i < n; i++) counts[col[i]! - min]!++;
+      return fromDense(counts, min, maxBins);
+    }
   }
-  if (max - min >= 65536) return -2;
-  const counts = new Uint32Array(max - min + 1);
-  for (let i = 0; i < n; i++) counts[col[i]! - min]!++;
+  let sample = col.subarray(0, n);
+  if (n > BIN_SUBSAMPLE) {
+    // Exact bins must see every value; quantiles may come from an evenly strided subsample.
+    const few = new Float64Array(maxBins);
+    const k = fewDistinct(col, n, maxBins, few);
+    if (k > 0) return exactBins(few, k);
+    sample = new Float64Array(BIN_SUBSAMPLE);
+    for (let i = 0; i < BIN_SUBSAMPLE; i++) sample[i] = col[Math.floor((i * n) / BIN_SUBSAMPLE)]!;
+  } else sample = sample.slice();
+  sample.sort();
+  // Run-length encode the sorted sample into distinct values and counts (reusing its memory).
+  const m = sample.length;
+  const counts = new Float64Array(m);
   let k = 0;
+  for (let i = 0; i < m; i++) {
+    const v = sample[i]!;
+    if (k > 0 && sample[k - 1] === v) counts[k - 1]!++;
+    else {
+      sample[k] = v;
+      counts[k++] = 1;
+    }
+  }
+  return binsFromCounts(sample, counts, k, maxBins);
+}
+
+/** Bins from counts[v - offset] of integer values. */
+function fromDense(counts: Float64Array, offset: number, maxBins: number): FeatureBins {
+  let k = 0;
+  for (let v = 0; v < counts.length; v++) if (counts[v] !== 0) k++;
+  const values = new Float64Array(k);
+  const c = new Float64Array(k);
+  k = 0;
   for (let v = 0; v < counts.length; v++) {
     if (counts[v] === 0) continue;
-    if (k === maxBins) return -1;
-    out[k++] = v + min;
+    values[k] = v + offset;
+    c[k++] = counts[v]!;
   }
-  return k;
+  return binsFromCounts(values, c, k, maxBins);
+}
+
+function isIntegerDType(X: NdArray): boolean {
+  const dtype = dtypeOf(X.data)!;
+  return dtype !== "float32" && dtype !== "float64";
 }
 
 /**
@@ -159,49 +211,45 @@ export function fitFeatureBins(X: NdArray, f: number, maxBins = 256): FeatureBin
   if (!Number.isInteger(f) || f < 0 || f >= d) throw new SabreTypeError(`feature ${describe(f)} is out of range [0, ${d})`);
   if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
   const col = new Float64Array(n);
-  readColumn(X, f, col);
-  const distinct = new Float64Array(maxBins);
-  const dtype = dtypeOf(X.data)!;
-  let k = -1;
-  if (dtype !== "float32" && dtype !== "float64") k = fewDistinctIntegers(col, n, maxBins, distinct);
-  if (k === -2) k = fewDistinct(col, n, maxBins, distinct);
-  if (k > 0) return exactBins(distinct, k);
-  let sorted: Float64Array;
-  if (n > BIN_SUBSAMPLE) {
-    sorted = new Float64Array(BIN_SUBSAMPLE);
-    for (let i = 0; i < BIN_SUBSAMPLE; i++) sorted[i] = col[Math.floor((i * n) / BIN_SUBSAMPLE)]!;
-  } else sorted = col;
-  sorted.sort();
-  const m = sorted.length;
-  const edges: number[] = [];
-  for (let b = 1; b < maxBins; b++) {
-    // The value at quantile b / maxBins; the edge goes just above it, before the next distinct value.
-    let p = Math.floor((b * m) / maxBins);
-    if (p >= m) p = m - 1;
-    const v = sorted[p]!;
-    // Upper bound of v in the sorted sample.
-    let lo = p;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo >= m) break;
-    const t = midpoint(v, sorted[lo]!);
-    if (edges.length === 0 || t > edges[edges.length - 1]!) edges.push(t);
-  }
-  const thresholds = Float64Array.from(edges);
-  const nb = thresholds.length + 1;
-  const binMin = new Float64Array(nb).fill(Infinity);
-  const binMax = new Float64Array(nb).fill(-Infinity);
+  readColumns(X, f, f + 1, [col]);
+  return columnBins(col, n, maxBins, isIntegerDType(X));
+}
+
+/** Features read per pass over X's rows in fitBins: one cache line of each row serves them all. */
+const COLUMN_BLOCK = 16;
+
+/** Reads columns [f0, f1) of X into cols (numbers), a row at a time, refusing NaN and Infinity. */
+function readColumns(X: NdArray, f0: number, f1: number, cols: Float64Array[]): void {
+  const n = X.shape[0]!;
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const data = X.data as Float64Array;
   for (let i = 0; i < n; i++) {
-    const v = col[i]!;
-    const c = codeOf(thresholds, v);
-    if (v < binMin[c]!) binMin[c] = v;
-    if (v > binMax[c]!) binMax[c] = v;
+    let p = X.offset + i * s0 + f0 * s1;
+    for (let f = f0; f < f1; f++, p += s1) {
+      const v = big ? Number((X.data as BigInt64Array)[p]!) : data[p]!;
+      if (v - v !== 0) throw nonFinite(X, i, f, v);
+      cols[f - f0]![i] = v;
+    }
   }
-  return { thresholds, binMin, binMax };
+}
+
+/** fitBins for 8-bit dtypes: one pass over X counting every feature's values. */
+function fitSmallBins(X: NdArray, maxBins: number): FeatureBins[] {
+  const [n, d] = X.shape as [number, number];
+  const base = dtypeOf(X.data) === "int8" ? -128 : 0;
+  const counts = new Int32Array(d * 256);
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const data = X.data as Uint8Array;
+  for (let i = 0; i < n; i++) {
+    let p = X.offset + i * s0;
+    for (let f = 0, o = -base; f < d; f++, p += s1, o += 256) counts[o + data[p]!]!++;
+  }
+  const out: FeatureBins[] = [];
+  for (let f = 0; f < d; f++) out.push(fromDense(Float64Array.from(counts.subarray(f * 256, f * 256 + 256)), base, maxBins));
+  return out;
 }
 
 /** The bin of v: the number of thresholds strictly below v. */
@@ -257,10 +305,19 @@ export function packBins(features: readonly FeatureBins[], maxBins = 256): BinMa
  * ```
  */
 export function fitBins(X: NdArray, maxBins = 256): BinMapper {
-  const [, d] = checkMatrix(X);
+  const [n, d] = checkMatrix(X);
   checkMaxBins(maxBins);
+  if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
+  const dtype = dtypeOf(X.data);
+  if (dtype === "uint8" || dtype === "uint8_clamped" || dtype === "int8") return packBins(fitSmallBins(X, maxBins), maxBins);
   const features: FeatureBins[] = [];
-  for (let f = 0; f < d; f++) features.push(fitFeatureBins(X, f, maxBins));
+  const integers = isIntegerDType(X);
+  const cols = Array.from({ length: Math.min(COLUMN_BLOCK, d) }, () => new Float64Array(n));
+  for (let f0 = 0; f0 < d; f0 += COLUMN_BLOCK) {
+    const f1 = Math.min(d, f0 + COLUMN_BLOCK);
+    readColumns(X, f0, f1, cols);
+    for (let f = f0; f < f1; f++) features.push(columnBins(cols[f - f0]!, n, maxBins, integers));
+  }
   return packBins(features, maxBins);
 }
 

@@ -138,6 +138,11 @@ class Grower {
   readonly sY: Int32Array;
   readonly sYf: Float64Array;
   readonly sW: Float64Array;
+  // Scratch for the right side of a stable partition.
+  readonly tIdx: Int32Array;
+  readonly tY: Int32Array;
+  readonly tYf: Float64Array;
+  readonly tW: Float64Array;
   readonly next: Int32Array;
   readonly counts: Int32Array;
   readonly head = new Int32Array(256).fill(-1);
@@ -182,6 +187,10 @@ class Grower {
     this.sY = new Int32Array(C > 0 ? n : 0);
     this.sYf = new Float64Array(C > 0 ? 0 : n);
     this.sW = new Float64Array(n);
+    this.tIdx = new Int32Array(n);
+    this.tY = new Int32Array(C > 0 ? n : 0);
+    this.tYf = new Float64Array(C > 0 ? 0 : n);
+    this.tW = new Float64Array(n);
     this.next = new Int32Array(n);
     this.counts = new Int32Array(n);
     this.features = new Int32Array(d);
@@ -741,41 +750,46 @@ class Grower {
     if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
   }
 
-  /** Moves positions of [start, end) whose code of f is <= lo to the front; returns the first right position. */
+  /**
+   * Moves positions of [start, end) whose code of f is <= lo to the front and
+   * returns the first right position. Stable: sample indices stay ascending
+   * within every node (they start ascending), so every gather of a node's
+   * codes sweeps memory in increasing address order, which the hardware
+   * prefetcher and the TLB like far better than a random order.
+   */
   partition(start: number, end: number, f: number, lo: number): number {
     const codes = this.srcCodes;
-    const idx = this.srcIdx;
     const im = this.srcIMul;
     const base = f * this.srcFMul;
-    const { sIdx, sW } = this;
+    const { sIdx, sW, tIdx, tW } = this;
     const cls = this.C > 0;
     const sY = this.sY;
     const sYf = this.sYf;
-    let i = start;
-    let j = end - 1;
-    for (;;) {
-      while (i <= j && codes[base + idx[i]! * im]! <= lo) i++;
-      while (i <= j && codes[base + idx[j]! * im]! > lo) j--;
-      if (i >= j) break;
-      let t = sIdx[i]!;
-      sIdx[i] = sIdx[j]!;
-      sIdx[j] = t;
-      const tw = sW[i]!;
-      sW[i] = sW[j]!;
-      sW[j] = tw;
-      if (cls) {
-        t = sY[i]!;
-        sY[i] = sY[j]!;
-        sY[j] = t;
+    const tY = this.tY;
+    const tYf = this.tYf;
+    let l = start;
+    let r = 0;
+    for (let i = start; i < end; i++) {
+      const id = sIdx[i]!;
+      if (codes[base + id * im]! <= lo) {
+        sIdx[l] = id;
+        sW[l] = sW[i]!;
+        if (cls) sY[l] = sY[i]!;
+        else sYf[l] = sYf[i]!;
+        l++;
       } else {
-        const ty = sYf[i]!;
-        sYf[i] = sYf[j]!;
-        sYf[j] = ty;
+        tIdx[r] = id;
+        tW[r] = sW[i]!;
+        if (cls) tY[r] = sY[i]!;
+        else tYf[r] = sYf[i]!;
+        r++;
       }
-      i++;
-      j--;
     }
-    return i;
+    sIdx.set(tIdx.subarray(0, r), l);
+    sW.set(tW.subarray(0, r), l);
+    if (cls) sY.set(tY.subarray(0, r), l);
+    else sYf.set(tYf.subarray(0, r), l);
+    return l;
   }
 
   /**
