@@ -154,6 +154,7 @@ class Grower {
   readonly T: Float64Array;
   readonly hist: Float64Array;
   readonly histCnt = new Int32Array(256);
+  readonly hist2: Float64Array;
   readonly histY = new Float64Array(256);
   pool = new Int32Array(1024);
   // Where the current node's codes are read: codes[f * srcFMul + srcIdx[position] * srcIMul].
@@ -200,6 +201,7 @@ class Grower {
     this.R = new Float64Array(c);
     this.T = new Float64Array(c);
     this.hist = new Float64Array(256 * c);
+    this.hist2 = new Float64Array(256 * c);
   }
 
   /** Fills the in-bag arrays; returns the number of in-bag samples. */
@@ -385,29 +387,30 @@ class Grower {
   /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
   private scanList(f: number, start: number, end: number): boolean {
     const { next, head, bitmap } = this;
-    let nd = 0;
     const codes = this.srcCodes;
     const idx = this.srcIdx;
     const im = this.srcIMul;
     const base = f * this.srcFMul;
+    // Branch-free: a small node's codes are too random to predict "first in its bin".
     for (let i = start; i < end; i++) {
       const b = codes[base + idx[i]! * im]!;
-      const h = head[b]!;
-      if (h < 0) {
-        bitmap[b >> 5]! |= 1 << (b & 31);
-        nd++;
-      }
-      next[i] = h;
+      bitmap[b >> 5]! |= 1 << (b & 31);
+      next[i] = head[b]!;
       head[b] = i;
     }
-    if (nd === 1) {
-      for (let w = 0; w < 8; w++) {
-        const bits = bitmap[w]!;
-        if (bits !== 0) {
-          head[(w << 5) + 31 - Math.clz32(bits & -bits)] = -1;
-          bitmap[w] = 0;
-        }
+    // Constant in the node: a single bit set.
+    let words = 0;
+    let last = 0;
+    for (let w = 0; w < 8; w++) {
+      if (bitmap[w] !== 0) {
+        words++;
+        last = w;
       }
+    }
+    const x = bitmap[last]!;
+    if (words === 1 && (x & (x - 1)) === 0) {
+      head[(last << 5) + 31 - Math.clz32(x)] = -1;
+      bitmap[last] = 0;
       return true;
     }
     const crit = this.p.criterion;
@@ -566,7 +569,12 @@ class Grower {
     if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
   }
 
-  /** Histogram path for large nodes; returns true if the feature is constant in the node. */
+  /**
+   * Histogram path for large nodes; returns true if the feature is constant
+   * in the node. Every in-bag weight is > 0, so a bin is empty exactly when
+   * its weight is 0: sample counts per bin are kept only when
+   * minSamplesLeaf > 1 needs them.
+   */
   private scanHist(f: number, start: number, end: number): boolean {
     const { sW, histCnt } = this;
     const crit = this.p.criterion;
@@ -574,47 +582,42 @@ class Grower {
     const sIdx = this.srcIdx;
     const stride = this.srcIMul;
     const base = f * this.srcFMul;
+    const counted = this.p.minSamplesLeaf > 1;
     if (crit === 2) {
       const { histY, hist, sYf } = this;
       for (let i = start; i < end; i++) {
         const b = codes[base + sIdx[i]! * stride]!;
         const w = sW[i]!;
-        histCnt[b]!++;
         hist[b]! += w;
         histY[b]! += w * sYf[i]!;
       }
-    } else {
-      const { hist, sY, C } = this;
-      for (let i = start; i < end; i++) {
-        const b = codes[base + sIdx[i]! * stride]!;
-        histCnt[b]!++;
-        hist[b * C + sY[i]!]! += sW[i]!;
+      if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
+      return this.mseHist(f, end - start, counted);
+    }
+    // Two banks, alternating samples: runs of one code (background pixels)
+    // would otherwise chain every update on the previous one's store.
+    const { hist, hist2, sY, C } = this;
+    let i = start;
+    for (; i + 1 < end; i += 2) {
+      const b = codes[base + sIdx[i]! * stride]!;
+      const b2 = codes[base + sIdx[i + 1]! * stride]!;
+      hist[b * C + sY[i]!]! += sW[i]!;
+      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
+    }
+    if (i < end) hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
+    const cells = 256 * C;
+    for (let k = 0; k < cells; k++) {
+      const v = hist2[k]!;
+      if (v !== 0) {
+        hist[k]! += v;
+        hist2[k] = 0;
       }
     }
-    let nd = 0;
-    for (let b = 0; b < 256; b++) if (histCnt[b] !== 0) nd++;
-    if (nd === 1) {
-      this.clearHist();
-      return true;
-    }
-    if (crit === 0) this.giniHist(f, end - start);
-    else if (crit === 1) this.entropyHist(f, end - start);
-    else this.mseHist(f, end - start);
-    return false;
+    if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
+    return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
   }
 
-  private clearHist(): void {
-    const { histCnt, hist, histY } = this;
-    const C = Math.max(this.C, 1);
-    for (let b = 0; b < 256; b++) {
-      if (histCnt[b] === 0) continue;
-      histCnt[b] = 0;
-      hist.fill(0, b * C, b * C + C);
-      histY[b] = 0;
-    }
-  }
-
-  private giniHist(f: number, n: number): void {
+  private giniHist(f: number, n: number, counted: boolean): boolean {
     const { hist, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
@@ -628,14 +631,17 @@ class Grower {
     let sqL = 0;
     let wL = 0;
     let nL = 0;
+    let nd = 0;
     let prev = -1;
     let bestProxy = this.bestProxy;
     let bestLo = -1;
     let bestHi = -1;
-    for (let b = 0; b < 256; b++) {
-      const cnt = histCnt[b]!;
-      if (cnt === 0) continue;
-      if (nL >= msl && n - nL >= msl) {
+    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
+      let wb = 0;
+      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      if (wb === 0) continue;
+      nd++;
+      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
         const proxy = sqL / wL + sqR / (W - wL);
         if (proxy > bestProxy) {
           bestProxy = proxy;
@@ -643,7 +649,6 @@ class Grower {
           bestHi = b;
         }
       }
-      const hb = b * C;
       for (let c = 0; c < C; c++) {
         const w = hist[hb + c]!;
         if (w === 0) continue;
@@ -654,16 +659,19 @@ class Grower {
         sqR += w * (w - 2 * r);
         L[c] = l + w;
         R[c] = r - w;
-        wL += w;
       }
-      nL += cnt;
-      histCnt[b] = 0;
+      wL += wb;
+      if (counted) {
+        nL += histCnt[b]!;
+        histCnt[b] = 0;
+      }
       prev = b;
     }
     if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+    return nd === 1;
   }
 
-  private entropyHist(f: number, n: number): void {
+  private entropyHist(f: number, n: number, counted: boolean): boolean {
     const { hist, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
@@ -677,14 +685,17 @@ class Grower {
     let eL = 0;
     let wL = 0;
     let nL = 0;
+    let nd = 0;
     let prev = -1;
     let bestProxy = this.bestProxy;
     let bestLo = -1;
     let bestHi = -1;
-    for (let b = 0; b < 256; b++) {
-      const cnt = histCnt[b]!;
-      if (cnt === 0) continue;
-      if (nL >= msl && n - nL >= msl) {
+    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
+      let wb = 0;
+      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      if (wb === 0) continue;
+      nd++;
+      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
         const wR = W - wL;
         const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
         if (proxy > bestProxy) {
@@ -693,7 +704,6 @@ class Grower {
           bestHi = b;
         }
       }
-      const hb = b * C;
       for (let c = 0; c < C; c++) {
         const w = hist[hb + c]!;
         if (w === 0) continue;
@@ -706,16 +716,19 @@ class Grower {
         eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
         L[c] = l2;
         R[c] = r2;
-        wL += w;
       }
-      nL += cnt;
-      histCnt[b] = 0;
+      wL += wb;
+      if (counted) {
+        nL += histCnt[b]!;
+        histCnt[b] = 0;
+      }
       prev = b;
     }
     if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+    return nd === 1;
   }
 
-  private mseHist(f: number, n: number): void {
+  private mseHist(f: number, n: number, counted: boolean): boolean {
     const { hist, histY, histCnt } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
@@ -723,14 +736,16 @@ class Grower {
     let sL = 0;
     let wL = 0;
     let nL = 0;
+    let nd = 0;
     let prev = -1;
     let bestProxy = this.bestProxy;
     let bestLo = -1;
     let bestHi = -1;
     for (let b = 0; b < 256; b++) {
-      const cnt = histCnt[b]!;
-      if (cnt === 0) continue;
-      if (nL >= msl && n - nL >= msl) {
+      const wb = hist[b]!;
+      if (wb === 0) continue;
+      nd++;
+      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
         const sR = S - sL;
         const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
         if (proxy > bestProxy) {
@@ -740,14 +755,17 @@ class Grower {
         }
       }
       sL += histY[b]!;
-      wL += hist[b]!;
-      nL += cnt;
-      histCnt[b] = 0;
+      wL += wb;
       hist[b] = 0;
       histY[b] = 0;
+      if (counted) {
+        nL += histCnt[b]!;
+        histCnt[b] = 0;
+      }
       prev = b;
     }
     if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
+    return nd === 1;
   }
 
   /**
