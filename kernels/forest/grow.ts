@@ -421,17 +421,18 @@ class Grower {
   }
 
   private giniList(f: number, n: number): void {
-    const { head, next, bitmap, sY, sW, L, R, T, C } = this;
+    const { head, next, bitmap, sY, sW, L, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
-    let sqR = 0;
+    // sqR = sum_c (T_c - L_c)^2 = sqT - 2 * sum_c T_c L_c + sqL: one class array
+    // updated per sample instead of two (exact for integer weights).
+    let sqT = 0;
     for (let c = 0; c < C; c++) {
-      const t = T[c]!;
       L[c] = 0;
-      R[c] = t;
-      sqR += t * t;
+      sqT += T[c]! * T[c]!;
     }
     let sqL = 0;
+    let dot = 0;
     let wL = 0;
     let nL = 0;
     let prev = -1;
@@ -445,10 +446,13 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (nL >= msl && n - nL >= msl) {
-          const proxy = sqL / wL + sqR / (W - wL);
-          if (proxy > bestProxy) {
-            bestProxy = proxy;
+        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+          // sqL / wL + sqR / wR > best, without the two divisions.
+          const wR = W - wL;
+          const num = sqL * wR + (sqT - 2 * dot + sqL) * wL;
+          const den = wL * wR;
+          if (num > bestProxy * den) {
+            bestProxy = num / den;
             bestLo = prev;
             bestHi = b;
           }
@@ -457,11 +461,9 @@ class Grower {
           const c = sY[i]!;
           const w = sW[i]!;
           const l = L[c]!;
-          const r = R[c]!;
           sqL += w * (2 * l + w);
-          sqR += w * (w - 2 * r);
+          dot += w * T[c]!;
           L[c] = l + w;
-          R[c] = r - w;
           wL += w;
           nL++;
         }
@@ -547,11 +549,14 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+          // sL^2 / wL + sR^2 / wR > best, without the two divisions.
           const sR = S - sL;
-          const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
-          if (proxy > bestProxy) {
-            bestProxy = proxy;
+          const wR = W - wL;
+          const num = sL * sL * wR + sR * sR * wL;
+          const den = wL * wR;
+          if (num > bestProxy * den) {
+            bestProxy = num / den;
             bestLo = prev;
             bestHi = b;
           }
