@@ -25,7 +25,9 @@ import type { FlatTree } from "./tree.js";
  * Feature sampling follows scikit-learn's BestSplitter: features drawn
  * without replacement, features found constant in a node are remembered for
  * its descendants and skipped, and drawing goes on past maxFeatures until at
- * least one non-constant feature was evaluated.
+ * least one non-constant feature was evaluated. In small nodes the codes of
+ * all the features drawn are gathered in one pass over the samples' rows
+ * (sample-major codes), then scanned from a small contiguous buffer.
  *
  * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), the feature
  * draws from rng(seed, treeIndex, 1), so a tree is the same bit for bit
@@ -40,6 +42,8 @@ const EPSILON = 2.220446049250313e-16;
  * when given.
  */
 export const forestTuning = { histMin: 2048, rowMax: 2048 };
+/** Features gathered per pass over a small node's rows. */
+const MAX_BATCH = 32;
 const STREAM_BOOTSTRAP = 0;
 const STREAM_FEATURES = 1;
 
@@ -147,8 +151,18 @@ class Grower {
   readonly counts: Int32Array;
   readonly head = new Int32Array(256).fill(-1);
   readonly bitmap = new Int32Array(8);
-  readonly features: Int32Array;
-  readonly where: Int32Array;
+  /** Per-feature marks: known constant at the current node / drawn at it (== stamp). */
+  readonly knownMark: Int32Array;
+  readonly drawnMark: Int32Array;
+  stamp = 0;
+  readonly rest: Int32Array;
+  restStamp = 0;
+  restLen = 0;
+  /** The features drawn for one batch, and their gathered codes. */
+  readonly batch = new Int32Array(MAX_BATCH);
+  local = new Uint8Array(0) as Uint8Array;
+  /** iota[i] = i: the index array of the gathered codes. */
+  readonly iota: Int32Array;
   readonly L: Float64Array;
   readonly R: Float64Array;
   readonly T: Float64Array;
@@ -194,8 +208,11 @@ class Grower {
     this.tW = new Float64Array(n);
     this.next = new Int32Array(n);
     this.counts = new Int32Array(n);
-    this.features = new Int32Array(d);
-    this.where = new Int32Array(d);
+    this.knownMark = new Int32Array(d);
+    this.drawnMark = new Int32Array(d);
+    this.rest = new Int32Array(d);
+    this.iota = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.iota[i] = i;
     const c = Math.max(C, 1);
     this.L = new Float64Array(c);
     this.R = new Float64Array(c);
@@ -247,10 +264,7 @@ class Grower {
       this.sW[m] = w;
       m++;
     }
-    for (let f = 0; f < this.d; f++) {
-      this.features[f] = f;
-      this.where[f] = f;
-    }
+    if (this.local.length < MAX_BATCH * forestTuning.rowMax) this.local = new Uint8Array(MAX_BATCH * forestTuning.rowMax);
     return m;
   }
 
@@ -318,61 +332,111 @@ class Grower {
     return id;
   }
 
-  private swapFeatures(i: number, j: number): void {
-    const { features, where } = this;
-    const a = features[i]!;
-    const b = features[j]!;
-    features[i] = b;
-    features[j] = a;
-    where[b] = i;
-    where[a] = j;
+  /**
+   * A feature not yet drawn at this node, uniformly: rejection sampling while
+   * fewer than half are drawn, then a Fisher-Yates over the rest.
+   */
+  private drawFeature(stamp: number, drawn: number): number {
+    const d = this.d;
+    const mark = this.drawnMark;
+    const r = this.rng;
+    if (drawn * 2 < d) {
+      for (;;) {
+        const f = r.below(d);
+        if (mark[f] !== stamp) {
+          mark[f] = stamp;
+          return f;
+        }
+      }
+    }
+    const rest = this.rest;
+    if (this.restStamp !== stamp) {
+      this.restStamp = stamp;
+      let k = 0;
+      for (let f = 0; f < d; f++) if (mark[f] !== stamp) rest[k++] = f;
+      this.restLen = k;
+    }
+    const j = r.below(this.restLen);
+    const f = rest[j]!;
+    rest[j] = rest[--this.restLen]!;
+    mark[f] = stamp;
+    return f;
   }
 
   /**
    * Finds the best split of [start, end) (this.best*); the node's statistics
    * must be in T / stat*. known[knownOff .. knownOff + nKnown) are the
    * features known constant here; all constants (known, then newly found)
-   * are written to out[outOff ..]. Returns their number.
+   * are written to out[outOff ..] (out may be known's array). Returns their
+   * number.
+   *
+   * Sampling is scikit-learn's, drawn differently: features are drawn
+   * uniformly without replacement from all d (a drawn known constant counts
+   * as visited, as in BestSplitter), until maxFeatures were visited and one
+   * of them was not constant, or no unknown feature is left. The draws up to
+   * maxFeatures do not depend on what the scans find, so in a small node they
+   * are made first and their codes gathered in one pass over the samples'
+   * rows (each row's cache lines fetched once, not once per feature).
    */
   findSplit(start: number, end: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): number {
-    // Bring the known constants to the front of `features`, in their order.
-    for (let i = 0; i < nKnown; i++) {
-      const j = this.where[known[knownOff + i]!]!;
-      if (j !== i) this.swapFeatures(i, j);
+    if (++this.stamp === 0x7fffffff) {
+      this.knownMark.fill(0);
+      this.drawnMark.fill(0);
+      this.stamp = 1;
+      this.restStamp = 0;
     }
+    const stamp = this.stamp;
+    const knownMark = this.knownMark;
+    for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
+    if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
+    else out.set(known.subarray(knownOff, knownOff + nKnown), outOff);
     this.bestFeature = -1;
     this.bestProxy = -Infinity;
     const maxFeatures = this.p.maxFeatures;
-    const r = this.rng;
-    const features = this.features;
-    let fI = this.d;
-    let nVisited = 0;
+    const n = end - start;
+    const batched = this.data.rowCodes != null && n <= forestTuning.rowMax;
+    const useHist = n > forestTuning.histMin;
+    const batch = this.batch;
+    let visited = 0;
+    let drawn = 0;
+    let nonConstant = 0;
     let nFound = 0;
-    let nDrawn = 0;
-    let nTotal = nKnown;
-    const useHist = end - start > forestTuning.histMin;
-    while (fI > nTotal && (nVisited < maxFeatures || nVisited <= nFound + nDrawn)) {
-      nVisited++;
-      let fJ = nDrawn + r.below(fI - nFound - nDrawn);
-      if (fJ < nKnown) {
-        this.swapFeatures(nDrawn, fJ);
-        nDrawn++;
-        continue;
+    let unknownLeft = this.d - nKnown;
+    while (unknownLeft > 0 && (visited < maxFeatures || nonConstant === 0)) {
+      let want = visited < maxFeatures ? maxFeatures - visited : 1;
+      if (want > MAX_BATCH) want = MAX_BATCH;
+      let nb = 0;
+      for (let k = 0; k < want && unknownLeft > 0; k++) {
+        const f = this.drawFeature(stamp, drawn++);
+        visited++;
+        if (knownMark[f] === stamp) continue;
+        unknownLeft--;
+        batch[nb++] = f;
       }
-      fJ += nFound;
-      const f = features[fJ]!;
-      const constant = useHist ? this.scanHist(f, start, end) : this.scanList(f, start, end);
-      if (constant) {
-        this.swapFeatures(fJ, nTotal);
-        nFound++;
-        nTotal++;
-        continue;
+      if (batched && nb > 1) this.gather(start, end, nb);
+      for (let k = 0; k < nb; k++) {
+        const f = batch[k]!;
+        let constant: boolean;
+        if (batched && nb > 1) constant = this.scanList(f, this.local, k * forestTuning.rowMax - start, this.iota, 1, start, end);
+        else if (useHist) constant = this.scanHist(f, start, end);
+        else constant = this.scanList(f, this.srcCodes, f * this.srcFMul, this.srcIdx, this.srcIMul, start, end);
+        if (constant) out[outOff + nKnown + nFound++] = f;
+        else nonConstant++;
       }
-      fI--;
-      this.swapFeatures(fI, fJ);
     }
-    out.set(features.subarray(0, nTotal), outOff);
-    return nTotal;
+    return nKnown + nFound;
+  }
+
+  /** Copies the codes of batch[0 .. nb) for the samples at [start, end) into local (feature slot k at k * rowMax). */
+  private gather(start: number, end: number, nb: number): void {
+    const rowCodes = this.data.rowCodes!;
+    const { sIdx, batch, local } = this;
+    const d = this.d;
+    const S = forestTuning.rowMax;
+    for (let i = start, j = 0; i < end; i++, j++) {
+      const row = sIdx[i]! * d;
+      for (let k = 0, o = j; k < nb; k++, o += S) local[o] = rowCodes[row + batch[k]!]!;
+    }
   }
 
   private consider(proxy: number, f: number, lo: number, hi: number): void {
@@ -385,12 +449,8 @@ class Grower {
   }
 
   /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
-  private scanList(f: number, start: number, end: number): boolean {
+  private scanList(f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
     const { next, head, bitmap } = this;
-    const codes = this.srcCodes;
-    const idx = this.srcIdx;
-    const im = this.srcIMul;
-    const base = f * this.srcFMul;
     // Branch-free: a small node's codes are too random to predict "first in its bin".
     for (let i = start; i < end; i++) {
       const b = codes[base + idx[i]! * im]!;
