@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { readIdxSync } from "../src/data/idx.js";
 import { ndarray, type NdArray } from "../src/memory/ndarray-type.js";
 import { sharedTypedArray } from "../src/memory/shared.js";
+import { rng } from "../src/random/rng.js";
 import { forestTuning, accumulatePredictions, applyBins, applyBinsRows, fitBins, growTree, type FlatTree, type ForestData, type TreeParams } from "../kernels/forest/index.js";
 
 const DIR = "/usr/share/datasets/fashion-mnist";
@@ -88,3 +89,32 @@ console.log(
     `(min ${sorted[0]!.toFixed(3)}, max ${sorted[sorted.length - 1]!.toFixed(3)}), ${nodes.toFixed(0)} nodes/tree, ` +
     `predict ${tPred.toFixed(3)} s, test accuracy ${(correct / nt).toFixed(4)}`,
 );
+
+// EXTRA=1: a regression tree over all 784 features, and a continuous table
+// (quantile bins, not exact) of 300,000 x 20 normal features.
+if (process.env.EXTRA === "1") {
+  const yr = Float64Array.from(y);
+  let c0 = cpu();
+  const rt = growTree({ ...data, y: yr, nClasses: 0 }, {}, 0, 42);
+  console.log(`regression tree (maxFeatures 1.0 = 784 per node): ${(cpu() - c0).toFixed(2)} s CPU, ${rt.nodeCount} nodes`);
+  const nc = 300_000;
+  const dc = 20;
+  const r = rng(1);
+  const Xc = ndarray(r.fillNormal(new Float64Array(nc * dc)), [nc, dc], [dc, 1], 0);
+  const yc = new Int32Array(nc);
+  const xd = Xc.data as Float64Array;
+  for (let i = 0; i < nc; i++) yc[i] = xd[i * dc]! + 0.5 * xd[i * dc + 1]! + 0.3 * r.normal() > 0 ? 1 : 0;
+  c0 = cpu();
+  const bc = fitBins(Xc, 256);
+  const tb = cpu() - c0;
+  c0 = cpu();
+  const cc = applyBins(Xc, bc, sharedTypedArray("uint8", nc * dc));
+  const rc = applyBinsRows(Xc, bc, sharedTypedArray("uint8", nc * dc));
+  const ta = cpu() - c0;
+  c0 = cpu();
+  const ct = growTree({ nSamples: nc, nFeatures: dc, codes: cc, rowCodes: rc, bins: bc, y: yc, nClasses: 2 }, {}, 0, 1);
+  console.log(
+    `continuous ${nc} x ${dc}: fitBins ${tb.toFixed(2)} s, applyBins + applyBinsRows ${ta.toFixed(2)} s, ` +
+      `one tree ${(cpu() - c0).toFixed(2)} s CPU, ${ct.nodeCount} nodes`,
+  );
+}
