@@ -7,7 +7,7 @@ import { readIdxSync } from "../src/data/idx.js";
 import { ndarray, type NdArray } from "../src/memory/ndarray-type.js";
 import { sharedTypedArray } from "../src/memory/shared.js";
 import { rng } from "../src/random/rng.js";
-import { forestTuning, accumulatePredictions, applyBins, applyBinsRows, fitBins, growTree, type FlatTree, type ForestData, type TreeParams } from "../kernels/forest/index.js";
+import { forestTuning, accumulatePredictions, applyBins, applyBinsBoth, applyBinsRows, fitBins, growTree, type FlatTree, type ForestData, type TreeParams } from "../kernels/forest/index.js";
 
 const DIR = "/usr/share/datasets/fashion-mnist";
 if (!existsSync(`${DIR}/train-images-idx3-ubyte.gz`)) {
@@ -45,7 +45,9 @@ const codes = applyBins(Xtr, bins, sharedTypedArray("uint8", n * d));
 const tApply = cpuSince();
 const rowCodes = applyBinsRows(Xtr, bins, sharedTypedArray("uint8", n * d));
 const tRows = cpuSince();
-console.log(`fitBins ${tFit}, applyBins ${tApply}, applyBinsRows ${tRows} (single thread)`);
+applyBinsBoth(Xtr, bins, sharedTypedArray("uint8", n * d), sharedTypedArray("uint8", n * d));
+const tBoth = cpuSince();
+console.log(`fitBins ${tFit}, applyBins ${tApply}, applyBinsRows ${tRows}, or both in one pass (applyBinsBoth) ${tBoth} (single thread)`);
 
 const y = Int32Array.from(ytr.data as Uint8Array);
 if (process.env.HIST_MIN) forestTuning.histMin = Number(process.env.HIST_MIN);

@@ -378,31 +378,75 @@ export function applyBins(X: NdArray, bins: BinMapper, out: Uint8Array, featureS
  * rows. NaN or Infinity in X is a SabreTypeError.
  */
 export function applyBinsRows(X: NdArray, bins: BinMapper, out: Uint8Array, rowStart = 0, rowEnd?: number): Uint8Array {
+  const [n] = checkApply(X, bins, out, "out");
+  const rEnd = checkRows(n, rowStart, rowEnd);
+  binRows(X, bins, out, rowStart, rEnd, smallLookup(X, bins));
+  return out;
+}
+
+/**
+ * Both layouts in one pass over rows [rowStart, rowEnd) of X: sample-major
+ * codes into rowCodes and feature-major into codes (a block of rows is
+ * binned, then transposed while it is in cache). Workers can split rows:
+ * each writes only its rows' bytes of both arrays. X is read once instead
+ * of twice, which is what applyBins + applyBinsRows cost.
+ */
+export function applyBinsBoth(X: NdArray, bins: BinMapper, codes: Uint8Array, rowCodes: Uint8Array, rowStart = 0, rowEnd?: number): void {
+  const [n, d] = checkApply(X, bins, codes, "codes");
+  checkApply(X, bins, rowCodes, "rowCodes");
+  const rEnd = checkRows(n, rowStart, rowEnd);
+  const luts = smallLookup(X, bins);
+  const B = 64;
+  for (let r0 = rowStart; r0 < rEnd; r0 += B) {
+    const r1 = Math.min(rEnd, r0 + B);
+    binRows(X, bins, rowCodes, r0, r1, luts);
+    for (let f = 0; f < d; f++) {
+      const o = f * n;
+      for (let i = r0, p = r0 * d + f; i < r1; i++, p += d) codes[o + i] = rowCodes[p]!;
+    }
+  }
+}
+
+function checkApply(X: NdArray, bins: BinMapper, out: Uint8Array, name: string): [number, number] {
   const [n, d] = checkMatrix(X);
   if (bins.nFeatures !== d) throw new SabreTypeError(`X has ${d} features but the bins were fitted on ${bins.nFeatures}`);
-  if (!(out instanceof Uint8Array)) throw new SabreTypeError(`out must be a Uint8Array, got ${describe(out)}`);
-  if (out.length < n * d) throw new SabreTypeError(`out has ${out.length} elements; X needs ${n * d} (${n} rows x ${d} features)`);
+  if (!(out instanceof Uint8Array)) throw new SabreTypeError(`${name} must be a Uint8Array, got ${describe(out)}`);
+  if (out.length < n * d) throw new SabreTypeError(`${name} has ${out.length} elements; X needs ${n * d} (${n} rows x ${d} features)`);
+  return [n, d];
+}
+
+function checkRows(n: number, rowStart: unknown, rowEnd: unknown): number {
   const rEnd = rowEnd ?? n;
-  if (!Number.isInteger(rowStart) || !Number.isInteger(rEnd) || rowStart < 0 || rEnd > n || rowStart > rEnd) {
+  if (!Number.isInteger(rowStart) || !Number.isInteger(rEnd) || (rowStart as number) < 0 || (rEnd as number) > n || (rowStart as number) > (rEnd as number)) {
     throw new SabreTypeError(`row range [${describe(rowStart)}, ${describe(rowEnd)}) must lie within [0, ${n}]`);
   }
+  return rEnd as number;
+}
+
+/** Lookup tables for 8-bit dtypes (null for others), with the value offset folded in. */
+function smallLookup(X: NdArray, bins: BinMapper): { luts: Uint8Array; base: number } | null {
   const dtype = dtypeOf(X.data)!;
-  const big = isBigIntDType(dtype);
-  const small = dtype === "uint8" || dtype === "int8" || dtype === "uint8_clamped";
+  if (dtype !== "uint8" && dtype !== "int8" && dtype !== "uint8_clamped") return null;
+  const base = dtype === "int8" ? -128 : 0;
+  return { luts: lookupTables(bins, 0, bins.nFeatures, base), base };
+}
+
+function binRows(X: NdArray, bins: BinMapper, out: Uint8Array, rowStart: number, rowEnd: number, small: { luts: Uint8Array; base: number } | null): void {
+  const d = X.shape[1]!;
+  const big = isBigIntDType(dtypeOf(X.data)!);
   const s0 = X.stride[0]!;
   const s1 = X.stride[1]!;
   const data = X.data as Float64Array;
-  if (small) {
-    const base = dtype === "int8" ? -128 : 0;
-    const luts = lookupTables(bins, 0, d, base);
-    for (let i = rowStart; i < rEnd; i++) {
+  if (small !== null) {
+    const { luts, base } = small;
+    for (let i = rowStart; i < rowEnd; i++) {
       let p = X.offset + i * s0;
       const o = i * d;
       for (let f = 0, l = -base; f < d; f++, p += s1, l += 256) out[o + f] = luts[l + data[p]!]!;
     }
-    return out;
+    return;
   }
-  for (let i = rowStart; i < rEnd; i++) {
+  for (let i = rowStart; i < rowEnd; i++) {
     let p = X.offset + i * s0;
     const o = i * d;
     for (let f = 0; f < d; f++, p += s1) {
@@ -420,7 +464,6 @@ export function applyBinsRows(X: NdArray, bins: BinMapper, out: Uint8Array, rowS
       out[o + f] = lo;
     }
   }
-  return out;
 }
 
 /** 256-entry code tables for 8-bit inputs, feature f's at (f - fStart) * 256, indexed by value - base. */

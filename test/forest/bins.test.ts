@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
 import { rng } from "../../src/random/rng.js";
-import { applyBins, applyBinsRows, codeOf, fitBins, fitFeatureBins, packBins } from "../../kernels/forest/index.js";
+import { applyBins, applyBinsBoth, applyBinsRows, codeOf, fitBins, fitFeatureBins, packBins } from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
 import { matrix } from "./util.js";
 
@@ -95,6 +95,18 @@ test("any strides and dtypes give the same codes; feature and row ranges compose
   applyBinsRows(X, bins, rowsSplit, 123, n);
   assert.equal(Array.from(rowsSplit), Array.from(rowsAll));
   for (let i = 0; i < n; i++) for (let f = 0; f < d; f++) assert.is(rowsAll[i * d + f], want[f * n + i]);
+  // Both layouts in one pass, split over two row ranges, equal the separate calls.
+  const both = new Uint8Array(n * d);
+  const bothRows = new Uint8Array(n * d);
+  applyBinsBoth(X, bins, both, bothRows, 0, 77);
+  applyBinsBoth(X, bins, both, bothRows, 77, n);
+  assert.equal(Array.from(both), Array.from(want));
+  assert.equal(Array.from(bothRows), Array.from(rowsAll));
+  const px = ndarray(Uint8Array.from({ length: 300 }, (_, i) => (i * 31) % 256), [100, 3], [3, 1], 0);
+  const pb = fitBins(px, 16);
+  const pBoth = new Uint8Array(300);
+  applyBinsBoth(px, pb, pBoth, new Uint8Array(300));
+  assert.equal(Array.from(pBoth), Array.from(applyBins(px, pb, new Uint8Array(300))));
   // Per-feature fits packed together equal fitBins.
   const packed = packBins([0, 1, 2, 3, 4].map((f) => fitFeatureBins(X, f, 32)), 32);
   assert.equal(Array.from(packed.threshold), Array.from(bins.threshold));
@@ -121,6 +133,8 @@ test("NaN, Infinity and bad arguments are SabreTypeErrors", () => {
   throwsTyped(() => applyBins(good, bins, new Uint8Array(4), 1, 3), SabreTypeError, /feature range/);
   throwsTyped(() => applyBins(matrix([[1, 2, 3]]), bins, new Uint8Array(3)), SabreTypeError, /3 features but the bins were fitted on 2/);
   throwsTyped(() => applyBinsRows(good, bins, new Uint8Array(4), -1), SabreTypeError, /row range/);
+  throwsTyped(() => applyBinsBoth(good, bins, new Uint8Array(4), new Uint8Array(3)), SabreTypeError, /rowCodes has 3 elements/);
+  throwsTyped(() => applyBinsBoth(matrix([[NaN, 1], [1, 1]]), bins, new Uint8Array(4), new Uint8Array(4)), SabreTypeError, /NaN/);
   throwsTyped(() => fitFeatureBins(good, 2), SabreTypeError, /out of range/);
 });
 
