@@ -256,6 +256,20 @@ test("a single class gives one leaf predicting it; all-constant features give on
   assert.equal(Array.from(f.value), [0.5, 0.5]);
 });
 
+test("tiny data: one sample, one feature, duplicates with different labels", () => {
+  const one = growTree(prepare(matrix([[5]]), Int32Array.of(1), 2), {}, 0, 1);
+  assert.is(one.nodeCount, 1);
+  assert.equal(Array.from(one.value), [0, 1]);
+  // Identical rows with different labels cannot be separated: a leaf with both classes.
+  const dup = growTree(prepare(matrix([[1], [1], [2], [2]]), Int32Array.of(0, 1, 0, 0), 2), { bootstrap: false }, 0, 1);
+  assert.is(dup.nodeCount, 3);
+  assert.is(dup.threshold[0], 1.5);
+  assert.equal(Array.from(dup.value.subarray(2, 4)), [0.5, 0.5]);
+  const reg = growTree(prepare(matrix([[0], [1]]), Float64Array.of(3, 5), 0), { bootstrap: false }, 0, 1);
+  assert.equal(Array.from(reg.value), [4, 3, 5]);
+  assert.equal(Array.from(reg.impurity), [1, 0, 0]);
+});
+
 test("per-node feature sampling keeps drawing past constant features", () => {
   // 30 constant features and one informative one: with maxFeatures 1 per node,
   // a tree must still find the informative feature instead of stopping at a leaf.
