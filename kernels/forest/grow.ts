@@ -6,11 +6,12 @@ import { checkForestData, resolveParams, type ForestData, type ResolvedParams, t
 import type { FlatTree } from "./tree.js";
 
 /**
- * Growing one tree over feature-major uint8 bin codes.
+ * Growing one tree over uint8 bin codes: feature-major (data.codes) for
+ * large nodes, sample-major (data.rowCodes, optional) for small ones.
  *
  * The in-bag samples of a node are the positions [start, end) of three
- * parallel arrays (sample index, label, weight) that are partitioned in
- * place, so a node never allocates. For each sampled feature the node's
+ * parallel arrays (sample index, label, weight), partitioned stably with
+ * preallocated scratch, so a node never allocates. For each sampled feature the node's
  * samples are bucketed by bin code, then the bins are scanned in order while
  * the criterion is updated incrementally:
  *  - small nodes: a linked list per bin (head[bin], next[position]) and an
