@@ -29,11 +29,13 @@ const QUEUE_CAPACITY = 1024;
 /** Two threads: the machine has 2 cores, and every row here is a two-party protocol. */
 const PARTIES = 2;
 /**
- * How long the JS reference barrier spins before parking. It must outlast the
- * wake-up of a parked thread (tens of us on this VM), or every round parks:
- * with 100-3,000 spins the rounds cost 10-25 us here, with 100k about 1 us.
+ * How long (us) the JS reference barrier spins before parking. It must
+ * outlast the wake-up of a parked thread, which on this VM takes 10 to 150 us:
+ * with a shorter budget the two threads fall into a regime where every round
+ * parks (10-150 us per round, measured with budgets of 2-100 us); with 1 ms it
+ * stays near 1 us per round.
  */
-const BARRIER_SPINS = 100_000;
+const BARRIER_SPIN_US = 1000;
 
 interface Sizes {
   rounds: number;
@@ -265,7 +267,7 @@ function spinBarrier(sizes: Sizes): Contender {
           rounds,
           gate,
           parties: PARTIES,
-          spins: BARRIER_SPINS,
+          spinUs: BARRIER_SPIN_US,
         }));
         checkLeaders(out.reduce((s, [, led]) => s + led, 0), rounds, "JS spin-then-park barrier");
         return max(out.map(([ms]) => ms));
@@ -487,7 +489,7 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
       entries: [
         { id: "pthread", label: "C pthread_barrier (gcc -O2)" },
         { id: "sabre", label: "sabre Barrier(2).wait()", ours: true },
-        { id: "spin", label: "JS spin-then-park barrier", note: `spins up to ${BARRIER_SPINS.toLocaleString("en-US")} loads, then parks` },
+        { id: "spin", label: "JS spin-then-park barrier", note: `spins up to ${BARRIER_SPIN_US} us, then parks` },
         { id: "mt", label: "multithreading Barrier", note: "blockingWait()" },
       ],
       outcomes: bar,

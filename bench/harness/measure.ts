@@ -99,8 +99,9 @@ async function safeTeardown(c: Contender): Promise<void> {
 
 /**
  * Picks an iteration count so one sample takes about `targetMs`: runs a pilot
- * of `pilot` iterations (which also warms the JIT), then grows it until it is
- * long enough to time, then scales. `run(n)` returns the elapsed ms for n.
+ * of `pilot` iterations (which also warms the JIT), grows it until it is long
+ * enough to time, then scales by the slowest of three runs at that size.
+ * `run(n)` returns the elapsed ms for n.
  */
 export async function sizeFor(
   targetMs: number,
@@ -116,6 +117,10 @@ export async function sizeFor(
     n = Math.min(max, n * 4);
     ms = await run(n);
   }
+  // Size on the slowest of three runs: some protocols are bimodal on a busy
+  // machine (spinning vs parking), and a pilot that happened to hit the fast
+  // mode would make every slow-mode sample many times too long.
+  for (let i = 0; i < 2; i++) ms = Math.max(ms, await run(n));
   const scaled = Math.round((n * targetMs) / Math.max(ms, 1e-3));
   return Math.max(min, Math.min(max, scaled));
 }

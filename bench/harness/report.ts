@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatRatio, formatValue } from "./format.js";
-import { describeMachine, type Machine } from "./machine.js";
+import { currentLoad, describeMachine, type Machine } from "./machine.js";
 import type { Outcome } from "./measure.js";
 import { resultsDir } from "./paths.js";
 import { barChart } from "./svg.js";
@@ -97,6 +97,13 @@ export class Report {
     }
   }
 
+  private finalLoad: number | undefined;
+
+  /** The load when the report was first rendered (the end of the run). */
+  private endLoad(): number {
+    return (this.finalLoad ??= currentLoad());
+  }
+
   addNote(note: string): void {
     this.notes.push(note);
   }
@@ -128,7 +135,10 @@ export class Report {
   private static readonly ALIGN: Align[] = ["left", "right", "right", "right", "right", "left"];
 
   terminal(): string {
-    const out: string[] = [`${this.title} — ${describeMachine(this.machine)}`, ""];
+    const out: string[] = [`${this.title} — ${describeMachine(this.machine)}`];
+    const warning = busy(this.machine, this.endLoad());
+    if (warning) out.push(`WARNING${warning}`);
+    out.push("");
     for (const g of this.groups) {
       out.push(`${g.title} (${g.better} is better)`);
       out.push(textTable(this.headers(g), this.rows(g), Report.ALIGN));
@@ -156,6 +166,7 @@ export class Report {
       `- Machine: ${m.cores} cores (os.availableParallelism()), ${m.cpu}, ${m.memoryGiB} GiB`,
       `- Node ${m.node}, ${m.os}`,
       `- Date: ${m.date}`,
+      `- Load average (1 min): ${m.load.toFixed(2)} at the start, ${this.endLoad().toFixed(2)} at the end${busy(m, this.endLoad())}`,
       "",
       "Every figure is the median of several runs taken in this one run, with its",
       "interquartile range and min – max; every ratio is against the group's",
@@ -223,4 +234,12 @@ export class Report {
     written.unshift(join(dir, `${this.suite}.md`));
     return written;
   }
+}
+
+/** A warning when other work shared the cores during the run. */
+function busy(m: Machine, endLoad: number): string {
+  const load = Math.max(m.load, endLoad);
+  return load > m.cores * 0.75
+    ? ` (busy: other processes shared the ${m.cores} cores, so figures are noisier than on an idle machine)`
+    : "";
 }

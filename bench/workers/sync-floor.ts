@@ -28,14 +28,14 @@ serve({
 
   /**
    * `rounds` rounds of a two-phase counting barrier: the last arrival resets
-   * the count and bumps the generation; the others spin on the generation
-   * briefly, then park on it. Returns [elapsed ms, rounds led].
+   * the count and bumps the generation; the others spin on the generation for
+   * up to `spinUs` microseconds, then park on it. Returns [elapsed ms, rounds led].
    */
   "spin-barrier": (a) => {
     const state = a["state"] as Int32Array; // [count, generation]
     const parties = a["parties"] as number;
     const rounds = a["rounds"] as number;
-    const spins = a["spins"] as number;
+    const spinMs = (a["spinUs"] as number) / 1000;
     let led = 0;
     passGate(a["gate"] as Int32Array, parties);
     const t0 = performance.now();
@@ -47,9 +47,15 @@ serve({
         Atomics.notify(state, 1);
         led++;
       } else {
-        let s = 0;
-        while (Atomics.load(state, 1) === gen && s++ < spins) {
-          // spin before parking: the other party is usually a few hundred ns away
+        // Spin before parking (the other party is usually well under a microsecond
+        // away), bounded by time rather than by a count: a load that misses in
+        // cache costs 1 ns or 50 depending on what the other core is doing.
+        if (Atomics.load(state, 1) === gen) {
+          const until = performance.now() + spinMs;
+          spin: for (;;) {
+            for (let k = 0; k < 64; k++) if (Atomics.load(state, 1) !== gen) break spin;
+            if (performance.now() > until) break;
+          }
         }
         while (Atomics.load(state, 1) === gen) Atomics.wait(state, 1, gen);
       }
