@@ -29,11 +29,13 @@ const QUEUE_CAPACITY = 1024;
 /** Two threads: the machine has 2 cores, and every row here is a two-party protocol. */
 const PARTIES = 2;
 /**
- * How long (us) the JS reference barrier spins before parking. It must
- * outlast the wake-up of a parked thread, which on this VM takes 10 to 150 us:
- * with a shorter budget the two threads fall into a regime where every round
- * parks (10-150 us per round, measured with budgets of 2-100 us); with 1 ms it
- * stays near 1 us per round.
+ * How long (us) the spinning JS reference barrier spins before parking. It
+ * must outlast the wake-up of a parked thread, which on this VM takes 10 to
+ * 150 us: with a shorter budget both threads fall into parking every round
+ * (10-150 us per round, measured with budgets of 2-100 us); with 1 ms an idle
+ * machine stays near 1 us per round. On a machine busy with other work,
+ * spinning wastes whole time slices instead: the "park at once" row shows the
+ * other end of that trade-off.
  */
 const BARRIER_SPIN_US = 1000;
 
@@ -254,22 +256,15 @@ function sabreBarrier(sizes: Sizes): Contender {
   });
 }
 
-function spinBarrier(sizes: Sizes): Contender {
-  return sized("spin", sizes, 5_000, async () => {
+function spinBarrier(id: string, spinUs: number, sizes: Sizes): Contender {
+  return sized(id, sizes, 5_000, async () => {
     const team = await WorkerTeam.start(new URL("./workers/sync-floor.js", import.meta.url), PARTIES);
     return {
       async once(rounds) {
         const state = new Int32Array(new SharedArrayBuffer(8));
         const gate = newGate();
-        const out = await team.run<[number, number]>(() => ({
-          op: "spin-barrier",
-          state,
-          rounds,
-          gate,
-          parties: PARTIES,
-          spinUs: BARRIER_SPIN_US,
-        }));
-        checkLeaders(out.reduce((s, [, led]) => s + led, 0), rounds, "JS spin-then-park barrier");
+        const out = await team.run<[number, number]>(() => ({ op: "spin-barrier", state, rounds, gate, parties: PARTIES, spinUs }));
+        checkLeaders(out.reduce((s, [, led]) => s + led, 0), rounds, "JS reference barrier");
         return max(out.map(([ms]) => ms));
       },
       figure: (ms, rounds) => nsPerOp(ms, rounds),
@@ -477,7 +472,11 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
       outcomes: cont,
     });
 
-    const bar = await measureRounds([sabreBarrier(sizes), spinBarrier(sizes), mtBarrier(sizes, mt)], sizes.rounds, progress("barrier"));
+    const bar = await measureRounds(
+      [sabreBarrier(sizes), spinBarrier("spin", BARRIER_SPIN_US, sizes), spinBarrier("park", 0, sizes), mtBarrier(sizes, mt)],
+      sizes.rounds,
+      progress("barrier"),
+    );
     bar.set("pthread", anchor.barrier);
     report.addGroup({
       id: "barrier",
@@ -489,7 +488,8 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
       entries: [
         { id: "pthread", label: "C pthread_barrier (gcc -O2)" },
         { id: "sabre", label: "sabre Barrier(2).wait()", ours: true },
-        { id: "spin", label: "JS spin-then-park barrier", note: `spins up to ${BARRIER_SPIN_US} us, then parks` },
+        { id: "spin", label: "JS barrier, spin then park", note: `spins up to ${BARRIER_SPIN_US} us, then Atomics.wait` },
+        { id: "park", label: "JS barrier, park at once", note: "Atomics.wait as soon as it must wait" },
         { id: "mt", label: "multithreading Barrier", note: "blockingWait()" },
       ],
       outcomes: bar,

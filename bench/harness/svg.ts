@@ -20,8 +20,8 @@ export interface Panel {
   readonly bars: readonly Bar[];
 }
 
-const WIDTH = 760;
-const LABEL_W = 230;
+const WIDTH = 840;
+const LABEL_W = 290;
 const CAPTION_W = 120;
 const BAR_H = 18;
 const GAP = 6;

@@ -50,7 +50,7 @@ serve({
         // Spin before parking (the other party is usually well under a microsecond
         // away), bounded by time rather than by a count: a load that misses in
         // cache costs 1 ns or 50 depending on what the other core is doing.
-        if (Atomics.load(state, 1) === gen) {
+        if (spinMs > 0 && Atomics.load(state, 1) === gen) {
           const until = performance.now() + spinMs;
           spin: for (;;) {
             for (let k = 0; k < 64; k++) if (Atomics.load(state, 1) !== gen) break spin;
