@@ -16,6 +16,7 @@ import {
   sizeFor,
   Skip,
   summarize,
+  withTimeout,
   WorkerTeam,
   WrongAnswer,
   type Contender,
@@ -111,7 +112,9 @@ function mtOrSkip(mt: Multithreading | Skip): Multithreading {
 
 /** multithreading's spawn resolves to a Result; a failed task is a failed row. */
 async function joinAll<T>(handles: { join(): Promise<{ ok: true; value: T } | { ok: false; error: Error }> }[]): Promise<T[]> {
-  const results = await Promise.all(handles.map((h) => h.join()));
+  // A stuck task cannot be killed (multithreading has no per-task abort that stops a
+  // thread); the row fails and run.ts exits the process at the end.
+  const results = await withTimeout(Promise.all(handles.map((h) => h.join())), 60_000, "a multithreading task");
   return results.map((r) => {
     if (!r.ok) throw r.error;
     return r.value;

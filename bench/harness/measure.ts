@@ -129,3 +129,15 @@ export async function sizeFor(
 export function nsPerOp(ms: number, ops: number): number {
   return (ms * 1e6) / ops;
 }
+
+/**
+ * Rejects with a WrongAnswer if `promise` has not settled within `ms`: a
+ * primitive that deadlocks must fail its row, not hang the benchmark.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WrongAnswer(`${what} did not finish within ${ms / 1000} s (deadlock or lost wake-up?)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

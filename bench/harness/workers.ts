@@ -1,4 +1,5 @@
 import { parentPort, Worker, type TransferListItem } from "node:worker_threads";
+import { withTimeout } from "./measure.js";
 
 /**
  * Long-lived benchmark workers. Starting a worker costs tens of ms, far more
@@ -13,6 +14,8 @@ import { parentPort, Worker, type TransferListItem } from "node:worker_threads";
  *   serve({ "spin-lock": (args) => { ...; return elapsedMs; } });
  */
 export class WorkerTeam {
+  private closed = false;
+
   private constructor(private readonly workers: Worker[]) {}
 
   /** Starts `count` workers on `url` and waits until each one is listening. */
@@ -32,12 +35,30 @@ export class WorkerTeam {
     return this.workers.length;
   }
 
-  /** Posts message(i) to worker i and resolves with every worker's answer, in worker order. */
-  run<R>(message: (i: number) => unknown, transfer: (i: number) => readonly TransferListItem[] = () => []): Promise<R[]> {
-    return Promise.all(this.workers.map((w, i) => reply<R>(w, message(i), transfer(i))));
+  /**
+   * Posts message(i) to worker i and resolves with every worker's answer, in
+   * worker order. If they have not all answered within `timeoutMs`, the team
+   * is terminated (a thread stuck in Atomics.wait cannot be interrupted
+   * otherwise) and the run rejects.
+   */
+  async run<R>(
+    message: (i: number) => unknown,
+    transfer: (i: number) => readonly TransferListItem[] = () => [],
+    timeoutMs = 60_000,
+  ): Promise<R[]> {
+    if (this.closed) throw new Error("this benchmark worker team was closed");
+    const answers = Promise.all(this.workers.map((w, i) => reply<R>(w, message(i), transfer(i))));
+    try {
+      return await withTimeout(answers, timeoutMs, "a benchmark worker team");
+    } catch (err) {
+      answers.catch(() => {}); // the terminated workers reject too; that is expected now
+      await this.close();
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
