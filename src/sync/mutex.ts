@@ -176,33 +176,43 @@ export class Mutex {
           "Unlock it first, or use lockAsync() if another async task of this thread holds it",
       );
     }
-    // Spin first: a holder usually releases within a few hundred ns, far cheaper than a futex round trip.
-    for (let i = 0; i < DEFAULT_SPINS; i++) {
-      if (stateOf(c) === FREE) {
-        const prev = Atomics.compareExchange(cells, WORD, c, heldWord(LOCKED, c & DIED));
+    // Once this thread has parked it takes the lock CONTENDED: others may still be parked behind it,
+    // and only a CONTENDED word makes its unlock wake them.
+    let take = LOCKED;
+    for (;;) {
+      // Spin first (also after each wake-up): a holder usually releases within a few hundred ns,
+      // far less than a futex round trip, and a woken thread that finds the lock re-taken would
+      // otherwise park again at once and cost the holder another wake.
+      for (let i = 0; i < DEFAULT_SPINS; i++) {
+        if (stateOf(c) === FREE) {
+          const prev = Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED));
+          if (prev === c) return this.#acquired(c);
+          c = prev;
+          continue;
+        }
+        c = Atomics.load(cells, WORD);
+      }
+      const state = stateOf(c);
+      if (state === FREE) {
+        const prev = Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED));
         if (prev === c) return this.#acquired(c);
         c = prev;
         continue;
       }
-      c = Atomics.load(cells, WORD);
-    }
-    for (;;) {
-      c = Atomics.load(cells, WORD);
-      const state = stateOf(c);
-      if (state === FREE) {
-        // Having reached the parking loop we take it CONTENDED: others may still be parked behind us.
-        const prev = Atomics.compareExchange(cells, WORD, c, heldWord(CONTENDED, c & DIED));
-        if (prev === c) return this.#acquired(c);
-        continue;
-      }
       if (state === LOCKED) {
         const next = (c & ~STATE_MASK) | CONTENDED;
-        if (Atomics.compareExchange(cells, WORD, c, next) !== c) continue;
+        const prev = Atomics.compareExchange(cells, WORD, c, next);
+        if (prev !== c) {
+          c = prev;
+          continue;
+        }
         c = next;
       }
       // The word is CONTENDED: the holder's unlock will wake a parked waiter, so giving up here loses nothing.
       if (remaining(deadline) === 0) throw new TimeoutError("Mutex.lock", timeout);
       park(cells, WORD, c, deadline);
+      take = CONTENDED;
+      c = Atomics.load(cells, WORD);
     }
   }
 
