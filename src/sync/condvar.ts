@@ -2,7 +2,8 @@ import { threadId } from "node:worker_threads";
 import { AbortError, NotOwnerError, SabreTypeError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkTimeout, describe } from "../validate.js";
-import { checkLockAsyncOptions, Mutex, type LockAsyncOptions } from "./mutex.js";
+import { checkLockAsyncOptions, type LockAsyncOptions } from "./lock-common.js";
+import { Mutex } from "./mutex.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
 
 /*

@@ -1,7 +1,8 @@
 import { threadId } from "node:worker_threads";
 import { AbortError, DeadlockError, NotOwnerError, OwnerDiedError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
-import { checkInteger, checkSignal, checkTimeout, describe } from "../validate.js";
+import { checkInteger, checkTimeout } from "../validate.js";
+import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard } from "./lock-common.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
 
@@ -36,45 +37,7 @@ const ownerOf = (word: number): number => word >>> OWNER_SHIFT;
 const stateOf = (word: number): number => word & STATE_MASK;
 const heldWord = (state: number, died: number): number => (SELF << OWNER_SHIFT) | died | state;
 
-/** Options of the asynchronous lock calls. */
-export interface LockAsyncOptions {
-  /** Milliseconds to wait before rejecting with TimeoutError; undefined or Infinity: no limit. */
-  timeout?: number;
-  /** Aborting it rejects the pending call with AbortError; the call then does not hold the lock. */
-  signal?: AbortSignal;
-}
-
-/** Validates the `{ timeout, signal }` argument of an async lock call. */
-export function checkLockAsyncOptions(opts: unknown): { timeout: number; signal: AbortSignal | undefined } {
-  if (opts === undefined) return { timeout: Infinity, signal: undefined };
-  if (typeof opts !== "object" || opts === null) {
-    throw new SabreTypeError(`options must be an object { timeout?, signal? } or undefined, got ${describe(opts)}`);
-  }
-  const o = opts as { timeout?: unknown; signal?: unknown };
-  return { timeout: checkTimeout(o.timeout), signal: checkSignal(o.signal) };
-}
-
-/** Throws unless fn is a function (for withLock and friends). */
-export function checkCallback(name: string, fn: unknown): void {
-  if (typeof fn !== "function") throw new SabreTypeError(`${name} expects a function, got ${describe(fn)}`);
-}
-
-/** A held lock that unlocks when disposed: `using guard = mutex.acquire();`. Disposing twice unlocks once. */
-export interface LockGuard extends Disposable {
-  /** Unlocks now (the same as disposing). Later calls do nothing. */
-  release(): void;
-}
-
-/** Makes a guard whose first release runs `unlock`. */
-export function makeGuard(unlock: () => void): LockGuard {
-  let held = true;
-  const release = (): void => {
-    if (!held) return;
-    held = false;
-    unlock();
-  };
-  return { release, [Symbol.dispose]: release };
-}
+export type { LockAsyncOptions, LockGuard };
 
 /** Cells handed to the constructor by the Shareable's decode (the constructor takes no public argument). */
 let reviving: Int32Array | undefined;
@@ -104,6 +67,9 @@ function remember(m: Mutex): void {
  * task of that thread may hold the lock and release it later. (A synchronous
  * `lock()` there would block the event loop, and with it that release,
  * forever: hence the DeadlockError.)
+ *
+ * `lock()` parks the calling thread while it waits; on the main thread use
+ * `lockAsync()` unless the lock is only ever held briefly.
  *
  * If a worker dies holding it and the engine (or you) calls
  * `recoverAbandonedLocks(threadId)`, the next locker acquires it and gets
@@ -250,11 +216,12 @@ export class Mutex {
     const cells = this.#cells;
     if (Atomics.compareExchange(cells, WORD, FREE, heldWord(LOCKED, 0)) === FREE) return;
     const deadline = deadlineAfter(timeout);
+    let take = LOCKED; // CONTENDED once parked, as in lock()
     for (;;) {
       const c = Atomics.load(cells, WORD);
       const state = stateOf(c);
       if (state === FREE) {
-        if (Atomics.compareExchange(cells, WORD, c, heldWord(CONTENDED, c & DIED)) === c) return this.#acquired(c);
+        if (Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED)) === c) return this.#acquired(c);
         continue;
       }
       let expected = c;
@@ -265,6 +232,7 @@ export class Mutex {
       if (remaining(deadline) === 0) throw new TimeoutError("Mutex.lockAsync", timeout);
       // On abort parkAsync wakes every waiter of the word, so a wake-up we may have absorbed is passed on.
       await parkAsync(cells, WORD, expected, deadline, signal, "Mutex.lockAsync");
+      take = CONTENDED;
     }
   }
 

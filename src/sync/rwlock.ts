@@ -2,7 +2,7 @@ import { threadId } from "node:worker_threads";
 import { AbortError, DeadlockError, NotOwnerError, SabreError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkTimeout } from "../validate.js";
-import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard } from "./mutex.js";
+import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard } from "./lock-common.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
 
