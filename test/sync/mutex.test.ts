@@ -80,6 +80,37 @@ test("8 workers x 100k locked non-atomic increments (+ main thread lockAsync) gi
   assert.not.ok(m.isLocked());
 });
 
+test("mixed long waits, expiring timeouts, tryLock and aborted lockAsync (8 workers + main): exact count, no lost wake-up", async () => {
+  const m = new Mutex();
+  const cell = i32(1);
+  const run = runWorkers<{ succeeded: number; lostWakeups: number }>(FIXTURE, 8, (i) =>
+    serialize({ op: "chaos", m, cell, n: 4000, timeout: i }),
+  );
+  let mine = 0;
+  let aborted = 0;
+  const main = (async () => {
+    for (let i = 0; i < 300; i++) {
+      const ac = new AbortController();
+      if (i % 2) setTimeout(() => ac.abort(), 0);
+      try {
+        await m.lockAsync({ signal: ac.signal, timeout: i % 3 === 0 ? 1 : 20_000 });
+      } catch (e) {
+        if (!(e instanceof AbortError) && !(e instanceof TimeoutError)) throw e;
+        aborted++;
+        continue;
+      }
+      cell[0] = cell[0]! + 1;
+      mine++;
+      m.unlock();
+    }
+  })();
+  const [results] = await Promise.all([run, main]);
+  assert.is(results.reduce((s, r) => s + r.lostWakeups, 0), 0);
+  assert.is(cell[0], results.reduce((s, r) => s + r.succeeded, 0) + mine);
+  assert.is(mine + aborted, 300);
+  assert.not.ok(m.isLocked());
+});
+
 test("tryLock: true when free, false when held by another thread or by this one", async () => {
   const m = new Mutex();
   assert.ok(m.tryLock());

@@ -83,6 +83,50 @@ test("readers always see the pair equal while writers update it: exact counts (8
   assert.not.ok(rw.hasQueuedWriters());
 });
 
+test("mixed long waits, expiring timeouts and try calls (8 workers + main async): invariant kept, no lost wake-up", async () => {
+  const rw = new RwLock();
+  const cells = i32(4);
+  const run = runWorkers<{ writes: number; violations: number; lostWakeups: number }>(FIXTURE, 8, (i) =>
+    serialize({ op: "chaos", rw, cells, n: 4000, timeout: i }),
+  );
+  let mainWrites = 0;
+  let gaveUp = 0;
+  const main = (async () => {
+    for (let i = 0; i < 300; i++) {
+      const ac = new AbortController();
+      if (i % 2) setTimeout(() => ac.abort(), 0);
+      const opts = { signal: ac.signal, timeout: i % 3 === 0 ? 1 : 20_000 };
+      try {
+        if (i % 4 < 2) {
+          await rw.writeLockAsync(opts);
+          cells[0] = cells[0]! + 1;
+          cells[1] = cells[1]! + 1;
+          mainWrites++;
+          rw.writeUnlock();
+        } else {
+          await rw.readLockAsync(opts);
+          if (cells[0] !== cells[1]) assert.unreachable("torn pair seen under the read lock");
+          rw.readUnlock();
+        }
+      } catch (e) {
+        if (!(e instanceof AbortError) && !(e instanceof TimeoutError)) throw e;
+        gaveUp++;
+      }
+    }
+  })();
+  const [results] = await Promise.all([run, main]);
+  assert.is(results.reduce((s, r) => s + r.lostWakeups, 0), 0);
+  assert.is(results.reduce((s, r) => s + r.violations, 0), 0);
+  const total = results.reduce((s, r) => s + r.writes, 0) + mainWrites;
+  assert.is(cells[0], total);
+  assert.is(cells[1], total);
+  assert.ok(gaveUp < 300);
+  assert.is(rw.readLockCount(), 0);
+  assert.not.ok(rw.isWriteLocked());
+  assert.ok(rw.tryWriteLock(), "nothing is left queued or held");
+  rw.writeUnlock();
+});
+
 test("writer preference: a waiting writer blocks new readers, goes before them, and they follow it", async () => {
   const rw = new RwLock();
   const cells = i32(4);
