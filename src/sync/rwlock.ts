@@ -323,7 +323,7 @@ export class RwLock {
       throw new NotOwnerError(
         (s & WRITER) === 0
           ? "RwLock.writeUnlock: the lock is not write-locked"
-          : `RwLock.writeUnlock: the write lock is held by thread ${threadOfTag(owner)}, not by this thread (${threadId})`,
+          : `RwLock.writeUnlock: the write lock is held by ${owner === 0 ? "another thread" : `thread ${threadOfTag(owner)}`}, not by this thread (${threadId})`,
       );
     }
     Atomics.store(cells, OWNER, 0);
