@@ -6,7 +6,7 @@ import { AbortError, ClosedError, SabreTypeError, WorkerCrashedError, type Sabre
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
 import { ArgsCache } from "./args-cache.js";
-import { ReadOnlyClause, Reduction, RowsClause } from "./clauses.js";
+import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
@@ -318,7 +318,16 @@ export class Engine {
       for (const [, r] of reductions) r.value = typeof r.initial === "number" ? r.initial : r.initial.slice();
       return Promise.resolve([]);
     }
-    const message = serialize(args, { requireShared: true, name: "args" });
+    const message = serialize(args, {
+      requireShared: true,
+      name: "args",
+      onShareable: (_v, kind, path) => {
+        // Clauses only mean something at the top level, where the runner looks for them.
+        if (kind.startsWith("clause.") && path.split(".").length !== 2) {
+          throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
+        }
+      },
+    });
     const argsRef = this.args.find(message) ?? this.assignArgs(message);
     // A slot is pinned from the moment a call holds it until the call settles, so
     // that no other call can give it new contents in between (dispatch.md).
@@ -431,18 +440,6 @@ export class Engine {
         throw new SabreTypeError(`args.${name}: rows() needs an array with n = ${n} rows, it has ${v.array.shape[0]}`);
       }
     }
-    // Clauses only mean something at the top level, where the runner looks for them.
-    const nested = (v: unknown, path: string, depth: number): void => {
-      if (typeof v !== "object" || v === null || ArrayBuffer.isView(v)) return;
-      if (v instanceof Reduction || v instanceof RowsClause || v instanceof ReadOnlyClause) {
-        if (depth > 1) throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
-        return;
-      }
-      if (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) {
-        for (const [k, child] of Object.entries(v)) nested(child, `${path}.${k}`, depth + 1);
-      }
-    };
-    nested(args, "args", 0);
     return reductions;
   }
 

@@ -57,7 +57,7 @@ export interface SerializeOptions {
   /** How error messages name the value (default "value"), e.g. "args" gives "args.x is a function". */
   name?: string;
   /** Called with every shareable encoded, e.g. so the engine can track mutexes handed to workers. */
-  onShareable?: (value: unknown, kind: string) => void;
+  onShareable?: (value: unknown, kind: string, path: string) => void;
 }
 
 /** What serialize returns: structured-cloneable, to be given to deserialize in any thread. */
@@ -108,7 +108,7 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
     if (v === null) return v;
     for (const s of registry.values()) {
       if (s.test(v)) {
-        options.onShareable?.(v, s.kind);
+        options.onShareable?.(v, s.kind, path);
         return { [TAG]: s.kind, ...s.encode(v, (inner, name) => encode(inner, `${path}.${name}`)) };
       }
     }
