@@ -1,2 +1,4 @@
 // `sabre`: the main-thread API.
 export * from "./worker.js";
+export { Engine, getDefaultEngine, ReadOnlyClause, RowsClause } from "./engine/index.js";
+export type { EngineOptions, ParallelForOptions, Schedule, KernelArgs } from "./engine/index.js";

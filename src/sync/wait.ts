@@ -66,7 +66,16 @@ export async function parkAsync(
   if (ms === 0) return Atomics.load(i32, index) === expected ? "timed-out" : "not-equal";
   const result = Atomics.waitAsync(i32, index, expected, ms);
   if (!result.async) return result.value;
-  if (!signal) return result.value;
+  // A pending waitAsync does not keep the event loop alive (nodejs/node#44729): without this
+  // ref'd timer a thread whose only work is awaiting the cell exits with code 13 mid-wait.
+  const keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+  if (!signal) {
+    try {
+      return await result.value;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
@@ -78,6 +87,10 @@ export async function parkAsync(
   try {
     return await Promise.race([result.value, aborted]);
   } finally {
+    clearInterval(keepAlive);
     signal.removeEventListener("abort", onAbort!);
   }
 }
+
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+function noop(): void {}
