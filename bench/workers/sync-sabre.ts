@@ -2,14 +2,10 @@
 // Mutex increments, Barrier rounds and Queue hand-off. Primitives arrive
 // through sabre's own serialize/deserialize, as a plain worker_threads user
 // would pass them.
-import { deserialize } from "sabre";
+import { deserialize, type Mutex } from "sabre";
 import { passGate, serve } from "../harness/workers.js";
 
-// The DESIGN.md surface these rows use.
-interface MutexLike {
-  lock(timeout?: number): void;
-  unlock(): void;
-}
+// The DESIGN.md surface of the primitives not yet on main (Barrier, Queue).
 interface BarrierLike {
   wait(timeout?: number): { leader: boolean; generation: number };
 }
@@ -29,7 +25,7 @@ function scalar(v: unknown): number {
 serve({
   /** n increments of cell[0], each under the shared Mutex. */
   contend: (a) => {
-    const { mutex } = deserialize<{ mutex: MutexLike }>(a["shared"]);
+    const { mutex } = deserialize<{ mutex: Mutex }>(a["shared"]);
     const cell = a["cell"] as Int32Array;
     const n = a["n"] as number;
     passGate(a["gate"] as Int32Array, a["parties"] as number);
