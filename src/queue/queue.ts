@@ -30,8 +30,15 @@ export interface QueueConstructor {
 }
 
 /**
- * A bounded MPMC queue of fixed-size typed records in shared memory; see the
- * class documentation in queue-class.ts (shown on the instance type).
+ * A bounded multi-producer multi-consumer FIFO queue of fixed-size typed
+ * records in one SharedArrayBuffer, usable from any thread after
+ * `serialize`/`deserialize`. A scalar queue (no `shape`) carries numbers
+ * (bigints for bigint64/biguint64); a record queue takes typed arrays,
+ * arrays or ndarrays of exactly `shape`'s element count and pops typed
+ * arrays (or fills `out`). `push`/`pop` block with an optional timeout,
+ * `tryPush`/`tryPop` never wait, `pushAsync`/`popAsync` take
+ * `{ timeout, signal }`; `close()` wakes everyone, then pops drain and end
+ * with QueueClosedError. The instance type documents every member.
  *
  * ```ts
  * const q = new Queue({ capacity: 64, dtype: "float32", shape: [28, 28] });

@@ -7,7 +7,7 @@ import { stress } from "./stress-helpers.js";
 
 for (const dtype of ["int32", "float32", "uint16", "bigint64", "biguint64"] as DType[]) {
   test(`4 producers x 4 consumers, scalar ${dtype}, capacity 8`, async () => {
-    await stress(new Queue({ capacity: 8, dtype }), 4, 4, 4000);
+    await stress(new Queue({ capacity: 8, dtype }), 4, 4, 3000);
   });
 }
 
