@@ -5,8 +5,7 @@ import { checkSignal, checkTimeout, describe } from "../validate.js";
 import { CONSTRUCTORS, DTYPES, MAX_ELEMENTS, bytesPerElement, checkDType, type DType, type DTypeMap, type TypedArray } from "../memory/dtypes.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { allocShared, checkShape } from "../memory/shared.js";
-import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining, spinWhileEqual } from "../sync/wait.js";
-import { holdEventLoop } from "./keepalive.js";
+import { DEFAULT_SPINS, deadlineAfter, holdEventLoop, park, parkAsync, remaining, spinWhileEqual } from "../sync/wait.js";
 import { RecordCodec } from "./records.js";
 import {
   CAPACITY,
