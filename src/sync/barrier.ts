@@ -1,7 +1,7 @@
 import { AbortError, BrokenBarrierError, SabreTypeError, TimeoutError } from "../errors.js";
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
-import { checkPayloadBuffer, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
+import { checkPayloadBuffer, checkWaitOptions, holdEventLoop, type WaitOptions } from "./coord-shared.js";
 import { deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
 
 /*
@@ -27,19 +27,49 @@ const BYTES = 320;
 const BARRIER_MAGIC = 0x42415231; // "BAR1"
 
 // ---- the state word ------------------------------------------------------------------------
-// bits 0..11  count   parties arrived in the open generation
-// bit  12     broken  the open generation was broken by a timeout or abort
-// bits 13..23 era     R: reset() calls that broke a generation, modulo 2^11
-// bits 24..63 gen     T: completed generations, modulo 2^40 (what wait() reports)
-const COUNT_MASK = 0xfffn;
-const BROKEN = 0x1000n;
-const ERA_SHIFT = 13n;
-const ERA_BITS = 11n;
-const ERA_MASK = (1n << ERA_BITS) - 1n;
-const GEN_SHIFT = 24n;
-const GEN_MASK = (1n << 40n) - 1n;
+// One 64-bit word, changed only by compareExchange. As two 32-bit halves:
+// lo bits 0..11   count   parties arrived in the open generation
+// lo bit  12      broken  the open generation was broken by a timeout or abort
+// lo bits 13..23  era     R: reset() calls that ended a generation, modulo 2^11
+// lo bits 24..31  gen, low 8 bits  } T: completed generations, modulo 2^40
+// hi bits 0..31   gen, high 32 bits} (what wait() reports)
+// A generation is named by its key = T * 2^11 + R (a safe integer). The word
+// is read and built through a scratch buffer so the hot path does number
+// arithmetic, not BigInt arithmetic (which allocates).
+const COUNT_MASK = 0xfff;
+const BROKEN = 0x1000;
+const BROKEN_BIT = 0x1000n;
+const GEN_ONE = 1n << 24n;
+const ERA_SHIFT = 13;
+const ERAS = 2048; // 2^11
 /** Parties are counted in 12 bits: count reaches at most parties - 1. */
 const MAX_PARTIES = 4096;
+
+const word = new BigUint64Array(1);
+const halves = new Uint32Array(word.buffer);
+const LO = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+
+/** Unpacks a state word into [lo, hi] halves (read them right after: the scratch is shared). */
+function lo32(s: bigint): number {
+  word[0] = s;
+  return halves[LO]!;
+}
+function hi32(): number {
+  return halves[HI]!;
+}
+function genOf(lo: number, hi: number): number {
+  return hi * 256 + (lo >>> 24);
+}
+function keyOf(lo: number, hi: number): number {
+  return genOf(lo, hi) * ERAS + ((lo >>> ERA_SHIFT) & (ERAS - 1));
+}
+/** Packs a state word (a log entry is a word with count 0 and not broken). */
+function pack(gen: number, era: number, broken: boolean, count: number): bigint {
+  halves[LO] = (gen % 256) * 2 ** 24 + era * 2 ** ERA_SHIFT + (broken ? BROKEN : 0) + count;
+  halves[HI] = Math.floor(gen / 256);
+  return word[0]!;
+}
 
 /** How long a waiter re-reads SEQ before it parks (tuned in bench/sync; a 2-party round is ~1 us). */
 const BARRIER_SPINS = 2000;
@@ -92,6 +122,7 @@ export class Barrier {
   readonly #i32: Int32Array;
   readonly #u64: BigUint64Array;
   readonly #parties: number;
+  readonly #lastBig: bigint;
 
   /** The most parties a Barrier can have (its arrival count is packed in 12 bits). */
   static readonly MAX_PARTIES = MAX_PARTIES;
@@ -109,11 +140,12 @@ export class Barrier {
       i32[PARTIES] = parties;
       // Each log slot starts as an era LOG_SIZE before its first real one, so it
       // reads as "not yet written" for that era (see decide()).
-      for (let i = 0; i < LOG_SIZE; i++) u64[LOG + i] = logEntry(0n, (BigInt(i) - BigInt(LOG_SIZE)) & ERA_MASK);
+      for (let i = 0; i < LOG_SIZE; i++) u64[LOG + i] = pack(0, (i - LOG_SIZE + ERAS) % ERAS, false, 0);
     }
     this.#i32 = new Int32Array(buffer);
     this.#u64 = new BigUint64Array(buffer);
     this.#parties = Atomics.load(this.#i32, PARTIES);
+    this.#lastBig = BigInt(this.#parties - 1);
   }
 
   /** How many parties each generation needs. */
@@ -123,13 +155,13 @@ export class Barrier {
 
   /** True from a timeout or abort until reset(). */
   get isBroken(): boolean {
-    return (Atomics.load(this.#u64, STATE) & BROKEN) !== 0n;
+    return (lo32(Atomics.load(this.#u64, STATE)) & BROKEN) !== 0;
   }
 
   /** How many parties have arrived in the open generation (0 when broken). */
   get waiting(): number {
-    const s = Atomics.load(this.#u64, STATE);
-    return s & BROKEN ? 0 : Number(s & COUNT_MASK);
+    const lo = lo32(Atomics.load(this.#u64, STATE));
+    return lo & BROKEN ? 0 : lo & COUNT_MASK;
   }
 
   /**
@@ -139,9 +171,10 @@ export class Barrier {
    */
   wait(timeout?: number): BarrierResult {
     const ms = checkTimeout(timeout);
-    const key = this.#arrive();
-    const generation = generationOf(key);
-    if (key < 0n) return { leader: true, generation };
+    const ticket = this.#arrive();
+    const key = Math.floor(ticket / 2);
+    const generation = Math.floor(key / ERAS);
+    if (ticket % 2 === 1) return { leader: true, generation };
     const i32 = this.#i32;
     let deadline = deadlineAfter(ms);
     let spun = false;
@@ -187,12 +220,14 @@ export class Barrier {
       this.#breakOpen();
       throw new AbortError("Barrier.waitAsync", signal.reason);
     }
-    const key = this.#arrive();
-    const generation = generationOf(key);
-    if (key < 0n) return { leader: true, generation };
+    const ticket = this.#arrive();
+    const key = Math.floor(ticket / 2);
+    const generation = Math.floor(key / ERAS);
+    if (ticket % 2 === 1) return { leader: true, generation };
     const i32 = this.#i32;
     let deadline = deadlineAfter(timeout);
     let abortable = signal;
+    const release = holdEventLoop(timeout);
     Atomics.add(i32, PARKED, 1);
     try {
       for (;;) {
@@ -218,6 +253,7 @@ export class Barrier {
       }
     } finally {
       Atomics.sub(i32, PARKED, 1);
+      release();
     }
   }
 
@@ -230,13 +266,14 @@ export class Barrier {
     const u64 = this.#u64;
     let s = Atomics.load(u64, STATE);
     for (;;) {
-      if ((s & (COUNT_MASK | BROKEN)) === 0n) return;
-      const era = (s >> ERA_SHIFT) & ERA_MASK;
-      const gen = s >> GEN_SHIFT;
-      const next = (gen << GEN_SHIFT) | (((era + 1n) & ERA_MASK) << ERA_SHIFT);
-      const seen = Atomics.compareExchange(u64, STATE, s, next);
+      const lo = lo32(s);
+      const hi = hi32();
+      if ((lo & (COUNT_MASK | BROKEN)) === 0) return;
+      const gen = genOf(lo, hi);
+      const era = (lo >>> ERA_SHIFT) & (ERAS - 1);
+      const seen = Atomics.compareExchange(u64, STATE, s, pack(gen, (era + 1) % ERAS, false, 0));
       if (seen === s) {
-        this.#log(era, gen);
+        this.#log(gen, era);
         this.#publish();
         return;
       }
@@ -245,47 +282,52 @@ export class Barrier {
   }
 
   /**
-   * Counts this party in. Returns the generation key (gen << 11 | era) of the
-   * generation it joined, negated (minus one) if this party was the last and
-   * released it. Throws BrokenBarrierError on a broken barrier.
+   * Counts this party in. Returns a ticket: 2 * the key of the generation it
+   * joined, plus 1 if this party was the last and released it. Throws
+   * BrokenBarrierError on a broken barrier.
    */
-  #arrive(): bigint {
+  #arrive(): number {
     const u64 = this.#u64;
-    const last = BigInt(this.#parties - 1);
+    const last = this.#parties - 1;
     let s = Atomics.load(u64, STATE);
     for (;;) {
-      if (s & BROKEN) throw new BrokenBarrierError("the barrier is broken: a party timed out or was aborted; call reset() to use it again");
-      const key = s >> ERA_SHIFT;
-      const leads = (s & COUNT_MASK) === last;
-      const next = leads ? (((((s >> GEN_SHIFT) + 1n) & GEN_MASK) << GEN_SHIFT) | (s & (ERA_MASK << ERA_SHIFT))) : s + 1n;
+      const lo = lo32(s);
+      const hi = hi32();
+      if (lo & BROKEN) throw new BrokenBarrierError("the barrier is broken: a party timed out or was aborted; call reset() to use it again");
+      const key = keyOf(lo, hi);
+      const leads = (lo & COUNT_MASK) === last;
+      // Trip: clear the count, add one generation (the word wraps modulo 2^64, so T wraps modulo 2^40).
+      const next = leads ? s - this.#lastBig + GEN_ONE : s + 1n;
       const seen = Atomics.compareExchange(u64, STATE, s, next);
       if (seen === s) {
-        if (!leads) return key;
+        if (!leads) return key * 2;
         this.#publish();
-        return -key - 1n;
+        return key * 2 + 1;
       }
       s = seen;
     }
   }
 
   /**
-   * Where the generation `key` stands now. The subtle case is a waiter that
-   * wakes late, after its generation ended AND later transitions happened:
-   * see barrier.md, "Telling completed from broken".
+   * Where the generation `key` stands in state `s`. The subtle case is a
+   * waiter that wakes late, after its generation ended AND later transitions
+   * happened: see barrier.md, "Telling completed from broken".
    */
-  #decide(key: bigint, s: bigint = Atomics.load(this.#u64, STATE)): Outcome {
-    const now = s >> ERA_SHIFT;
-    if (now === key) return s & BROKEN ? Outcome.Broken : Outcome.Waiting;
-    const gen0 = key >> ERA_BITS;
-    if (now >> ERA_BITS === gen0) return Outcome.Broken; // a reset ended it; no generation completed since
-    const era0 = key & ERA_MASK;
-    if ((now & ERA_MASK) === era0) return Outcome.Completed; // generations moved on, no reset since
+  #decide(key: number, s: bigint = Atomics.load(this.#u64, STATE)): Outcome {
+    const lo = lo32(s);
+    const now = keyOf(lo, hi32());
+    if (now === key) return lo & BROKEN ? Outcome.Broken : Outcome.Waiting;
+    const gen0 = Math.floor(key / ERAS);
+    const era0 = key % ERAS;
+    if (Math.floor(now / ERAS) === gen0) return Outcome.Broken; // a reset ended it; no generation completed since
+    if (now % ERAS === era0) return Outcome.Completed; // generations moved on, no reset since
     // Both moved: did our generation complete before the first reset after it?
-    const entry = Atomics.load(this.#u64, LOG + Number(era0 % BigInt(LOG_SIZE)));
-    const entryEra = entry & ERA_MASK;
-    if (entryEra === era0) return entry >> ERA_BITS === gen0 ? Outcome.Broken : Outcome.Completed;
-    const age = (era0 - entryEra) & ERA_MASK;
-    if (age !== 0n && age < 1n << (ERA_BITS - 1n)) return Outcome.Pending; // the reset is still writing it
+    const entry = Atomics.load(this.#u64, LOG + (era0 % LOG_SIZE));
+    const elo = lo32(entry);
+    const entryEra = (elo >>> ERA_SHIFT) & (ERAS - 1);
+    if (entryEra === era0) return genOf(elo, hi32()) === gen0 ? Outcome.Broken : Outcome.Completed;
+    const age = (era0 - entryEra + ERAS) % ERAS;
+    if (age < ERAS / 2) return Outcome.Pending; // older: the reset that ended our era is still writing it
     // Overwritten: LOG_SIZE more resets happened while this waiter slept.
     // With exactly `parties` threads no generation can complete without this
     // party after its own was broken, so "generations moved on" means completed.
@@ -293,14 +335,14 @@ export class Barrier {
   }
 
   /** Records "era `era` ended at generation `gen`", never overwriting a newer era's entry. */
-  #log(era: bigint, gen: bigint): void {
+  #log(gen: number, era: number): void {
     const u64 = this.#u64;
-    const slot = LOG + Number(era % BigInt(LOG_SIZE));
-    const entry = logEntry(gen, era);
+    const slot = LOG + (era % LOG_SIZE);
+    const entry = pack(gen, era, false, 0);
     let e = Atomics.load(u64, slot);
     for (;;) {
-      const age = (era - (e & ERA_MASK)) & ERA_MASK;
-      if (age >= 1n << (ERA_BITS - 1n)) return; // a later era already wrote this slot
+      const age = (era - ((lo32(e) >>> ERA_SHIFT) & (ERAS - 1)) + ERAS) % ERAS;
+      if (age >= ERAS / 2) return; // a later era already wrote this slot
       const seen = Atomics.compareExchange(u64, slot, e, entry);
       if (seen === e) return;
       e = seen;
@@ -312,13 +354,13 @@ export class Barrier {
    * call broke it (the caller reports its own timeout/abort), otherwise the
    * outcome that beat it (completed, broken by another party, or pending).
    */
-  #breakOwn(key: bigint): Outcome {
+  #breakOwn(key: number): Outcome {
     const u64 = this.#u64;
     for (;;) {
       const s = Atomics.load(u64, STATE);
       const outcome = this.#decide(key, s);
       if (outcome !== Outcome.Waiting) return outcome;
-      if (Atomics.compareExchange(u64, STATE, s, s | BROKEN) === s) {
+      if (Atomics.compareExchange(u64, STATE, s, s | BROKEN_BIT) === s) {
         this.#publish();
         return Outcome.Waiting;
       }
@@ -329,8 +371,8 @@ export class Barrier {
   #breakOpen(): void {
     const u64 = this.#u64;
     let s = Atomics.load(u64, STATE);
-    while (!(s & BROKEN)) {
-      const seen = Atomics.compareExchange(u64, STATE, s, s | BROKEN);
+    while (!(lo32(s) & BROKEN)) {
+      const seen = Atomics.compareExchange(u64, STATE, s, s | BROKEN_BIT);
       if (seen === s) {
         this.#publish();
         return;
@@ -351,14 +393,6 @@ export class Barrier {
   }
 }
 
-function logEntry(gen: bigint, era: bigint): bigint {
-  return (gen << ERA_BITS) | era;
-}
-
-function generationOf(key: bigint): number {
-  return Number((key < 0n ? -key - 1n : key) >> ERA_BITS);
-}
-
 registerShareable<Barrier>({
   kind: "Barrier",
   test: (v): v is Barrier => v instanceof Barrier,
@@ -369,9 +403,9 @@ registerShareable<Barrier>({
     if (parties < 1 || parties > MAX_PARTIES) {
       throw new SabreTypeError(`field "buffer" holds an impossible Barrier party count ${parties}`);
     }
-    const state = Atomics.load(new BigUint64Array(buffer), STATE);
-    if (Number(state & COUNT_MASK) >= parties) {
-      throw new SabreTypeError(`field "buffer" holds an impossible Barrier state: ${state & COUNT_MASK} of ${parties} parties arrived`);
+    const count = lo32(Atomics.load(new BigUint64Array(buffer), STATE)) & COUNT_MASK;
+    if (count >= parties) {
+      throw new SabreTypeError(`field "buffer" holds an impossible Barrier state: ${count} of ${parties} parties arrived`);
     }
     reviving = buffer;
     return new Barrier(1);

@@ -50,3 +50,19 @@ export function checkPayloadBuffer(payload: Record<string, unknown>, bytes: numb
   }
   return buffer;
 }
+
+/**
+ * Keeps the event loop alive until a finite async wait settles: a pending
+ * Atomics.waitAsync holds no handle (nodejs/node#44729), so without this a
+ * script awaiting `waitAsync({ timeout })` with nothing else to do would
+ * exit (code 13) instead of seeing its TimeoutError. Infinite waits hold
+ * nothing: only another thread can end them, and that thread keeps the
+ * process alive itself. Returns the function that releases the handle.
+ */
+export function holdEventLoop(timeout: number): () => void {
+  if (timeout === Infinity) return noop;
+  const timer = setTimeout(noop, timeout + 1);
+  return () => clearTimeout(timer);
+}
+
+function noop(): void {}
