@@ -72,6 +72,33 @@ test("the main thread takes part with waitAsync next to workers", async () => {
   }
 });
 
+test("timeouts racing arrivals (6 workers, 300 rounds): each round is all-released with one leader, or one TimeoutError and the rest broken", async () => {
+  const n = 6;
+  const rounds = 300;
+  const barrier = new Barrier(n);
+  const control = new Barrier(n);
+  const outcomes = int32(n * rounds);
+  const gens = int32(n * rounds).fill(-1);
+  await runWorkers(worker, n, (me) => serialize({ mode: "chaos", barrier, control, outcomes, gens, me, n, rounds }));
+  let generation = 0;
+  let broken = 0;
+  for (let r = 0; r < rounds; r++) {
+    const codes = Array.from(outcomes.subarray(r * n, (r + 1) * n));
+    if (codes.some((c) => c === 1 || c === 2)) {
+      assert.ok(codes.every((c) => c === 1 || c === 2), `round ${r} mixed released and failed parties: ${codes}`);
+      assert.is(codes.filter((c) => c === 2).length, 1, `round ${r}: ${codes}`);
+      assert.equal(Array.from(gens.subarray(r * n, (r + 1) * n)), new Array(n).fill(generation), `round ${r}`);
+      generation++;
+    } else {
+      assert.equal(codes.slice().sort(), [3, 4, 4, 4, 4, 4], `round ${r}: ${codes}`);
+      broken++;
+    }
+  }
+  // Rounds with a 0 or 1 ms timeout mostly break; the rest always complete.
+  assert.ok(broken > 0 && generation >= rounds * 0.6, `${broken} broken, ${generation} completed`);
+  assert.not.ok(barrier.isBroken);
+});
+
 test("Barrier(1) releases every wait at once, each its own generation's leader", () => {
   const b = new Barrier(1);
   for (let g = 0; g < 5; g++) assert.equal(b.wait(0), { leader: true, generation: g });
