@@ -61,7 +61,8 @@ export function checkPayloadBuffer(payload: Record<string, unknown>, bytes: numb
  */
 export function holdEventLoop(timeout: number): () => void {
   if (timeout === Infinity) return noop;
-  const timer = setTimeout(noop, timeout + 1);
+  // setTimeout cannot wait past 2^31 - 1 ms (it would fire at once, with a warning).
+  const timer = setTimeout(noop, Math.min(timeout + 1, 2 ** 31 - 1));
   return () => clearTimeout(timer);
 }
 
