@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AbortError, Latch, SabreTypeError, Semaphore, TimeoutError, deserialize, serialize } from "sabre";
+import { execFileSync } from "node:child_process";
 import { fixture, rejectsTyped, runWorkers, throwsTyped } from "../helpers.js";
 
 const worker = fixture("coord-latch");
@@ -90,6 +91,18 @@ test("waitAsync does not block the event loop and is released by a worker's coun
   } finally {
     clearInterval(timer);
   }
+});
+
+test("a pending waitAsync with a timeout keeps the process alive until it settles", () => {
+  // A bare Atomics.waitAsync holds no handle: without one, this script would
+  // exit (code 13, unsettled top-level await) before printing anything.
+  const script = `
+    const { Latch, Semaphore, Barrier } = await import(${JSON.stringify(import.meta.resolve("sabre"))});
+    for (const p of [new Latch(1).waitAsync({ timeout: 30 }), new Semaphore(0).acquireAsync(1, { timeout: 30 }), new Barrier(2).waitAsync({ timeout: 30 })]) {
+      try { await p; } catch (err) { console.log(err.name); }
+    }`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 10_000 });
+  assert.is(out.trim(), "TimeoutError\nTimeoutError\nTimeoutError");
 });
 
 test("a revived latch shares its count; forged payloads are refused", () => {
