@@ -1,7 +1,7 @@
 import { AbortError, BrokenBarrierError, SabreTypeError, TimeoutError } from "../errors.js";
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
-import { checkPayloadBuffer, checkWaitOptions, holdEventLoop, type WaitOptions } from "./coord-shared.js";
+import { checkPayloadBuffer, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
 import { deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
 
 /*
@@ -227,7 +227,6 @@ export class Barrier {
     const i32 = this.#i32;
     let deadline = deadlineAfter(timeout);
     let abortable = signal;
-    const release = holdEventLoop(timeout);
     Atomics.add(i32, PARKED, 1);
     try {
       for (;;) {
@@ -253,7 +252,6 @@ export class Barrier {
       }
     } finally {
       Atomics.sub(i32, PARKED, 1);
-      release();
     }
   }
 

@@ -51,19 +51,3 @@ export function checkPayloadBuffer(payload: Record<string, unknown>, bytes: numb
   return buffer;
 }
 
-/**
- * Keeps the event loop alive until a finite async wait settles: a pending
- * Atomics.waitAsync holds no handle (nodejs/node#44729), so without this a
- * script awaiting `waitAsync({ timeout })` with nothing else to do would
- * exit (code 13) instead of seeing its TimeoutError. Infinite waits hold
- * nothing: only another thread can end them, and that thread keeps the
- * process alive itself. Returns the function that releases the handle.
- */
-export function holdEventLoop(timeout: number): () => void {
-  if (timeout === Infinity) return noop;
-  // setTimeout cannot wait past 2^31 - 1 ms (it would fire at once, with a warning).
-  const timer = setTimeout(noop, Math.min(timeout + 1, 2 ** 31 - 1));
-  return () => clearTimeout(timer);
-}
-
-function noop(): void {}

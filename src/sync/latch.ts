@@ -1,7 +1,7 @@
 import { AbortError, SabreTypeError, TimeoutError } from "../errors.js";
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
-import { MAX_COUNT, checkPayloadBuffer, checkPositiveCount, checkWaitOptions, holdEventLoop, type WaitOptions } from "./coord-shared.js";
+import { MAX_COUNT, checkPayloadBuffer, checkPositiveCount, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
 
 // Layout: one Int32Array over its own 8-byte SharedArrayBuffer.
@@ -93,14 +93,12 @@ export class Latch {
     const c = this.#cells;
     if (Atomics.load(c, COUNT) === 0) return;
     const deadline = deadlineAfter(timeout);
-    const release = holdEventLoop(timeout);
     try {
       for (let n = Atomics.load(c, COUNT); n !== 0; n = Atomics.load(c, COUNT)) {
         const r = await parkAsync(c, COUNT, n, deadline, signal, "Latch.waitAsync");
         if (r === "timed-out" && Atomics.load(c, COUNT) !== 0) throw new TimeoutError("Latch.waitAsync", timeout);
       }
     } finally {
-      release();
     }
   }
 

@@ -1,7 +1,7 @@
 import { AbortError, SabreTypeError, TimeoutError } from "../errors.js";
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout, describe } from "../validate.js";
-import { MAX_COUNT, checkPayloadBuffer, checkPositiveCount, checkWaitOptions, holdEventLoop, type WaitOptions } from "./coord-shared.js";
+import { MAX_COUNT, checkPayloadBuffer, checkPositiveCount, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync } from "./wait.js";
 
 // Layout: one Int32Array over its own 16-byte SharedArrayBuffer.
@@ -117,7 +117,6 @@ export class Semaphore {
     if (this.#take(k)) return;
     const c = this.#cells;
     const deadline = deadlineAfter(timeout);
-    const release = holdEventLoop(timeout);
     Atomics.add(c, WAITERS, 1);
     try {
       for (;;) {
@@ -134,7 +133,6 @@ export class Semaphore {
       }
     } finally {
       Atomics.sub(c, WAITERS, 1);
-      release();
     }
   }
 
