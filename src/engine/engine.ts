@@ -9,6 +9,7 @@ import { ArgsCache } from "./args-cache.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
+import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
 
 export interface EngineOptions {
@@ -99,6 +100,12 @@ export class Engine {
   private progressJobs = 0;
   private referenced = false;
   private readonly respawns: number[];
+  /**
+   * Mutexes passed to kernels. Held strongly for the engine's life, so that a
+   * worker crash can always find and release the ones it held, even if the
+   * caller dropped its own reference.
+   */
+  private readonly heldMutexes = new Set<unknown>();
   /** Workers spawned but not yet ready: they get new args messages too. */
   private readonly starting = new Set<WorkerHandle>();
   /** Waiters for a free job slot or args slot. */
@@ -321,7 +328,9 @@ export class Engine {
     const message = serialize(args, {
       requireShared: true,
       name: "args",
-      onShareable: (_v, kind, path) => {
+      onShareable: (v, kind, path) => {
+        // Keep the mutexes workers may hold reachable from here: crash recovery finds them through this thread's registry.
+        if (kind === "Mutex") this.heldMutexes.add(v);
         // Clauses only mean something at the top level, where the runner looks for them.
         if (kind.startsWith("clause.") && path.split(".").length !== 2) {
           throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
@@ -582,8 +591,17 @@ export class Engine {
     void this.replace(handle.id, crash);
   }
 
-  /** Hook for what else must be repaired when a worker thread dies (held locks). */
-  protected afterCrash(_threadId: number): void {}
+  /**
+   * A dead worker's mutexes are handed to their next lockers with
+   * OwnerDiedError instead of staying locked forever.
+   */
+  private afterCrash(threadId: number): void {
+    try {
+      recoverAbandonedLocks(threadId);
+    } catch {
+      // Only a bad thread id throws; a worker that never started has none to recover.
+    }
+  }
 
   private async replace(id: number, crash: WorkerCrashedError): Promise<void> {
     const startSeq = Atomics.load(this.control.ctl, C.WORKER_BASE + id * C.WORKER_STRIDE + C.W_PASSED);

@@ -66,14 +66,12 @@ export async function parkAsync(
   if (ms === 0) return Atomics.load(i32, index) === expected ? "timed-out" : "not-equal";
   const result = Atomics.waitAsync(i32, index, expected, ms);
   if (!result.async) return result.value;
-  // A pending waitAsync does not keep the event loop alive (nodejs/node#44729): without this
-  // ref'd timer a thread whose only work is awaiting the cell exits with code 13 mid-wait.
-  const keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+  const letGo = holdEventLoop();
   if (!signal) {
     try {
       return await result.value;
     } finally {
-      clearInterval(keepAlive);
+      letGo();
     }
   }
   let onAbort: (() => void) | undefined;
@@ -87,10 +85,30 @@ export async function parkAsync(
   try {
     return await Promise.race([result.value, aborted]);
   } finally {
-    clearInterval(keepAlive);
+    letGo();
     signal.removeEventListener("abort", onAbort!);
   }
 }
 
-const KEEP_ALIVE_MS = 2 ** 31 - 1;
-function noop(): void {}
+let holders = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * A pending Atomics.waitAsync does not keep Node's event loop alive
+ * (nodejs/node#44729): a thread whose only work is awaiting a cell would exit
+ * (code 13) mid-wait. While any async wait of this thread is pending, one
+ * ref'd timer is held, as a pending socket read would; the last wait to
+ * finish clears it. The returned function lets go (twice is harmless).
+ */
+export function holdEventLoop(): () => void {
+  if (holders++ === 0) keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) {
+      clearInterval(keepAlive);
+      keepAlive = undefined;
+    }
+  };
+}

@@ -2,7 +2,7 @@
 // results in chunk order, clauses, progress.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, shared, reduction, rows, readOnly, type NdArray } from "sabre";
+import { Barrier, Engine, shared, reduction, rows, readOnly, type NdArray } from "sabre";
 import { fixture } from "../helpers.js";
 
 let engine: Engine;
@@ -78,6 +78,13 @@ test("run executes once; broadcast once per worker, in worker order", async () =
     all.map((c) => c.start),
     [0, 1, 2, 3, 4],
   );
+});
+
+test("broadcast runs SPMD kernels: all workers meet at a Barrier, phase after phase", async () => {
+  const barrier = new Barrier(5);
+  const marks = shared.zeros("int32", 5);
+  const leaders = (await engine.broadcast("phases", { barrier, marks, phases: 200 })) as number[];
+  assert.is(leaders.reduce((a, b) => a + b, 0), 200, "exactly one leader per phase");
 });
 
 test("many concurrent calls all complete with their own results", async () => {

@@ -8,6 +8,7 @@ import {
   ClosedError,
   Engine,
   KernelError,
+  Mutex,
   RaceError,
   WorkerCrashedError,
   readOnly,
@@ -84,6 +85,23 @@ test("a worker that runs out of memory crashes alone and is replaced", async () 
     const hits = shared.zeros("int32", 10);
     await engine.parallelFor(10, "visit", { hits });
     assert.ok(hits.data.every((v) => v === 1));
+  } finally {
+    await engine.close();
+  }
+});
+
+test("a worker dying while it holds a Mutex: the next locker gets OwnerDiedError, repairs, and work goes on", async () => {
+  const engine = await Engine.start({ threads: 3, kernels });
+  try {
+    const lock = new Mutex();
+    const cell = shared.zeros("int32", 1);
+    await rejectsTyped(engine.run("dieHolding", { lock }), WorkerCrashedError);
+    // Exactly one locker sees the death and repairs; every increment still happens once.
+    const repaired = (await engine.parallelFor(3000, "lockedIncrements", { lock, cell }, { chunk: 100 })) as number[];
+    assert.is(repaired.reduce((a, b) => a + b, 0), 1);
+    assert.is(cell.data[0], 3000);
+    lock.lock(); // consistent again: an ordinary lock from the main thread
+    lock.unlock();
   } finally {
     await engine.close();
   }
