@@ -2,8 +2,7 @@
 // (bare Atomics), native pthreads (bench/anchors/pthread_sync.c) and the
 // `multithreading` package, all measured in one run, medians of several rounds.
 // What each row measures and why is in bench/README.md.
-import * as sabre from "sabre";
-import { Mutex, serialize } from "sabre";
+import { Barrier, Mutex, Queue, serialize } from "sabre";
 import {
   buildAnchor,
   loadMultithreading,
@@ -45,24 +44,6 @@ interface Sizes {
   rounds: number;
   /** Target duration of one sample, ms. */
   sampleMs: number;
-}
-
-// ---- sabre primitives not yet on main -------------------------------------------------------
-// Barrier and Queue land on main after Mutex; until then their rows are
-// skipped with a note (looked up at run time against the DESIGN.md surface),
-// so the rest of the suite still runs.
-
-interface SabrePending {
-  Barrier: new (parties: number) => object;
-  Queue: new (options: { capacity: number; dtype: "int32" }) => object;
-}
-
-function sabreClass<K extends keyof SabrePending>(name: K): SabrePending[K] {
-  const value = (sabre as unknown as Partial<SabrePending>)[name];
-  if (typeof value !== "function") {
-    throw new Skip(`sabre.${name} is not in this build yet (src/sync or src/queue): merge main and rebuild`);
-  }
-  return value as SabrePending[K];
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -241,7 +222,7 @@ function checkLeaders(led: number, rounds: number, who: string): void {
 
 function sabreBarrier(sizes: Sizes): Contender {
   return sized("sabre", sizes, 5_000, async () => {
-    const shared = serialize({ barrier: new (sabreClass("Barrier"))(PARTIES) });
+    const shared = serialize({ barrier: new Barrier(PARTIES) });
     const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), PARTIES);
     return {
       async once(rounds) {
@@ -303,7 +284,6 @@ const itemsPerSecond = (ms: number, n: number) => (n * 1000) / ms;
 
 function sabreQueue(sizes: Sizes): Contender {
   return sized("sabre", sizes, 20_000, async () => {
-    const Queue = sabreClass("Queue");
     const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), 2);
     return {
       async once(n) {
@@ -412,7 +392,7 @@ async function pthreadAnchor(rounds: number, log: (s: string) => void): Promise<
 // ---- the suite -----------------------------------------------------------------------------------
 
 export default async function syncSuite(options: SuiteOptions): Promise<Report> {
-  const sizes: Sizes = options.quick ? { rounds: 3, sampleMs: 30 } : { rounds: 7, sampleMs: 150 };
+  const sizes: Sizes = options.quick ? { rounds: 3, sampleMs: 30 } : { rounds: 9, sampleMs: 150 };
   const anchorRounds = options.quick ? 1 : 5;
   const log = options.log;
   const report = new Report("sync", "sabre sync primitives", machineInfo());
@@ -541,6 +521,12 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
     "Sizes are chosen per row so one sample takes about " +
       `${sizes.sampleMs} ms (a pilot run, which is also the warm-up); ${sizes.rounds} rounds per row, interleaved across the rows of a group; ` +
       `the pthread anchor runs ${anchorRounds} times with its built-in sizes.`,
+  );
+  report.addNote(
+    "Spin-then-park protocols are bimodal here: while both threads spin, a two-party hand-off costs about 0.5 us; " +
+      "once one thread parks, its wake-up takes 10 us or more on this VM, and a spin budget shorter than that makes " +
+      "the next round park too. Look at the min – max column: a low min with a high median means the row spent most " +
+      "samples in the parked mode.",
   );
   report.addNote(
     "multithreading 0.3.52 needs navigator.hardwareConcurrency and Promise.withResolvers on Node 20; " +
