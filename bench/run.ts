@@ -1,4 +1,4 @@
-// `npm run bench [suite...] [--quick]`: builds, then runs each named suite
+// `npm run bench [-- suite... [--quick]]`: builds, then runs each named suite
 // (all of them when none is named), prints its table and writes
 // bench/results/<suite>.md (+ .svg). Each suite is its own built file
 // (build/bench/<suite>.js) whose default export is a Suite.
@@ -12,7 +12,7 @@ const SUITES: Record<string, string> = {
 
 function usage(): string {
   const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
-  return ["usage: npm run bench [suite...] [-- --quick]", "suites:", ...lines].join("\n");
+  return ["usage: npm run bench [-- suite... [--quick]]", "suites:", ...lines].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
