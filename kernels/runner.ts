@@ -6,6 +6,7 @@ import { identity, isClauseMarker, type ClauseMarker, type ReductionMarker } fro
 import type { Kernel, KernelContext } from "../src/engine/define.js";
 import { deserialize, serialize } from "../src/memory/serialize.js";
 import { checkedReadOnly, checkedRows, current } from "./checked.js";
+import { spinWhileEqualFor } from "../src/sync/wait.js";
 import type { NdArray } from "../src/memory/ndarray-type.js";
 
 export interface RunnerConfig {
@@ -73,7 +74,6 @@ export class Runner {
     const { ctl } = this;
     let seq = this.cfg.startSeq;
     Atomics.store(ctl, this.me + C.W_PASSED, seq);
-    const spinMs = this.cfg.spinMicros / 1000;
     for (;;) {
       if (Atomics.load(ctl, C.SHUTDOWN) !== 0) return;
       const head = Atomics.load(ctl, C.HEAD);
@@ -86,20 +86,7 @@ export class Runner {
       }
       // Idle: spin a little (a main thread that publishes again soon is answered in
       // well under a microsecond), then park without blocking this worker's event loop.
-      if (spinMs > 0) {
-        const until = performance.now() + spinMs;
-        let changed = false;
-        while (!changed) {
-          for (let i = 0; i < 64; i++) {
-            if (Atomics.load(ctl, C.HEAD) !== head) {
-              changed = true;
-              break;
-            }
-          }
-          if (!changed && performance.now() > until) break;
-        }
-        if (changed) continue;
-      }
+      if (spinWhileEqualFor(ctl, C.HEAD, head, this.cfg.spinMicros)) continue;
       Atomics.add(ctl, C.SLEEPERS, 1);
       if (Atomics.load(ctl, C.HEAD) === head && Atomics.load(ctl, C.SHUTDOWN) === 0) {
         const w = Atomics.waitAsync(ctl, C.HEAD, head);

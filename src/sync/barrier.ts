@@ -2,7 +2,7 @@ import { AbortError, BrokenBarrierError, SabreTypeError, TimeoutError } from "..
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
 import { checkPayloadBuffer, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
-import { deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
+import { deadlineAfter, park, parkAsync, spinWhileEqualFor } from "./wait.js";
 
 /*
  * A cyclic barrier over one SharedArrayBuffer. The protocol (state word,
@@ -71,8 +71,13 @@ function pack(gen: number, era: number, broken: boolean, count: number): bigint 
   return word[0]!;
 }
 
-/** How long a waiter re-reads SEQ before it parks: a few microseconds, longer than a balanced 2-party round (~1.2 us here). */
-const BARRIER_SPINS = 2000;
+/**
+ * How long a waiter re-reads SEQ before it parks, in microseconds. It must
+ * outlast the typical wait for the slowest party, or rounds degrade to a
+ * futex wake-up each (10-150 us here, bench/results/sync.md); longer spins
+ * only waste a core that an oversubscribed machine could use.
+ */
+const BARRIER_SPIN_MICROS = 50;
 
 /** What wait() resolves to. */
 export interface BarrierResult {
@@ -187,7 +192,7 @@ export class Barrier {
         if (outcome === Outcome.Broken) throw new BrokenBarrierError();
         if (!spun) {
           spun = true;
-          spinWhileEqual(i32, SEQ, seq, BARRIER_SPINS);
+          spinWhileEqualFor(i32, SEQ, seq, BARRIER_SPIN_MICROS);
           continue;
         }
         if (!parked) {

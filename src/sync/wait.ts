@@ -38,6 +38,21 @@ export function spinWhileEqual(i32: Int32Array, index: number, expected: number,
   return false;
 }
 
+/**
+ * Spins while i32[index] === expected for at most `micros` microseconds. True
+ * if the cell changed. Bounded by time, not by count: what matters is
+ * outlasting the other thread's typical turnaround (a futex wake-up costs
+ * 10-150 us on a VM), whatever the speed of one load.
+ */
+export function spinWhileEqualFor(i32: Int32Array, index: number, expected: number, micros: number): boolean {
+  if (micros <= 0) return Atomics.load(i32, index) !== expected;
+  const until = performance.now() + micros / 1000;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (Atomics.load(i32, index) !== expected) return true;
+    if (performance.now() >= until) return false;
+  }
+}
+
 /** Sleeps while i32[index] === expected, until notified or the deadline passes. */
 export function park(i32: Int32Array, index: number, expected: number, deadline: number): WaitOutcome {
   const ms = remaining(deadline);
