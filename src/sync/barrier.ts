@@ -77,7 +77,7 @@ function pack(gen: number, era: number, broken: boolean, count: number): bigint 
  * futex wake-up each (10-150 us here, bench/results/sync.md); longer spins
  * only waste a core that an oversubscribed machine could use.
  */
-const BARRIER_SPIN_MICROS = 50;
+const BARRIER_SPIN_MICROS = 200;
 
 /** What wait() resolves to. */
 export interface BarrierResult {
