@@ -6,3 +6,5 @@ export * from "./memory/index.js";
 export * from "./sync/index.js";
 export * from "./queue/index.js";
 export * from "./random/index.js";
+export { defineKernels, type Kernel, type KernelContext, type KernelModule } from "./engine/define.js";
+export { readOnly, rows, reduction, Reduction, type ReductionOp } from "./engine/clauses.js";

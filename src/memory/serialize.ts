@@ -24,10 +24,16 @@ export interface Shareable<T> {
   readonly kind: string;
   /** True for values this shareable encodes. Checked before anything else in serialize. */
   test(value: unknown): value is T;
-  /** A structured-cloneable payload; SharedArrayBuffers in it are shared, not copied. */
-  encode(value: T): Record<string, unknown>;
-  /** Revives the value over the same memory; must validate the payload and throw SabreTypeError if it is foreign. */
-  decode(payload: Record<string, unknown>): T;
+  /**
+   * A structured-cloneable payload; SharedArrayBuffers in it are shared, not
+   * copied. A wrapper (e.g. an engine clause) encodes what it wraps with `child`.
+   */
+  encode(value: T, child: (inner: unknown, name: string) => unknown): Record<string, unknown>;
+  /**
+   * Revives the value over the same memory; must validate the payload and
+   * throw SabreTypeError if it is foreign. `child` revives what `encode` wrapped.
+   */
+  decode(payload: Record<string, unknown>, child: (inner: unknown, name: string) => unknown): T;
 }
 
 const registry = new Map<string, Shareable<unknown>>();
@@ -48,8 +54,10 @@ export interface SerializeOptions {
    * copy would lose its writes).
    */
   requireShared?: boolean;
+  /** How error messages name the value (default "value"), e.g. "args" gives "args.x is a function". */
+  name?: string;
   /** Called with every shareable encoded, e.g. so the engine can track mutexes handed to workers. */
-  onShareable?: (value: unknown, kind: string) => void;
+  onShareable?: (value: unknown, kind: string, path: string) => void;
 }
 
 /** What serialize returns: structured-cloneable, to be given to deserialize in any thread. */
@@ -100,8 +108,8 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
     if (v === null) return v;
     for (const s of registry.values()) {
       if (s.test(v)) {
-        options.onShareable?.(v, s.kind);
-        return { [TAG]: s.kind, ...s.encode(v) };
+        options.onShareable?.(v, s.kind, path);
+        return { [TAG]: s.kind, ...s.encode(v, (inner, name) => encode(inner, `${path}.${name}`)) };
       }
     }
     if (isNdArray(v)) {
@@ -136,7 +144,7 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
       seen.delete(v);
     }
   };
-  return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, "value") };
+  return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, options.name ?? "value") };
 }
 
 /** Revives a message made by serialize, in any thread, over the same shared memory. */
@@ -164,7 +172,7 @@ export function deserialize<T = unknown>(message: unknown): T {
         throw new SabreTypeError(`${path} is tagged as ${describe(kind)}, which is no sabre kind this thread knows`);
       }
       try {
-        return s.decode(obj);
+        return s.decode(obj, (inner, name) => decode(inner, `${path}.${name}`));
       } catch (err) {
         if (err instanceof SabreTypeError) {
           throw new SabreTypeError(`${path} (a ${kind}) cannot be revived: ${err.message}`, { cause: err });

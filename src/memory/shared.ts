@@ -131,7 +131,13 @@ function copyStrided(src: NdArray, out: TypedArray): void {
   const o = out as { [i: number]: number | bigint };
   const toBig = isBigIntDType(dtypeOf(out)!);
   const fromBig = isBigIntDType(dtypeOf(src.data)!);
-  const conv = toBig === fromBig ? (v: number | bigint) => v : toBig ? (v: number | bigint) => BigInt(v) : Number;
+  const toBigInt = (v: number | bigint): bigint => {
+    if (typeof v === "number" && !Number.isInteger(v)) {
+      throw new SabreTypeError(`cannot store ${v} in a ${dtypeOf(out)} array: it is not an integer`);
+    }
+    return BigInt(v);
+  };
+  const conv = toBig === fromBig ? (v: number | bigint) => v : toBig ? toBigInt : Number;
   const d = shape.length;
   if (d === 0) {
     o[0] = conv(data[offset]!);

@@ -38,6 +38,21 @@ export function spinWhileEqual(i32: Int32Array, index: number, expected: number,
   return false;
 }
 
+/**
+ * Spins while i32[index] === expected for at most `micros` microseconds. True
+ * if the cell changed. Bounded by time, not by count: what matters is
+ * outlasting the other thread's typical turnaround (a futex wake-up costs
+ * 10-150 us on a VM), whatever the speed of one load.
+ */
+export function spinWhileEqualFor(i32: Int32Array, index: number, expected: number, micros: number): boolean {
+  if (micros <= 0) return Atomics.load(i32, index) !== expected;
+  const until = performance.now() + micros / 1000;
+  for (;;) {
+    for (let i = 0; i < 64; i++) if (Atomics.load(i32, index) !== expected) return true;
+    if (performance.now() >= until) return false;
+  }
+}
+
 /** Sleeps while i32[index] === expected, until notified or the deadline passes. */
 export function park(i32: Int32Array, index: number, expected: number, deadline: number): WaitOutcome {
   const ms = remaining(deadline);
@@ -66,7 +81,14 @@ export async function parkAsync(
   if (ms === 0) return Atomics.load(i32, index) === expected ? "timed-out" : "not-equal";
   const result = Atomics.waitAsync(i32, index, expected, ms);
   if (!result.async) return result.value;
-  if (!signal) return result.value;
+  const letGo = holdEventLoop();
+  if (!signal) {
+    try {
+      return await result.value;
+    } finally {
+      letGo();
+    }
+  }
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
@@ -78,6 +100,30 @@ export async function parkAsync(
   try {
     return await Promise.race([result.value, aborted]);
   } finally {
+    letGo();
     signal.removeEventListener("abort", onAbort!);
   }
+}
+
+let holders = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * A pending Atomics.waitAsync does not keep Node's event loop alive
+ * (nodejs/node#44729): a thread whose only work is awaiting a cell would exit
+ * (code 13) mid-wait. While any async wait of this thread is pending, one
+ * ref'd timer is held, as a pending socket read would; the last wait to
+ * finish clears it. The returned function lets go (twice is harmless).
+ */
+export function holdEventLoop(): () => void {
+  if (holders++ === 0) keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) {
+      clearInterval(keepAlive);
+      keepAlive = undefined;
+    }
+  };
 }

@@ -1,0 +1,63 @@
+// `npm run bench [-- suite... [--quick]]`: builds, then runs each named suite
+// (all of them when none is named), prints its table and writes
+// bench/results/<suite>.md (+ .svg). Each suite is its own built file
+// (build/bench/<suite>.js) whose default export is a Suite.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Suite } from "./harness/suite.js";
+
+const SUITES: Record<string, string> = {
+  sync: "Mutex, Barrier and Queue against the JS floor, C pthreads and the multithreading package",
+};
+
+function usage(): string {
+  const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
+  return ["usage: npm run bench [-- suite... [--quick]]", "suites:", ...lines].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const quick = argv.includes("--quick");
+  const unknownFlags = argv.filter((a) => a.startsWith("-") && a !== "--quick");
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage());
+    return 0;
+  }
+  if (unknownFlags.length > 0) {
+    console.error(`unknown option ${unknownFlags.join(" ")}\n${usage()}`);
+    return 2;
+  }
+  const names = argv.filter((a) => !a.startsWith("-"));
+  const chosen = names.length > 0 ? names : Object.keys(SUITES);
+  const unknown = chosen.filter((n) => !(n in SUITES));
+  if (unknown.length > 0) {
+    console.error(`no benchmark suite named ${unknown.join(", ")}\n${usage()}`);
+    return 2;
+  }
+  for (const name of chosen) {
+    const url = new URL(`./${name}.js`, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      console.error(`${fileURLToPath(url)} is missing: run through \`npm run bench\`, which builds it first`);
+      return 2;
+    }
+    const started = performance.now();
+    const mod = (await import(url.href)) as { default: Suite };
+    const report = await mod.default({ quick, log: (line) => console.error(`[${name}] ${line}`) });
+    console.log(`\n${report.terminal()}\n`);
+    if (quick) {
+      console.error(`[${name}] --quick: results not written`);
+    } else {
+      for (const path of report.write({ chart: true })) console.error(`[${name}] wrote ${path}`);
+    }
+    console.error(`[${name}] took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return 0;
+}
+
+// Exit explicitly: some peers (multithreading's worker pool) keep the process alive.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

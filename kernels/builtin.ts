@@ -1,0 +1,7 @@
+// Kernels every engine has. User kernel names must not collide with these.
+import { defineKernels } from "../src/engine/define.js";
+
+export default defineKernels({
+  /** Does nothing: what dispatch benchmarks and warm-ups run. */
+  "sabre.noop"(): void {},
+});

@@ -1,0 +1,293 @@
+// The worker side of dispatch: wait on the doorbell, take chunks of published
+// jobs, run kernels, report. The protocol is in src/engine/dispatch.md.
+import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import * as C from "../src/engine/control.js";
+import { identity, isClauseMarker, type ClauseMarker, type ReductionMarker } from "../src/engine/clauses.js";
+import type { Kernel, KernelContext } from "../src/engine/define.js";
+import { deserialize, serialize } from "../src/memory/serialize.js";
+import { checkedReadOnly, checkedRows, current } from "./checked.js";
+import { spinWhileEqualFor } from "../src/sync/wait.js";
+import type { NdArray } from "../src/memory/ndarray-type.js";
+
+export interface RunnerConfig {
+  workerId: number;
+  threads: number;
+  control: C.ControlBlock;
+  argsPort: MessagePort;
+  resultsPort: MessagePort;
+  kernels: Kernel<unknown>[];
+  names: string[];
+  checked: boolean;
+  /** The first job sequence number this worker looks at (a replacement starts where its predecessor stopped). */
+  startSeq: number;
+  /** How long to spin on the doorbell before parking, in microseconds. */
+  spinMicros: number;
+}
+
+/** A revived argument set, with its clauses found once. */
+interface PreparedArgs {
+  version: number;
+  base: Record<string, unknown>;
+  /** Clauses that change per chunk (rows views, reduction accumulators). */
+  perChunk: Array<[string, ClauseMarker]>;
+  reductions: Array<[string, ReductionMarker]>;
+}
+
+function prepare(version: number, message: unknown, checked: boolean): PreparedArgs {
+  const value = deserialize<unknown>(message);
+  const base: Record<string, unknown> =
+    typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  const perChunk: Array<[string, ClauseMarker]> = [];
+  const reductions: Array<[string, ReductionMarker]> = [];
+  for (const [name, v] of Object.entries(base)) {
+    if (!isClauseMarker(v)) continue;
+    if (v.clause === "readOnly") base[name] = checked ? checkedReadOnly(v.value, name) : v.value;
+    else {
+      perChunk.push([name, v]);
+      if (v.clause === "reduction") reductions.push([name, v]);
+    }
+  }
+  return { version, base, perChunk, reductions };
+}
+
+/** A private accumulator a kernel sees for a reduction clause. */
+function accumulator(m: ReductionMarker): { value: number } | Float64Array {
+  return m.scalar ? { value: identity(m.op) } : new Float64Array(m.width).fill(identity(m.op));
+}
+
+export class Runner {
+  private readonly ctl: Int32Array;
+  private readonly jobs: Int32Array;
+  private readonly jobsF: Float64Array;
+  private readonly me: number;
+  private readonly args: Array<PreparedArgs | undefined> = new Array(C.ARGS_SLOTS);
+
+  constructor(private readonly cfg: RunnerConfig) {
+    this.ctl = cfg.control.ctl;
+    this.jobs = cfg.control.jobs;
+    this.jobsF = cfg.control.jobsF;
+    this.me = C.WORKER_BASE + cfg.workerId * C.WORKER_STRIDE;
+  }
+
+  /** Runs until the engine shuts down. */
+  async loop(): Promise<void> {
+    const { ctl } = this;
+    let seq = this.cfg.startSeq;
+    Atomics.store(ctl, this.me + C.W_PASSED, seq);
+    for (;;) {
+      if (Atomics.load(ctl, C.SHUTDOWN) !== 0) return;
+      const head = Atomics.load(ctl, C.HEAD);
+      if (((head - seq) | 0) > 0) {
+        const pending = this.runJob(seq);
+        if (pending) await pending;
+        seq = (seq + 1) | 0;
+        Atomics.store(ctl, this.me + C.W_PASSED, seq);
+        continue;
+      }
+      // Idle: spin a little (a main thread that publishes again soon is answered in
+      // well under a microsecond), then park without blocking this worker's event loop.
+      if (spinWhileEqualFor(ctl, C.HEAD, head, this.cfg.spinMicros)) continue;
+      Atomics.add(ctl, C.SLEEPERS, 1);
+      if (Atomics.load(ctl, C.HEAD) === head && Atomics.load(ctl, C.SHUTDOWN) === 0) {
+        const w = Atomics.waitAsync(ctl, C.HEAD, head);
+        if (w.async) await w.value;
+      }
+      Atomics.sub(ctl, C.SLEEPERS, 1);
+    }
+  }
+
+  /** The revived args of (slot, version), pulling args messages off the port in order until it arrives. */
+  private fetchArgs(slot: number, version: number): PreparedArgs {
+    let a = this.args[slot];
+    while (a === undefined || a.version !== version) {
+      const m = receiveMessageOnPort(this.cfg.argsPort);
+      if (m === undefined) {
+        throw new Error(`sabre: args slot ${slot} version ${version} never arrived (dispatch protocol broken)`);
+      }
+      const msg = m.message as C.ArgsMessage;
+      this.args[msg.slot] = prepare(msg.version, msg.args, this.cfg.checked);
+      a = this.args[slot];
+    }
+    return a;
+  }
+
+  /**
+   * Takes and runs this worker's chunks of job `seq`. Returns a promise only
+   * when a kernel returned one (async kernels); the common path stays synchronous.
+   */
+  private runJob(seq: number): Promise<void> | undefined {
+    const { jobs, ctl, cfg } = this;
+    const b = (seq % C.JOB_SLOTS) * C.JOB_STRIDE;
+    Atomics.store(ctl, this.me + C.W_CURRENT, seq + 1);
+    Atomics.add(jobs, b + C.J_ENTERED, 1);
+    const job = new JobRun(this, seq, b);
+    const pending = job.run(cfg.workerId);
+    if (pending) return pending.then(() => this.leave(job));
+    this.leave(job);
+    return undefined;
+  }
+
+  private leave(job: JobRun): void {
+    const { jobs, ctl } = this;
+    if (job.report) {
+      Atomics.add(jobs, job.base + C.J_POSTED, 1);
+      this.cfg.resultsPort.postMessage(job.report);
+    }
+    Atomics.add(jobs, job.base + C.J_LEFT, 1);
+    Atomics.store(ctl, this.me + C.W_CURRENT, 0);
+    Atomics.add(ctl, C.COMPLETIONS, 1);
+    if (Atomics.load(ctl, C.MAIN_WAITING) !== 0) Atomics.notify(ctl, C.COMPLETIONS);
+  }
+
+  /** @internal used by JobRun */
+  get config(): RunnerConfig {
+    return this.cfg;
+  }
+  /** @internal */
+  argsFor(slot: number, version: number): PreparedArgs {
+    return this.fetchArgs(slot, version);
+  }
+  /** @internal */
+  get jobWords(): Int32Array {
+    return this.jobs;
+  }
+  /** @internal */
+  get jobFloats(): Float64Array {
+    return this.jobsF;
+  }
+}
+
+/** One worker's pass through one job. */
+class JobRun {
+  report: C.JobReport | undefined;
+  private readonly kernelId: number;
+  private readonly nChunks: number;
+  private readonly n: number;
+  private readonly chunk: number;
+  private readonly dynamic: boolean;
+  private prepared: PreparedArgs | undefined;
+
+  constructor(
+    private readonly runner: Runner,
+    private readonly seq: number,
+    readonly base: number,
+  ) {
+    const jobs = runner.jobWords;
+    const f = (seq % C.JOB_SLOTS) * C.F_STRIDE;
+    this.kernelId = Atomics.load(jobs, base + C.J_KERNEL);
+    this.nChunks = Atomics.load(jobs, base + C.J_NCHUNKS);
+    this.dynamic = Atomics.load(jobs, base + C.J_SCHEDULE) === C.SCHEDULE_DYNAMIC;
+    this.n = runner.jobFloats[f + C.F_N]!;
+    this.chunk = runner.jobFloats[f + C.F_CHUNK]!;
+  }
+
+  private cancelled(): boolean {
+    return Atomics.load(this.runner.jobWords, this.base + C.J_CANCEL) !== 0;
+  }
+
+  /** The next chunk index this worker should run, or -1. */
+  private nextChunk(prev: number, workerId: number, threads: number): number {
+    if (this.cancelled()) return -1;
+    let i: number;
+    if (this.dynamic) i = Atomics.add(this.runner.jobWords, this.base + C.J_NEXT, 1);
+    else i = prev < 0 ? workerId : prev + threads;
+    return i < this.nChunks ? i : -1;
+  }
+
+  run(workerId: number): Promise<void> | undefined {
+    const { threads } = this.runner.config;
+    for (let i = this.nextChunk(-1, workerId, threads); i >= 0; i = this.nextChunk(i, workerId, threads)) {
+      const out = this.runChunk(i, workerId);
+      if (out) return out.then(() => this.continueFrom(i, workerId));
+      if (this.report?.error) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Resumes the chunk loop after an async kernel finished chunk `prev`. */
+  private async continueFrom(prev: number, workerId: number): Promise<void> {
+    const { threads } = this.runner.config;
+    if (this.report?.error) return;
+    for (let i = this.nextChunk(prev, workerId, threads); i >= 0; i = this.nextChunk(i, workerId, threads)) {
+      const out = this.runChunk(i, workerId);
+      if (out) await out;
+      if (this.report?.error) return;
+    }
+  }
+
+  private ensureReport(): C.JobReport {
+    return (this.report ??= { seq: this.seq, workerId: this.runner.config.workerId, results: [], partials: {} });
+  }
+
+  /** Runs chunk i; returns a promise only for an async kernel. */
+  private runChunk(i: number, workerId: number): Promise<void> | undefined {
+    const cfg = this.runner.config;
+    const [start, end] = C.chunkRange(this.n, this.nChunks, this.chunk, i);
+    const jobs = this.runner.jobWords;
+    try {
+      const prepared = (this.prepared ??= this.runner.argsFor(
+        Atomics.load(jobs, this.base + C.J_ARGS_SLOT),
+        Atomics.load(jobs, this.base + C.J_ARGS_VERSION),
+      ));
+      const kernel = cfg.kernels[this.kernelId]!;
+      const name = cfg.names[this.kernelId]!;
+      current.kernel = name;
+      let args = prepared.base;
+      let accs: Array<[string, { value: number } | Float64Array]> | undefined;
+      if (prepared.perChunk.length > 0) {
+        args = { ...prepared.base };
+        for (const [argName, m] of prepared.perChunk) {
+          if (m.clause === "rows") {
+            args[argName] = cfg.checked ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
+          } else if (m.clause === "reduction") {
+            const acc = accumulator(m);
+            (accs ??= []).push([argName, acc]);
+            args[argName] = acc;
+          }
+        }
+      }
+      const ctx: KernelContext = { start, end, chunk: i, nChunks: this.nChunks, threadId: workerId, threads: cfg.threads, kernel: name };
+      const value = (kernel as (c: KernelContext, a: unknown) => unknown)(ctx, args);
+      if (value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function") {
+        return (value as Promise<unknown>).then(
+          (v) => this.finishChunk(i, v, accs),
+          (err: unknown) => this.fail(err, i, start, end),
+        );
+      }
+      this.finishChunk(i, value, accs);
+    } catch (err) {
+      this.fail(err, i, start, end);
+    }
+    return undefined;
+  }
+
+  private finishChunk(i: number, value: unknown, accs: Array<[string, { value: number } | Float64Array]> | undefined): void {
+    try {
+      if (value !== undefined) this.ensureReport().results.push([i, serialize(value)]);
+      if (accs) {
+        const partials = this.ensureReport().partials;
+        for (const [name, acc] of accs) (partials[name] ??= []).push([i, acc instanceof Float64Array ? acc : acc.value]);
+      }
+    } catch (err) {
+      const [start, end] = C.chunkRange(this.n, this.nChunks, this.chunk, i);
+      this.fail(err, i, start, end);
+      return;
+    }
+    Atomics.add(this.runner.jobWords, this.base + C.J_DONE, 1);
+  }
+
+  private fail(err: unknown, chunk: number, start: number, end: number): void {
+    Atomics.store(this.runner.jobWords, this.base + C.J_CANCEL, 1);
+    const e = err instanceof Error ? err : new Error(String(err));
+    const code = (e as { code?: unknown }).code;
+    this.ensureReport().error = {
+      message: e.message,
+      ...(e.stack !== undefined ? { stack: e.stack } : {}),
+      ...(typeof code === "string" ? { code } : {}),
+      name: e.name,
+      chunk,
+      start,
+      end,
+    };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Layout of the engine's control block: the shared memory through which the
+ * main thread publishes jobs and workers claim chunks, with no message per
+ * job or chunk. `dispatch.md` beside this file states the protocol.
+ */
+
+/** Jobs that may be published and not yet retired at once. */
+export const JOB_SLOTS = 64;
+/** Distinct argument sets a worker keeps revived at once. */
+export const ARGS_SLOTS = 16;
+
+// ---- control words (Int32 indices) -----------------------------------------------------------
+/** Number of jobs published so far: the doorbell workers wait on. Job `seq` lives in slot seq % JOB_SLOTS. */
+export const HEAD = 0;
+/** Workers parked (waiting asynchronously) on HEAD; the main thread notifies only when > 0. */
+export const SLEEPERS = 1;
+/** Set once by close(): workers leave their loop. */
+export const SHUTDOWN = 2;
+/** Bumped by a worker that leaves a job the main thread must look at again (done, or a message posted). */
+export const COMPLETIONS = 3;
+/** 1 while the main thread waits on COMPLETIONS; workers notify only then. */
+export const MAIN_WAITING = 4;
+
+/** Per-worker words start here, WORKER_STRIDE each. */
+export const WORKER_BASE = 16;
+export const WORKER_STRIDE = 4;
+/** The next job sequence number this worker will look at (all below it are finished for it). */
+export const W_PASSED = 0;
+/** seq + 1 of the job this worker is inside, 0 when idle. */
+export const W_CURRENT = 1;
+
+export const MAX_WORKERS = 1024;
+export const CONTROL_WORDS = WORKER_BASE + MAX_WORKERS * WORKER_STRIDE;
+
+// ---- job slots (Int32 fields, JOB_STRIDE per slot; two Float64 fields per slot in a parallel array)
+export const JOB_STRIDE = 16;
+export const J_SEQ = 0;
+export const J_KERNEL = 1;
+export const J_ARGS_SLOT = 2;
+export const J_ARGS_VERSION = 3;
+export const J_SCHEDULE = 4;
+export const J_NCHUNKS = 5;
+/** Claim counter for dynamic schedules. */
+export const J_NEXT = 6;
+/** Chunks finished (also the progress counter). */
+export const J_DONE = 7;
+/** Non-zero once the job must stop: a kernel threw, the call was aborted, a worker crashed, close(). */
+export const J_CANCEL = 8;
+export const J_ENTERED = 9;
+export const J_LEFT = 10;
+/** Messages workers posted for this job (results, partials, errors). */
+export const J_POSTED = 11;
+/** 1 when the job's arguments carry clauses that need per-chunk treatment. */
+export const J_FLAGS = 12;
+
+export const F_N = 0;
+/** Fixed chunk size, or 0 for "nChunks balanced ranges". */
+export const F_CHUNK = 1;
+export const F_STRIDE = 2;
+
+export const SCHEDULE_STATIC = 0;
+export const SCHEDULE_DYNAMIC = 1;
+
+export const FLAG_CHECKED = 1;
+
+/** The [start, end) range of chunk `i`. */
+export function chunkRange(n: number, nChunks: number, chunk: number, i: number): [number, number] {
+  if (chunk > 0) {
+    const start = i * chunk;
+    return [start, Math.min(n, start + chunk)];
+  }
+  const base = Math.floor(n / nChunks);
+  const extra = n % nChunks;
+  const start = i * base + Math.min(i, extra);
+  return [start, start + base + (i < extra ? 1 : 0)];
+}
+
+/** The shared memory of one engine, as both sides see it. */
+export interface ControlBlock {
+  ctl: Int32Array;
+  jobs: Int32Array;
+  jobsF: Float64Array;
+}
+
+export function createControlBlock(): ControlBlock {
+  return {
+    ctl: new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4)),
+    jobs: new Int32Array(new SharedArrayBuffer(JOB_SLOTS * JOB_STRIDE * 4)),
+    jobsF: new Float64Array(new SharedArrayBuffer(JOB_SLOTS * F_STRIDE * 8)),
+  };
+}
+
+/** Messages on the main -> worker args port. */
+export interface ArgsMessage {
+  slot: number;
+  version: number;
+  /** A SerializedMessage of the call's args. */
+  args: unknown;
+}
+
+/** What a worker posts back for a job when it has something to say (at most once per job). */
+export interface JobReport {
+  seq: number;
+  workerId: number;
+  /** [chunk, serialized value] for chunks whose kernel returned something other than undefined. */
+  results: Array<[number, unknown]>;
+  /** Per reduction clause (by arg name): [chunk, partial] pairs. */
+  partials: Record<string, Array<[number, number | Float64Array]>>;
+  error?: { message: string; stack?: string; code?: string; name?: string; chunk: number; start: number; end: number; race?: boolean };
+}

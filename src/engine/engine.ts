@@ -1,0 +1,637 @@
+import { availableParallelism } from "node:os";
+import { isAbsolute, resolve as resolvePath } from "node:path";
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { AbortError, ClosedError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
+import { serialize, type SerializedMessage } from "../memory/serialize.js";
+import { checkInteger, checkSignal, describe } from "../validate.js";
+import { ArgsCache } from "./args-cache.js";
+import { Reduction, RowsClause } from "./clauses.js";
+import * as C from "./control.js";
+import { PendingJob } from "./job.js";
+import { recoverAbandonedLocks } from "../sync/mutex.js";
+import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
+
+export interface EngineOptions {
+  /** Worker threads to start; defaults to os.availableParallelism(). */
+  threads?: number;
+  /** Kernel modules (file paths, relative to the current directory, or file: URLs) whose default export is defineKernels({...}). */
+  kernels?: ReadonlyArray<string | URL>;
+  /** Enforce the data-sharing clauses: a write to a readOnly array or outside a chunk's rows throws RaceError. Slow; for debugging. */
+  checked?: boolean;
+  /**
+   * How long an idle worker spins on the doorbell before it parks, in
+   * microseconds (default 50). Spinning answers back-to-back calls in about a
+   * microsecond; a parked worker costs a futex wake-up (~10 us). 0 parks at once.
+   */
+  spinMicros?: number;
+  /** A heap limit per worker in MiB (worker_threads resourceLimits.maxOldGenerationSizeMb): a kernel that exceeds it crashes only its worker. */
+  workerHeapMB?: number;
+}
+
+export type Schedule = "static" | "dynamic";
+
+export interface ParallelForOptions {
+  /** Indices per chunk. Default: static, one balanced range per thread; dynamic, about 4 chunks per thread. With a reduction clause, 64 equal chunks whatever the thread count. */
+  chunk?: number;
+  /** "static": chunk i always runs on worker i % threads. "dynamic" (default): workers claim chunks from a shared counter. */
+  schedule?: Schedule;
+  /** Cancels the call between chunks (a chunk already running finishes). The call rejects with AbortError. */
+  signal?: AbortSignal;
+  /** Called with (chunks done, chunks total) at most every 100 ms while the call runs, and once at the end. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type KernelArgs = Record<string, unknown>;
+
+/** Chunks a reduction is split into, independent of the thread count so that results are too. */
+const REDUCTION_CHUNKS = 64;
+/** The main thread spins at most this long for a call to finish before it waits asynchronously. */
+const MAIN_SPIN_MS = 0.03;
+/** How often a call with onProgress is reported, in ms. */
+const PROGRESS_MS = 100;
+/** Replacement attempts for a worker that keeps dying while it starts. */
+const MAX_RESPAWNS = 3;
+
+function moduleUrl(spec: string | URL, i: number): string {
+  let url: URL;
+  if (spec instanceof URL) url = spec;
+  else if (typeof spec === "string" && spec.startsWith("file:")) url = new URL(spec);
+  else if (typeof spec === "string" && spec.length > 0) {
+    url = pathToFileURL(isAbsolute(spec) ? spec : resolvePath(process.cwd(), spec));
+  } else {
+    throw new SabreTypeError(`kernels[${i}] must be a file path or a file: URL, got ${describe(spec)}`);
+  }
+  if (url.protocol !== "file:") throw new SabreTypeError(`kernels[${i}] must be a file: URL, got ${url.href}`);
+  if (!existsSync(fileURLToPath(url))) throw new SabreTypeError(`kernel module not found: ${fileURLToPath(url)}`);
+  return url.href;
+}
+
+/**
+ * A pool of worker threads that run kernels over shared memory.
+ *
+ * ```ts
+ * await using engine = await Engine.start({ kernels: [new URL("./kernels.js", import.meta.url)] });
+ * const x = shared.zeros("float64", [1_000_000]);
+ * await engine.parallelFor(x.size, "fill", { x, value: 1 });            // chunks run in parallel
+ * const total = reduction(0, "sum");
+ * await engine.parallelFor(x.size, "sum", { x: readOnly(x), total });  // total.value === 1e6
+ * ```
+ *
+ * Dispatch goes through shared memory, not messages: a call writes a job
+ * into a slot, rings a doorbell, and workers claim chunks from an atomic
+ * counter (src/engine/dispatch.md). Idle workers do not keep the process
+ * alive; close() stops them.
+ */
+export class Engine {
+  /** How many workers run kernels. */
+  readonly threads: number;
+  readonly checked: boolean;
+  private readonly control = C.createControlBlock();
+  private readonly handles: Array<WorkerHandle | undefined>;
+  private readonly kernelIds = new Map<string, number>();
+  private readonly pending = new Map<number, PendingJob>();
+  private readonly args = new ArgsCache();
+  private readonly lastDuration: number[] = [];
+  private nextSeq = 0;
+  private closing: Promise<void> | undefined;
+  private broken: SabreError | undefined;
+  private watching = false;
+  private progressJobs = 0;
+  private referenced = false;
+  private readonly respawns: number[];
+  /**
+   * Mutexes passed to kernels. Held strongly for the engine's life, so that a
+   * worker crash can always find and release the ones it held, even if the
+   * caller dropped its own reference.
+   */
+  private readonly heldMutexes = new Set<unknown>();
+  /** Workers spawned but not yet ready: they get new args messages too. */
+  private readonly starting = new Set<WorkerHandle>();
+  /** Waiters for a free job slot or args slot. */
+  private slotWaiters: Array<() => void> = [];
+
+  private constructor(
+    threads: number,
+    checked: boolean,
+    private readonly modules: string[],
+    private readonly spinMicros: number,
+    private readonly workerHeapMB: number | undefined,
+  ) {
+    this.threads = threads;
+    this.checked = checked;
+    this.handles = new Array(threads).fill(undefined);
+    this.respawns = new Array(threads).fill(0);
+  }
+
+  /** Starts the workers and loads every kernel module in each; rejects if any module fails to load. */
+  static async start(options: EngineOptions = {}): Promise<Engine> {
+    if (typeof options !== "object" || options === null) {
+      throw new SabreTypeError(`Engine.start options must be an object, got ${describe(options)}`);
+    }
+    const threads =
+      options.threads === undefined ? availableParallelism() : checkInteger("threads", options.threads, 1, C.MAX_WORKERS);
+    if (options.kernels !== undefined && !Array.isArray(options.kernels)) {
+      throw new SabreTypeError(`kernels must be an array of module paths or URLs, got ${describe(options.kernels)}`);
+    }
+    const modules = (options.kernels ?? []).map(moduleUrl);
+    if (options.checked !== undefined && typeof options.checked !== "boolean") {
+      throw new SabreTypeError(`checked must be a boolean, got ${describe(options.checked)}`);
+    }
+    const spin = options.spinMicros ?? 50;
+    if (typeof spin !== "number" || !(spin >= 0 && spin <= 1e6)) {
+      throw new SabreTypeError(`spinMicros must be a number in [0, 1e6], got ${describe(spin)}`);
+    }
+    const heap = options.workerHeapMB === undefined ? undefined : checkInteger("workerHeapMB", options.workerHeapMB, 16);
+    const engine = new Engine(threads, options.checked ?? false, modules, spin, heap);
+    const started = await Promise.allSettled(Array.from({ length: threads }, (_, i) => engine.startWorker(i, 0)));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) {
+      await engine.close();
+      throw failure.reason;
+    }
+    engine.setReferenced(false);
+    return engine;
+  }
+
+  /** The names of every kernel the workers loaded (built-ins first, then each module's, in order). */
+  get kernels(): string[] {
+    return [...this.kernelIds.keys()];
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private async startWorker(id: number, startSeq: number): Promise<void> {
+    const { handle, names } = await spawnWorker({
+      boot: {
+        workerId: id,
+        threads: this.threads,
+        control: this.control,
+        modules: this.modules,
+        checked: this.checked,
+        startSeq,
+        spinMicros: this.spinMicros,
+      },
+      resourceLimits: this.workerHeapMB ? { maxOldGenerationSizeMb: this.workerHeapMB } : undefined,
+      onReport: (report) => this.onReport(report),
+      onExit: (h, code) => this.onWorkerExit(h, code),
+      onCreated: (h) => {
+        // Queue every argument set jobs may refer to before the worker runs any of them.
+        for (const m of this.args.replay()) h.argsPort.postMessage(m);
+        this.starting.add(h);
+      },
+    }).finally(() => {
+      for (const h of this.starting) if (h.id === id) this.starting.delete(h);
+    });
+    if (this.closing) {
+      await stopWorker(handle);
+      return;
+    }
+    if (this.kernelIds.size === 0) names.forEach((n, i) => this.kernelIds.set(n, i));
+    else if (names.length !== this.kernelIds.size || names.some((n, i) => this.kernelIds.get(n) !== i)) {
+      await stopWorker(handle);
+      throw new SabreTypeError(`worker ${id} loaded different kernels than its siblings: ${names.join(", ")}`);
+    }
+    this.handles[id] = handle;
+    if (this.referenced) handle.worker.ref();
+    else handle.worker.unref();
+  }
+
+  // ---- public calls ---------------------------------------------------------------------------
+
+  /**
+   * Runs `kernel` over disjoint chunks [start, end) of 0..n on the workers and
+   * resolves to the kernel's per-chunk return values, in chunk order.
+   */
+  parallelFor(n: number, kernel: string, args: KernelArgs = {}, options: ParallelForOptions = {}): Promise<unknown[]> {
+    try {
+      checkInteger("n", n, 0, Number.MAX_SAFE_INTEGER);
+      if (typeof options !== "object" || options === null) {
+        throw new SabreTypeError(`parallelFor options must be an object, got ${describe(options)}`);
+      }
+      const schedule = options.schedule ?? "dynamic";
+      if (schedule !== "static" && schedule !== "dynamic") {
+        throw new SabreTypeError(`schedule must be "static" or "dynamic", got ${describe(schedule)}`);
+      }
+      const chunk = options.chunk === undefined ? undefined : checkInteger("chunk", options.chunk, 1, Number.MAX_SAFE_INTEGER);
+      if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+        throw new SabreTypeError(`onProgress must be a function, got ${describe(options.onProgress)}`);
+      }
+      const signal = checkSignal(options.signal);
+      const hasReduction = typeof args === "object" && args !== null && Object.values(args).some((v) => v instanceof Reduction);
+      let chunkSize: number;
+      let nChunks: number;
+      if (chunk !== undefined) {
+        chunkSize = chunk;
+        nChunks = Math.ceil(n / chunk);
+      } else if (hasReduction) {
+        chunkSize = Math.max(1, Math.ceil(n / REDUCTION_CHUNKS));
+        nChunks = Math.ceil(n / chunkSize);
+      } else if (schedule === "static") {
+        chunkSize = 0;
+        nChunks = Math.min(n, this.threads);
+      } else {
+        chunkSize = Math.max(1, Math.ceil(n / (this.threads * 4)));
+        nChunks = Math.ceil(n / chunkSize);
+      }
+      if (nChunks > 2 ** 31 - 1) throw new SabreTypeError(`n / chunk gives ${nChunks} chunks; at most 2^31 - 1 are allowed`);
+      return this.submit(kernel, args, n, nChunks, chunkSize, schedule === "static" ? C.SCHEDULE_STATIC : C.SCHEDULE_DYNAMIC, signal, options.onProgress);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Runs `kernel` once on a free worker (ctx.start = 0, ctx.end = 1) and resolves to its return value. */
+  async run(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown> {
+    const results = await this.submit(kernel, args, 1, 1, 1, C.SCHEDULE_DYNAMIC, checkSignal(options.signal), undefined);
+    return results[0];
+  }
+
+  /**
+   * Runs `kernel` once on every worker at the same time (ctx.start = worker
+   * index), SPMD style: the kernel may use a Barrier of `engine.threads`
+   * parties. Resolves to the per-worker return values, in worker order.
+   */
+  broadcast(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown[]> {
+    try {
+      return this.submit(kernel, args, this.threads, this.threads, 0, C.SCHEDULE_STATIC, checkSignal(options.signal), undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Stops every worker. Calls still running reject with ClosedError. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- submission --------------------------------------------------------------------------
+
+  private submit(
+    kernel: string,
+    args: KernelArgs,
+    n: number,
+    nChunks: number,
+    chunkSize: number,
+    schedule: number,
+    signal: AbortSignal | undefined,
+    onProgress: ((done: number, total: number) => void) | undefined,
+  ): Promise<unknown[]> {
+    try {
+      return this.submitNow(kernel, args, n, nChunks, chunkSize, schedule, signal, onProgress);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Validates and publishes a call. Stays synchronous on the common path (args
+   * already cached or a free slot, a free job slot): awaiting costs more than
+   * the whole dispatch of a short call.
+   */
+  private submitNow(
+    kernel: string,
+    args: KernelArgs,
+    n: number,
+    nChunks: number,
+    chunkSize: number,
+    schedule: number,
+    signal: AbortSignal | undefined,
+    onProgress: ((done: number, total: number) => void) | undefined,
+  ): Promise<unknown[]> {
+    if (this.closing) throw new ClosedError("the engine");
+    if (this.broken) throw this.broken;
+    const kernelId = this.kernelIds.get(kernel);
+    if (kernelId === undefined) {
+      throw new SabreTypeError(
+        typeof kernel === "string"
+          ? `unknown kernel "${kernel}"; this engine has: ${this.kernels.join(", ")}`
+          : `kernel must be a kernel name (a string), got ${describe(kernel)}`,
+      );
+    }
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      throw new SabreTypeError(`args must be a plain object of named arguments, got ${describe(args)}`);
+    }
+    const reductions = this.checkClauses(args, n);
+    if (signal?.aborted) throw new AbortError(`the call of kernel "${kernel}"`, signal.reason);
+    if (n === 0) {
+      for (const [, r] of reductions) r.value = typeof r.initial === "number" ? r.initial : r.initial.slice();
+      return Promise.resolve([]);
+    }
+    const message = serialize(args, {
+      requireShared: true,
+      name: "args",
+      onShareable: (v, kind, path) => {
+        // Keep the mutexes workers may hold reachable from here: crash recovery finds them through this thread's registry.
+        if (kind === "Mutex") this.heldMutexes.add(v);
+        // Clauses only mean something at the top level, where the runner looks for them.
+        if (kind.startsWith("clause.") && path.split(".").length !== 2) {
+          throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
+        }
+      },
+    });
+    const argsRef = this.args.find(message) ?? this.assignArgs(message);
+    // A slot is pinned from the moment a call holds it until the call settles, so
+    // that no other call can give it new contents in between (dispatch.md).
+    if (argsRef) this.args.pin(argsRef.slot);
+    if (!argsRef || !this.jobSlotReady(this.nextSeq) || this.slotWaiters.length > 0) {
+      // Slow path: wait for an args slot or a job slot, then publish.
+      return (async () => {
+        let ref = argsRef;
+        try {
+          if (!ref) {
+            ref = await this.argsSlotFor(message);
+          }
+          // Check and publish in one synchronous step: any await in between would
+          // let another waiting call take the same job slot.
+          for (;;) {
+            if (this.closing) throw new ClosedError("the engine");
+            if (this.broken) throw this.broken;
+            if (this.jobSlotReady(this.nextSeq)) break;
+            await this.slotFreed();
+          }
+        } catch (err) {
+          if (ref) this.args.unpin(ref.slot);
+          throw err;
+        }
+        return this.publish(kernel, kernelId, ref, n, nChunks, chunkSize, schedule, signal, onProgress, reductions);
+      })();
+    }
+    return this.publish(kernel, kernelId, argsRef, n, nChunks, chunkSize, schedule, signal, onProgress, reductions);
+  }
+
+  private publish(
+    kernel: string,
+    kernelId: number,
+    argsRef: { slot: number; version: number },
+    n: number,
+    nChunks: number,
+    chunkSize: number,
+    schedule: number,
+    signal: AbortSignal | undefined,
+    onProgress: ((done: number, total: number) => void) | undefined,
+    reductions: Array<[string, Reduction]>,
+  ): Promise<unknown[]> {
+    const seq = this.nextSeq;
+    this.nextSeq = (seq + 1) | 0;
+    const { ctl, jobs, jobsF } = this.control;
+    const b = (seq % C.JOB_SLOTS) * C.JOB_STRIDE;
+    const f = (seq % C.JOB_SLOTS) * C.F_STRIDE;
+    jobsF[f + C.F_N] = n;
+    jobsF[f + C.F_CHUNK] = chunkSize;
+    Atomics.store(jobs, b + C.J_SEQ, seq);
+    Atomics.store(jobs, b + C.J_KERNEL, kernelId);
+    Atomics.store(jobs, b + C.J_ARGS_SLOT, argsRef.slot);
+    Atomics.store(jobs, b + C.J_ARGS_VERSION, argsRef.version);
+    Atomics.store(jobs, b + C.J_SCHEDULE, schedule);
+    Atomics.store(jobs, b + C.J_NCHUNKS, nChunks);
+    for (const field of [C.J_NEXT, C.J_DONE, C.J_CANCEL, C.J_ENTERED, C.J_LEFT, C.J_POSTED]) Atomics.store(jobs, b + field, 0);
+
+    let resolveFn!: (v: unknown[]) => void;
+    let rejectFn!: (e: SabreError) => void;
+    const promise = new Promise<unknown[]>((res, rej) => {
+      resolveFn = res;
+      rejectFn = rej;
+    });
+    const job = new PendingJob(seq, kernel, kernelId, nChunks, argsRef.slot, reductions, onProgress, resolveFn, rejectFn);
+    this.pending.set(seq, job);
+    if (onProgress) this.progressJobs++;
+    if (this.pending.size === 1) this.setReferenced(true);
+    job.cleanup = () => {
+      this.pending.delete(seq);
+      this.args.unpin(argsRef.slot);
+      if (onProgress) this.progressJobs--;
+      this.lastDuration[kernelId] = performance.now() - job.started;
+      if (this.pending.size === 0) this.setReferenced(false);
+      this.wakeSlotWaiters();
+    };
+    if (signal) {
+      const onAbort = (): void => {
+        Atomics.store(jobs, b + C.J_CANCEL, 1);
+        job.reject(new AbortError(`the call of kernel "${kernel}"`, signal.reason));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const prior = job.cleanup;
+      job.cleanup = () => {
+        signal.removeEventListener("abort", onAbort);
+        prior();
+      };
+    }
+
+    // Publish: everything above is visible to a worker that sees the new HEAD.
+    Atomics.add(ctl, C.HEAD, 1);
+    if (Atomics.load(ctl, C.SLEEPERS) > 0) Atomics.notify(ctl, C.HEAD);
+
+    // Short calls finish while we spin; long ones (judged by this kernel's last call) go straight to waiting.
+    if ((this.lastDuration[kernelId] ?? 0) < MAIN_SPIN_MS * 4) {
+      const until = performance.now() + MAIN_SPIN_MS;
+      do {
+        if (this.check(job)) return promise;
+      } while (performance.now() < until);
+    }
+    void this.watch();
+    return promise;
+  }
+
+  /** Validates the clauses in args and returns the reductions by name. */
+  private checkClauses(args: KernelArgs, n: number): Array<[string, Reduction]> {
+    const reductions: Array<[string, Reduction]> = [];
+    for (const [name, v] of Object.entries(args)) {
+      if (v instanceof Reduction) reductions.push([name, v]);
+      else if (v instanceof RowsClause && v.array.shape[0] !== n) {
+        throw new SabreTypeError(`args.${name}: rows() needs an array with n = ${n} rows, it has ${v.array.shape[0]}`);
+      }
+    }
+    return reductions;
+  }
+
+  /** Gives `message` a fresh args slot and sends it to every worker; undefined if all slots are pinned. */
+  private assignArgs(message: SerializedMessage): { slot: number; version: number } | undefined {
+    const fresh = this.args.assign(message);
+    if (fresh) {
+      const m: C.ArgsMessage = { slot: fresh.slot, version: fresh.version, args: message };
+      for (const h of this.handles) h?.argsPort.postMessage(m);
+      for (const h of this.starting) h.argsPort.postMessage(m);
+    }
+    return fresh;
+  }
+
+  /** Waits for an args slot for `message` and returns it pinned (pinned in the same step it is found). */
+  private async argsSlotFor(message: SerializedMessage): Promise<{ slot: number; version: number }> {
+    for (;;) {
+      const ref = this.args.find(message) ?? this.assignArgs(message);
+      if (ref) {
+        this.args.pin(ref.slot);
+        return ref;
+      }
+      await new Promise<void>((r) => this.slotWaiters.push(r));
+    }
+  }
+
+  /** True when the job slot `seq` will use is retired: its previous job settled and every worker past it. */
+  private jobSlotReady(seq: number): boolean {
+    if (seq < C.JOB_SLOTS && seq >= 0) return true;
+    const prev = (seq - C.JOB_SLOTS) | 0;
+    if (this.pending.has(prev)) return false;
+    const { ctl } = this.control;
+    return this.handles.every(
+      (h, i) => h === undefined || ((Atomics.load(ctl, C.WORKER_BASE + i * C.WORKER_STRIDE + C.W_PASSED) - prev) | 0) > 0,
+    );
+  }
+
+  /** Resolves when a call settles (a slot may be free) or after 1 ms (workers passing a slot do not signal). */
+  private slotFreed(): Promise<void> {
+    return new Promise<void>((r) => {
+      this.slotWaiters.push(r);
+      setTimeout(r, 1);
+    });
+  }
+
+  private wakeSlotWaiters(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- completion ----------------------------------------------------------------------------
+
+  /** Settles `job` if it is complete; true if it is settled. */
+  private check(job: PendingJob): boolean {
+    if (job.settled) return true;
+    const { jobs } = this.control;
+    const b = (job.seq % C.JOB_SLOTS) * C.JOB_STRIDE;
+    const done = Atomics.load(jobs, b + C.J_DONE);
+    if (job.onProgress && done !== job.lastProgress) {
+      job.lastProgress = done;
+      try {
+        job.onProgress(done, job.nChunks);
+      } catch {
+        // A throwing progress callback must not wedge the call.
+      }
+    }
+    if (done < job.nChunks) return false;
+    const left = Atomics.load(jobs, b + C.J_LEFT);
+    const entered = Atomics.load(jobs, b + C.J_ENTERED);
+    if (left !== entered) return false;
+    if (job.received < Atomics.load(jobs, b + C.J_POSTED)) return false;
+    job.resolve();
+    return true;
+  }
+
+  /** Waits for workers' completion signals while calls are pending. One watcher per engine. */
+  private async watch(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    const { ctl } = this.control;
+    try {
+      while (this.pending.size > 0 && !this.closing) {
+        Atomics.store(ctl, C.MAIN_WAITING, 1);
+        const seen = Atomics.load(ctl, C.COMPLETIONS);
+        for (const job of [...this.pending.values()]) this.check(job);
+        if (this.pending.size === 0) break;
+        // The timeout paces progress reports and is a safety net; completions normally wake us.
+        const r = Atomics.waitAsync(ctl, C.COMPLETIONS, seen, this.progressJobs > 0 ? PROGRESS_MS : 1000);
+        if (r.async) await r.value;
+      }
+    } finally {
+      Atomics.store(ctl, C.MAIN_WAITING, 0);
+      this.watching = false;
+    }
+  }
+
+  private onReport(report: C.JobReport): void {
+    const job = this.pending.get(report.seq);
+    if (!job) return; // the call was already settled (aborted, crashed, closed)
+    let err: SabreError | undefined;
+    try {
+      err = job.absorb(report);
+    } catch (e) {
+      err = e instanceof SabreTypeError ? e : new SabreTypeError(`a kernel result could not be revived: ${(e as Error).message}`);
+    }
+    if (err) job.reject(err);
+    else this.check(job);
+  }
+
+  // ---- workers coming and going ----------------------------------------------------------------
+
+  private setReferenced(on: boolean): void {
+    this.referenced = on;
+    for (const h of this.handles) {
+      if (!h) continue;
+      if (on) h.worker.ref();
+      else h.worker.unref();
+    }
+  }
+
+  private onWorkerExit(handle: WorkerHandle, code: number): void {
+    if (this.handles[handle.id] === handle) this.handles[handle.id] = undefined;
+    if (handle.exiting || this.closing) return;
+    const { ctl, jobs } = this.control;
+    const w = C.WORKER_BASE + handle.id * C.WORKER_STRIDE;
+    const current = Atomics.load(ctl, w + C.W_CURRENT);
+    const detail = handle.lastError ?? `exited with code ${code}`;
+    const crash = new WorkerCrashedError(handle.id, detail, code);
+    if (current !== 0) {
+      const seq = current - 1;
+      Atomics.store(jobs, (seq % C.JOB_SLOTS) * C.JOB_STRIDE + C.J_CANCEL, 1);
+      const job = this.pending.get(seq);
+      if (job) {
+        job.reject(new WorkerCrashedError(handle.id, `${detail} while running kernel "${job.kernel}"`, code));
+      }
+      Atomics.store(ctl, w + C.W_CURRENT, 0);
+    }
+    this.afterCrash(handle.threadId);
+    void this.replace(handle.id, crash);
+  }
+
+  /**
+   * A dead worker's mutexes are handed to their next lockers with
+   * OwnerDiedError instead of staying locked forever.
+   */
+  private afterCrash(threadId: number): void {
+    try {
+      recoverAbandonedLocks(threadId);
+    } catch {
+      // Only a bad thread id throws; a worker that never started has none to recover.
+    }
+  }
+
+  private async replace(id: number, crash: WorkerCrashedError): Promise<void> {
+    const startSeq = Atomics.load(this.control.ctl, C.WORKER_BASE + id * C.WORKER_STRIDE + C.W_PASSED);
+    while (!this.closing) {
+      try {
+        await this.startWorker(id, startSeq);
+        this.respawns[id] = 0;
+        return;
+      } catch (err) {
+        if (++this.respawns[id]! >= MAX_RESPAWNS) {
+          this.broken = new WorkerCrashedError(id, `${crash.message}; no replacement could be started: ${(err as Error).message}`);
+          for (const job of [...this.pending.values()]) job.reject(this.broken);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50 * this.respawns[id]!));
+      }
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    const { ctl, jobs } = this.control;
+    Atomics.store(ctl, C.SHUTDOWN, 1);
+    Atomics.notify(ctl, C.HEAD);
+    for (const job of [...this.pending.values()]) {
+      Atomics.store(jobs, (job.seq % C.JOB_SLOTS) * C.JOB_STRIDE + C.J_CANCEL, 1);
+      job.reject(new ClosedError("the engine (closed while this call ran)"));
+    }
+    this.wakeSlotWaiters();
+    const live = this.handles.filter((h): h is WorkerHandle => h !== undefined);
+    await Promise.all(live.map((h) => stopWorker(h)));
+    for (const h of live) this.afterCrash(h.threadId);
+  }
+}

@@ -1,0 +1,231 @@
+import { SabreTypeError } from "../errors.js";
+import { describe } from "../validate.js";
+import { CONSTRUCTORS, dtypeOf, isBigIntDType, type DType, type TypedArray } from "../memory/dtypes.js";
+import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
+
+/**
+ * How values get into and out of a queue's slots. Everything that can fail
+ * (wrong type, wrong size, a NaN for an int32 queue) fails in `prepare` or
+ * `checkOut`, BEFORE the queue claims a slot: once a slot is claimed the copy
+ * must not throw, or the ticket would never be published and every consumer
+ * behind it would wait forever.
+ */
+
+/** Copies a validated value into the slot at `offset` of the queue's data array. Never throws. */
+export type Writer = (data: TypedArray, offset: number) => void;
+
+type Cells = { [i: number]: number | bigint };
+
+const INT_RANGES: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+};
+const BIG_RANGES: Partial<Record<DType, readonly [bigint, bigint]>> = {
+  bigint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  biguint64: [0n, 2n ** 64n - 1n],
+};
+
+/** Visits an ndarray's elements in row-major order, giving each one's index into `data`. */
+function eachIndex(a: NdArray, visit: (dataIndex: number, k: number) => void): void {
+  const { shape, stride } = a;
+  const d = shape.length;
+  const total = shape.reduce((x, y) => x * y, 1);
+  if (total === 0) return;
+  const idx = new Array<number>(d).fill(0);
+  let p = a.offset;
+  for (let k = 0; k < total; k++) {
+    visit(p, k);
+    // Odometer: bump the last axis, carry into earlier ones.
+    for (let ax = d - 1; ax >= 0; ax--) {
+      idx[ax]!++;
+      p += stride[ax]!;
+      if (idx[ax]! < shape[ax]!) break;
+      p -= stride[ax]! * shape[ax]!;
+      idx[ax] = 0;
+    }
+  }
+}
+
+function isRowMajor(a: NdArray): boolean {
+  let s = 1;
+  for (let i = a.shape.length - 1; i >= 0; i--) {
+    if (a.shape[i]! !== 1 && a.stride[i] !== s) return false;
+    s *= a.shape[i]!;
+  }
+  return true;
+}
+
+export class RecordCodec {
+  readonly dtype: DType;
+  /** Elements per record (1 for a scalar queue). */
+  readonly size: number;
+  /** True when items are single numbers/bigints rather than records. */
+  readonly scalar: boolean;
+  readonly big: boolean;
+  private readonly shape: readonly number[];
+
+  constructor(dtype: DType, shape: readonly number[], size: number) {
+    this.dtype = dtype;
+    this.shape = shape;
+    this.size = size;
+    this.scalar = shape.length === 0;
+    this.big = isBigIntDType(dtype);
+  }
+
+  private get what(): string {
+    return this.scalar ? `a ${this.dtype} queue` : `a ${this.dtype} queue of records of shape [${this.shape.join(", ")}]`;
+  }
+
+  /** Validates one element and returns it converted for this dtype; throws a SabreTypeError naming `where`. */
+  element(v: unknown, where: string): number | bigint {
+    if (this.big) {
+      let b: bigint;
+      if (typeof v === "bigint") b = v;
+      else if (typeof v === "number" && Number.isSafeInteger(v)) b = BigInt(v);
+      else throw new SabreTypeError(`${where} must be a bigint (or a safe integer number) for ${this.what}, got ${describe(v)}`);
+      const [lo, hi] = BIG_RANGES[this.dtype]!;
+      if (b < lo || b > hi) throw new SabreTypeError(`${where} ${b} is outside the ${this.dtype} range [${lo}, ${hi}]`);
+      return b;
+    }
+    if (typeof v !== "number") {
+      throw new SabreTypeError(`${where} must be a number for ${this.what}, got ${describe(v)}`);
+    }
+    const range = INT_RANGES[this.dtype];
+    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
+      throw new SabreTypeError(`${where} must be an integer in [${range[0]}, ${range[1]}] for ${this.what}, got ${describe(v)}`);
+    }
+    if (this.dtype === "uint8_clamped" && Number.isNaN(v)) {
+      throw new SabreTypeError(`${where} must be a number (not NaN) for ${this.what}`);
+    }
+    return v;
+  }
+
+  /** True when a typed array's elements are of this queue's kind (bigint vs number). */
+  private sameKind(t: TypedArray): boolean {
+    return isBigIntDType(dtypeOf(t)!) === this.big;
+  }
+
+  private kinds(): string {
+    return this.big ? "a BigInt64Array or BigUint64Array" : "a number typed array";
+  }
+
+  /** Validates `value` for push and returns the copy to run once a slot is claimed. */
+  prepare(value: unknown, op: string): Writer {
+    if (this.scalar) {
+      const v = this.element(value, `${op}: the value`);
+      return (data, offset) => {
+        (data as Cells)[offset] = v;
+      };
+    }
+    const n = this.size;
+    const expected = `${this.kinds()}, an array or an ndarray of ${n} elements`;
+    if (isNdArray(value)) {
+      const src = value;
+      if (!isTypedArrayLike(src.data) || !this.sameKind(src.data)) {
+        throw new SabreTypeError(`${op}: ${this.what} takes ${expected}; got an ndarray over ${describe(src.data)}`);
+      }
+      const size = src.shape.reduce((x, y) => x * y, 1);
+      if (size !== n) {
+        throw new SabreTypeError(`${op}: ${this.what} takes records of ${n} elements; got an ndarray of shape [${src.shape.join(", ")}] (${size} elements)`);
+      }
+      if (isRowMajor(src)) {
+        const flat = src.data.subarray(src.offset, src.offset + n) as TypedArray;
+        return (data, offset) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(flat, offset);
+      }
+      return (data, offset) => {
+        const from = src.data as Cells;
+        const to = data as Cells;
+        eachIndex(src, (p, k) => {
+          to[offset + k] = from[p]!;
+        });
+      };
+    }
+    if (ArrayBuffer.isView(value)) {
+      const t = value as TypedArray;
+      if (!isTypedArrayLike(t) || !this.sameKind(t)) {
+        throw new SabreTypeError(`${op}: ${this.what} takes ${expected}; got ${describe(value)}`);
+      }
+      if (t.length !== n) {
+        throw new SabreTypeError(`${op}: ${this.what} takes records of ${n} elements; got a ${t.constructor.name} of length ${t.length}`);
+      }
+      return (data, offset) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(t, offset);
+    }
+    if (Array.isArray(value)) {
+      if (value.length !== n) {
+        throw new SabreTypeError(`${op}: ${this.what} takes records of ${n} elements; got an array of length ${value.length}`);
+      }
+      // Converted into a private copy now, so the write cannot fail and a later change to the array cannot leak in.
+      const copy = new CONSTRUCTORS[this.dtype](n) as TypedArray;
+      const c = copy as Cells;
+      for (let i = 0; i < n; i++) c[i] = this.element(value[i], `${op}: value[${i}]`);
+      return (data, offset) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(copy, offset);
+    }
+    throw new SabreTypeError(`${op}: ${this.what} takes ${expected}; got ${describe(value)}`);
+  }
+
+  /** Validates a pop destination before a slot is claimed (so a bad `out` never loses an item). */
+  checkOut(out: unknown, op: string): void {
+    if (out === undefined) return;
+    if (this.scalar) {
+      throw new SabreTypeError(
+        `${op}: out must be undefined for ${this.what} (items are returned as values); got ${describe(out)}. ` +
+          `To pass only a timeout, call ${op}(undefined, timeout)`,
+      );
+    }
+    const n = this.size;
+    if (isNdArray(out)) {
+      if (!isTypedArrayLike(out.data) || !this.sameKind(out.data)) {
+        throw new SabreTypeError(`${op}: out must hold ${this.big ? "bigints" : "numbers"} for ${this.what}; got an ndarray over ${describe(out.data)}`);
+      }
+      const size = out.shape.reduce((x, y) => x * y, 1);
+      if (size !== n) {
+        throw new SabreTypeError(`${op}: out must have ${n} elements for ${this.what}; got an ndarray of shape [${out.shape.join(", ")}] (${size} elements)`);
+      }
+      return;
+    }
+    if (ArrayBuffer.isView(out) && isTypedArrayLike(out)) {
+      if (!this.sameKind(out)) {
+        throw new SabreTypeError(`${op}: out must be ${this.kinds()} for ${this.what}; got ${describe(out)}`);
+      }
+      if (out.length !== n) {
+        throw new SabreTypeError(`${op}: out must have ${n} elements for ${this.what}; got a ${out.constructor.name} of length ${out.length}`);
+      }
+      return;
+    }
+    throw new SabreTypeError(`${op}: out must be a typed array or an ndarray of ${n} elements for ${this.what}; got ${describe(out)}`);
+  }
+
+  /** Copies the record at `offset` out (into `out`, already checked, or a new typed array). */
+  read(data: TypedArray, offset: number, out: unknown): unknown {
+    if (this.scalar) return (data as Cells)[offset];
+    const n = this.size;
+    const rec = data.subarray(offset, offset + n) as TypedArray;
+    if (out === undefined) {
+      const copy = new CONSTRUCTORS[this.dtype](n) as TypedArray;
+      (copy as { set(a: ArrayLike<unknown>): void }).set(rec);
+      return copy;
+    }
+    if (isNdArray(out)) {
+      if (isRowMajor(out)) {
+        (out.data as { set(a: ArrayLike<unknown>, o: number): void }).set(rec, out.offset);
+      } else {
+        const to = out.data as Cells;
+        const from = rec as Cells;
+        eachIndex(out, (p, k) => {
+          to[p] = from[k]!;
+        });
+      }
+      return out;
+    }
+    (out as { set(a: ArrayLike<unknown>): void }).set(rec);
+    return out;
+  }
+}
+
+function isTypedArrayLike(v: unknown): v is TypedArray {
+  return dtypeOf(v) !== undefined;
+}

@@ -1,0 +1,90 @@
+// Every engine entry point given bad input answers with a typed error that says what was wrong.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Engine, SabreTypeError, reduction, rows, readOnly, shared, defineKernels } from "sabre";
+import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
+
+let engine: Engine;
+test.before(async () => {
+  engine = await Engine.start({ threads: 2, kernels: [fixture("kernels-basic")] });
+});
+test.after(async () => {
+  await engine.close();
+});
+
+test("Engine.start refuses bad options", async () => {
+  await rejectsTyped(Engine.start({ threads: 0 }), SabreTypeError, /threads must be an integer in \[1, 1024\], got 0/);
+  await rejectsTyped(Engine.start({ threads: 1.5 }), SabreTypeError, /threads/);
+  await rejectsTyped(Engine.start({ threads: Number.NaN }), SabreTypeError, /threads/);
+  await rejectsTyped(Engine.start({ kernels: "x.js" as unknown as string[] }), SabreTypeError, /kernels must be an array/);
+  await rejectsTyped(Engine.start({ kernels: ["/no/such/kernels.js"] }), SabreTypeError, /kernel module not found: \/no\/such\/kernels\.js/);
+  await rejectsTyped(Engine.start({ kernels: [new URL("https://example.com/k.js")] }), SabreTypeError, /file: URL/);
+  await rejectsTyped(Engine.start({ checked: "yes" as unknown as boolean }), SabreTypeError, /checked must be a boolean/);
+  await rejectsTyped(Engine.start({ spinMicros: -1 }), SabreTypeError, /spinMicros/);
+  await rejectsTyped(Engine.start(null as unknown as object), SabreTypeError, /options must be an object/);
+});
+
+test("a kernel name defined twice is an error naming it and both modules", async () => {
+  const err = await rejectsTyped(
+    Engine.start({ threads: 1, kernels: [fixture("kernels-basic"), fixture("kernels-dup")] }),
+    SabreTypeError,
+    /kernel "visit" is defined twice/,
+  );
+  assert.match(err.message, /kernels-dup/);
+});
+
+test("unknown kernels are named, with the known ones listed", async () => {
+  const err = await rejectsTyped(engine.parallelFor(10, "nope"), SabreTypeError, /unknown kernel "nope"/);
+  assert.match(err.message, /visit/);
+  await rejectsTyped(engine.run(42 as unknown as string), SabreTypeError, /kernel must be a kernel name/);
+});
+
+test("n must be a non-negative safe integer; chunk a positive one", async () => {
+  for (const n of [-1, 1.5, Number.NaN, Infinity, "10", 2 ** 60]) {
+    await rejectsTyped(engine.parallelFor(n as number, "sabre.noop"), SabreTypeError, /^n must be an integer/);
+  }
+  for (const chunk of [0, -3, 2.5, Number.NaN]) {
+    await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { chunk }), SabreTypeError, /chunk must be an integer/);
+  }
+  await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { schedule: "guided" as "static" }), SabreTypeError, /schedule/);
+  await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { signal: {} as AbortSignal }), SabreTypeError, /signal must be an AbortSignal/);
+  await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { onProgress: 3 as unknown as () => void }), SabreTypeError, /onProgress/);
+});
+
+test("args: non-shared arrays, functions, symbols, cycles and class instances are refused", async () => {
+  await rejectsTyped(engine.run("echo", { x: new Float64Array(4) }), SabreTypeError, /args\.x is a Float64Array over non-shared memory/);
+  await rejectsTyped(engine.run("echo", { f: () => 1 }), SabreTypeError, /args\.f is a function/);
+  await rejectsTyped(engine.run("echo", { s: Symbol("s") }), SabreTypeError, /symbol/);
+  const cyc: Record<string, unknown> = {};
+  cyc["self"] = cyc;
+  await rejectsTyped(engine.run("echo", { cyc }), SabreTypeError, /refers back to itself/);
+  class Point {
+    x = 1;
+  }
+  await rejectsTyped(engine.run("echo", { p: new Point() }), SabreTypeError, /args\.p is a Point/);
+  await rejectsTyped(engine.run("echo", [1, 2] as unknown as Record<string, unknown>), SabreTypeError, /args must be a plain object/);
+});
+
+test("clauses: wrong arrays, wrong row counts, nesting", async () => {
+  throwsTyped(() => readOnly(new Float64Array(3) as never), SabreTypeError, /readOnly\(\) takes a shared ndarray/);
+  throwsTyped(() => rows(shared.zeros("float64", []) as never), SabreTypeError, /at least one axis/);
+  throwsTyped(() => reduction(Number.NaN), SabreTypeError, /NaN/);
+  throwsTyped(() => reduction(0, "avg" as "sum"), SabreTypeError, /op must be one of sum, min, max/);
+  throwsTyped(() => reduction([] as number[]), SabreTypeError, /empty/);
+  const out = shared.zeros("float64", [10, 2]);
+  await rejectsTyped(engine.parallelFor(12, "fillRows", { out: rows(out) }), SabreTypeError, /n = 12 rows, it has 10/);
+  await rejectsTyped(engine.parallelFor(10, "fillRows", { deep: { out: rows(out) } }), SabreTypeError, /top-level/);
+});
+
+test("defineKernels refuses non-functions", () => {
+  throwsTyped(() => defineKernels({ k: 3 as unknown as () => void }), SabreTypeError, /kernel "k" must be a function/);
+  throwsTyped(() => defineKernels(null as unknown as Record<string, () => void>), SabreTypeError, /object of kernel functions/);
+});
+
+test("the engine still works after all that", async () => {
+  const hits = shared.zeros("int32", 10);
+  await engine.parallelFor(10, "visit", { hits });
+  assert.ok(hits.data.every((v) => v === 1));
+});
+
+test.run();
