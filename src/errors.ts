@@ -107,6 +107,8 @@ export class KernelError extends SabreError {
   readonly kernelStack: string | undefined;
   /** The original error's `code`, if it had one (e.g. a SabreError raised inside the kernel). */
   readonly originalCode: string | undefined;
+  /** The original error's message, without the "kernel ... threw" prefix. */
+  readonly originalMessage: string;
   constructor(site: KernelFailureSite, original: { message: string; stack?: string; code?: string; name?: string }) {
     const where = site.chunk ? ` on chunk [${site.chunk.start}, ${site.chunk.end})` : "";
     super("ERR_SABRE_KERNEL", `kernel "${site.kernel}" threw in worker ${site.workerId}${where}: ${original.message}`);
@@ -115,6 +117,7 @@ export class KernelError extends SabreError {
     this.chunk = site.chunk;
     this.kernelStack = original.stack;
     this.originalCode = original.code;
+    this.originalMessage = original.message;
   }
 }
 

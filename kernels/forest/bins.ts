@@ -235,20 +235,20 @@ function readColumns(X: NdArray, f0: number, f1: number, cols: Float64Array[]): 
   }
 }
 
-/** fitBins for 8-bit dtypes: one pass over X counting every feature's values. */
-function fitSmallBins(X: NdArray, maxBins: number): FeatureBins[] {
-  const [n, d] = X.shape as [number, number];
+/** Bins of features [f0, f1) of an 8-bit X: one pass over the rows counting every feature's values. */
+function fitSmallBins(X: NdArray, f0: number, f1: number, maxBins: number): FeatureBins[] {
+  const n = X.shape[0]!;
   const base = dtypeOf(X.data) === "int8" ? -128 : 0;
-  const counts = new Int32Array(d * 256);
+  const counts = new Int32Array((f1 - f0) * 256);
   const s0 = X.stride[0]!;
   const s1 = X.stride[1]!;
   const data = X.data as Uint8Array;
   for (let i = 0; i < n; i++) {
-    let p = X.offset + i * s0;
-    for (let f = 0, o = -base; f < d; f++, p += s1, o += 256) counts[o + data[p]!]!++;
+    let p = X.offset + i * s0 + f0 * s1;
+    for (let f = f0, o = -base; f < f1; f++, p += s1, o += 256) counts[o + data[p]!]!++;
   }
   const out: FeatureBins[] = [];
-  for (let f = 0; f < d; f++) out.push(fromDense(Float64Array.from(counts.subarray(f * 256, f * 256 + 256)), base, maxBins));
+  for (let f = 0; f < f1 - f0; f++) out.push(fromDense(Float64Array.from(counts.subarray(f * 256, f * 256 + 256)), base, maxBins));
   return out;
 }
 
@@ -305,20 +305,34 @@ export function packBins(features: readonly FeatureBins[], maxBins = 256): BinMa
  * ```
  */
 export function fitBins(X: NdArray, maxBins = 256): BinMapper {
+  const [, d] = checkMatrix(X);
+  return packBins(fitFeatureRange(X, 0, d, maxBins), maxBins);
+}
+
+/**
+ * The bins of features [featureStart, featureEnd) of X, unpacked: what a
+ * worker computes for its share of the features before packBins joins them.
+ * Columns are read in blocks (one pass over the rows serves 16 features);
+ * 8-bit data takes one counting pass over the range.
+ */
+export function fitFeatureRange(X: NdArray, featureStart: number, featureEnd: number, maxBins = 256): FeatureBins[] {
   const [n, d] = checkMatrix(X);
   checkMaxBins(maxBins);
   if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
+  if (!Number.isInteger(featureStart) || !Number.isInteger(featureEnd) || featureStart < 0 || featureEnd > d || featureStart > featureEnd) {
+    throw new SabreTypeError(`feature range [${describe(featureStart)}, ${describe(featureEnd)}) must lie within [0, ${d}]`);
+  }
   const dtype = dtypeOf(X.data);
-  if (dtype === "uint8" || dtype === "uint8_clamped" || dtype === "int8") return packBins(fitSmallBins(X, maxBins), maxBins);
+  if (dtype === "uint8" || dtype === "uint8_clamped" || dtype === "int8") return fitSmallBins(X, featureStart, featureEnd, maxBins);
   const features: FeatureBins[] = [];
   const integers = isIntegerDType(X);
-  const cols = Array.from({ length: Math.min(COLUMN_BLOCK, d) }, () => new Float64Array(n));
-  for (let f0 = 0; f0 < d; f0 += COLUMN_BLOCK) {
-    const f1 = Math.min(d, f0 + COLUMN_BLOCK);
+  const cols = Array.from({ length: Math.min(COLUMN_BLOCK, featureEnd - featureStart) }, () => new Float64Array(n));
+  for (let f0 = featureStart; f0 < featureEnd; f0 += COLUMN_BLOCK) {
+    const f1 = Math.min(featureEnd, f0 + COLUMN_BLOCK);
     readColumns(X, f0, f1, cols);
     for (let f = f0; f < f1; f++) features.push(columnBins(cols[f - f0]!, n, maxBins, integers));
   }
-  return packBins(features, maxBins);
+  return features;
 }
 
 /** Rows per block in applyBins: a block of row-major X stays in cache while every feature reads it. */

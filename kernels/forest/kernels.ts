@@ -1,0 +1,98 @@
+// The forest's engine kernels: each step of a fit or a prediction split over
+// workers, all of them reading ONE shared copy of the data.
+import { defineKernels } from "../../src/engine/define.js";
+import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { applyBinsBoth, fitFeatureRange, type BinMapper, type FeatureBins } from "./bins.js";
+import { bootstrapCounts, growResolved } from "./grow.js";
+import type { ForestData, ResolvedParams } from "./params.js";
+import { accumulateOob, accumulatePredictions } from "./predict.js";
+import type { FlatTree } from "./tree.js";
+
+/** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
+export type WireParams = Omit<ResolvedParams, "classWeight"> & { classWeight: number[] | null };
+
+export interface GrowArgs {
+  X: NdArray;
+  nSamples: number;
+  codes: Uint8Array;
+  rowCodes: Uint8Array;
+  bins: BinMapper;
+  y: Int32Array | Float64Array;
+  nClasses: number;
+  sampleWeight: Float64Array | null;
+  params: WireParams;
+  seed: number;
+  /**
+   * When the OOB score is wanted: per-worker accumulators [threads][n * nOutputs]
+   * and [threads][n]. Each worker adds only into its own slice, in fixed point
+   * (`scale` units per 1.0, chosen so every sum stays an exact integer below
+   * 2^53), so the sum over workers is exact and the score does not depend on
+   * which worker grew which tree.
+   */
+  oob: { votes: Float64Array; counts: Float64Array; scale: number } | null;
+}
+
+/** Per-worker scratch for the OOB pass, reused across trees. */
+let oobScratch: { inBag: Int32Array; out: Float64Array; counts: Int32Array } | null = null;
+
+export default defineKernels({
+  /** Bins of features [start, end). */
+  "sabre.forest.fitBins"({ start, end }, { X, maxBins }: { X: NdArray; maxBins: number }): FeatureBins[] {
+    return fitFeatureRange(X, start, end, maxBins);
+  },
+
+  /** Both code layouts for rows [start, end). */
+  "sabre.forest.applyBins"(
+    { start, end },
+    { X, bins, codes, rowCodes }: { X: NdArray; bins: BinMapper; codes: Uint8Array; rowCodes: Uint8Array },
+  ): void {
+    applyBinsBoth(X, bins, codes, rowCodes, start, end);
+  },
+
+  /** Grows tree `start` (one tree per chunk) and, if asked, adds its out-of-bag votes to this worker's accumulators. */
+  "sabre.forest.grow"({ start, threadId }, a: GrowArgs): FlatTree {
+    const data: ForestData = {
+      nSamples: a.nSamples,
+      nFeatures: a.bins.nFeatures,
+      codes: a.codes,
+      rowCodes: a.rowCodes,
+      bins: a.bins,
+      y: a.y,
+      nClasses: a.nClasses,
+      sampleWeight: a.sampleWeight,
+    };
+    const params: ResolvedParams = {
+      ...a.params,
+      classWeight: a.params.classWeight ? Float64Array.from(a.params.classWeight) : null,
+    };
+    const tree = growResolved(data, params, start, a.seed, { shared: true });
+    if (a.oob) {
+      const n = data.nSamples;
+      const C = tree.nOutputs;
+      if (!oobScratch || oobScratch.inBag.length !== n || oobScratch.out.length !== n * C) {
+        oobScratch = { inBag: new Int32Array(n), out: new Float64Array(n * C), counts: new Int32Array(n) };
+      }
+      const { inBag, out, counts } = oobScratch;
+      bootstrapCounts(n, params.nDraws, a.seed, start, inBag);
+      out.fill(0);
+      counts.fill(0);
+      accumulateOob(tree, a.X, 0, n, inBag, out, counts);
+      const votes = a.oob.votes.subarray(threadId * n * C, (threadId + 1) * n * C);
+      const seen = a.oob.counts.subarray(threadId * n, (threadId + 1) * n);
+      for (let r = 0; r < n; r++) {
+        if (counts[r] === 0) continue;
+        seen[r]! += 1;
+        for (let k = 0; k < C; k++) votes[r * C + k]! += Math.round(out[r * C + k]! * a.oob.scale);
+      }
+    }
+    return tree;
+  },
+
+  /** Adds scale x every tree's leaf values for rows [start, end) into out (rows x outputs). */
+  "sabre.forest.predict"(
+    { start, end },
+    { X, trees, out, scale }: { X: NdArray; trees: FlatTree[]; out: Float64Array; scale: number },
+  ): void {
+    accumulatePredictions(trees, X, start, end, out, scale);
+  },
+});

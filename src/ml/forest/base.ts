@@ -1,0 +1,182 @@
+import { KernelError, SabreTypeError } from "../../errors.js";
+import { readOnly } from "../../engine/clauses.js";
+import { getDefaultEngine } from "../../engine/default-engine.js";
+import type { Engine } from "../../engine/engine.js";
+import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
+import { sharedTypedArray, toShared } from "../../memory/shared.js";
+import { checkMatrix, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
+import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
+import { resolveParams, type ForestData, type TreeParams } from "../../../kernels/forest/params.js";
+import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
+import type { FlatTree } from "../../../kernels/forest/tree.js";
+import { checkOptions, type FitOptions, type StoredOptions } from "./options.js";
+
+/** What a fit leaves behind, shared by the classifier and the regressor. */
+export interface FittedForest {
+  trees: FlatTree[];
+  nFeatures: number;
+  featureImportances: Float64Array;
+}
+
+/** Turns "a kernel refused its input" back into the typed error the caller would have got in one thread. */
+async function unwrapInputErrors<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof KernelError && err.originalCode === "ERR_SABRE_TYPE") {
+      throw new SabreTypeError(err.originalMessage, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Rows per chunk for row-parallel steps: a few chunks per worker, never tiny ones. */
+function rowChunk(n: number, threads: number): number {
+  return Math.max(256, Math.ceil(n / (threads * 4)));
+}
+
+/**
+ * The machinery both forests share: options, binning, growing trees on the
+ * engine, parallel prediction. Subclasses add labels and scores.
+ */
+export abstract class BaseForest {
+  /** The seed every tree's randomness derives from (given, or drawn at construction). */
+  readonly seed: number;
+  readonly nEstimators: number;
+  protected readonly options: StoredOptions;
+  protected readonly engineOption: Engine | undefined;
+  protected readonly maxBins: number;
+  protected fitted: FittedForest | undefined;
+
+  protected constructor(options: unknown, classifier: boolean) {
+    const checked = checkOptions(options, classifier);
+    this.options = checked.stored;
+    this.engineOption = checked.engine;
+    this.seed = checked.seed;
+    this.nEstimators = checked.nEstimators;
+    this.maxBins = checked.maxBins;
+  }
+
+  /** Impurity-based feature importances (mean decrease in impurity), normalized to sum 1. */
+  get featureImportances(): Float64Array {
+    return this.requireFitted().featureImportances.slice();
+  }
+
+  /** Number of features seen by fit. */
+  get nFeatures(): number {
+    return this.requireFitted().nFeatures;
+  }
+
+  /** The fitted trees (flat arrays in shared memory). */
+  get trees(): readonly FlatTree[] {
+    return this.requireFitted().trees;
+  }
+
+  protected requireFitted(): FittedForest {
+    if (!this.fitted) throw new SabreTypeError(`this ${this.constructor.name} is not fitted yet: call fit(X, y) first`);
+    return this.fitted;
+  }
+
+  protected engine(): Promise<Engine> {
+    return this.engineOption ? Promise.resolve(this.engineOption) : getDefaultEngine();
+  }
+
+  /** X as a shared 2-D ndarray with n >= 1 rows and (when fitted) the right number of columns. */
+  protected matrix(X: unknown, forFit: boolean): NdArray {
+    if (X === undefined || X === null) throw new SabreTypeError(`X must be a 2-D ndarray or an array of rows, got ${X}`);
+    if (isNdArray(X) && X.shape.length !== 2) {
+      throw new SabreTypeError(`X must be 2-D [samples, features], got shape [${X.shape.join(", ")}]${X.shape.length === 1 ? " (reshape a single feature to [n, 1])" : ""}`);
+    }
+    const Xs = toShared(X, "X");
+    const [n, d] = checkMatrix(Xs);
+    if (n === 0) throw new SabreTypeError("X has no rows: there is nothing to fit or predict");
+    if (d === 0) throw new SabreTypeError("X has no columns (features)");
+    if (!forFit && d !== this.requireFitted().nFeatures) {
+      throw new SabreTypeError(`X has ${d} features, but this forest was fitted with ${this.requireFitted().nFeatures}`);
+    }
+    return Xs;
+  }
+
+  /** Sample weights as shared float64, checked. */
+  protected sampleWeight(w: FitOptions["sampleWeight"], n: number): Float64Array | null {
+    if (w === undefined) return null;
+    if (typeof w !== "object" || w === null || typeof (w as ArrayLike<number>).length !== "number") {
+      throw new SabreTypeError("sampleWeight must be an array of numbers, one per sample");
+    }
+    if (w.length !== n) throw new SabreTypeError(`sampleWeight has ${w.length} weights, X has ${n} rows`);
+    const out = sharedTypedArray("float64", n);
+    for (let i = 0; i < n; i++) {
+      const v = w[i];
+      if (typeof v !== "number" || !(v >= 0) || v === Infinity) {
+        throw new SabreTypeError(`sampleWeight[${i}] must be a finite number >= 0, got ${v}`);
+      }
+      out[i] = v;
+    }
+    return out;
+  }
+
+  /**
+   * Bins X once (features split across workers), then grows every tree on
+   * the engine over that one shared copy of the codes.
+   */
+  protected async fitTrees(
+    X: NdArray,
+    y: Int32Array | Float64Array,
+    nClasses: number,
+    treeParams: TreeParams,
+    fit: FitOptions,
+    oob: { scale: number } | null,
+  ): Promise<{ trees: FlatTree[]; oob: { votes: Float64Array; counts: Float64Array; threads: number } | null }> {
+    const engine = await this.engine();
+    const [n, d] = checkMatrix(X);
+    const sampleWeight = this.sampleWeight(fit.sampleWeight, n);
+    if (fit.onProgress !== undefined && typeof fit.onProgress !== "function") {
+      throw new SabreTypeError("onProgress must be a function (done, total) => void");
+    }
+    // Validates every tree option against the data before any work starts.
+    const probe: ForestData = { nSamples: n, nFeatures: d, codes: new Uint8Array(0), bins: undefined as unknown as BinMapper, y, nClasses, sampleWeight };
+    const params = resolveParams(treeParams, probe);
+
+    const Xr = readOnly(X);
+    const perFeature = (await unwrapInputErrors(
+      engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: this.maxBins }, { chunk: Math.max(1, Math.ceil(d / (engine.threads * 4))) }),
+    )) as FeatureBins[][];
+    const bins = packBins(perFeature.flat(), this.maxBins);
+    const codes = sharedTypedArray("uint8", n * d);
+    const rowCodes = sharedTypedArray("uint8", n * d);
+    await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
+
+    const C = nClasses > 0 ? nClasses : 1;
+    const oobBuffers = oob
+      ? { votes: sharedTypedArray("float64", engine.threads * n * C), counts: sharedTypedArray("float64", engine.threads * n), scale: oob.scale }
+      : null;
+    const wire: WireParams = { ...params, classWeight: params.classWeight ? Array.from(params.classWeight) : null };
+    const args: GrowArgs = { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers };
+    const trees = (await engine.parallelFor(this.nEstimators, "sabre.forest.grow", args as unknown as Record<string, unknown>, {
+      chunk: 1,
+      schedule: "dynamic",
+      ...(fit.onProgress ? { onProgress: fit.onProgress } : {}),
+    })) as FlatTree[];
+    this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+    return { trees, oob: oobBuffers ? { votes: oobBuffers.votes, counts: oobBuffers.counts, threads: engine.threads } : null };
+  }
+
+  /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */
+  protected async meanOutputs(X: unknown): Promise<{ out: Float64Array; n: number; C: number }> {
+    const { trees } = this.requireFitted();
+    const Xs = this.matrix(X, false);
+    const n = Xs.shape[0]!;
+    const C = trees[0]!.nOutputs;
+    const out = sharedTypedArray("float64", n * C);
+    const engine = await this.engine();
+    await unwrapInputErrors(
+      engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale: 1 / trees.length }, { chunk: rowChunk(n, engine.threads) }),
+    );
+    return { out, n, C };
+  }
+
+  /** Helper for subclasses: an [n, C] shared ndarray over a flat buffer. */
+  protected static asMatrix(out: Float64Array, n: number, C: number): NdArray<Float64Array> {
+    return ndarray(out, [n, C]);
+  }
+}
