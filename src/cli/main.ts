@@ -1,14 +1,30 @@
+import { SabreError } from "../errors.js";
+import { bench } from "./bench.js";
+import { demo, DEMO_USAGE } from "./demo.js";
+import { forest, FOREST_USAGE } from "./forest.js";
 import { info } from "./info.js";
 
-const USAGE = `usage: sabre <command>
+const USAGE = `usage: sabre <command> [options]
 
 commands:
-  info      what this machine offers: threads, shared memory, Atomics, versions
-`;
+  demo            train a random forest on an embedded data set, on every core (what npm start runs)
+  forest fit      train a forest on a CSV file and save it as JSON
+  forest predict  predict (and score) a CSV file with a saved forest
+  bench [suite]   run the benchmarks (from a clone of the repository)
+  info            what this machine offers: threads, shared memory, Atomics, versions
+
+${DEMO_USAGE}
+${FOREST_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   switch (command) {
+    case "demo":
+      return demo(rest);
+    case "forest":
+      return forest(rest);
+    case "bench":
+      return bench(rest);
     case "info": {
       const facts = info();
       const width = Math.max(...Object.keys(facts).map((k) => k.length));
@@ -27,4 +43,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  // Bad input and bad files are the user's to fix: say what was wrong, without a stack.
+  if (err instanceof SabreError || String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
+    process.stderr.write(`sabre: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+  } else throw err;
+}

@@ -59,9 +59,9 @@ export function accuracy(pred: Int32Array, y: ArrayLike<number>, from = 0): numb
   return ok / pred.length;
 }
 
-/** The UCI digits (test/data/digits.csv.gz): X [1797, 64] float64, y class ids. */
+/** The UCI digits (data/digits.csv.gz): X [1797, 64] float64, y class ids. */
 export function digits(): { X: NdArray; y: Int32Array } {
-  const url = new URL("../../../test/data/digits.csv.gz", import.meta.url);
+  const url = new URL("../../../data/digits.csv.gz", import.meta.url);
   const lines = gunzipSync(readFileSync(url)).toString("utf8").trim().split("\n");
   const n = lines.length;
   const X = new Float64Array(n * 64);
