@@ -111,18 +111,22 @@ test("args round-trip: shared arrays arrive live, plain values by value", async 
   assert.is(x.data[1], 20);
 });
 
-test("reductions are identical for 1, 2 and 5 threads", async () => {
+test("reductions and RNG streams are identical for 1, 2 and 5 threads", async () => {
   const n = 100_000;
   const x = shared.zeros("float64", n);
   for (let i = 0; i < n; i++) x.data[i] = Math.sin(i) * 1e-3 + 1 / (i + 1);
   const sums: number[] = [];
   const hists: Float64Array[] = [];
+  const streams: Float64Array[] = [];
   for (const threads of [1, 2, 5]) {
     const e = threads === 5 ? engine : await Engine.start({ threads, kernels: [fixture("kernels-basic")] });
     try {
       const total = reduction(0.5, "sum");
       await e.parallelFor(n, "sumInto", { x: readOnly(x), total });
       sums.push(total.value as number);
+      const draws = shared.zeros("float64", 5000);
+      await e.parallelFor(5000, "rngFill", { out: draws, seed: 99 }, { chunk: 37 });
+      streams.push(draws.data);
       const u = shared.zeros("float64", n);
       for (let i = 0; i < n; i++) u.data[i] = (i * 0.6180339887) % 1;
       const bins = reduction(new Float64Array(10), "sum");
@@ -140,6 +144,9 @@ test("reductions are identical for 1, 2 and 5 threads", async () => {
   assert.equal([...hists[0]!], [...hists[1]!]);
   assert.equal([...hists[0]!], [...hists[2]!]);
   assert.is(hists[0]!.reduce((a, b) => a + b, 0), n);
+  // RNG streams depend only on seed and ids, never on which worker drew them.
+  assert.equal([...streams[0]!], [...streams[1]!]);
+  assert.equal([...streams[0]!], [...streams[2]!]);
 });
 
 test("min and max reductions", async () => {
