@@ -2,6 +2,7 @@ import { SabreTypeError } from "../errors.js";
 import { dtypeOf } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { isShared } from "../memory/shared.js";
+import { eachIndex } from "../memory/strided.js";
 import { registerShareable } from "../memory/serialize.js";
 import { describe } from "../validate.js";
 
@@ -82,17 +83,14 @@ export function reduction(initial: number | Float64Array | NdArray | readonly nu
   }
   let arr: Float64Array;
   if (isNdArray(initial)) {
-    const flat = new Float64Array(initial.size);
     if (dtypeOf(initial.data) === "bigint64" || dtypeOf(initial.data) === "biguint64") {
       throw new SabreTypeError("a reduction over a 64-bit integer array is not supported; use float64");
     }
-    let k = 0;
-    const walk = (a: NdArray): void => {
-      if (a.shape.length === 1) for (let i = 0; i < a.shape[0]!; i++) flat[k++] = a.get(i) as number;
-      else for (let i = 0; i < a.shape[0]!; i++) walk(a.pick(i));
-    };
-    if (initial.shape.length === 0) flat[0] = initial.get() as number;
-    else walk(initial);
+    const flat = new Float64Array(initial.shape.reduce((a, b) => a * b, 1));
+    const data = initial.data as Float64Array;
+    eachIndex(initial, (p, k) => {
+      flat[k] = data[p]!;
+    });
     arr = flat;
   } else if (initial instanceof Float64Array) {
     arr = initial.slice();

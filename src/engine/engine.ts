@@ -44,6 +44,19 @@ export interface ParallelForOptions {
 
 export type KernelArgs = Record<string, unknown>;
 
+/** One call as parallelFor, run and broadcast describe it to submit(). */
+interface Call {
+  kernel: string;
+  args: KernelArgs;
+  n: number;
+  nChunks: number;
+  /** Fixed chunk size, or 0 for nChunks balanced ranges. */
+  chunkSize: number;
+  schedule: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
 /** Chunks a reduction is split into, independent of the thread count so that results are too. */
 const REDUCTION_CHUNKS = 64;
 /** The main thread spins at most this long for a call to finish before it waits asynchronously. */
@@ -237,7 +250,16 @@ export class Engine {
         nChunks = Math.ceil(n / chunkSize);
       }
       if (nChunks > 2 ** 31 - 1) throw new SabreTypeError(`n / chunk gives ${nChunks} chunks; at most 2^31 - 1 are allowed`);
-      return this.submit(kernel, args, n, nChunks, chunkSize, schedule === "static" ? C.SCHEDULE_STATIC : C.SCHEDULE_DYNAMIC, signal, options.onProgress);
+      return this.submit({
+        kernel,
+        args,
+        n,
+        nChunks,
+        chunkSize,
+        schedule: schedule === "static" ? C.SCHEDULE_STATIC : C.SCHEDULE_DYNAMIC,
+        signal,
+        onProgress: options.onProgress,
+      });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -245,7 +267,7 @@ export class Engine {
 
   /** Runs `kernel` once on a free worker (ctx.start = 0, ctx.end = 1) and resolves to its return value. */
   async run(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown> {
-    const results = await this.submit(kernel, args, 1, 1, 1, C.SCHEDULE_DYNAMIC, checkSignal(options.signal), undefined);
+    const results = await this.submit({ kernel, args, n: 1, nChunks: 1, chunkSize: 1, schedule: C.SCHEDULE_DYNAMIC, signal: checkSignal(options.signal) });
     return results[0];
   }
 
@@ -256,7 +278,8 @@ export class Engine {
    */
   broadcast(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown[]> {
     try {
-      return this.submit(kernel, args, this.threads, this.threads, 0, C.SCHEDULE_STATIC, checkSignal(options.signal), undefined);
+      const n = this.threads;
+      return this.submit({ kernel, args, n, nChunks: n, chunkSize: 0, schedule: C.SCHEDULE_STATIC, signal: checkSignal(options.signal) });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -274,38 +297,22 @@ export class Engine {
 
   // ---- submission --------------------------------------------------------------------------
 
-  private submit(
-    kernel: string,
-    args: KernelArgs,
-    n: number,
-    nChunks: number,
-    chunkSize: number,
-    schedule: number,
-    signal: AbortSignal | undefined,
-    onProgress: ((done: number, total: number) => void) | undefined,
-  ): Promise<unknown[]> {
+  /** Validates and publishes a call; every failure comes back as a rejected promise. */
+  private submit(call: Call): Promise<unknown[]> {
     try {
-      return this.submitNow(kernel, args, n, nChunks, chunkSize, schedule, signal, onProgress);
+      return this.submitNow(call);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /**
-   * Validates and publishes a call. Stays synchronous on the common path (args
-   * already cached or a free slot, a free job slot): awaiting costs more than
-   * the whole dispatch of a short call.
+   * Stays synchronous on the common path (args already cached or a free
+   * slot, a free job slot): awaiting costs more than the whole dispatch of a
+   * short call.
    */
-  private submitNow(
-    kernel: string,
-    args: KernelArgs,
-    n: number,
-    nChunks: number,
-    chunkSize: number,
-    schedule: number,
-    signal: AbortSignal | undefined,
-    onProgress: ((done: number, total: number) => void) | undefined,
-  ): Promise<unknown[]> {
+  private submitNow(call: Call): Promise<unknown[]> {
+    const { kernel, args, n, signal } = call;
     if (this.closing) throw new ClosedError("the engine");
     if (this.broken) throw this.broken;
     const kernelId = this.kernelIds.get(kernel);
@@ -361,24 +368,19 @@ export class Engine {
           if (ref) this.args.unpin(ref.slot);
           throw err;
         }
-        return this.publish(kernel, kernelId, ref, n, nChunks, chunkSize, schedule, signal, onProgress, reductions);
+        return this.publish(call, kernelId, ref, reductions);
       })();
     }
-    return this.publish(kernel, kernelId, argsRef, n, nChunks, chunkSize, schedule, signal, onProgress, reductions);
+    return this.publish(call, kernelId, argsRef, reductions);
   }
 
   private publish(
-    kernel: string,
+    call: Call,
     kernelId: number,
     argsRef: { slot: number; version: number },
-    n: number,
-    nChunks: number,
-    chunkSize: number,
-    schedule: number,
-    signal: AbortSignal | undefined,
-    onProgress: ((done: number, total: number) => void) | undefined,
     reductions: Array<[string, Reduction]>,
   ): Promise<unknown[]> {
+    const { kernel, n, nChunks, chunkSize, schedule, signal, onProgress } = call;
     const seq = this.nextSeq;
     this.nextSeq = (seq + 1) | 0;
     const { ctl, jobs, jobsF } = this.control;

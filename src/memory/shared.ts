@@ -12,6 +12,7 @@ import {
   type TypedArray,
 } from "./dtypes.js";
 import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
+import { eachIndex } from "./strided.js";
 
 export type Shape = number | readonly number[];
 
@@ -126,7 +127,6 @@ function flattenNested(source: unknown[], shape: number[], out: TypedArray, dtyp
 
 /** Copies an ndarray of any strides into a row-major typed array, converting the dtype. */
 function copyStrided(src: NdArray, out: TypedArray): void {
-  const { shape, stride, offset } = src;
   const data = src.data as { [i: number]: number | bigint };
   const o = out as { [i: number]: number | bigint };
   const toBig = isBigIntDType(dtypeOf(out)!);
@@ -138,25 +138,9 @@ function copyStrided(src: NdArray, out: TypedArray): void {
     return BigInt(v);
   };
   const conv = toBig === fromBig ? (v: number | bigint) => v : toBig ? toBigInt : Number;
-  const d = shape.length;
-  if (d === 0) {
-    o[0] = conv(data[offset]!);
-    return;
-  }
-  const idx = new Array<number>(d).fill(0);
-  const total = shape.reduce((a, b) => a * b, 1);
-  let p = offset;
-  for (let k = 0; k < total; k++) {
+  eachIndex(src, (p, k) => {
     o[k] = conv(data[p]!);
-    // Odometer increment over the last axis first.
-    for (let ax = d - 1; ax >= 0; ax--) {
-      idx[ax]!++;
-      p += stride[ax]!;
-      if (idx[ax]! < shape[ax]!) break;
-      p -= stride[ax]! * shape[ax]!;
-      idx[ax] = 0;
-    }
-  }
+  });
 }
 
 export interface FromOptions<D extends DType> {

@@ -1,4 +1,5 @@
 import { SabreTypeError } from "../errors.js";
+import { eachIndex } from "../memory/strided.js";
 import { describe } from "../validate.js";
 import { CONSTRUCTORS, dtypeOf, isBigIntDType, type DType, type TypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
@@ -28,27 +29,6 @@ const BIG_RANGES: Partial<Record<DType, readonly [bigint, bigint]>> = {
   bigint64: [-(2n ** 63n), 2n ** 63n - 1n],
   biguint64: [0n, 2n ** 64n - 1n],
 };
-
-/** Visits an ndarray's elements in row-major order, giving each one's index into `data`. */
-function eachIndex(a: NdArray, visit: (dataIndex: number, k: number) => void): void {
-  const { shape, stride } = a;
-  const d = shape.length;
-  const total = shape.reduce((x, y) => x * y, 1);
-  if (total === 0) return;
-  const idx = new Array<number>(d).fill(0);
-  let p = a.offset;
-  for (let k = 0; k < total; k++) {
-    visit(p, k);
-    // Odometer: bump the last axis, carry into earlier ones.
-    for (let ax = d - 1; ax >= 0; ax--) {
-      idx[ax]!++;
-      p += stride[ax]!;
-      if (idx[ax]! < shape[ax]!) break;
-      p -= stride[ax]! * shape[ax]!;
-      idx[ax] = 0;
-    }
-  }
-}
 
 function isRowMajor(a: NdArray): boolean {
   let s = 1;
