@@ -9,6 +9,9 @@ import { checkedReadOnly, checkedRows, current } from "./checked.js";
 import { spinWhileEqualFor } from "../src/sync/wait.js";
 import type { NdArray } from "../src/memory/ndarray-type.js";
 
+/** How long one blocking park lasts before the worker's event loop gets a turn, in ms. */
+const PARK_SLICE_MS = 50;
+
 export interface RunnerConfig {
   workerId: number;
   threads: number;
@@ -85,12 +88,19 @@ export class Runner {
         continue;
       }
       // Idle: spin a little (a main thread that publishes again soon is answered in
-      // well under a microsecond), then park without blocking this worker's event loop.
+      // well under a microsecond), then park. Parking blocks in Atomics.wait: a
+      // futex wake-up costs ~10 us here, where waking an Atomics.waitAsync goes
+      // through the event loop and cost 50-150 us. The park is cut into slices,
+      // and between slices the event loop gets a turn, so this worker's timers
+      // and messages still run while it idles.
       if (spinWhileEqualFor(ctl, C.HEAD, head, this.cfg.spinMicros)) continue;
       Atomics.add(ctl, C.SLEEPERS, 1);
       if (Atomics.load(ctl, C.HEAD) === head && Atomics.load(ctl, C.SHUTDOWN) === 0) {
-        const w = Atomics.waitAsync(ctl, C.HEAD, head);
-        if (w.async) await w.value;
+        if (Atomics.wait(ctl, C.HEAD, head, PARK_SLICE_MS) === "timed-out") {
+          Atomics.sub(ctl, C.SLEEPERS, 1);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
       }
       Atomics.sub(ctl, C.SLEEPERS, 1);
     }
