@@ -335,6 +335,31 @@ export function fitFeatureRange(X: NdArray, featureStart: number, featureEnd: nu
   return features;
 }
 
+/**
+ * Bins for 8-bit unsigned data where the code IS the value: 256 bins per
+ * feature, bin v holding exactly the value v (threshold v + 0.5). It is
+ * exact binning with empty bins left in, and grows the same trees: a split
+ * only ever falls between two non-empty bins of the node, at the midpoint of
+ * their values. Its point: the sample-major codes are X itself, with nothing
+ * to fit and nothing to copy.
+ */
+export function identityBins8(nFeatures: number): BinMapper {
+  const nBins = sharedTypedArray("int32", nFeatures).fill(256);
+  const binStart = sharedTypedArray("int32", nFeatures + 1);
+  for (let f = 0; f <= nFeatures; f++) binStart[f] = f * 256;
+  const threshold = sharedTypedArray("float64", nFeatures * 256);
+  const binMin = sharedTypedArray("float64", nFeatures * 256);
+  for (let f = 0; f < nFeatures; f++) {
+    for (let v = 0; v < 256; v++) {
+      threshold[f * 256 + v] = v === 255 ? Infinity : v + 0.5;
+      binMin[f * 256 + v] = v;
+    }
+  }
+  const binMax = sharedTypedArray("float64", nFeatures * 256);
+  binMax.set(binMin);
+  return { nFeatures, maxBins: 256, nBins, binStart, threshold, binMin, binMax };
+}
+
 /** Rows per block in applyBins: a block of row-major X stays in cache while every feature reads it. */
 const BLOCK_ROWS = 256;
 

@@ -2,7 +2,7 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
-import { applyBinsBoth, fitFeatureRange, type BinMapper, type FeatureBins } from "./bins.js";
+import { applyBins, applyBinsBoth, fitFeatureRange, type BinMapper, type FeatureBins } from "./bins.js";
 import { bootstrapCounts, growResolved } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
 import { accumulateOob, accumulatePredictions } from "./predict.js";
@@ -47,6 +47,11 @@ export default defineKernels({
     { X, bins, codes, rowCodes }: { X: NdArray; bins: BinMapper; codes: Uint8Array; rowCodes: Uint8Array },
   ): void {
     applyBinsBoth(X, bins, codes, rowCodes, start, end);
+  },
+
+  /** Feature-major codes for features [start, end) (when the sample-major codes need no writing). */
+  "sabre.forest.applyBinsFeatures"({ start, end }, { X, bins, codes }: { X: NdArray; bins: BinMapper; codes: Uint8Array }): void {
+    applyBins(X, bins, codes, start, end);
   },
 
   /** Grows tree `start` (one tree per chunk) and, if asked, adds its out-of-bag votes to this worker's accumulators. */

@@ -65,6 +65,21 @@ test("the same seed gives bit-identical forests (and OOB scores) for 1, 2 and 3 
   assert.is.not(JSON.stringify(other.toJSON()), models[0]);
 });
 
+test("8-bit data (codes = values, no binning pass) grows the same forest as the same values in float64", async () => {
+  const asBytes = shared.from(trainX, { dtype: "uint8" });
+  const a = new RandomForestClassifier({ nEstimators: 8, seed: 21, engine });
+  const b = new RandomForestClassifier({ nEstimators: 8, seed: 21, engine });
+  await a.fit(asBytes, trainY);
+  await b.fit(trainX, trainY);
+  assert.is(JSON.stringify(a.toJSON()), JSON.stringify(b.toJSON()));
+  // A strided (non row-major) uint8 view takes the general path, with the same result.
+  const wide = shared.zeros("uint8", [1200, 128]);
+  for (let r = 0; r < 1200; r++) for (let c = 0; c < 64; c++) wide.set(r, 2 * c, asBytes.get(r, c));
+  const c = new RandomForestClassifier({ nEstimators: 8, seed: 21, engine });
+  await c.fit(wide.step(1, 2), trainY);
+  assert.is(JSON.stringify(c.toJSON()), JSON.stringify(a.toJSON()));
+});
+
 test("toJSON -> JSON text -> fromJSON predicts identically", async () => {
   const rf = new RandomForestClassifier({ nEstimators: 20, seed: 5, engine, maxDepth: 12 });
   await rf.fit(trainX, trainY);

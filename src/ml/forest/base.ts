@@ -4,7 +4,8 @@ import { getDefaultEngine } from "../../engine/default-engine.js";
 import type { Engine } from "../../engine/engine.js";
 import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray, toShared } from "../../memory/shared.js";
-import { checkMatrix, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
+import { checkMatrix, identityBins8, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
+import { dtypeOf } from "../../memory/dtypes.js";
 import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
 import { resolveParams, type ForestData, type TreeParams } from "../../../kernels/forest/params.js";
 import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
@@ -28,6 +29,12 @@ async function unwrapInputErrors<T>(work: Promise<T>): Promise<T> {
     }
     throw err;
   }
+}
+
+/** True when X's elements are laid out row-major without gaps (its data can be read as rows). */
+function isRowMajor(X: NdArray): boolean {
+  const [n, d] = X.shape as [number, number];
+  return X.stride[1] === 1 && (X.stride[0] === d || n <= 1);
 }
 
 /** Rows per chunk for row-parallel steps: a few chunks per worker, never tiny ones. */
@@ -138,13 +145,24 @@ export abstract class BaseForest {
     const params = resolveParams(treeParams, probe);
 
     const Xr = readOnly(X);
-    const perFeature = (await unwrapInputErrors(
-      engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: this.maxBins }, { chunk: Math.max(1, Math.ceil(d / (engine.threads * 4))) }),
-    )) as FeatureBins[][];
-    const bins = packBins(perFeature.flat(), this.maxBins);
+    const chunkFeatures = Math.max(1, Math.ceil(d / (engine.threads * 4)));
     const codes = sharedTypedArray("uint8", n * d);
-    const rowCodes = sharedTypedArray("uint8", n * d);
-    await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
+    let bins: BinMapper;
+    let rowCodes: Uint8Array;
+    const dtype = dtypeOf(X.data);
+    if ((dtype === "uint8" || dtype === "uint8_clamped") && this.maxBins === 256 && isRowMajor(X)) {
+      // 8-bit data (pixels): the codes are the values, so X itself is the sample-major layout.
+      bins = identityBins8(d);
+      rowCodes = new Uint8Array(X.data.buffer, X.data.byteOffset + X.offset, n * d);
+      await engine.parallelFor(d, "sabre.forest.applyBinsFeatures", { X: Xr, bins, codes }, { chunk: chunkFeatures });
+    } else {
+      const perFeature = (await unwrapInputErrors(
+        engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: this.maxBins }, { chunk: chunkFeatures }),
+      )) as FeatureBins[][];
+      bins = packBins(perFeature.flat(), this.maxBins);
+      rowCodes = sharedTypedArray("uint8", n * d);
+      await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
+    }
 
     const C = nClasses > 0 ? nClasses : 1;
     const oobBuffers = oob
