@@ -1,7 +1,4 @@
 import { availableParallelism } from "node:os";
-import { isAbsolute, resolve as resolvePath } from "node:path";
-import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { AbortError, ClosedError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
@@ -9,6 +6,7 @@ import { ArgsCache } from "./args-cache.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
+import { moduleUrl, planParallelFor, type Call } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
 
@@ -44,21 +42,6 @@ export interface ParallelForOptions {
 
 export type KernelArgs = Record<string, unknown>;
 
-/** One call as parallelFor, run and broadcast describe it to submit(). */
-interface Call {
-  kernel: string;
-  args: KernelArgs;
-  n: number;
-  nChunks: number;
-  /** Fixed chunk size, or 0 for nChunks balanced ranges. */
-  chunkSize: number;
-  schedule: number;
-  signal?: AbortSignal | undefined;
-  onProgress?: ((done: number, total: number) => void) | undefined;
-}
-
-/** Chunks a reduction is split into, independent of the thread count so that results are too. */
-const REDUCTION_CHUNKS = 64;
 /** The main thread spins at most this long, blocking, for a call to finish. */
 const MAIN_SPIN_MS = 0.05;
 /**
@@ -72,19 +55,6 @@ const PROGRESS_MS = 100;
 /** Replacement attempts for a worker that keeps dying while it starts. */
 const MAX_RESPAWNS = 3;
 
-function moduleUrl(spec: string | URL, i: number): string {
-  let url: URL;
-  if (spec instanceof URL) url = spec;
-  else if (typeof spec === "string" && spec.startsWith("file:")) url = new URL(spec);
-  else if (typeof spec === "string" && spec.length > 0) {
-    url = pathToFileURL(isAbsolute(spec) ? spec : resolvePath(process.cwd(), spec));
-  } else {
-    throw new SabreTypeError(`kernels[${i}] must be a file path or a file: URL, got ${describe(spec)}`);
-  }
-  if (url.protocol !== "file:") throw new SabreTypeError(`kernels[${i}] must be a file: URL, got ${url.href}`);
-  if (!existsSync(fileURLToPath(url))) throw new SabreTypeError(`kernel module not found: ${fileURLToPath(url)}`);
-  return url.href;
-}
 
 /**
  * A pool of worker threads that run kernels over shared memory.
@@ -225,50 +195,12 @@ export class Engine {
    */
   parallelFor(n: number, kernel: string, args: KernelArgs = {}, options: ParallelForOptions = {}): Promise<unknown[]> {
     try {
-      checkInteger("n", n, 0, Number.MAX_SAFE_INTEGER);
-      if (typeof options !== "object" || options === null) {
-        throw new SabreTypeError(`parallelFor options must be an object, got ${describe(options)}`);
-      }
-      const schedule = options.schedule ?? "dynamic";
-      if (schedule !== "static" && schedule !== "dynamic") {
-        throw new SabreTypeError(`schedule must be "static" or "dynamic", got ${describe(schedule)}`);
-      }
-      const chunk = options.chunk === undefined ? undefined : checkInteger("chunk", options.chunk, 1, Number.MAX_SAFE_INTEGER);
-      if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-        throw new SabreTypeError(`onProgress must be a function, got ${describe(options.onProgress)}`);
-      }
-      const signal = checkSignal(options.signal);
-      const hasReduction = typeof args === "object" && args !== null && Object.values(args).some((v) => v instanceof Reduction);
-      let chunkSize: number;
-      let nChunks: number;
-      if (chunk !== undefined) {
-        chunkSize = chunk;
-        nChunks = Math.ceil(n / chunk);
-      } else if (hasReduction) {
-        chunkSize = Math.max(1, Math.ceil(n / REDUCTION_CHUNKS));
-        nChunks = Math.ceil(n / chunkSize);
-      } else if (schedule === "static") {
-        chunkSize = 0;
-        nChunks = Math.min(n, this.threads);
-      } else {
-        chunkSize = Math.max(1, Math.ceil(n / (this.threads * 4)));
-        nChunks = Math.ceil(n / chunkSize);
-      }
-      if (nChunks > 2 ** 31 - 1) throw new SabreTypeError(`n / chunk gives ${nChunks} chunks; at most 2^31 - 1 are allowed`);
-      return this.submit({
-        kernel,
-        args,
-        n,
-        nChunks,
-        chunkSize,
-        schedule: schedule === "static" ? C.SCHEDULE_STATIC : C.SCHEDULE_DYNAMIC,
-        signal,
-        onProgress: options.onProgress,
-      });
+      return this.submit(planParallelFor(n, kernel, args, options, this.threads));
     } catch (err) {
       return Promise.reject(err);
     }
   }
+
 
   /** Runs `kernel` once on a free worker (ctx.start = 0, ctx.end = 1) and resolves to its return value. */
   async run(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown> {
