@@ -37,6 +37,8 @@ const GAP_US = 200;
 const SPINS = [0, 50, 200] as const;
 /** A spin budget no gap in this suite outlasts: the worker never parks. */
 const LONG_SPIN_US = 1000;
+/** How long the main thread spins for a floor answer before it blocks (longer than a futex wake here). */
+const FLOOR_MAIN_SPIN_US = 1000;
 
 interface Sizes {
   rounds: number;
@@ -249,6 +251,22 @@ function postMessage(id: string, sizes: Sizes, mode: Mode): Contender {
 }
 
 /**
+ * The main thread's side of the floor hand-off: spin up to FLOOR_MAIN_SPIN_US
+ * for ticket i to come back, then block in Atomics.wait. Pure spinning would
+ * be the floor on an idle machine, but when other processes deschedule the
+ * worker it would burn the main thread's core for a whole time slice too.
+ */
+function awaitTicket(cell: Int32Array, i: number): void {
+  if (Atomics.load(cell, 1) === i) return;
+  const until = performance.now() + FLOOR_MAIN_SPIN_US / 1000;
+  for (;;) {
+    for (let k = 0; k < 64; k++) if (Atomics.load(cell, 1) === i) return;
+    if (performance.now() > until) break;
+  }
+  while (Atomics.load(cell, 1) !== i) Atomics.wait(cell, 1, i - 1, 100);
+}
+
+/**
  * The floor: a bare Atomics hand-off to one worker (bench/workers/dispatch-floor.ts),
  * the main thread spinning for each answer. No pool, no job, no result: what
  * any shared-memory dispatch must at least pay.
@@ -266,7 +284,7 @@ function atomicsFloor(id: string, sizes: Sizes, spinUs: number, gapUs = 0): Cont
           const t0 = performance.now();
           Atomics.store(cell, 0, i);
           Atomics.notify(cell, 0);
-          while (Atomics.load(cell, 1) !== i);
+          awaitTicket(cell, i);
           total += performance.now() - t0;
         }
         const [answered] = await served;
