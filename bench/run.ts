@@ -8,6 +8,7 @@ import type { Suite } from "./harness/suite.js";
 
 const SUITES: Record<string, string> = {
   sync: "Mutex, Barrier and Queue against the JS floor, C pthreads and the multithreading package",
+  dispatch: "Engine round trip and throughput against threads.js, piscina and postMessage; kernel scaling over 1, 2, 4 threads",
 };
 
 function usage(): string {
