@@ -127,7 +127,7 @@ export class Runner {
    */
   private runJob(seq: number): Promise<void> | undefined {
     const { jobs, ctl, cfg } = this;
-    const b = (seq % C.JOB_SLOTS) * C.JOB_STRIDE;
+    const b = C.slotOf(seq) * C.JOB_STRIDE;
     Atomics.store(ctl, this.me + C.W_CURRENT, seq + 1);
     Atomics.add(jobs, b + C.J_ENTERED, 1);
     const job = new JobRun(this, seq, b);
@@ -183,7 +183,7 @@ class JobRun {
     readonly base: number,
   ) {
     const jobs = runner.jobWords;
-    const f = (seq % C.JOB_SLOTS) * C.F_STRIDE;
+    const f = C.slotOf(seq) * C.F_STRIDE;
     this.kernelId = Atomics.load(jobs, base + C.J_KERNEL);
     this.nChunks = Atomics.load(jobs, base + C.J_NCHUNKS);
     this.dynamic = Atomics.load(jobs, base + C.J_SCHEDULE) === C.SCHEDULE_DYNAMIC;

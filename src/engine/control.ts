@@ -4,13 +4,23 @@
  * job or chunk. `dispatch.md` beside this file states the protocol.
  */
 
-/** Jobs that may be published and not yet retired at once. */
-export const JOB_SLOTS = 64;
+/**
+ * Jobs that may be published and not yet retired at once (a power of two). A
+ * slot is reused only once every worker has passed its previous job, so the
+ * ring must be long enough that a worker descheduled for a while (3 threads
+ * on 2 cores) does not hold up the main thread: 64 slots stalled 1 call in 70.
+ */
+export const JOB_SLOTS = 1024;
+
+/** The slot of job `seq` (seq is an int32 that wraps; & keeps negative values in range). */
+export function slotOf(seq: number): number {
+  return seq & (JOB_SLOTS - 1);
+}
 /** Distinct argument sets a worker keeps revived at once. */
 export const ARGS_SLOTS = 16;
 
 // ---- control words (Int32 indices) -----------------------------------------------------------
-/** Number of jobs published so far: the doorbell workers wait on. Job `seq` lives in slot seq % JOB_SLOTS. */
+/** Number of jobs published so far (int32, wrapping): the doorbell workers wait on. Job `seq` lives in slotOf(seq). */
 export const HEAD = 0;
 /** Workers parked (waiting asynchronously) on HEAD; the main thread notifies only when > 0. */
 export const SLEEPERS = 1;
@@ -63,16 +73,24 @@ export const SCHEDULE_DYNAMIC = 1;
 
 export const FLAG_CHECKED = 1;
 
-/** The [start, end) range of chunk `i`. */
+/**
+ * The [start, end) range of chunk `i`. Below 2^31 the bounds are made int32
+ * (`| 0`): they come from float64 fields, and a kernel's `for (let i = start;
+ * i < end; i++)` over a double index ran 1.7x slower on a memory-bound sum.
+ */
 export function chunkRange(n: number, nChunks: number, chunk: number, i: number): [number, number] {
+  let start: number;
+  let end: number;
   if (chunk > 0) {
-    const start = i * chunk;
-    return [start, Math.min(n, start + chunk)];
+    start = i * chunk;
+    end = Math.min(n, start + chunk);
+  } else {
+    const base = Math.floor(n / nChunks);
+    const extra = n % nChunks;
+    start = i * base + Math.min(i, extra);
+    end = start + base + (i < extra ? 1 : 0);
   }
-  const base = Math.floor(n / nChunks);
-  const extra = n % nChunks;
-  const start = i * base + Math.min(i, extra);
-  return [start, start + base + (i < extra ? 1 : 0)];
+  return n <= 0x7fffffff ? [start | 0, end | 0] : [start, end];
 }
 
 /** The shared memory of one engine, as both sides see it. */
