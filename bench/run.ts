@@ -8,6 +8,7 @@ import type { Suite } from "./harness/suite.js";
 
 const SUITES: Record<string, string> = {
   sync: "Mutex, Barrier and Queue against the JS floor, C pthreads and the multithreading package",
+  forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
 };
 
 function usage(): string {
