@@ -146,6 +146,7 @@ async function launch(who: Who, spec: RunSpec): Promise<RunResult> {
 /** Every figure of every run of one contender, in run order. */
 interface Runs {
   fit: number[];
+  fitCpu: number[];
   predict: number[];
   accuracy: number[];
   rss: number[];
@@ -160,7 +161,7 @@ interface Runs {
  * Run r uses seed 1 + r on every side, so accuracy is a median over seeds.
  */
 function child(id: string, who: Who, spec: (seed: number) => RunSpec, runs: Map<string, Runs>, needs: () => void): Contender {
-  const mine: Runs = { fit: [], predict: [], accuracy: [], rss: [], loadedRss: [], nodes: [], version: "" };
+  const mine: Runs = { fit: [], fitCpu: [], predict: [], accuracy: [], rss: [], loadedRss: [], nodes: [], version: "" };
   runs.set(id, mine);
   return {
     id,
@@ -181,6 +182,7 @@ function child(id: string, who: Who, spec: (seed: number) => RunSpec, runs: Map<
 
 function record(runs: Runs, r: Fit): void {
   runs.fit.push(r.fitS);
+  runs.fitCpu.push(r.fitCpuS);
   runs.predict.push(r.predictS * 1000);
   runs.accuracy.push(r.accuracy * 100);
   runs.rss.push(r.peakRssMiB);
@@ -233,13 +235,16 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
   const figure = (pick: (r: Runs) => number[]) => new Map(sc.entries.map((e) => [e.id, derived(outcomes.get(e.id), pick(runs.get(e.id)!))]));
   const perTree = (r: Runs, trees: number) => Math.round(median(r.nodes) / trees).toLocaleString("en-US");
   const trees = sc.spec("sabre", 1, 1).trees;
+  const same = "The same runs as the fit group above.";
   report.addGroup({
     id: `${sc.id}-fit`,
     title: `${sc.title}: fit`,
     unit: "s",
     better: "lower",
     reference: "sklearn",
-    entries: withNote((r) => `${r.version}; ${perTree(r, trees)} nodes/tree`),
+    entries: withNote(
+      (r) => `${r.version}; ${perTree(r, trees)} nodes/tree; fit CPU ${median(r.fitCpu).toFixed(1)} s (all threads, ${(median(r.fitCpu) / trees).toFixed(2)} s/tree)`,
+    ),
     outcomes: outcomes,
     method,
   });
@@ -251,7 +256,7 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
     reference: "sklearn",
     entries,
     outcomes: figure((r) => r.predict),
-    method,
+    method: same,
   });
   report.addGroup({
     id: `${sc.id}-acc`,
@@ -261,7 +266,7 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
     reference: "sklearn",
     entries: withNote((r) => `runs (seed 1, 2, ...): ${r.accuracy.map((a) => (a / 100).toFixed(4)).join(", ")}`),
     outcomes: figure((r) => r.accuracy),
-    method,
+    method: same,
   });
   report.addGroup({
     id: `${sc.id}-rss`,
@@ -271,7 +276,7 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
     reference: "sklearn",
     entries: withNote((r) => `${Math.round(median(r.loadedRss))} MiB once the data was loaded, before fit`),
     outcomes: figure((r) => r.rss),
-    method,
+    method: same,
   });
   return runs;
 }
@@ -479,6 +484,15 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
   report.addNote(
     `1 -> ${cores} threads on Fashion-MNIST ${plan.smallTrees} trees (fit medians): sabre ${scale(fit("sabre-1"), fit("sabre"))}, ` +
       `scikit-learn ${scale(fit("sklearn-1"), fit("sklearn"))}, sabre's binning step ${scale(b1, bN)}. This VM's ${cores} vCPUs may not scale like ${cores} real cores.`,
+  );
+  const cpuPerTree = (id: string) => {
+    const r = small.get(id);
+    return r && r.fitCpu.length > 0 ? `${(median(r.fitCpu) / plan.smallTrees).toFixed(2)}` : "n/a";
+  };
+  report.addNote(
+    `Fit CPU time per tree (every thread of the process, binning included, medians; Fashion-MNIST ${plan.smallTrees} trees): ` +
+      `sabre ${cpuPerTree("sabre-1")} s on 1 thread, ${cpuPerTree("sabre")} s on ${cores}; scikit-learn ${cpuPerTree("sklearn-1")} s with n_jobs=1, ${cpuPerTree("sklearn")} s with n_jobs=${cores}. ` +
+      `CPU per tree that grows with the thread count means the threads slow each other (shared caches, memory bandwidth, vCPUs on one physical core, or spinning while waiting).`,
   );
   if (bN !== undefined && fit("sabre") !== undefined) {
     const share = bN / fit("sabre")!;

@@ -137,6 +137,8 @@ export interface RunSpec {
 export type RunResult =
   | {
       readonly fitS: number;
+      /** CPU time (user + system, every thread of the process) spent in fit, s. */
+      readonly fitCpuS: number;
       readonly predictS: number;
       readonly accuracy: number;
       /** Peak resident set size of the whole child process (all its threads), MiB. */

@@ -78,9 +78,11 @@ async function main(spec: RunSpec): Promise<RunResult> {
     }
     const loadedRssMiB = process.memoryUsage.rss() / MiB;
     const rf = new RandomForestClassifier({ nEstimators: spec.trees, seed: spec.seed, engine });
+    const c0 = processCpuS();
     let t0 = performance.now();
     await rf.fit(data.Xtr, data.ytr);
     const fitS = (performance.now() - t0) / 1000;
+    const fitCpuS = processCpuS() - c0;
     t0 = performance.now();
     const pred = await rf.predict(data.Xte);
     const predictS = (performance.now() - t0) / 1000;
@@ -90,7 +92,7 @@ async function main(spec: RunSpec): Promise<RunResult> {
     const nodes = rf.trees.reduce((s, t) => s + t.nodeCount, 0);
     // maxRSS (KiB) covers the whole process: the main thread, every engine worker, all shared memory touched.
     const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
-    return { fitS, predictS, accuracy: correct / pred.length, peakRssMiB, loadedRssMiB, nodes, version: "sabre", cpuS: processCpuS() };
+    return { fitS, fitCpuS, predictS, accuracy: correct / pred.length, peakRssMiB, loadedRssMiB, nodes, version: "sabre", cpuS: processCpuS() };
   } finally {
     await engine.close();
   }
