@@ -9,6 +9,7 @@ import type { Suite } from "./harness/suite.js";
 const SUITES: Record<string, string> = {
   sync: "Mutex, Barrier and Queue against the JS floor, C pthreads and the multithreading package",
   dispatch: "Engine round trip and throughput against threads.js, piscina and postMessage; kernel scaling over 1, 2, 4 threads",
+  forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
 };
 
 function usage(): string {

@@ -1,0 +1,110 @@
+// One sabre contender run of the forest suite, in its own process so that its
+// peak RSS is its own: `node build/bench/workers/forest-sabre.js '<RunSpec JSON>'`.
+// Prints one RunResult JSON line last on stdout.
+import { join } from "node:path";
+import ndarray from "ndarray";
+import { Engine, RandomForestClassifier, readOnly, shared, type NdArray } from "sabre";
+import { packBins, type FeatureBins } from "../../kernels/forest/bins.js";
+import { FASHION_FILES, loadIdxShared, processCpuS, readRaw, type RunResult, type RunSpec } from "./forest-data.js";
+
+interface Loaded {
+  Xtr: NdArray;
+  ytr: ArrayLike<number>;
+  Xte: NdArray;
+  yte: ArrayLike<number>;
+}
+
+async function load(spec: RunSpec): Promise<Loaded> {
+  const d = spec.data;
+  if (d.kind === "fashion") {
+    // One file at a time, as the Python side reads them, so transient buffers do not pile up.
+    const all: NdArray[] = [];
+    for (const f of Object.values(FASHION_FILES)) all.push(await loadIdxShared(join(d.dir, f)));
+    const [Xtr, ytr, Xte, yte] = all;
+    // The first trainRows rows as a view: no copy, still shared memory.
+    const n = d.trainRows;
+    return {
+      Xtr: ndarray((Xtr!.data as Uint8Array).subarray(0, n * Xtr!.shape[1]!), [n, Xtr!.shape[1]!]) as unknown as NdArray,
+      ytr: (ytr!.data as Uint8Array).subarray(0, n),
+      Xte: Xte!,
+      yte: yte!.data as Uint8Array,
+    };
+  }
+  const { files } = d;
+  const rows = files.train + files.test;
+  const X = shared.empty("float64", [rows, files.features]);
+  const y = shared.empty("int32", [rows]);
+  readRaw(files.x, new Uint8Array(X.data.buffer));
+  readRaw(files.y, new Uint8Array(y.data.buffer));
+  const f = files.features;
+  const xd = X.data as Float64Array;
+  const yd = y.data as Int32Array;
+  return {
+    Xtr: ndarray(xd.subarray(0, files.train * f), [files.train, f]) as unknown as NdArray,
+    ytr: yd.subarray(0, files.train),
+    Xte: ndarray(xd.subarray(files.train * f), [files.test, f]) as unknown as NdArray,
+    yte: yd.subarray(files.train),
+  };
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * The binning step of RandomForestClassifier.fit alone (per-feature bins in
+ * parallel over features, then both code layouts in parallel over rows),
+ * issued the way src/ml/forest/base.ts issues it, to split fit time into
+ * binning and tree growing.
+ */
+async function binningOnce(engine: Engine, X: NdArray): Promise<number> {
+  const [n, d] = X.shape as [number, number];
+  const t0 = performance.now();
+  const Xr = readOnly(X);
+  const perFeature = (await engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: 256 }, { chunk: Math.max(1, Math.ceil(d / (engine.threads * 4))) })) as FeatureBins[][];
+  const bins = packBins(perFeature.flat(), 256);
+  const codes = shared.empty("uint8", [n * d]).data;
+  const rowCodes = shared.empty("uint8", [n * d]).data;
+  await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: Math.max(256, Math.ceil(n / (engine.threads * 4))) });
+  return (performance.now() - t0) / 1000;
+}
+
+async function main(spec: RunSpec): Promise<RunResult> {
+  const data = await load(spec);
+  const engine = await Engine.start({ threads: spec.threads });
+  try {
+    if (spec.mode === "binning") {
+      const binningS: number[] = [];
+      for (let i = 0; i < (spec.repeats ?? 1); i++) binningS.push(await binningOnce(engine, data.Xtr));
+      return { binningS, version: "sabre", cpuS: processCpuS() };
+    }
+    const loadedRssMiB = process.memoryUsage.rss() / MiB;
+    const rf = new RandomForestClassifier({ nEstimators: spec.trees, seed: spec.seed, engine });
+    const c0 = processCpuS();
+    let t0 = performance.now();
+    await rf.fit(data.Xtr, data.ytr);
+    const fitS = (performance.now() - t0) / 1000;
+    const fitCpuS = processCpuS() - c0;
+    t0 = performance.now();
+    const pred = await rf.predict(data.Xte);
+    const predictS = (performance.now() - t0) / 1000;
+    let correct = 0;
+    for (let i = 0; i < pred.length; i++) if (pred[i] === data.yte[i]) correct++;
+    if (pred.length !== data.yte.length) throw new Error(`predict returned ${pred.length} labels for ${data.yte.length} rows`);
+    const nodes = rf.trees.reduce((s, t) => s + t.nodeCount, 0);
+    // maxRSS (KiB) covers the whole process: the main thread, every engine worker, all shared memory touched.
+    const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
+    return { fitS, fitCpuS, predictS, accuracy: correct / pred.length, peakRssMiB, loadedRssMiB, nodes, version: "sabre", cpuS: processCpuS() };
+  } finally {
+    await engine.close();
+  }
+}
+
+main(JSON.parse(process.argv[2] ?? "null") as RunSpec).then(
+  (r) => {
+    console.log(JSON.stringify(r));
+    process.exit(0);
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
