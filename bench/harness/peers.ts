@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from "node:child_process";
 import os from "node:os";
 import { Skip } from "./measure.js";
 
@@ -81,41 +80,3 @@ function quietMoveWarning(): void {
   };
 }
 
-/** Debian packages that bring the Python peers (numpy, scikit-learn) for /usr/bin/python3. */
-const PYTHON_HINTS: Record<string, string> = {
-  numpy: "apt-get install python3-numpy",
-  sklearn: "apt-get install python3-sklearn",
-  scipy: "apt-get install python3-scipy",
-};
-
-/**
- * Checks that python3 can import every module named, or throws Skip with the
- * install line for the first one missing. Returns the interpreter's path.
- */
-export function requirePython(modules: readonly string[]): string {
-  const python = "python3";
-  const probe = spawnSync(python, ["-c", "import sys; print(sys.version.split()[0])"], { encoding: "utf8" });
-  if (probe.status !== 0) throw new Skip("python3 not found: apt-get install python3");
-  for (const m of modules) {
-    if (!/^[A-Za-z_][\w.]*$/.test(m)) throw new Error(`not a Python module name: ${m}`);
-    const r = spawnSync(python, ["-c", `import ${m}`], { encoding: "utf8" });
-    if (r.status !== 0) {
-      const top = m.split(".")[0]!;
-      throw new Skip(`Python module ${m} not found: ${PYTHON_HINTS[top] ?? `apt-get install python3-${top}`}`);
-    }
-  }
-  return python;
-}
-
-/**
- * Runs a Python peer script (code given inline, arguments in argv) and
- * resolves with its stdout; parse figures from it with parseFigures.
- */
-export function runPython(code: string, args: readonly string[] = [], timeoutMs = 600_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("python3", ["-c", code, ...args], { timeout: timeoutMs, encoding: "utf8", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`python3 peer failed: ${err.message}${stderr ? `\n${stderr}` : ""}`));
-      else resolve(stdout);
-    });
-  });
-}
