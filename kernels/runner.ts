@@ -126,10 +126,9 @@ export class Runner {
    * when a kernel returned one (async kernels); the common path stays synchronous.
    */
   private runJob(seq: number): Promise<void> | undefined {
-    const { jobs, ctl, cfg } = this;
+    const { ctl, cfg } = this;
     const b = C.slotOf(seq) * C.JOB_STRIDE;
-    Atomics.store(ctl, this.me + C.W_CURRENT, seq + 1);
-    Atomics.add(jobs, b + C.J_ENTERED, 1);
+    Atomics.store(ctl, this.me + C.W_INSIDE, 1);
     const job = new JobRun(this, seq, b);
     const pending = job.run(cfg.workerId);
     if (pending) return pending.then(() => this.leave(job));
@@ -138,13 +137,10 @@ export class Runner {
   }
 
   private leave(job: JobRun): void {
-    const { jobs, ctl } = this;
-    if (job.report) {
-      Atomics.add(jobs, job.base + C.J_POSTED, 1);
-      this.cfg.resultsPort.postMessage(job.report);
-    }
-    Atomics.add(jobs, job.base + C.J_LEFT, 1);
-    Atomics.store(ctl, this.me + C.W_CURRENT, 0);
+    const { ctl } = this;
+    // POSTED was counted when the report was started, before any DONE it covers.
+    if (job.report) this.cfg.resultsPort.postMessage(job.report);
+    Atomics.store(ctl, this.me + C.W_INSIDE, 0);
     Atomics.add(ctl, C.COMPLETIONS, 1);
     if (Atomics.load(ctl, C.MAIN_WAITING) !== 0) Atomics.notify(ctl, C.COMPLETIONS);
   }
@@ -225,9 +221,20 @@ class JobRun {
     }
   }
 
+  /**
+   * The report this worker will post for the job, started on first need.
+   * Starting one counts it in POSTED before the DONE of the chunk it is for,
+   * so a main thread that sees DONE == nChunks knows how many reports to
+   * wait for (dispatch.md, "completion").
+   */
   private ensureReport(): C.JobReport {
-    return (this.report ??= { seq: this.seq, workerId: this.runner.config.workerId, results: [], partials: {} });
+    if (this.report === undefined) {
+      Atomics.add(this.runner.jobWords, this.base + C.J_POSTED, 1);
+      this.report = { seq: this.seq, workerId: this.runner.config.workerId, results: [], partials: {} };
+    }
+    return this.report;
   }
+
 
   /** Runs chunk i; returns a promise only for an async kernel. */
   private runChunk(i: number, workerId: number): Promise<void> | undefined {

@@ -36,8 +36,8 @@ export const WORKER_BASE = 16;
 export const WORKER_STRIDE = 4;
 /** The next job sequence number this worker will look at (all below it are finished for it). */
 export const W_PASSED = 0;
-/** seq + 1 of the job this worker is inside, 0 when idle. */
-export const W_CURRENT = 1;
+/** 1 while this worker is inside job W_PASSED (it advances W_PASSED only after leaving), else 0. */
+export const W_INSIDE = 1;
 
 export const MAX_WORKERS = 1024;
 export const CONTROL_WORDS = WORKER_BASE + MAX_WORKERS * WORKER_STRIDE;
@@ -56,9 +56,10 @@ export const J_NEXT = 6;
 export const J_DONE = 7;
 /** Non-zero once the job must stop: a kernel threw, the call was aborted, a worker crashed, close(). */
 export const J_CANCEL = 8;
-export const J_ENTERED = 9;
-export const J_LEFT = 10;
-/** Messages workers posted for this job (results, partials, errors). */
+/**
+ * Reports workers will post for this job (results, partials, errors), each
+ * counted before the DONE increment of the first chunk it covers.
+ */
 export const J_POSTED = 11;
 /** 1 when the job's arguments carry clauses that need per-chunk treatment. */
 export const J_FLAGS = 12;

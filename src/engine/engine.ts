@@ -348,8 +348,6 @@ export class Engine {
     jobs[b + C.J_NEXT] = 0;
     jobs[b + C.J_DONE] = 0;
     jobs[b + C.J_CANCEL] = 0;
-    jobs[b + C.J_ENTERED] = 0;
-    jobs[b + C.J_LEFT] = 0;
     jobs[b + C.J_POSTED] = 0;
 
     let resolveFn!: (v: unknown[]) => void;
@@ -481,9 +479,6 @@ export class Engine {
       }
     }
     if (done < job.nChunks) return false;
-    const left = Atomics.load(jobs, b + C.J_LEFT);
-    const entered = Atomics.load(jobs, b + C.J_ENTERED);
-    if (left !== entered) return false;
     if (job.received < Atomics.load(jobs, b + C.J_POSTED)) return false;
     job.resolve();
     return true;
@@ -546,17 +541,16 @@ export class Engine {
     if (handle.exiting || this.closing) return;
     const { ctl, jobs } = this.control;
     const w = C.WORKER_BASE + handle.id * C.WORKER_STRIDE;
-    const current = Atomics.load(ctl, w + C.W_CURRENT);
     const detail = handle.lastError ?? `exited with code ${code}`;
     const crash = new WorkerCrashedError(handle.id, detail, code);
-    if (current !== 0) {
-      const seq = current - 1;
+    if (Atomics.load(ctl, w + C.W_INSIDE) !== 0) {
+      const seq = Atomics.load(ctl, w + C.W_PASSED);
       Atomics.store(jobs, C.slotOf(seq) * C.JOB_STRIDE + C.J_CANCEL, 1);
       const job = this.pending.get(seq);
       if (job) {
         job.reject(new WorkerCrashedError(handle.id, `${detail} while running kernel "${job.kernel}"`, code));
       }
-      Atomics.store(ctl, w + C.W_CURRENT, 0);
+      Atomics.store(ctl, w + C.W_INSIDE, 0);
     }
     this.afterCrash(handle.threadId);
     void this.replace(handle.id, crash);
