@@ -5,7 +5,7 @@ import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { applyBins, applyBinsBoth, fitFeatureRange, type BinMapper, type FeatureBins } from "./bins.js";
 import { bootstrapCounts, growResolved } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions } from "./predict.js";
+import { accumulateOob, accumulatePredictions, packTree } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -71,6 +71,7 @@ export default defineKernels({
       classWeight: a.params.classWeight ? Float64Array.from(a.params.classWeight) : null,
     };
     const tree = growResolved(data, params, start, a.seed, { shared: true });
+    tree.walk = packTree(tree, true);
     if (a.oob) {
       const n = data.nSamples;
       const C = tree.nOutputs;

@@ -25,6 +25,12 @@ export interface FlatTree {
   readonly nNodeSamples: Int32Array;
   readonly weightedNNodeSamples: Float64Array;
   readonly impurity: Float64Array;
+  /**
+   * Optional: the same split nodes as 32-byte walk records (predict.ts,
+   * packTree), built once when the tree is made so that predict need not
+   * rebuild them in every worker on every call. Derived data: never saved.
+   */
+  walk?: Float64Array;
 }
 
 export const TREE_LEAF = -1;

@@ -4,6 +4,7 @@ import { sharedTypedArray } from "../../memory/shared.js";
 import { describe } from "../../validate.js";
 import { treeFromJSON, TREE_FORMAT, TREE_FORMAT_VERSION } from "../../../kernels/forest/format.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
+import { packTree } from "../../../kernels/forest/predict.js";
 import type { ClassLabel } from "../labels.js";
 
 /**
@@ -120,7 +121,9 @@ export function toSharedTree(t: FlatTree): FlatTree {
   };
   const out: Record<string, unknown> = { ...t };
   for (const k of ARRAYS) out[k] = copy(t[k]);
-  return out as unknown as FlatTree;
+  const tree = out as unknown as FlatTree;
+  tree.walk = packTree(tree, true);
+  return tree;
 }
 
 /** Checks the envelope of a saved forest and returns it typed (the trees are checked by the caller). */
