@@ -81,4 +81,27 @@ test("bad magic, unknown type, truncated header or body, trailing bytes, corrupt
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+test("a file much larger than one stream chunk streams into shared memory intact (int32, big-endian, gzipped)", async () => {
+  const n = 300_000; // 1.2 MB of body: many 64 KiB file chunks and 16 KiB gunzip chunks
+  const body = new Uint8Array(n * 4);
+  const view = new DataView(body.buffer);
+  for (let i = 0; i < n; i++) view.setInt32(4 * i, (i * 2654435761) | 0, false);
+  const file = idx(0x0c, [n], body);
+  writeFileSync(join(dir, "big.idx"), file);
+  writeFileSync(join(dir, "big.idx.gz"), gzipSync(file));
+  for (const name of ["big.idx", "big.idx.gz"]) {
+    const a = await readIdx(join(dir, name));
+    assert.is(a.dtype, "int32");
+    assert.ok(isShared(a));
+    for (let i = 0; i < n; i += 997) assert.is(a.get(i), (i * 2654435761) | 0, `${name} element ${i}`);
+    assert.is(a.get(n - 1), ((n - 1) * 2654435761) | 0);
+  }
+  const gz = gzipSync(file);
+  writeFileSync(join(dir, "big-cut.idx.gz"), gz.subarray(0, gz.length - 5000));
+  await rejectsTyped(readIdx(join(dir, "big-cut.idx.gz")), FormatError, /gzip|truncated/);
+  writeFileSync(join(dir, "big-cut.idx"), file.subarray(0, file.length - 3));
+  await rejectsTyped(readIdx(join(dir, "big-cut.idx")), FormatError, /truncated: shape \[300000\] needs 1200000 bytes of data, the file has 1199997/);
+  await rejectsTyped(readIdx(join(dir, "no-such-file.idx")), SabreTypeError, /cannot read/);
+});
+
 test.run();
