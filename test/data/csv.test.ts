@@ -1,0 +1,52 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { FormatError, SabreTypeError, isShared, parseCsv, readCsv } from "sabre";
+import { rejectsTyped, throwsTyped } from "../helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sabre-csv-"));
+
+test("a header is detected; the target splits off; string labels stay strings", async () => {
+  const text = 'a,b,"kind, quoted"\n1,2.5,cat\n3,-4e2,"dog"\r\n\n5,6,cat\n';
+  writeFileSync(join(dir, "t.csv"), text);
+  writeFileSync(join(dir, "t.csv.gz"), gzipSync(text));
+  for (const name of ["t.csv", "t.csv.gz"]) {
+    const t = await readCsv(join(dir, name), { target: "kind, quoted" });
+    assert.equal(t.columns, ["a", "b"]);
+    assert.equal(t.X.shape, [3, 2]);
+    assert.ok(isShared(t.X));
+    assert.equal(Array.from(t.X.data), [1, 2.5, 3, -400, 5, 6]);
+    assert.equal(t.y, ["cat", "dog", "cat"]);
+    assert.is(t.target, "kind, quoted");
+  }
+});
+
+test("no header, numeric target by index, float32, empty cells as NaN", () => {
+  const t = parseCsv("1,2,0\n3,,1\n", { target: -1, dtype: "float32" });
+  assert.equal(t.columns, ["0", "1"]);
+  assert.is(t.X.dtype, "float32");
+  assert.ok(Number.isNaN(t.X.get(1, 1)));
+  assert.equal(t.y, [0, 1]);
+  const noTarget = parseCsv("1;2\n3;4\n", { delimiter: ";" });
+  assert.equal(noTarget.X.shape, [2, 2]);
+  assert.is(noTarget.y, undefined);
+});
+
+test("malformed files and bad options are typed errors naming the place", async () => {
+  throwsTyped(() => parseCsv("a,b\n1,2\n3\n"), FormatError, /column|record/i);
+  throwsTyped(() => parseCsv("a,b\n1,x\n"), FormatError, /row 2, column "b": "x" is not a number/);
+  throwsTyped(() => parseCsv(""), FormatError, /no rows/);
+  throwsTyped(() => parseCsv("a,b\n"), FormatError, /header but no data rows/);
+  throwsTyped(() => parseCsv("a,b\n1,2\n", { target: "c" }), SabreTypeError, /no column named "c" \(columns: a, b\)/);
+  throwsTyped(() => parseCsv("a,b\n1,2\n", { target: 5 }), SabreTypeError, /target column 5 is out of range/);
+  throwsTyped(() => parseCsv("a,label\n1,x\n"), FormatError, /name it as the target/);
+  await rejectsTyped(readCsv(join(dir, "missing.csv")), SabreTypeError, /cannot read/);
+  writeFileSync(join(dir, "bad.csv.gz"), Buffer.from("not gzip at all"));
+  await rejectsTyped(readCsv(join(dir, "bad.csv.gz")), FormatError, /not valid gzip/);
+  await rejectsTyped(readCsv(42 as unknown as string), SabreTypeError, /path must be/);
+});
+
+test.run();
