@@ -13,7 +13,7 @@ import { ARGS_SLOTS, type ArgsMessage } from "./control.js";
  */
 export class ArgsCache {
   private readonly entries: Array<
-    { version: number; message: SerializedMessage; lastUsed: number; pins: number } | undefined
+    { version: number; message: SerializedMessage; lastUsed: number; pins: number; keep: readonly unknown[] } | undefined
   > = new Array(ARGS_SLOTS);
   private clock = 0;
 
@@ -29,8 +29,12 @@ export class ArgsCache {
     return undefined;
   }
 
-  /** Claims the least recently used unpinned slot for `message`; undefined when every slot is pinned. */
-  assign(message: SerializedMessage): { slot: number; version: number } | undefined {
+  /**
+   * Claims the least recently used unpinned slot for `message`; undefined
+   * when every slot is pinned. `keep` is held as long as the slot holds the
+   * message (objects that must stay reachable while workers may use them).
+   */
+  assign(message: SerializedMessage, keep: readonly unknown[] = []): { slot: number; version: number } | undefined {
     let best = -1;
     for (let slot = 0; slot < ARGS_SLOTS; slot++) {
       const e = this.entries[slot];
@@ -42,7 +46,7 @@ export class ArgsCache {
     }
     if (best < 0) return undefined;
     const version = (this.entries[best]?.version ?? 0) + 1;
-    this.entries[best] = { version, message, lastUsed: ++this.clock, pins: 0 };
+    this.entries[best] = { version, message, lastUsed: ++this.clock, pins: 0, keep };
     return { slot: best, version };
   }
 

@@ -99,12 +99,6 @@ export class Engine {
   private progressJobs = 0;
   private referenced = false;
   private readonly respawns: number[];
-  /**
-   * Mutexes passed to kernels. Held strongly for the engine's life, so that a
-   * worker crash can always find and release the ones it held, even if the
-   * caller dropped its own reference.
-   */
-  private readonly heldMutexes = new Set<unknown>();
   /** Workers spawned but not yet ready: they get new args messages too. */
   private readonly starting = new Set<WorkerHandle>();
   /** Waiters for a free job slot or args slot. */
@@ -280,19 +274,19 @@ export class Engine {
       for (const [, r] of reductions) r.value = typeof r.initial === "number" ? r.initial : r.initial.slice();
       return Promise.resolve([]);
     }
+    const mutexes: unknown[] = [];
     const message = isEmpty(args) ? EMPTY_ARGS : serialize(args, {
       requireShared: true,
       name: "args",
       onShareable: (v, kind, path) => {
-        // Keep the mutexes workers may hold reachable from here: crash recovery finds them through this thread's registry.
-        if (kind === "Mutex") this.heldMutexes.add(v);
+        if (kind === "Mutex") mutexes.push(v);
         // Clauses only mean something at the top level, where the runner looks for them.
         if (kind.startsWith("clause.") && path.split(".").length !== 2) {
           throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
         }
       },
     });
-    const argsRef = this.args.find(message) ?? this.assignArgs(message);
+    const argsRef = this.args.find(message) ?? this.assignArgs(message, mutexes);
     // A slot is pinned from the moment a call holds it until the call settles, so
     // that no other call can give it new contents in between (dispatch.md).
     if (argsRef) this.args.pin(argsRef.slot);
@@ -302,7 +296,7 @@ export class Engine {
         let ref = argsRef;
         try {
           if (!ref) {
-            ref = await this.argsSlotFor(message);
+            ref = await this.argsSlotFor(message, mutexes);
           }
           // Check and publish in one synchronous step: any await in between would
           // let another waiting call take the same job slot.
@@ -409,9 +403,14 @@ export class Engine {
     return reductions;
   }
 
-  /** Gives `message` a fresh args slot and sends it to every worker; undefined if all slots are pinned. */
-  private assignArgs(message: SerializedMessage): { slot: number; version: number } | undefined {
-    const fresh = this.args.assign(message);
+  /**
+   * Gives `message` a fresh args slot and sends it to every worker; undefined
+   * if all slots are pinned. The slot keeps the args' mutexes reachable from
+   * this thread while workers may hold them: crash recovery finds a dead
+   * worker's mutexes through this thread's registry, which holds them weakly.
+   */
+  private assignArgs(message: SerializedMessage, mutexes: unknown[]): { slot: number; version: number } | undefined {
+    const fresh = this.args.assign(message, mutexes);
     if (fresh) {
       const m: C.ArgsMessage = { slot: fresh.slot, version: fresh.version, args: message };
       for (const h of this.handles) h?.argsPort.postMessage(m);
@@ -421,9 +420,9 @@ export class Engine {
   }
 
   /** Waits for an args slot for `message` and returns it pinned (pinned in the same step it is found). */
-  private async argsSlotFor(message: SerializedMessage): Promise<{ slot: number; version: number }> {
+  private async argsSlotFor(message: SerializedMessage, mutexes: unknown[]): Promise<{ slot: number; version: number }> {
     for (;;) {
-      const ref = this.args.find(message) ?? this.assignArgs(message);
+      const ref = this.args.find(message) ?? this.assignArgs(message, mutexes);
       if (ref) {
         this.args.pin(ref.slot);
         return ref;
