@@ -22,7 +22,14 @@ const WORD = 0;
 const DEAD_OWNER = 1;
 /** A constant that tells a Mutex buffer from any other Int32Array a forged payload might carry. */
 const MAGIC_CELL = 2;
-const CELLS = 3;
+/**
+ * Threads parked (or about to park) on WORD. CONTENDED only says "someone may
+ * be waiting"; unlock skips the notify (~60 ns in V8 even with nobody to wake)
+ * when nobody is parked, which is the usual case for short critical sections
+ * where waiters succeed while spinning.
+ */
+const PARKED = 3;
+const CELLS = 4;
 const MAGIC = 0x4d757478; // "Mutx"
 
 const STATE_MASK = 0b11;
@@ -176,7 +183,10 @@ export class Mutex {
       }
       // The word is CONTENDED: the holder's unlock will wake a parked waiter, so giving up here loses nothing.
       if (remaining(deadline) === 0) throw new TimeoutError("Mutex.lock", timeout);
+      // Counted before parking: an unlock that misses the count has already changed WORD, so the park returns at once.
+      Atomics.add(cells, PARKED, 1);
       park(cells, WORD, c, deadline);
+      Atomics.sub(cells, PARKED, 1);
       take = CONTENDED;
       c = Atomics.load(cells, WORD);
     }
@@ -231,7 +241,12 @@ export class Mutex {
       }
       if (remaining(deadline) === 0) throw new TimeoutError("Mutex.lockAsync", timeout);
       // On abort parkAsync wakes every waiter of the word, so a wake-up we may have absorbed is passed on.
-      await parkAsync(cells, WORD, expected, deadline, signal, "Mutex.lockAsync");
+      Atomics.add(cells, PARKED, 1);
+      try {
+        await parkAsync(cells, WORD, expected, deadline, signal, "Mutex.lockAsync");
+      } finally {
+        Atomics.sub(cells, PARKED, 1);
+      }
       take = CONTENDED;
     }
   }
@@ -253,7 +268,7 @@ export class Mutex {
     // Only waiters change the word while we own it (LOCKED -> CONTENDED), and DIED is ours to change:
     // an exchange keeps DIED and learns whether anyone may be parked.
     const prev = Atomics.exchange(cells, WORD, c & DIED);
-    if (stateOf(prev) === CONTENDED) Atomics.notify(cells, WORD, 1);
+    if (stateOf(prev) === CONTENDED && Atomics.load(cells, PARKED) > 0) Atomics.notify(cells, WORD, 1);
   }
 
   /**
