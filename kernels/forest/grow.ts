@@ -418,7 +418,7 @@ class Grower {
       for (let k = 0; k < nb; k++) {
         const f = batch[k]!;
         let constant: boolean;
-        if (batched && nb > 1) constant = this.scanList(f, this.local, k * forestTuning.rowMax - start, this.iota, 1, start, end);
+        if (batched && nb > 1) constant = this.scanLocal(f, k * forestTuning.rowMax - start, start, end);
         else if (useHist) constant = this.scanHist(f, start, end);
         else constant = this.scanList(f, this.srcCodes, f * this.srcFMul, this.srcIdx, this.srcIMul, start, end);
         if (constant) out[outOff + nKnown + nFound++] = f;
@@ -434,9 +434,9 @@ class Grower {
     const { sIdx, batch, local } = this;
     const d = this.d;
     const S = forestTuning.rowMax;
-    for (let i = start, j = 0; i < end; i++, j++) {
-      const row = sIdx[i]! * d;
-      for (let k = 0, o = j; k < nb; k++, o += S) local[o] = rowCodes[row + batch[k]!]!;
+    for (let k = 0; k < nb; k++) {
+      const f = batch[k]!;
+      for (let i = start, o = k * S; i < end; i++, o++) local[o] = rowCodes[sIdx[i]! * d + f]!;
     }
   }
 
@@ -459,6 +459,24 @@ class Grower {
       next[i] = head[b]!;
       head[b] = i;
     }
+    return this.listSplit(f, end - start);
+  }
+
+  /** scanList over gathered codes: position i's code at local[base + i]. */
+  private scanLocal(f: number, base: number, start: number, end: number): boolean {
+    const { next, head, bitmap, local } = this;
+    for (let i = start; i < end; i++) {
+      const b = local[base + i]!;
+      bitmap[b >> 5]! |= 1 << (b & 31);
+      next[i] = head[b]!;
+      head[b] = i;
+    }
+    return this.listSplit(f, end - start);
+  }
+
+  /** After bucketing: true if the feature is constant in the node, else scans its bins. */
+  private listSplit(f: number, n: number): boolean {
+    const { head, bitmap } = this;
     // Constant in the node: a single bit set.
     let words = 0;
     let last = 0;
@@ -475,9 +493,9 @@ class Grower {
       return true;
     }
     const crit = this.p.criterion;
-    if (crit === 0) this.giniList(f, end - start);
-    else if (crit === 1) this.entropyList(f, end - start);
-    else this.mseList(f, end - start);
+    if (crit === 0) this.giniList(f, n);
+    else if (crit === 1) this.entropyList(f, n);
+    else this.mseList(f, n);
     return false;
   }
 
