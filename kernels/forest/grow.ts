@@ -162,8 +162,6 @@ class Grower {
   /** The features drawn for one batch, and their gathered codes. */
   readonly batch = new Int32Array(MAX_BATCH);
   local = new Uint8Array(0) as Uint8Array;
-  /** iota[i] = i: the index array of the gathered codes. */
-  readonly iota: Int32Array;
   readonly L: Float64Array;
   readonly R: Float64Array;
   readonly T: Float64Array;
@@ -212,8 +210,6 @@ class Grower {
     this.knownMark = new Int32Array(d);
     this.drawnMark = new Int32Array(d);
     this.rest = new Int32Array(d);
-    this.iota = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.iota[i] = i;
     const c = Math.max(C, 1);
     this.L = new Float64Array(c);
     this.R = new Float64Array(c);
