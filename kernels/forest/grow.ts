@@ -14,7 +14,7 @@ import type { FlatTree } from "./tree.js";
  * preallocated scratch, so a node never allocates. For each sampled feature the node's
  * samples are bucketed by bin code, then the bins are scanned in order while
  * the criterion is updated incrementally:
- *  - small nodes: a linked list per bin (head[bin], next[position]) and an
+ *  - small nodes: a linked list per bin (head[bin], link[2 * position]) and an
  *    O(1) update per sample, so the scan costs O(samples), not O(bins x
  *    classes): most of the ~10,000 nodes of a full tree have a handful of
  *    samples, and a 256-bin x 10-class histogram scan was what made a naive
@@ -148,7 +148,10 @@ class Grower {
   readonly tY: Int32Array;
   readonly tYf: Float64Array;
   readonly tW: Float64Array;
-  readonly next: Int32Array;
+  /** Per position i: link[2i] the next position in i's bin, link[2i + 1] its class (small nodes, classification). */
+  readonly link: Int32Array;
+  /** Per position i (small nodes, gini): its weight, and weight x the node's total of its class. */
+  readonly wt: Float64Array;
   readonly counts: Int32Array;
   readonly head = new Int32Array(256).fill(-1);
   readonly bitmap = new Int32Array(8);
@@ -205,7 +208,8 @@ class Grower {
     this.tY = new Int32Array(C > 0 ? n : 0);
     this.tYf = new Float64Array(C > 0 ? 0 : n);
     this.tW = new Float64Array(n);
-    this.next = new Int32Array(n);
+    this.link = new Int32Array(2 * n);
+    this.wt = new Float64Array(C > 0 ? 2 * n : 0);
     this.counts = new Int32Array(n);
     this.knownMark = new Int32Array(d);
     this.drawnMark = new Int32Array(d);
@@ -393,6 +397,7 @@ class Grower {
     const n = end - start;
     const batched = this.data.rowCodes != null && n <= forestTuning.rowMax;
     const useHist = n > forestTuning.histMin;
+    if (!useHist && this.C > 0) this.prepareList(start, end);
     const batch = this.batch;
     let visited = 0;
     let drawn = 0;
@@ -424,6 +429,19 @@ class Grower {
     return nKnown + nFound;
   }
 
+  /** Per-position class (and for gini weight and weight x class total) next to the bin links, read by the list scans. */
+  private prepareList(start: number, end: number): void {
+    const { link, sY } = this;
+    for (let i = start; i < end; i++) link[2 * i + 1] = sY[i]!;
+    if (this.p.criterion !== 0) return;
+    const { wt, sW, T } = this;
+    for (let i = start; i < end; i++) {
+      const w = sW[i]!;
+      wt[2 * i] = w;
+      wt[2 * i + 1] = w * T[sY[i]!]!;
+    }
+  }
+
   /** Copies the codes of batch[0 .. nb) for the samples at [start, end) into local (feature slot k at k * rowMax). */
   private gather(start: number, end: number, nb: number): void {
     const rowCodes = this.data.rowCodes!;
@@ -447,12 +465,12 @@ class Grower {
 
   /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
   private scanList(f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
-    const { next, head, bitmap } = this;
+    const { link, head, bitmap } = this;
     // Branch-free: a small node's codes are too random to predict "first in its bin".
     for (let i = start; i < end; i++) {
       const b = codes[base + idx[i]! * im]!;
       bitmap[b >> 5]! |= 1 << (b & 31);
-      next[i] = head[b]!;
+      link[2 * i] = head[b]!;
       head[b] = i;
     }
     return this.listSplit(f, end - start);
@@ -460,11 +478,11 @@ class Grower {
 
   /** scanList over gathered codes: position i's code at local[base + i]. */
   private scanLocal(f: number, base: number, start: number, end: number): boolean {
-    const { next, head, bitmap, local } = this;
+    const { link, head, bitmap, local } = this;
     for (let i = start; i < end; i++) {
       const b = local[base + i]!;
       bitmap[b >> 5]! |= 1 << (b & 31);
-      next[i] = head[b]!;
+      link[2 * i] = head[b]!;
       head[b] = i;
     }
     return this.listSplit(f, end - start);
@@ -496,8 +514,10 @@ class Grower {
   }
 
   private giniList(f: number, n: number): void {
-    const { head, next, bitmap, sY, sW, L, T, C } = this;
+    const { head, link, wt, bitmap, L, T, C } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     // sqR = sum_c (T_c - L_c)^2 = sqT - 2 * sum_c T_c L_c + sqL: one class array
     // updated per sample instead of two (exact for integer weights).
@@ -521,7 +541,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           // sqL / wL + sqR / wR > best, without the two divisions.
           const wR = W - wL;
           const num = sqL * wR + (sqT - 2 * dot + sqL) * wL;
@@ -532,16 +552,16 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
-          const c = sY[i]!;
-          const w = sW[i]!;
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
+          const c = link[2 * i + 1]!;
+          const w = wt[2 * i]!;
           const l = L[c]!;
           sqL += w * (2 * l + w);
-          dot += w * T[c]!;
+          dot += wt[2 * i + 1]!;
           L[c] = l + w;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
@@ -550,8 +570,10 @@ class Grower {
   }
 
   private entropyList(f: number, n: number): void {
-    const { head, next, bitmap, sY, sW, L, R, T, C } = this;
+    const { head, link, bitmap, sW, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
     let eR = 0;
@@ -575,7 +597,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           const wR = W - wL;
           const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
           if (proxy > bestProxy) {
@@ -584,8 +606,8 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
-          const c = sY[i]!;
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
+          const c = link[2 * i + 1]!;
           const w = sW[i]!;
           const l = L[c]!;
           const r = R[c]!;
@@ -596,8 +618,8 @@ class Grower {
           L[c] = l2;
           R[c] = r2;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
@@ -606,8 +628,10 @@ class Grower {
   }
 
   private mseList(f: number, n: number): void {
-    const { head, next, bitmap, sYf, sW } = this;
+    const { head, link, bitmap, sYf, sW } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     const S = this.statSum;
     let sL = 0;
@@ -624,7 +648,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           // sL^2 / wL + sR^2 / wR > best, without the two divisions.
           const sR = S - sL;
           const wR = W - wL;
@@ -636,12 +660,12 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
           const w = sW[i]!;
           sL += w * sYf[i]!;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
