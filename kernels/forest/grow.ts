@@ -172,6 +172,8 @@ class Grower {
   readonly histCnt = new Int32Array(256);
   readonly hist2: Float64Array;
   readonly histY = new Float64Array(256);
+  /** Per-bin total weight of the classification histogram. */
+  readonly histW = new Float64Array(256);
   pool = new Int32Array(1024);
   // Where the current node's codes are read: codes[f * srcFMul + srcIdx[position] * srcIMul].
   srcCodes: Uint8Array = new Uint8Array(0);
@@ -709,20 +711,24 @@ class Grower {
       hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
     }
     if (i < end) hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
-    const cells = 256 * C;
-    for (let k = 0; k < cells; k++) {
-      const v = hist2[k]!;
-      if (v !== 0) {
-        hist[k]! += v;
+    // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
+    const histW = this.histW;
+    for (let b = 0, k = 0; b < 256; b++) {
+      let wb = 0;
+      for (let e = k + C; k < e; k++) {
+        const v = hist[k]! + hist2[k]!;
+        hist[k] = v;
         hist2[k] = 0;
+        wb += v;
       }
+      histW[b] = wb;
     }
     if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
     return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
   }
 
   private giniHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histCnt, L, R, T, C } = this;
+    const { hist, histW, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
     let sqR = 0;
@@ -741,8 +747,7 @@ class Grower {
     let bestLo = -1;
     let bestHi = -1;
     for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      let wb = 0;
-      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      const wb = histW[b]!;
       if (wb === 0) continue;
       nd++;
       if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
@@ -753,9 +758,9 @@ class Grower {
           bestHi = b;
         }
       }
+      // No branch on empty cells: with w = 0 every update below adds a zero.
       for (let c = 0; c < C; c++) {
         const w = hist[hb + c]!;
-        if (w === 0) continue;
         hist[hb + c] = 0;
         const l = L[c]!;
         const r = R[c]!;
@@ -776,7 +781,7 @@ class Grower {
   }
 
   private entropyHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histCnt, L, R, T, C } = this;
+    const { hist, histW, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
     let eR = 0;
@@ -795,8 +800,7 @@ class Grower {
     let bestLo = -1;
     let bestHi = -1;
     for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      let wb = 0;
-      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      const wb = histW[b]!;
       if (wb === 0) continue;
       nd++;
       if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
