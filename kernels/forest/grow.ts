@@ -700,17 +700,8 @@ class Grower {
       if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
       return this.mseHist(f, end - start, counted);
     }
-    // Two banks, alternating samples: runs of one code (background pixels)
-    // would otherwise chain every update on the previous one's store.
-    const { hist, hist2, sY, C } = this;
-    let i = start;
-    for (; i + 1 < end; i += 2) {
-      const b = codes[base + sIdx[i]! * stride]!;
-      const b2 = codes[base + sIdx[i + 1]! * stride]!;
-      hist[b * C + sY[i]!]! += sW[i]!;
-      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
-    }
-    if (i < end) hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
+    const { hist, hist2, C } = this;
+    this.fillHist(codes, base, sIdx, stride, start, end);
     // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
     const histW = this.histW;
     for (let b = 0, k = 0; b < 256; b++) {
@@ -725,6 +716,29 @@ class Grower {
     }
     if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
     return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
+  }
+
+  /**
+   * The class histogram of [start, end) in two banks, alternating samples:
+   * runs of one code (background pixels) would otherwise chain every update
+   * on the previous one's store. A function of its own, with nothing after
+   * its loop: the first, long calls get it compiled on loop entry (OSR), and
+   * such code, reused by later calls, deoptimized on every call at the first
+   * statement after the loop that had no type feedback yet.
+   */
+  private fillHist(codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, start: number, end: number): void {
+    const { hist, hist2, sY, sW, C } = this;
+    let i = start;
+    if ((end - start) & 1) {
+      hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
+      i++;
+    }
+    for (; i < end; i += 2) {
+      const b = codes[base + sIdx[i]! * stride]!;
+      const b2 = codes[base + sIdx[i + 1]! * stride]!;
+      hist[b * C + sY[i]!]! += sW[i]!;
+      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
+    }
   }
 
   private giniHist(f: number, n: number, counted: boolean): boolean {
