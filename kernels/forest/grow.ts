@@ -14,7 +14,7 @@ import type { FlatTree } from "./tree.js";
  * preallocated scratch, so a node never allocates. For each sampled feature the node's
  * samples are bucketed by bin code, then the bins are scanned in order while
  * the criterion is updated incrementally:
- *  - small nodes: a linked list per bin (head[bin], next[position]) and an
+ *  - small nodes: a linked list per bin (head[bin], link[2 * position]) and an
  *    O(1) update per sample, so the scan costs O(samples), not O(bins x
  *    classes): most of the ~10,000 nodes of a full tree have a handful of
  *    samples, and a 256-bin x 10-class histogram scan was what made a naive
@@ -148,7 +148,10 @@ class Grower {
   readonly tY: Int32Array;
   readonly tYf: Float64Array;
   readonly tW: Float64Array;
-  readonly next: Int32Array;
+  /** Per position i: link[2i] the next position in i's bin, link[2i + 1] its class (small nodes, classification). */
+  readonly link: Int32Array;
+  /** Per position i (small nodes, gini): its weight, and weight x the node's total of its class. */
+  readonly wt: Float64Array;
   readonly counts: Int32Array;
   readonly head = new Int32Array(256).fill(-1);
   readonly bitmap = new Int32Array(8);
@@ -162,8 +165,6 @@ class Grower {
   /** The features drawn for one batch, and their gathered codes. */
   readonly batch = new Int32Array(MAX_BATCH);
   local = new Uint8Array(0) as Uint8Array;
-  /** iota[i] = i: the index array of the gathered codes. */
-  readonly iota: Int32Array;
   readonly L: Float64Array;
   readonly R: Float64Array;
   readonly T: Float64Array;
@@ -171,6 +172,8 @@ class Grower {
   readonly histCnt = new Int32Array(256);
   readonly hist2: Float64Array;
   readonly histY = new Float64Array(256);
+  /** Per-bin total weight of the classification histogram. */
+  readonly histW = new Float64Array(256);
   pool = new Int32Array(1024);
   // Where the current node's codes are read: codes[f * srcFMul + srcIdx[position] * srcIMul].
   srcCodes: Uint8Array = new Uint8Array(0);
@@ -207,13 +210,12 @@ class Grower {
     this.tY = new Int32Array(C > 0 ? n : 0);
     this.tYf = new Float64Array(C > 0 ? 0 : n);
     this.tW = new Float64Array(n);
-    this.next = new Int32Array(n);
+    this.link = new Int32Array(2 * n);
+    this.wt = new Float64Array(C > 0 ? 2 * n : 0);
     this.counts = new Int32Array(n);
     this.knownMark = new Int32Array(d);
     this.drawnMark = new Int32Array(d);
     this.rest = new Int32Array(d);
-    this.iota = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.iota[i] = i;
     const c = Math.max(C, 1);
     this.L = new Float64Array(c);
     this.R = new Float64Array(c);
@@ -397,6 +399,7 @@ class Grower {
     const n = end - start;
     const batched = this.data.rowCodes != null && n <= forestTuning.rowMax;
     const useHist = n > forestTuning.histMin;
+    if (!useHist && this.C > 0) this.prepareList(start, end);
     const batch = this.batch;
     let visited = 0;
     let drawn = 0;
@@ -418,7 +421,7 @@ class Grower {
       for (let k = 0; k < nb; k++) {
         const f = batch[k]!;
         let constant: boolean;
-        if (batched && nb > 1) constant = this.scanList(f, this.local, k * forestTuning.rowMax - start, this.iota, 1, start, end);
+        if (batched && nb > 1) constant = this.scanLocal(f, k * forestTuning.rowMax - start, start, end);
         else if (useHist) constant = this.scanHist(f, start, end);
         else constant = this.scanList(f, this.srcCodes, f * this.srcFMul, this.srcIdx, this.srcIMul, start, end);
         if (constant) out[outOff + nKnown + nFound++] = f;
@@ -428,15 +431,28 @@ class Grower {
     return nKnown + nFound;
   }
 
+  /** Per-position class (and for gini weight and weight x class total) next to the bin links, read by the list scans. */
+  private prepareList(start: number, end: number): void {
+    const { link, sY } = this;
+    for (let i = start; i < end; i++) link[2 * i + 1] = sY[i]!;
+    if (this.p.criterion !== 0) return;
+    const { wt, sW, T } = this;
+    for (let i = start; i < end; i++) {
+      const w = sW[i]!;
+      wt[2 * i] = w;
+      wt[2 * i + 1] = w * T[sY[i]!]!;
+    }
+  }
+
   /** Copies the codes of batch[0 .. nb) for the samples at [start, end) into local (feature slot k at k * rowMax). */
   private gather(start: number, end: number, nb: number): void {
     const rowCodes = this.data.rowCodes!;
     const { sIdx, batch, local } = this;
     const d = this.d;
     const S = forestTuning.rowMax;
-    for (let i = start, j = 0; i < end; i++, j++) {
-      const row = sIdx[i]! * d;
-      for (let k = 0, o = j; k < nb; k++, o += S) local[o] = rowCodes[row + batch[k]!]!;
+    for (let k = 0; k < nb; k++) {
+      const f = batch[k]!;
+      for (let i = start, o = k * S; i < end; i++, o++) local[o] = rowCodes[sIdx[i]! * d + f]!;
     }
   }
 
@@ -451,14 +467,32 @@ class Grower {
 
   /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
   private scanList(f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
-    const { next, head, bitmap } = this;
+    const { link, head, bitmap } = this;
     // Branch-free: a small node's codes are too random to predict "first in its bin".
     for (let i = start; i < end; i++) {
       const b = codes[base + idx[i]! * im]!;
       bitmap[b >> 5]! |= 1 << (b & 31);
-      next[i] = head[b]!;
+      link[2 * i] = head[b]!;
       head[b] = i;
     }
+    return this.listSplit(f, end - start);
+  }
+
+  /** scanList over gathered codes: position i's code at local[base + i]. */
+  private scanLocal(f: number, base: number, start: number, end: number): boolean {
+    const { link, head, bitmap, local } = this;
+    for (let i = start; i < end; i++) {
+      const b = local[base + i]!;
+      bitmap[b >> 5]! |= 1 << (b & 31);
+      link[2 * i] = head[b]!;
+      head[b] = i;
+    }
+    return this.listSplit(f, end - start);
+  }
+
+  /** After bucketing: true if the feature is constant in the node, else scans its bins. */
+  private listSplit(f: number, n: number): boolean {
+    const { head, bitmap } = this;
     // Constant in the node: a single bit set.
     let words = 0;
     let last = 0;
@@ -475,15 +509,17 @@ class Grower {
       return true;
     }
     const crit = this.p.criterion;
-    if (crit === 0) this.giniList(f, end - start);
-    else if (crit === 1) this.entropyList(f, end - start);
-    else this.mseList(f, end - start);
+    if (crit === 0) this.giniList(f, n);
+    else if (crit === 1) this.entropyList(f, n);
+    else this.mseList(f, n);
     return false;
   }
 
   private giniList(f: number, n: number): void {
-    const { head, next, bitmap, sY, sW, L, T, C } = this;
+    const { head, link, wt, bitmap, L, T, C } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     // sqR = sum_c (T_c - L_c)^2 = sqT - 2 * sum_c T_c L_c + sqL: one class array
     // updated per sample instead of two (exact for integer weights).
@@ -507,7 +543,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           // sqL / wL + sqR / wR > best, without the two divisions.
           const wR = W - wL;
           const num = sqL * wR + (sqT - 2 * dot + sqL) * wL;
@@ -518,16 +554,16 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
-          const c = sY[i]!;
-          const w = sW[i]!;
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
+          const c = link[2 * i + 1]!;
+          const w = wt[2 * i]!;
           const l = L[c]!;
           sqL += w * (2 * l + w);
-          dot += w * T[c]!;
+          dot += wt[2 * i + 1]!;
           L[c] = l + w;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
@@ -536,8 +572,10 @@ class Grower {
   }
 
   private entropyList(f: number, n: number): void {
-    const { head, next, bitmap, sY, sW, L, R, T, C } = this;
+    const { head, link, bitmap, sW, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
     let eR = 0;
@@ -561,7 +599,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           const wR = W - wL;
           const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
           if (proxy > bestProxy) {
@@ -570,8 +608,8 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
-          const c = sY[i]!;
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
+          const c = link[2 * i + 1]!;
           const w = sW[i]!;
           const l = L[c]!;
           const r = R[c]!;
@@ -582,8 +620,8 @@ class Grower {
           L[c] = l2;
           R[c] = r2;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
@@ -592,8 +630,10 @@ class Grower {
   }
 
   private mseList(f: number, n: number): void {
-    const { head, next, bitmap, sYf, sW } = this;
+    const { head, link, bitmap, sYf, sW } = this;
     const msl = this.p.minSamplesLeaf;
+    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
+    const counted = msl > 1;
     const W = this.statW;
     const S = this.statSum;
     let sL = 0;
@@ -610,7 +650,7 @@ class Grower {
         const low = bits & -bits;
         bits ^= low;
         const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && nL >= msl && n - nL >= msl) {
+        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
           // sL^2 / wL + sR^2 / wR > best, without the two divisions.
           const sR = S - sL;
           const wR = W - wL;
@@ -622,12 +662,12 @@ class Grower {
             bestHi = b;
           }
         }
-        for (let i = head[b]!; i >= 0; i = next[i]!) {
+        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
           const w = sW[i]!;
           sL += w * sYf[i]!;
           wL += w;
-          nL++;
         }
+        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
         head[b] = -1;
         prev = b;
       }
@@ -660,31 +700,49 @@ class Grower {
       if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
       return this.mseHist(f, end - start, counted);
     }
-    // Two banks, alternating samples: runs of one code (background pixels)
-    // would otherwise chain every update on the previous one's store.
-    const { hist, hist2, sY, C } = this;
-    let i = start;
-    for (; i + 1 < end; i += 2) {
-      const b = codes[base + sIdx[i]! * stride]!;
-      const b2 = codes[base + sIdx[i + 1]! * stride]!;
-      hist[b * C + sY[i]!]! += sW[i]!;
-      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
-    }
-    if (i < end) hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
-    const cells = 256 * C;
-    for (let k = 0; k < cells; k++) {
-      const v = hist2[k]!;
-      if (v !== 0) {
-        hist[k]! += v;
+    const { hist, hist2, C } = this;
+    this.fillHist(codes, base, sIdx, stride, start, end);
+    // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
+    const histW = this.histW;
+    for (let b = 0, k = 0; b < 256; b++) {
+      let wb = 0;
+      for (let e = k + C; k < e; k++) {
+        const v = hist[k]! + hist2[k]!;
+        hist[k] = v;
         hist2[k] = 0;
+        wb += v;
       }
+      histW[b] = wb;
     }
     if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
     return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
   }
 
+  /**
+   * The class histogram of [start, end) in two banks, alternating samples:
+   * runs of one code (background pixels) would otherwise chain every update
+   * on the previous one's store. A function of its own, with nothing after
+   * its loop: the first, long calls get it compiled on loop entry (OSR), and
+   * such code, reused by later calls, deoptimized on every call at the first
+   * statement after the loop that had no type feedback yet.
+   */
+  private fillHist(codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, start: number, end: number): void {
+    const { hist, hist2, sY, sW, C } = this;
+    let i = start;
+    if ((end - start) & 1) {
+      hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
+      i++;
+    }
+    for (; i < end; i += 2) {
+      const b = codes[base + sIdx[i]! * stride]!;
+      const b2 = codes[base + sIdx[i + 1]! * stride]!;
+      hist[b * C + sY[i]!]! += sW[i]!;
+      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
+    }
+  }
+
   private giniHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histCnt, L, R, T, C } = this;
+    const { hist, histW, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
     let sqR = 0;
@@ -703,8 +761,7 @@ class Grower {
     let bestLo = -1;
     let bestHi = -1;
     for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      let wb = 0;
-      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      const wb = histW[b]!;
       if (wb === 0) continue;
       nd++;
       if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
@@ -715,9 +772,9 @@ class Grower {
           bestHi = b;
         }
       }
+      // No branch on empty cells: with w = 0 every update below adds a zero.
       for (let c = 0; c < C; c++) {
         const w = hist[hb + c]!;
-        if (w === 0) continue;
         hist[hb + c] = 0;
         const l = L[c]!;
         const r = R[c]!;
@@ -738,7 +795,7 @@ class Grower {
   }
 
   private entropyHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histCnt, L, R, T, C } = this;
+    const { hist, histW, histCnt, L, R, T, C } = this;
     const msl = this.p.minSamplesLeaf;
     const W = this.statW;
     let eR = 0;
@@ -757,8 +814,7 @@ class Grower {
     let bestLo = -1;
     let bestHi = -1;
     for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      let wb = 0;
-      for (let c = 0; c < C; c++) wb += hist[hb + c]!;
+      const wb = histW[b]!;
       if (wb === 0) continue;
       nd++;
       if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
