@@ -2,7 +2,7 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
-import { applyBins, applyBinsBoth, fitFeatureRange, type BinMapper, type FeatureBins } from "./bins.js";
+import { applyBinsBoth, fitFeatureRange, transposeCodes8, type BinMapper, type FeatureBins } from "./bins.js";
 import { bootstrapCounts, growResolved } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
 import { accumulateOob, accumulatePredictions, packTree } from "./predict.js";
@@ -49,9 +49,9 @@ export default defineKernels({
     applyBinsBoth(X, bins, codes, rowCodes, start, end);
   },
 
-  /** Feature-major codes for features [start, end) (when the sample-major codes need no writing). */
-  "sabre.forest.applyBinsFeatures"({ start, end }, { X, bins, codes }: { X: NdArray; bins: BinMapper; codes: Uint8Array }): void {
-    applyBins(X, bins, codes, start, end);
+  /** Feature-major codes of rows [start, end) of 8-bit X under identity bins (X is its own sample-major layout). */
+  "sabre.forest.transposeCodes8"({ start, end }, { X, codes }: { X: NdArray; codes: Uint8Array }): void {
+    transposeCodes8(X, codes, start, end);
   },
 
   /** Grows tree `start` (one tree per chunk) and, if asked, adds its out-of-bag votes to this worker's accumulators. */

@@ -154,7 +154,7 @@ export abstract class BaseForest {
       // 8-bit data (pixels): the codes are the values, so X itself is the sample-major layout.
       bins = identityBins8(d);
       rowCodes = new Uint8Array(X.data.buffer, X.data.byteOffset + X.offset, n * d);
-      await engine.parallelFor(d, "sabre.forest.applyBinsFeatures", { X: Xr, bins, codes }, { chunk: chunkFeatures });
+      await engine.parallelFor(n, "sabre.forest.transposeCodes8", { X: Xr, codes }, { chunk: rowChunk(n, engine.threads) });
     } else {
       const perFeature = (await unwrapInputErrors(
         engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: this.maxBins }, { chunk: chunkFeatures }),
