@@ -11,11 +11,11 @@ import {
   machineInfo,
   measureRounds,
   Report,
-  sizeFor,
-  withTimeout,
   WorkerTeam,
   WrongAnswer,
+  sizedContender,
   type Contender,
+  type SizedRunner,
   type SuiteOptions,
 } from "./harness/index.js";
 import { trig } from "./kernels/dispatch-compute.js";
@@ -51,33 +51,10 @@ const KERNELS = here("./kernels/dispatch-compute.js");
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-interface Runner {
-  /** Runs n operations and returns the elapsed ms that count. */
-  once(n: number): Promise<number>;
-  /** The row's figure for n operations in `ms`. */
-  figure(ms: number, n: number): number;
-  close?(): Promise<void>;
-}
 
-/** A contender whose size is chosen once (a pilot run, which is also the warm-up), then timed each round. */
-function sized(id: string, sizes: Sizes, pilot: number, start: () => Promise<Runner>): Contender {
-  let runner: Runner | undefined;
-  let n = 0;
-  return {
-    id,
-    async setup() {
-      runner = await start();
-      const r = runner;
-      n = await sizeFor(sizes.sampleMs, pilot, (k) => r.once(k), { min: Math.min(pilot, 10) });
-    },
-    async sample() {
-      // A lost wake-up must fail the row, not hang the suite.
-      return runner!.figure(await withTimeout(runner!.once(n), 60_000, id), n);
-    },
-    async teardown() {
-      await runner?.close?.();
-    },
-  };
+/** A sized contender (bench/harness) with this suite's sample length. */
+function sized(id: string, sizes: Sizes, pilot: number, start: () => Promise<SizedRunner>): Contender {
+  return sizedContender(id, { sampleMs: sizes.sampleMs, pilot, min: Math.min(pilot, 10) }, start);
 }
 
 const usPerCall = (ms: number, n: number) => (ms * 1000) / n;

@@ -13,7 +13,6 @@ import {
   parseFigures,
   Report,
   runAnchor,
-  sizeFor,
   Skip,
   summarize,
   withTimeout,
@@ -23,6 +22,8 @@ import {
   type Multithreading,
   type Outcome,
   type SuiteOptions,
+  sizedContender,
+  type SizedRunner,
 } from "./harness/index.js";
 
 /** Both sides of every hand-off row use this capacity (records / messages). */
@@ -48,29 +49,9 @@ interface Sizes {
 
 // ---- helpers -----------------------------------------------------------------------------------
 
-/** A contender whose sample size is chosen once (pilot run, also the warm-up), then timed each round. */
-function sized(
-  id: string,
-  sizes: Sizes,
-  pilot: number,
-  start: () => Promise<{ once(n: number): Promise<number>; figure(ms: number, n: number): number; close?(): Promise<void> }>,
-): Contender {
-  let runner: Awaited<ReturnType<typeof start>> | undefined;
-  let n = 0;
-  return {
-    id,
-    async setup() {
-      runner = await start();
-      const r = runner;
-      n = await sizeFor(sizes.sampleMs, pilot, (k) => r.once(k), { min: 100 });
-    },
-    async sample() {
-      return runner!.figure(await runner!.once(n), n);
-    },
-    async teardown() {
-      await runner?.close?.();
-    },
-  };
+/** A sized contender (bench/harness) with this suite's sample length and a floor of 100 operations. */
+function sized(id: string, sizes: Sizes, pilot: number, start: () => Promise<SizedRunner>): Contender {
+  return sizedContender(id, { sampleMs: sizes.sampleMs, pilot, min: 100 }, start);
 }
 
 /** The same, for a loop timed in this thread (no workers). */

@@ -141,3 +141,41 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** What a sized contender runs: n operations timed, and the row's figure for them. */
+export interface SizedRunner {
+  /** Runs n operations and returns the elapsed ms that count. */
+  once(n: number): Promise<number>;
+  /** The row's figure for n operations in `ms`. */
+  figure(ms: number, n: number): number;
+  close?(): Promise<void>;
+}
+
+/**
+ * A contender whose operation count is chosen once (sizeFor's pilot, which
+ * is also the warm-up) so a sample takes about `sampleMs`, then timed each
+ * round. A sample that does not finish within `timeoutMs` fails its row
+ * (a lost wake-up must not hang the suite).
+ */
+export function sizedContender(
+  id: string,
+  options: { sampleMs: number; pilot: number; min?: number; timeoutMs?: number },
+  start: () => Promise<SizedRunner>,
+): Contender {
+  let runner: SizedRunner | undefined;
+  let n = 0;
+  return {
+    id,
+    async setup() {
+      runner = await start();
+      const r = runner;
+      n = await sizeFor(options.sampleMs, options.pilot, (k) => r.once(k), { min: options.min ?? 1 });
+    },
+    async sample() {
+      return runner!.figure(await withTimeout(runner!.once(n), options.timeoutMs ?? 60_000, id), n);
+    },
+    async teardown() {
+      await runner?.close?.();
+    },
+  };
+}

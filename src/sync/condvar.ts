@@ -2,7 +2,7 @@ import { threadId } from "node:worker_threads";
 import { AbortError, NotOwnerError, SabreTypeError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkTimeout, describe } from "../validate.js";
-import { checkLockAsyncOptions, type LockAsyncOptions } from "./lock-common.js";
+import { checkLockAsyncOptions, type LockAsyncOptions, lockCells } from "./lock-common.js";
 import { Mutex } from "./mutex.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, spinWhileEqual } from "./wait.js";
 
@@ -57,12 +57,7 @@ export class CondVar {
   constructor() {
     const revived = reviving;
     reviving = undefined;
-    if (revived) {
-      this.#cells = revived;
-    } else {
-      this.#cells = new Int32Array(new SharedArrayBuffer(CELLS * 4));
-      this.#cells[MAGIC_CELL] = MAGIC;
-    }
+    this.#cells = lockCells(revived, CELLS, MAGIC_CELL, MAGIC);
   }
 
   static {

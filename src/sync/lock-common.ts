@@ -43,3 +43,15 @@ export function makeGuard(unlock: () => void): LockGuard {
   };
   return { release, [Symbol.dispose]: release };
 }
+
+/**
+ * The cells of a lock being constructed: the revived ones when deserialize is
+ * building it over existing memory, else `count` fresh cells in a new
+ * SharedArrayBuffer with `magic` at `magicCell` (what deserialize checks).
+ */
+export function lockCells(revived: Int32Array | undefined, count: number, magicCell: number, magic: number): Int32Array {
+  if (revived) return revived;
+  const cells = new Int32Array(new SharedArrayBuffer(count * 4));
+  cells[magicCell] = magic;
+  return cells;
+}

@@ -2,7 +2,7 @@ import { threadId } from "node:worker_threads";
 import { AbortError, DeadlockError, NotOwnerError, OwnerDiedError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
-import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard } from "./lock-common.js";
+import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard, lockCells } from "./lock-common.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
 
@@ -98,13 +98,8 @@ export class Mutex {
   constructor() {
     const revived = reviving;
     reviving = undefined;
-    if (revived) {
-      this.#cells = revived;
-    } else {
-      if (SELF > MAX_TAG) throw new SabreTypeError(`thread id ${threadId} is too large for a lock owner tag`);
-      this.#cells = new Int32Array(new SharedArrayBuffer(CELLS * 4));
-      this.#cells[MAGIC_CELL] = MAGIC;
-    }
+    if (!revived && SELF > MAX_TAG) throw new SabreTypeError(`thread id ${threadId} is too large for a lock owner tag`);
+    this.#cells = lockCells(revived, CELLS, MAGIC_CELL, MAGIC);
     remember(this);
   }
 

@@ -2,7 +2,7 @@ import { threadId } from "node:worker_threads";
 import { AbortError, DeadlockError, NotOwnerError, SabreError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkTimeout } from "../validate.js";
-import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard } from "./lock-common.js";
+import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard, lockCells } from "./lock-common.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
 
@@ -78,12 +78,7 @@ export class RwLock {
   constructor() {
     const revived = reviving;
     reviving = undefined;
-    if (revived) {
-      this.#cells = revived;
-    } else {
-      this.#cells = new Int32Array(new SharedArrayBuffer(CELLS * 4));
-      this.#cells[MAGIC_CELL] = MAGIC;
-    }
+    this.#cells = lockCells(revived, CELLS, MAGIC_CELL, MAGIC);
   }
 
   static {
