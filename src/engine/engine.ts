@@ -169,7 +169,7 @@ export class Engine {
       },
       resourceLimits: this.workerHeapMB ? { maxOldGenerationSizeMb: this.workerHeapMB } : undefined,
       onReport: (report) => this.onReport(report),
-      onExit: (h, code) => this.onWorkerExit(h, code),
+      onExit: (h, code, ready) => this.onWorkerExit(h, code, ready),
       onCreated: (h) => {
         // Queue every argument set jobs may refer to before the worker runs any of them.
         for (const m of this.args.replay()) h.argsPort.postMessage(m);
@@ -535,7 +535,13 @@ export class Engine {
     }
   }
 
-  private onWorkerExit(handle: WorkerHandle, code: number): void {
+  /**
+   * A worker died. Its current job is cancelled and rejected whether it was
+   * ready or still starting (a starting worker already runs jobs); a ready
+   * one is replaced, while a starting one's failure goes back to the start
+   * (or replace) loop that is waiting for it.
+   */
+  private onWorkerExit(handle: WorkerHandle, code: number, ready: boolean): void {
     if (this.handles[handle.id] === handle) this.handles[handle.id] = undefined;
     if (handle.exiting || this.closing) return;
     const { ctl, jobs } = this.control;
@@ -552,7 +558,7 @@ export class Engine {
       Atomics.store(ctl, w + C.W_INSIDE, 0);
     }
     this.afterCrash(handle.threadId);
-    void this.replace(handle.id, crash);
+    if (ready) void this.replace(handle.id, crash);
   }
 
   /**
@@ -568,10 +574,10 @@ export class Engine {
   }
 
   private async replace(id: number, crash: WorkerCrashedError): Promise<void> {
-    const startSeq = Atomics.load(this.control.ctl, C.WORKER_BASE + id * C.WORKER_STRIDE + C.W_PASSED);
     while (!this.closing) {
       try {
-        await this.startWorker(id, startSeq);
+        // Read per attempt: a replacement that died while starting may have run jobs past its start.
+        await this.startWorker(id, Atomics.load(this.control.ctl, C.WORKER_BASE + id * C.WORKER_STRIDE + C.W_PASSED));
         this.respawns[id] = 0;
         return;
       } catch (err) {

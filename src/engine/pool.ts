@@ -31,7 +31,12 @@ export interface SpawnOptions {
   boot: Omit<WorkerBoot, "argsPort" | "resultsPort">;
   resourceLimits: ResourceLimits | undefined;
   onReport(report: JobReport): void;
-  onExit(handle: WorkerHandle, code: number): void;
+  /**
+   * Called for every exit that close() did not ask for, also while the worker
+   * was still starting: it already runs jobs then (its loop starts inside
+   * init), so the engine must treat its death as a crash either way.
+   */
+  onExit(handle: WorkerHandle, code: number, ready: boolean): void;
   /** Called once the worker's ports exist, before it runs any code: the place to queue its first args messages. */
   onCreated(handle: WorkerHandle): void;
 }
@@ -114,8 +119,8 @@ export async function spawnWorker(opts: SpawnOptions): Promise<{ handle: WorkerH
   worker.on("exit", (code: number) => {
     // The results port stays open: reports the worker posted before dying are still delivered.
     args.port1.close();
+    if (!handle.exiting) opts.onExit(handle, code, ready);
     if (!ready) exited?.(code);
-    else opts.onExit(handle, code);
   });
   try {
     const thread = await Promise.race([spawn<WorkerApi>(worker, { timeout: 60_000 }), exitedEarly]);

@@ -77,6 +77,23 @@ test("a worker that exits mid-call rejects with WorkerCrashedError, is replaced,
   }
 });
 
+test("a replacement that dies while it is still starting fails its call, and the next replacement carries on", async () => {
+  const engine = await Engine.start({ threads: 2, kernels });
+  try {
+    await rejectsTyped(engine.broadcast("exitWorker", { at: 0 }), WorkerCrashedError);
+    // Published while worker 0's replacement is starting: the replacement runs it during start-up and dies too.
+    await rejectsTyped(engine.broadcast("exitWorker", { at: 0 }), WorkerCrashedError);
+    // Its successor must start after that job (not re-run it), and static chunks of worker 0 must run exactly once.
+    for (let round = 0; round < 3; round++) {
+      const hits = shared.zeros("int32", 50);
+      await engine.parallelFor(50, "visit", { hits }, { schedule: "static" });
+      assert.ok(hits.data.every((v) => v === 1), `round ${round}`);
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
 test("a worker that runs out of memory crashes alone and is replaced", async () => {
   const engine = await Engine.start({ threads: 2, kernels: [...kernels, fixture("kernels-oom")], workerHeapMB: 64 });
   try {

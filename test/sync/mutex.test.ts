@@ -359,7 +359,7 @@ test("forged payloads are SabreTypeErrors", () => {
   const forge = (cells: unknown) => ({ ...good, root: { m: { ...good.root.m, cells } } });
   throwsTyped(() => deserialize(forge(new Int32Array(3))), SabreTypeError, /SharedArrayBuffer/);
   throwsTyped(() => deserialize(forge(new Float64Array(new SharedArrayBuffer(24)))), SabreTypeError, /Int32Array/);
-  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 3/);
+  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 4/);
   throwsTyped(() => deserialize(forge(i32(3))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(i32(64))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(undefined)), SabreTypeError, /cells/);
