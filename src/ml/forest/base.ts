@@ -1,16 +1,16 @@
-import { KernelError, SabreTypeError } from "../../errors.js";
+import { SabreTypeError } from "../../errors.js";
 import { readOnly } from "../../engine/clauses.js";
 import { getDefaultEngine } from "../../engine/default-engine.js";
 import type { Engine } from "../../engine/engine.js";
 import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray, toShared } from "../../memory/shared.js";
-import { checkMatrix, identityBins8, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
-import { dtypeOf } from "../../memory/dtypes.js";
+import { checkMatrix, type BinMapper } from "../../../kernels/forest/bins.js";
 import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
 import { resolveParams, type ForestData, type TreeParams } from "../../../kernels/forest/params.js";
 import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
 import { checkOptions, type FitOptions, type StoredOptions } from "./options.js";
+import { binOnEngine, rowChunk, unwrapInputErrors } from "./binning.js";
 
 /** What a fit leaves behind, shared by the classifier and the regressor. */
 export interface FittedForest {
@@ -19,28 +19,8 @@ export interface FittedForest {
   featureImportances: Float64Array;
 }
 
-/** Turns "a kernel refused its input" back into the typed error the caller would have got in one thread. */
-async function unwrapInputErrors<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (err) {
-    if (err instanceof KernelError && err.originalCode === "ERR_SABRE_TYPE") {
-      throw new SabreTypeError(err.originalMessage, { cause: err });
-    }
-    throw err;
-  }
-}
 
-/** True when X's elements are laid out row-major without gaps (its data can be read as rows). */
-function isRowMajor(X: NdArray): boolean {
-  const [n, d] = X.shape as [number, number];
-  return X.stride[1] === 1 && (X.stride[0] === d || n <= 1);
-}
 
-/** Rows per chunk for row-parallel steps: a few chunks per worker, never tiny ones. */
-function rowChunk(n: number, threads: number): number {
-  return Math.max(256, Math.ceil(n / (threads * 4)));
-}
 
 /**
  * The machinery both forests share: options, binning, growing trees on the
@@ -144,25 +124,7 @@ export abstract class BaseForest {
     const probe: ForestData = { nSamples: n, nFeatures: d, codes: new Uint8Array(0), bins: undefined as unknown as BinMapper, y, nClasses, sampleWeight };
     const params = resolveParams(treeParams, probe);
 
-    const Xr = readOnly(X);
-    const chunkFeatures = Math.max(1, Math.ceil(d / (engine.threads * 4)));
-    const codes = sharedTypedArray("uint8", n * d);
-    let bins: BinMapper;
-    let rowCodes: Uint8Array;
-    const dtype = dtypeOf(X.data);
-    if ((dtype === "uint8" || dtype === "uint8_clamped") && this.maxBins === 256 && isRowMajor(X)) {
-      // 8-bit data (pixels): the codes are the values, so X itself is the sample-major layout.
-      bins = identityBins8(d);
-      rowCodes = new Uint8Array(X.data.buffer, X.data.byteOffset + X.offset, n * d);
-      await engine.parallelFor(n, "sabre.forest.transposeCodes8", { X: Xr, codes }, { chunk: rowChunk(n, engine.threads) });
-    } else {
-      const perFeature = (await unwrapInputErrors(
-        engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins: this.maxBins }, { chunk: chunkFeatures }),
-      )) as FeatureBins[][];
-      bins = packBins(perFeature.flat(), this.maxBins);
-      rowCodes = sharedTypedArray("uint8", n * d);
-      await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
-    }
+    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins);
 
     const C = nClasses > 0 ? nClasses : 1;
     const oobBuffers = oob

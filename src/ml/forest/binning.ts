@@ -1,0 +1,64 @@
+import { KernelError, SabreTypeError } from "../../errors.js";
+import { readOnly } from "../../engine/clauses.js";
+import type { Engine } from "../../engine/engine.js";
+import { dtypeOf } from "../../memory/dtypes.js";
+import type { NdArray } from "../../memory/ndarray-type.js";
+import { sharedTypedArray } from "../../memory/shared.js";
+import { checkMatrix, identityBins8, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
+
+/** Turns "a kernel refused its input" back into the typed error the caller would have got in one thread. */
+export async function unwrapInputErrors<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof KernelError && err.originalCode === "ERR_SABRE_TYPE") {
+      throw new SabreTypeError(err.originalMessage, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Rows per chunk for row-parallel steps: a few chunks per worker, never tiny ones. */
+export function rowChunk(n: number, threads: number): number {
+  return Math.max(256, Math.ceil(n / (threads * 4)));
+}
+
+/** True when X's elements are laid out row-major without gaps (its data can be read as rows). */
+function isRowMajor(X: NdArray): boolean {
+  const [n, d] = X.shape as [number, number];
+  return X.stride[1] === 1 && (X.stride[0] === d || n <= 1);
+}
+
+/** The binned data every tree of a fit reads: one shared copy. */
+export interface BinnedData {
+  bins: BinMapper;
+  /** Feature-major codes (feature f of sample i at codes[f * n + i]). */
+  codes: Uint8Array;
+  /** Sample-major codes (X itself for 8-bit data). */
+  rowCodes: Uint8Array;
+}
+
+/**
+ * The first step of a forest fit, on the engine: bins and both code layouts.
+ * 8-bit row-major data (pixels) with maxBins 256 needs no fitting: the code
+ * is the value, X is its own sample-major layout, and the feature-major one
+ * is a transpose split by rows. Anything else: per-feature bins fitted in
+ * parallel over features, then both layouts written in parallel over rows.
+ */
+export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number): Promise<BinnedData> {
+  const [n, d] = checkMatrix(X);
+  const Xr = readOnly(X);
+  const codes = sharedTypedArray("uint8", n * d);
+  const dtype = dtypeOf(X.data);
+  if ((dtype === "uint8" || dtype === "uint8_clamped") && maxBins === 256 && isRowMajor(X)) {
+    await engine.parallelFor(n, "sabre.forest.transposeCodes8", { X: Xr, codes }, { chunk: rowChunk(n, engine.threads) });
+    return { bins: identityBins8(d), codes, rowCodes: new Uint8Array(X.data.buffer, X.data.byteOffset + X.offset, n * d) };
+  }
+  const perFeature = (await unwrapInputErrors(
+    engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins }, { chunk: Math.max(1, Math.ceil(d / (engine.threads * 4))) }),
+  )) as FeatureBins[][];
+  const bins = packBins(perFeature.flat(), maxBins);
+  const rowCodes = sharedTypedArray("uint8", n * d);
+  await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
+  return { bins, codes, rowCodes };
+}
