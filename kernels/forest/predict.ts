@@ -104,6 +104,49 @@ function leafOf(p: Packed, data: Float64Array, rowBase: number, s1: number): num
   }
 }
 
+/**
+ * The leaves of rows [start, end) into leaves[r - start], four rows walked
+ * in lockstep: a walk is a chain of dependent loads, mostly cache misses in
+ * a deep tree, and four independent chains let the CPU overlap their misses
+ * (measured ~10% faster than one row at a time on a 61k-node tree).
+ */
+function leavesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, leaves: Int32Array): void {
+  const { F, I } = p;
+  let r = start;
+  for (; r + 4 <= end; r += 4) {
+    const b0 = base + r * s0;
+    const b1 = b0 + s0;
+    const b2 = b1 + s0;
+    const b3 = b2 + s0;
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let n3 = 0;
+    for (;;) {
+      const l0 = I[8 * n0 + 3]!;
+      const l1 = I[8 * n1 + 3]!;
+      const l2 = I[8 * n2 + 3]!;
+      const l3 = I[8 * n3 + 3]!;
+      // Leaves have left = -1: all four done when every sign bit is set.
+      if ((l0 & l1 & l2 & l3) < 0) break;
+      if (l0 >= 0) n0 = data[b0 + I[8 * n0 + 2]! * s1]! <= F[4 * n0]! ? l0 : I[8 * n0 + 4]!;
+      if (l1 >= 0) n1 = data[b1 + I[8 * n1 + 2]! * s1]! <= F[4 * n1]! ? l1 : I[8 * n1 + 4]!;
+      if (l2 >= 0) n2 = data[b2 + I[8 * n2 + 2]! * s1]! <= F[4 * n2]! ? l2 : I[8 * n2 + 4]!;
+      if (l3 >= 0) n3 = data[b3 + I[8 * n3 + 2]! * s1]! <= F[4 * n3]! ? l3 : I[8 * n3 + 4]!;
+    }
+    const o = r - start;
+    leaves[o] = n0;
+    leaves[o + 1] = n1;
+    leaves[o + 2] = n2;
+    leaves[o + 3] = n3;
+  }
+  for (; r < end; r++) leaves[r - start] = leafOf(p, data, base + r * s0, s1);
+}
+
+/** Rows walked per leavesOf call: the leaf buffer stays in L1. */
+const LEAF_BLOCK = 1024;
+const leafScratch = new Int32Array(LEAF_BLOCK);
+
 function leafOfBig(tree: FlatTree, data: BigInt64Array, rowBase: number, s1: number): number {
   const { left, right, feature, threshold } = tree;
   let node = 0;
@@ -144,15 +187,27 @@ export function accumulatePredictions(
   const [s0, s1] = X.stride as [number, number];
   // Tree-major: one tree's arrays stay in cache while it walks every row.
   const data = X.data as Float64Array;
+  // Every tree over the whole range before the next: a deep tree does not fit
+  // in cache, and walking it over few rows at a time (row chunks x trees) was
+  // measured 1.5x slower than over many.
   for (const tree of list) {
     const value = tree.value;
+    if (big) {
+      for (let r = start; r < end; r++) {
+        const leaf = leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1);
+        for (let k = 0; k < C; k++) out[r * C + k]! += scale * value[leaf * C + k]!;
+      }
+      continue;
+    }
     const pk = packed(tree);
-    for (let r = start; r < end; r++) {
-      const rowBase = X.offset + r * s0;
-      const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, data, rowBase, s1);
-      const o = r * C;
-      const v = leaf * C;
-      for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+    for (let r0 = start; r0 < end; r0 += LEAF_BLOCK) {
+      const r1 = Math.min(end, r0 + LEAF_BLOCK);
+      leavesOf(pk, data, X.offset, s0, s1, r0, r1, leafScratch);
+      for (let r = r0; r < r1; r++) {
+        const o = r * C;
+        const v = leafScratch[r - r0]! * C;
+        for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+      }
     }
   }
   return out;
@@ -167,11 +222,9 @@ export function applyTree(tree: FlatTree, X: NdArray, start: number, end: number
   checkFiniteRows(X, start, end);
   const big = isBigIntDType(dtypeOf(X.data)!);
   const [s0, s1] = X.stride as [number, number];
-  const pk = packed(tree);
-  for (let r = start; r < end; r++) {
-    const rowBase = X.offset + r * s0;
-    out[r] = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, X.data as Float64Array, rowBase, s1);
-  }
+  if (big) {
+    for (let r = start; r < end; r++) out[r] = leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1);
+  } else leavesOf(packed(tree), X.data as Float64Array, X.offset, s0, s1, start, end, out.subarray(start, end));
   return out;
 }
 

@@ -4,6 +4,7 @@ import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
 import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, growTree, resolveParams, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
+import { rng } from "../../src/random/rng.js";
 import { matrix, prepare } from "./util.js";
 
 const X = matrix(Array.from({ length: 20 }, (_, i) => [i, (i * 7) % 5]));
@@ -114,6 +115,31 @@ test("predict, apply and OOB refuse bad rows, outputs and NaN", () => {
   assert.is(b[27], 0);
   const leaves = applyTree(tree, X, 0, 20, new Int32Array(20));
   for (let r = 0; r < 20; r++) for (let c = 0; c < 3; c++) assert.is(a[r * 3 + c], tree.value[leaves[r]! * 3 + c]);
+});
+
+test("prediction walks (four rows in lockstep) reach the leaf a plain walk reaches: deep tree, strided X, odd ranges", () => {
+  const n = 2603;
+  const d = 5;
+  const r = rng(3);
+  const rows = Array.from({ length: n }, () => Array.from({ length: d }, () => r.normal()));
+  const y = Float64Array.from(rows, (x) => Math.sin(3 * x[0]!) + x[1]! * x[2]! + 0.3 * r.normal());
+  const tree = growTree(prepare(matrix(rows), y, 0), { maxFeatures: 1 }, 0, 7);
+  assert.ok(tree.maxDepth >= 15, `a deep tree (depth ${tree.maxDepth})`);
+  // X stored column-major at an offset: strides [1, n], not [d, 1].
+  const colMajor = new Float64Array(3 + n * d);
+  rows.forEach((x, i) => x.forEach((v, f) => (colMajor[3 + f * n + i] = v)));
+  const Xt = ndarray(colMajor, [n, d], [1, n], 3);
+  const plain = (i: number): number => {
+    let node = 0;
+    while (tree.left[node]! >= 0) node = rows[i]![tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+    return node;
+  };
+  for (const [start, end] of [[0, n], [1, 1030], [1021, 2050], [n - 3, n], [5, 5]] as const) {
+    const leaves = applyTree(tree, Xt, start, end, new Int32Array(n).fill(-7));
+    for (let i = 0; i < n; i++) assert.is(leaves[i], i >= start && i < end ? plain(i) : -7, `row ${i} of [${start}, ${end})`);
+    const out = accumulatePredictions(tree, Xt, start, end, new Float64Array(n));
+    for (let i = start; i < end; i++) assert.is(out[i], tree.value[plain(i)]);
+  }
 });
 
 test.run();
