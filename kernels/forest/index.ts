@@ -4,5 +4,6 @@ export * from "./bins.js";
 export * from "./params.js";
 export * from "./tree.js";
 export * from "./grow.js";
+export { subtractionStats } from "./node-hist.js";
 export * from "./predict.js";
 export * from "./format.js";
