@@ -4,7 +4,7 @@ import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
 import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard, lockCells } from "./lock-common.js";
 import { SELF, threadOfTag } from "./thread.js";
-import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
+import { BACKOFF_READS, backoffDelay, deadlineAfter, park, parkAsync, pause, remaining } from "./wait.js";
 
 /*
  * The lock word (cell WORD) packs, so that one compare-and-swap moves them together:
@@ -43,6 +43,8 @@ const MAX_TAG = 2 ** 28 - 1;
 const ownerOf = (word: number): number => word >>> OWNER_SHIFT;
 const stateOf = (word: number): number => word & STATE_MASK;
 const heldWord = (state: number, died: number): number => (SELF << OWNER_SHIFT) | died | state;
+/** The word while this thread holds the lock with nobody parked and no DIED mark: what lock()'s fast path writes. */
+const HELD_BY_ME = heldWord(LOCKED, 0);
 
 export type { LockAsyncOptions, LockGuard };
 
@@ -131,7 +133,7 @@ export class Mutex {
   lock(timeout?: number): void {
     const ms = checkTimeout(timeout);
     const cells = this.#cells;
-    if (Atomics.compareExchange(cells, WORD, FREE, heldWord(LOCKED, 0)) === FREE) return;
+    if (Atomics.compareExchange(cells, WORD, FREE, HELD_BY_ME) === FREE) return;
     this.#lockSlow(ms, deadlineAfter(ms));
   }
 
@@ -151,13 +153,14 @@ export class Mutex {
       // Spin first (also after each wake-up): a holder usually releases within a few hundred ns,
       // far less than a futex round trip, and a woken thread that finds the lock re-taken would
       // otherwise park again at once and cost the holder another wake.
-      for (let i = 0; i < DEFAULT_SPINS; i++) {
+      // Reads are spaced by a growing pause (backoff): see BACKOFF_READS.
+      for (let i = 0; i < BACKOFF_READS; i++) {
         if (stateOf(c) === FREE) {
           const prev = Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED));
           if (prev === c) return this.#acquired(c);
           c = prev;
-          continue;
         }
+        pause(backoffDelay(i));
         c = Atomics.load(cells, WORD);
       }
       const state = stateOf(c);
@@ -219,7 +222,7 @@ export class Mutex {
     const { timeout, signal } = checkLockAsyncOptions(opts);
     if (signal?.aborted) throw new AbortError("Mutex.lockAsync", signal.reason);
     const cells = this.#cells;
-    if (Atomics.compareExchange(cells, WORD, FREE, heldWord(LOCKED, 0)) === FREE) return;
+    if (Atomics.compareExchange(cells, WORD, FREE, HELD_BY_ME) === FREE) return;
     const deadline = deadlineAfter(timeout);
     let take = LOCKED; // CONTENDED once parked, as in lock()
     for (;;) {
@@ -251,6 +254,13 @@ export class Mutex {
    * @throws NotOwnerError if this thread does not hold it (the lock is then left as it was).
    */
   unlock(): void {
+    // Fast path, one compare-and-swap: held by this thread, LOCKED (nobody parked), not DIED.
+    // Reading the word first and then swapping costs a second cache-line transfer when
+    // another thread is spinning on it: 2-thread contended increments measured 2x slower.
+    if (Atomics.compareExchange(this.#cells, WORD, HELD_BY_ME, FREE) !== HELD_BY_ME) this.#unlockSlow();
+  }
+
+  #unlockSlow(): void {
     const cells = this.#cells;
     const c = Atomics.load(cells, WORD);
     if (stateOf(c) === FREE || ownerOf(c) !== SELF) {

