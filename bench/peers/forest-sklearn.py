@@ -5,7 +5,9 @@ own process so that its peak RSS is its own:
 
 Reads the same files as the sabre child (Fashion-MNIST IDX gz, or the raw
 continuous table), fits RandomForestClassifier(n_estimators, n_jobs,
-random_state), predicts the test set, and prints one JSON line last.
+random_state) (RandomForestRegressor on the table's continuous target when
+the spec's task is "regression"), predicts the test set, and prints one JSON
+line last ("accuracy" is R^2 for a regressor).
 """
 import gzip
 import json
@@ -32,7 +34,7 @@ def read_idx(path):
     return a.reshape(dims[0], -1) if ndim > 1 else a
 
 
-def load(data):
+def load(data, task):
     if data["kind"] == "fashion":
         d = data["dir"]
         n = data["trainRows"]
@@ -44,7 +46,7 @@ def load(data):
     f = data["files"]
     rows, feats, train = f["train"] + f["test"], f["features"], f["train"]
     X = np.fromfile(f["x"], dtype="<f8").reshape(rows, feats)
-    y = np.fromfile(f["y"], dtype="<i4")
+    y = np.fromfile(f["yr"], dtype="<f8") if task == "regression" else np.fromfile(f["y"], dtype="<i4")
     if y.size != rows:
         raise ValueError(f"{f['y']}: {y.size} labels, expected {rows}")
     return X[:train], y[:train], X[train:], y[train:]
@@ -67,11 +69,14 @@ def current_rss_mib():
 
 def main(spec):
     import sklearn
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.metrics import r2_score
 
-    Xtr, ytr, Xte, yte = load(spec["data"])
+    task = spec.get("task", "classification")
+    Xtr, ytr, Xte, yte = load(spec["data"], task)
     loaded = current_rss_mib()
-    clf = RandomForestClassifier(n_estimators=spec["trees"], n_jobs=spec["threads"], random_state=spec["seed"])
+    Forest = RandomForestRegressor if task == "regression" else RandomForestClassifier
+    clf = Forest(n_estimators=spec["trees"], n_jobs=spec["threads"], random_state=spec["seed"])
     c0 = cpu_s()
     t0 = time.perf_counter()
     clf.fit(Xtr, ytr)
@@ -84,7 +89,7 @@ def main(spec):
         "fitS": fit_s,
         "fitCpuS": fit_cpu_s,
         "predictS": predict_s,
-        "accuracy": float(np.mean(pred == yte)),
+        "accuracy": float(r2_score(yte, pred)) if task == "regression" else float(np.mean(pred == yte)),
         "peakRssMiB": peak_rss_mib(),
         "loadedRssMiB": loaded,
         "nodes": int(sum(e.tree_.node_count for e in clf.estimators_)),

@@ -53,10 +53,15 @@ export async function loadIdxShared(path: string): Promise<NdArray> {
   return out;
 }
 
-/** The continuous table: rows 0..train-1 train, the rest test; X float64 [rows, features] row-major, y int32. */
+/**
+ * The continuous table: rows 0..train-1 train, the rest test; X float64
+ * [rows, features] row-major, y int32 (the class), yr float64 (the
+ * regression target: the same score before it is thresholded).
+ */
 export interface TableFiles {
   readonly x: string;
   readonly y: string;
+  readonly yr: string;
   readonly train: number;
   readonly test: number;
   readonly features: number;
@@ -71,10 +76,8 @@ const TABLE_VERSION = 1;
  * sin(2 x0) or x1 x2 exactly, so where the bin edges fall matters (binning is
  * not exact here: every value is distinct).
  */
-function label(x: Float64Array, o: number, noise: number): number {
-  const score =
-    Math.sin(2 * x[o]!) + x[o + 1]! * x[o + 2]! + 0.5 * (x[o + 3]! * x[o + 3]! - 1) - 0.5 * Math.abs(x[o + 4]!) + 0.3 * x[o + 5]! + 0.4 + noise;
-  return score > 0 ? 1 : 0;
+function score(x: Float64Array, o: number, noise: number): number {
+  return Math.sin(2 * x[o]!) + x[o + 1]! * x[o + 2]! + 0.5 * (x[o + 3]! * x[o + 3]! - 1) - 0.5 * Math.abs(x[o + 4]!) + 0.3 * x[o + 5]! + 0.4 + noise;
 }
 
 /**
@@ -87,17 +90,22 @@ export function ensureTable(cacheDir: string, train: number, test: number, featu
   if (features < 6) throw new RangeError(`the continuous table needs at least 6 features, got ${features}`);
   const rows = train + test;
   const stem = join(cacheDir, `forest-table-v${TABLE_VERSION}-${rows}x${features}-s${seed}`);
-  const files: TableFiles = { x: `${stem}.X.f64`, y: `${stem}.y.i32`, train, test, features };
-  if (existsSync(files.x) && existsSync(files.y)) return files;
+  const files: TableFiles = { x: `${stem}.X.f64`, y: `${stem}.y.i32`, yr: `${stem}.yr.f64`, train, test, features };
+  if (existsSync(files.x) && existsSync(files.y) && existsSync(files.yr)) return files;
   const X = new Float64Array(rows * features);
   rng(seed, 0).fillNormal(X);
   const noise = rng(seed, 1);
   const y = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) y[r] = label(X, r * features, noise.normal(0, 0.5));
+  const yr = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    yr[r] = score(X, r * features, noise.normal(0, 0.5));
+    y[r] = yr[r]! > 0 ? 1 : 0;
+  }
   // Typed arrays are little-endian on every platform node runs on here (x64, arm64); numpy reads "<f8"/"<i4".
   for (const [path, data] of [
     [files.x, X],
     [files.y, y],
+    [files.yr, yr],
   ] as const) {
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -126,6 +134,8 @@ export interface RunSpec {
   readonly data: { readonly kind: "fashion"; readonly dir: string; readonly trainRows: number } | { readonly kind: "table"; readonly files: TableFiles };
   readonly trees: number;
   readonly seed: number;
+  /** Table only: "regression" fits a regressor to the continuous target (yr) and reports R^2 as `accuracy`. */
+  readonly task?: "classification" | "regression";
   /** Threads (sabre engine threads, sklearn n_jobs); ml-random-forest is single-threaded. */
   readonly threads: number;
   /** sabre only: "binning" times the binning step alone, `repeats` times in one process. */
@@ -140,6 +150,7 @@ export type RunResult =
       /** CPU time (user + system, every thread of the process) spent in fit, s. */
       readonly fitCpuS: number;
       readonly predictS: number;
+      /** Test accuracy (classification) or R^2 (regression). */
       readonly accuracy: number;
       /** Peak resident set size of the whole child process (all its threads), MiB. */
       readonly peakRssMiB: number;

@@ -3,7 +3,7 @@
 // Prints one RunResult JSON line last on stdout.
 import { join } from "node:path";
 import ndarray from "ndarray";
-import { Engine, RandomForestClassifier, shared, type NdArray } from "sabre";
+import { Engine, RandomForestClassifier, RandomForestRegressor, shared, type NdArray } from "sabre";
 import { FASHION_FILES, loadIdxShared, processCpuS, readRaw, type RunResult, type RunSpec } from "./forest-data.js";
 
 interface Loaded {
@@ -11,6 +11,20 @@ interface Loaded {
   ytr: ArrayLike<number>;
   Xte: NdArray;
   yte: ArrayLike<number>;
+}
+
+/** Test R^2 (1 - residual / total sum of squares), as scikit-learn's r2_score. */
+function r2(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < truth.length; i++) mean += truth[i]!;
+  mean /= truth.length;
+  let res = 0;
+  let tot = 0;
+  for (let i = 0; i < truth.length; i++) {
+    res += (pred[i]! - truth[i]!) ** 2;
+    tot += (truth[i]! - mean) ** 2;
+  }
+  return 1 - res / tot;
 }
 
 async function load(spec: RunSpec): Promise<Loaded> {
@@ -31,13 +45,14 @@ async function load(spec: RunSpec): Promise<Loaded> {
   }
   const { files } = d;
   const rows = files.train + files.test;
+  const regression = spec.task === "regression";
   const X = shared.empty("float64", [rows, files.features]);
-  const y = shared.empty("int32", [rows]);
+  const y = regression ? shared.empty("float64", [rows]) : shared.empty("int32", [rows]);
   readRaw(files.x, new Uint8Array(X.data.buffer));
-  readRaw(files.y, new Uint8Array(y.data.buffer));
+  readRaw(regression ? files.yr : files.y, new Uint8Array(y.data.buffer));
   const f = files.features;
   const xd = X.data as Float64Array;
-  const yd = y.data as Int32Array;
+  const yd = y.data as Int32Array | Float64Array;
   return {
     Xtr: ndarray(xd.subarray(0, files.train * f), [files.train, f]) as unknown as NdArray,
     ytr: yd.subarray(0, files.train),
@@ -76,22 +91,24 @@ async function main(spec: RunSpec): Promise<RunResult> {
       return { binningS, version: "sabre", cpuS: processCpuS() };
     }
     const loadedRssMiB = process.memoryUsage.rss() / MiB;
-    const rf = new RandomForestClassifier({ nEstimators: spec.trees, seed: spec.seed, engine });
+    const options = { nEstimators: spec.trees, seed: spec.seed, engine };
+    const rf = spec.task === "regression" ? new RandomForestRegressor(options) : new RandomForestClassifier(options);
     const c0 = processCpuS();
     let t0 = performance.now();
     await rf.fit(data.Xtr, data.ytr);
     const fitS = (performance.now() - t0) / 1000;
     const fitCpuS = processCpuS() - c0;
     t0 = performance.now();
-    const pred = await rf.predict(data.Xte);
+    const pred = (await rf.predict(data.Xte)) as ArrayLike<number>;
     const predictS = (performance.now() - t0) / 1000;
+    if (pred.length !== data.yte.length) throw new Error(`predict returned ${pred.length} values for ${data.yte.length} rows`);
     let correct = 0;
     for (let i = 0; i < pred.length; i++) if (pred[i] === data.yte[i]) correct++;
-    if (pred.length !== data.yte.length) throw new Error(`predict returned ${pred.length} labels for ${data.yte.length} rows`);
+    const accuracy = spec.task === "regression" ? r2(pred, data.yte) : correct / pred.length;
     const nodes = rf.trees.reduce((s, t) => s + t.nodeCount, 0);
     // maxRSS (KiB) covers the whole process: the main thread, every engine worker, all shared memory touched.
     const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
-    return { fitS, fitCpuS, predictS, accuracy: correct / pred.length, peakRssMiB, loadedRssMiB, nodes, version: "sabre", cpuS: processCpuS() };
+    return { fitS, fitCpuS, predictS, accuracy, peakRssMiB, loadedRssMiB, nodes, version: "sabre", cpuS: processCpuS() };
   } finally {
     await engine.close();
   }
