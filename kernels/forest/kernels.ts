@@ -5,7 +5,7 @@ import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { applyBinsBoth, fitFeatureRange, transposeCodes8, type BinMapper, type FeatureBins } from "./bins.js";
 import { bootstrapCounts, growResolved } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, packTree } from "./predict.js";
+import { accumulateOob, accumulatePredictions, gatherLeaves, packTree, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -92,6 +92,22 @@ export default defineKernels({
       }
     }
     return tree;
+  },
+
+  /** Tree-parallel predict, step 1: the leaves of rows [r0, r1) in trees [start, end) (a chunk is some trees). */
+  "sabre.forest.leaves"(
+    { start, end },
+    { X, trees, leaves, r0, r1 }: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number },
+  ): void {
+    treeLeaves(trees, X, start, end, r0, r1, leaves);
+  },
+
+  /** Tree-parallel predict, step 2: rows [start, end) of the block [r0, r1) add scale x their leaves' values, trees in order. */
+  "sabre.forest.gather"(
+    { start, end },
+    a: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number; out: Float64Array; scale: number },
+  ): void {
+    gatherLeaves(a.trees, a.X, a.leaves, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
   },
 
   /** Adds scale x every tree's leaf values for rows [start, end) into out (rows x outputs). */

@@ -213,6 +213,89 @@ export function accumulatePredictions(
   return out;
 }
 
+/**
+ * Tree-parallel prediction, step 1: the leaf of every row of [r0, r1) in
+ * trees [t0, t1), into leaves[t * (r1 - r0) + (r - r0)]. A worker walks a
+ * whole tree over all the rows of the block, so each tree is read from
+ * memory once per call instead of once per row chunk. X is not checked here
+ * (gatherLeaves checks each row once): a NaN walks to some leaf and is
+ * refused there.
+ */
+export function treeLeaves(trees: readonly FlatTree[], X: NdArray, t0: number, t1: number, r0: number, r1: number, leaves: Int32Array): void {
+  const [, d] = checkMatrix(X);
+  checkRange(X, r0, r1);
+  const B = r1 - r0;
+  if (!Number.isInteger(t0) || !Number.isInteger(t1) || t0 < 0 || t1 > trees.length || t0 > t1) {
+    throw new SabreTypeError(`tree range [${describe(t0)}, ${describe(t1)}) must lie within [0, ${trees.length}]`);
+  }
+  checkLeaves(leaves, trees.length * B);
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const [s0, s1] = X.stride as [number, number];
+  for (let t = t0; t < t1; t++) {
+    const tree = trees[t]!;
+    checkTree(tree, d, t);
+    const out = leaves.subarray(t * B, (t + 1) * B);
+    if (big) {
+      for (let r = r0; r < r1; r++) out[r - r0] = leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1);
+    } else leavesOf(packed(tree), X.data as Float64Array, X.offset, s0, s1, r0, r1, out);
+  }
+}
+
+function checkLeaves(leaves: Int32Array, need: number): void {
+  if (!(leaves instanceof Int32Array) || leaves.length < need) {
+    throw new SabreTypeError(`leaves must be an Int32Array of at least ${need} elements (trees x rows), got ${describe(leaves)}`);
+  }
+}
+
+/**
+ * Tree-parallel prediction, step 2: rows [start, end) of the block [r0, r1)
+ * whose leaves treeLeaves wrote add scale x each tree's leaf value into
+ * out[r * nOutputs + k], trees in order: the same sums in the same order as
+ * accumulatePredictions, so both ways give bit-identical predictions.
+ * Refuses NaN/Infinity in those rows of X.
+ */
+export function gatherLeaves(
+  trees: readonly FlatTree[],
+  X: NdArray,
+  leaves: Int32Array,
+  r0: number,
+  r1: number,
+  start: number,
+  end: number,
+  out: Float64Array,
+  scale = 1,
+): Float64Array {
+  checkMatrix(X);
+  checkRange(X, r0, r1);
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < r0 || end > r1 || start > end) {
+    throw new SabreTypeError(`row range [${describe(start)}, ${describe(end)}) must lie within the block [${r0}, ${r1})`);
+  }
+  if (trees.length === 0) return out;
+  const C = trees[0]!.nOutputs;
+  const B = r1 - r0;
+  checkLeaves(leaves, trees.length * B);
+  if (!(out instanceof Float64Array) || out.length < end * C) {
+    throw new SabreTypeError(`out must be a Float64Array of at least ${end * C} elements (rows x outputs, absolute rows), got ${describe(out)}`);
+  }
+  checkFiniteRows(X, start, end);
+  for (let t = 0; t < trees.length; t++) {
+    const tree = trees[t]!;
+    if (tree.nOutputs !== C) throw new SabreTypeError(`tree ${t} has ${tree.nOutputs} outputs, tree 0 has ${C}`);
+    const value = tree.value;
+    const n = tree.nodeCount;
+    const base = t * B - r0;
+    for (let r = start; r < end; r++) {
+      const leaf = leaves[base + r]!;
+      // Leaves come from shared memory: an index out of range is refused, never read.
+      if (!(leaf >= 0 && leaf < n)) throw new SabreTypeError(`leaves[${base + r}] = ${leaf} is not a node of tree ${t} (${n} nodes)`);
+      const o = r * C;
+      const v = leaf * C;
+      for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+    }
+  }
+  return out;
+}
+
 /** The leaf index of each row of [start, end) in one tree, into out[r]. */
 export function applyTree(tree: FlatTree, X: NdArray, start: number, end: number, out: Int32Array): Int32Array {
   const [, d] = checkMatrix(X);

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
-import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, growTree, resolveParams, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
+import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, gatherLeaves, growTree, resolveParams, treeLeaves, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
 import { rng } from "../../src/random/rng.js";
 import { matrix, prepare } from "./util.js";
@@ -140,6 +140,41 @@ test("prediction walks (four rows in lockstep) reach the leaf a plain walk reach
     const out = accumulatePredictions(tree, Xt, start, end, new Float64Array(n));
     for (let i = start; i < end; i++) assert.is(out[i], tree.value[plain(i)]);
   }
+});
+
+test("tree-parallel prediction (treeLeaves per tree, then gatherLeaves per row, in row blocks) equals accumulatePredictions bit for bit", () => {
+  const n = 1500;
+  const r = rng(5);
+  const rowsX = Array.from({ length: n }, () => [r.normal(), r.normal(), r.normal(), r.normal()]);
+  const Xn = matrix(rowsX);
+  const labels = Int32Array.from(rowsX, (x) => (x[0]! * x[1]! > 0 ? 1 : 0) + (x[2]! > 0.5 ? 1 : 0));
+  const targets = Float64Array.from(rowsX, (x) => Math.sin(2 * x[0]!) + x[1]! * x[2]!);
+  for (const [data, C] of [[prepare(Xn, labels, 3), 3], [prepare(Xn, targets, 0), 1]] as const) {
+    const trees = [0, 1, 2, 3, 4].map((i) => growTree(data, { maxFeatures: 2 }, i, 9));
+    const want = accumulatePredictions(trees, Xn, 0, n, new Float64Array(n * C), 1 / 5);
+    const got = new Float64Array(n * C);
+    for (const [r0, r1] of [[0, 1001], [1001, n]] as const) {
+      const leaves = new Int32Array(trees.length * (r1 - r0));
+      treeLeaves(trees, Xn, 0, 2, r0, r1, leaves);
+      treeLeaves(trees, Xn, 2, 5, r0, r1, leaves);
+      gatherLeaves(trees, Xn, leaves, r0, r1, r0, r0 + 7, got, 1 / 5);
+      gatherLeaves(trees, Xn, leaves, r0, r1, r0 + 7, r1, got, 1 / 5);
+    }
+    assert.equal(Array.from(got), Array.from(want), `${C} outputs`);
+  }
+  const trees = [growTree(cls, {}, 0, 1), growTree(cls, {}, 1, 1)];
+  const leaves = new Int32Array(40);
+  throwsTyped(() => treeLeaves(trees, X, 1, 3, 0, 20, leaves), SabreTypeError, /tree range \[1, 3\) must lie within \[0, 2\]/);
+  throwsTyped(() => treeLeaves(trees, X, 0, 2, 0, 20, new Int32Array(39)), SabreTypeError, /leaves must be an Int32Array of at least 40/);
+  throwsTyped(() => treeLeaves(trees, X, 0, 2, 0, 21, leaves), SabreTypeError, /row range/);
+  treeLeaves(trees, X, 0, 2, 0, 20, leaves);
+  const out = new Float64Array(60);
+  throwsTyped(() => gatherLeaves(trees, X, leaves, 0, 20, 5, 21, out), SabreTypeError, /within the block \[0, 20\)/);
+  throwsTyped(() => gatherLeaves(trees, X, leaves, 0, 20, 0, 20, new Float64Array(59)), SabreTypeError, /at least 60 elements/);
+  const tampered = leaves.slice();
+  tampered[23] = 1e6;
+  throwsTyped(() => gatherLeaves(trees, X, tampered, 0, 20, 0, 20, out), SabreTypeError, /leaves\[23\] = 1000000 is not a node of tree 1/);
+  throwsTyped(() => gatherLeaves(trees, matrix([[NaN, 1]]), new Int32Array(2), 0, 1, 0, 1, out), SabreTypeError, /X\[0\]\[0\] is NaN/);
 });
 
 test.run();

@@ -195,6 +195,29 @@ test("regressor: R^2 on a known function, OOB, JSON round trip", async () => {
   assert.ok(Math.abs(pred[0]! - (Math.sin(1) + 1)) < 0.3, `prediction ${pred[0]}`);
 });
 
+test("predictions are bit-identical whether workers split the trees or the rows", async () => {
+  // 5 trees: a 1-thread engine splits the trees (>= 4 per thread), a 3-thread one the rows.
+  const one = await Engine.start({ threads: 1 });
+  try {
+    const reg = new RandomForestRegressor({ nEstimators: 5, seed: 8, engine });
+    await reg.fit(trainX, Float64Array.from(trainY, (v, i) => v + (i % 7) / 10));
+    const regOne = RandomForestRegressor.fromJSON(reg.toJSON(), { engine: one });
+    assert.equal(Array.from(await regOne.predict(testX)), Array.from(await reg.predict(testX)));
+    const cls = new RandomForestClassifier({ nEstimators: 5, seed: 8, engine });
+    await cls.fit(trainX, trainY);
+    const clsOne = RandomForestClassifier.fromJSON(cls.toJSON(), { engine: one });
+    assert.equal(Array.from((await clsOne.predictProba(testX)).data), Array.from((await cls.predictProba(testX)).data));
+    // And with many trees on 3 threads (trees split) against 1 thread.
+    const big = new RandomForestClassifier({ nEstimators: 16, seed: 2, engine });
+    await big.fit(trainX, trainY);
+    const bigOne = RandomForestClassifier.fromJSON(big.toJSON(), { engine: one });
+    assert.equal(Array.from((await bigOne.predictProba(testX)).data), Array.from((await big.predictProba(testX)).data));
+    await rejectsTyped(() => big.predict(shared.full("float64", [3, 64], NaN)), SabreTypeError, /is NaN/);
+  } finally {
+    await one.close();
+  }
+});
+
 test("bad input is a SabreTypeError saying what was wrong", async () => {
   throwsTyped(() => new RandomForestClassifier({ nEstimators: 0 }), SabreTypeError, /nEstimators must be an integer in \[1/);
   throwsTyped(() => new RandomForestClassifier({ nEstimators: 2.5 }), SabreTypeError, /nEstimators/);
