@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Buffer } from "node:buffer";
-import { Engine, FormatError, RandomForestClassifier, RandomForestRegressor, SabreTypeError, shared } from "sabre";
+import { Engine, FormatError, RandomForestClassifier, RandomForestRegressor, rng, SabreTypeError, shared } from "sabre";
 import { digits, rows } from "../forest/util.js";
 import { rejectsTyped, throwsTyped } from "../helpers.js";
 
@@ -196,23 +196,31 @@ test("regressor: R^2 on a known function, OOB, JSON round trip", async () => {
 });
 
 test("predictions are bit-identical whether workers split the trees or the rows", async () => {
-  // 5 trees: a 1-thread engine splits the trees (>= 4 per thread), a 3-thread one the rows.
+  // Trees of >= 32k nodes are split across workers when each gets >= 4 of them: a 1-thread
+  // engine splits these 8 trees, a 3-thread one splits the rows. Fully grown regression trees
+  // on 40,000 noisy rows have ~50k nodes.
+  const n = 40_000;
+  const r = rng(17);
+  const Xb = shared.empty("float64", [n, 4]);
+  const yb = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = [r.normal(), r.normal(), r.normal(), r.normal()];
+    v.forEach((x, f) => Xb.set(i, f, x));
+    yb[i] = Math.sin(2 * v[0]!) + v[1]! * v[2]! + r.normal(0, 0.5);
+  }
+  const reg = new RandomForestRegressor({ nEstimators: 8, seed: 8, engine });
+  await reg.fit(Xb, yb);
+  assert.ok(reg.trees.every((t) => t.nodeCount >= 32_768), `big trees: ${reg.trees.map((t) => t.nodeCount)}`);
   const one = await Engine.start({ threads: 1 });
   try {
-    const reg = new RandomForestRegressor({ nEstimators: 5, seed: 8, engine });
-    await reg.fit(trainX, Float64Array.from(trainY, (v, i) => v + (i % 7) / 10));
     const regOne = RandomForestRegressor.fromJSON(reg.toJSON(), { engine: one });
-    assert.equal(Array.from(await regOne.predict(testX)), Array.from(await reg.predict(testX)));
-    const cls = new RandomForestClassifier({ nEstimators: 5, seed: 8, engine });
-    await cls.fit(trainX, trainY);
-    const clsOne = RandomForestClassifier.fromJSON(cls.toJSON(), { engine: one });
-    assert.equal(Array.from((await clsOne.predictProba(testX)).data), Array.from((await cls.predictProba(testX)).data));
-    // And with many trees on 3 threads (trees split) against 1 thread.
-    const big = new RandomForestClassifier({ nEstimators: 16, seed: 2, engine });
-    await big.fit(trainX, trainY);
-    const bigOne = RandomForestClassifier.fromJSON(big.toJSON(), { engine: one });
-    assert.equal(Array.from((await bigOne.predictProba(testX)).data), Array.from((await big.predictProba(testX)).data));
-    await rejectsTyped(() => big.predict(shared.full("float64", [3, 64], NaN)), SabreTypeError, /is NaN/);
+    const a = await regOne.predict(Xb);
+    const b = await reg.predict(Xb);
+    assert.ok(a.every((v, i) => Object.is(v, b[i])), "identical predictions");
+    assert.ok((await reg.score(Xb, yb)) > 0.8, "and good ones");
+    const bad = shared.full("float64", [5, 4], 0);
+    bad.set(3, 2, NaN);
+    await rejectsTyped(() => regOne.predict(bad), SabreTypeError, /X\[3\]\[2\] is NaN/);
   } finally {
     await one.close();
   }

@@ -23,17 +23,22 @@ function predictChunk(n: number, threads: number): number {
 }
 
 /**
- * How a forest predicts. Tree-parallel (each worker
- * walks whole trees over a block of rows and writes the leaves, then the
- * rows add their leaves' values in tree order) reads every tree once per
- * block, which pays when the trees do not fit in cache: a cold first
- * predict of 20,000 rows x 10 regression trees of 126k nodes took 95-107 ms
- * split by rows, 82-87 ms by trees. (Writing the leaf values instead of
- * the leaves, trees x rows x outputs float64, was slower: 109-116 ms.) It
- * needs a few trees per worker to balance, else rows are split. Both give
- * bit-identical results. MAX_LEAVES_PER_BLOCK bounds the int32 leaf buffer (16 MB).
+ * How a forest predicts. Tree-parallel (each worker walks whole trees over a
+ * block of rows and writes the leaves, then the rows add their leaves'
+ * values in tree order) reads every tree once per block, which pays when
+ * trees do not fit in cache: a cold first predict of 20,000 rows x 10
+ * regression trees of 126k nodes took 98-121 ms split by rows, 71-87 ms by
+ * trees; 60,000 rows x 20 trees of 61k nodes 287 -> 252 ms (bench/forest).
+ * With small trees it does not: 10,000 rows x 100 Fashion-MNIST trees of
+ * 10k nodes (10 classes) took 253 ms by rows, 327 by trees. So it is used
+ * from MIN_TREE_NODES nodes per tree (1 MB of walk records) and with enough
+ * trees per worker to balance. Both give bit-identical results.
+ * (Writing leaf values, trees x rows x outputs float64, instead of leaves
+ * was slower: 109-116 ms on the regression case.)
  */
 const MIN_TREES_PER_THREAD = 4;
+const MIN_TREE_NODES = 32_768;
+/** Bounds the int32 leaf buffer of tree-parallel prediction (16 MB). */
 const MAX_LEAVES_PER_BLOCK = 1 << 22;
 
 /** What a fit leaves behind, shared by the classifier and the regressor. */
@@ -175,7 +180,8 @@ export abstract class BaseForest {
     const engine = await this.engine();
     const scale = 1 / trees.length;
     const T = trees.length;
-    if (T < MIN_TREES_PER_THREAD * engine.threads) {
+    const meanNodes = trees.reduce((s, t) => s + t.nodeCount, 0) / T;
+    if (T < MIN_TREES_PER_THREAD * engine.threads || meanNodes < MIN_TREE_NODES) {
       await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale }, { chunk: predictChunk(n, engine.threads) }));
       return { out, n, C };
     }
