@@ -26,7 +26,7 @@ export interface FlatTree {
   readonly weightedNNodeSamples: Float64Array;
   readonly impurity: Float64Array;
   /**
-   * Optional: the same split nodes as 32-byte walk records (predict.ts,
+   * Optional: the same nodes as 16-byte walk records in preorder (predict.ts,
    * packTree), built once when the tree is made so that predict need not
    * rebuild them in every worker on every call. Derived data: never saved.
    */

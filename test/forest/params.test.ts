@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
-import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, gatherLeaves, growTree, resolveParams, treeLeaves, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
+import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, gatherLeaves, growTree, resolveParams, treeLeaves, type FlatTree, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
 import { rng } from "../../src/random/rng.js";
 import { matrix, prepare } from "./util.js";
@@ -123,8 +123,16 @@ test("prediction walks (four rows in lockstep) reach the leaf a plain walk reach
   const r = rng(3);
   const rows = Array.from({ length: n }, () => Array.from({ length: d }, () => r.normal()));
   const y = Float64Array.from(rows, (x) => Math.sin(3 * x[0]!) + x[1]! * x[2]! + 0.3 * r.normal());
-  const tree = growTree(prepare(matrix(rows), y, 0), { maxFeatures: 1 }, 0, 7);
-  assert.ok(tree.maxDepth >= 15, `a deep tree (depth ${tree.maxDepth})`);
+  const data = prepare(matrix(rows), y, 0);
+  // Depth-first trees are numbered in preorder already; best-first ones are renumbered by packTree.
+  for (const params of [{ maxFeatures: 1 }, { maxFeatures: 1, maxLeafNodes: 400 }]) {
+    const tree = growTree(data, params, 0, 7);
+    checkWalks(tree, rows, n, d);
+  }
+});
+
+function checkWalks(tree: FlatTree, rows: number[][], n: number, d: number): void {
+  assert.ok(tree.maxDepth >= 12, `a deep tree (depth ${tree.maxDepth})`);
   // X stored column-major at an offset: strides [1, n], not [d, 1].
   const colMajor = new Float64Array(3 + n * d);
   rows.forEach((x, i) => x.forEach((v, f) => (colMajor[3 + f * n + i] = v)));
@@ -140,7 +148,7 @@ test("prediction walks (four rows in lockstep) reach the leaf a plain walk reach
     const out = accumulatePredictions(tree, Xt, start, end, new Float64Array(n));
     for (let i = start; i < end; i++) assert.is(out[i], tree.value[plain(i)]);
   }
-});
+}
 
 test("tree-parallel prediction (treeLeaves per tree, then gatherLeaves per row, in row blocks) equals accumulatePredictions bit for bit", () => {
   const n = 1500;
