@@ -32,6 +32,25 @@ export interface GrowArgs {
   oob: { votes: Float64Array; counts: Float64Array; scale: number } | null;
 }
 
+/** Training rows each grown tree predicts to warm the predict code (see warmPredict). */
+const WARM_ROWS = 256;
+let warmOut = new Float64Array(0);
+
+/**
+ * Walks the first training rows through the tree just grown with the
+ * predict kernel's own code, so V8 has optimized it for this X's dtype by
+ * the time the user predicts (a fraction of a millisecond per tree). The
+ * first predict after a 10-tree Fashion-MNIST fit (10,000 rows, 2 workers)
+ * went from 68-81 to 50-62 ms; later calls take 18-40 ms either way. (It
+ * does not help where the first call is slow because big trees are not yet
+ * in cache: that is what tree-parallel predict is for.)
+ */
+function warmPredict(tree: FlatTree, X: NdArray): void {
+  const rows = Math.min(WARM_ROWS, X.shape[0]!);
+  if (warmOut.length < rows * tree.nOutputs) warmOut = new Float64Array(rows * tree.nOutputs);
+  accumulatePredictions(tree, X, 0, rows, warmOut);
+}
+
 /** Per-worker scratch for the OOB pass, reused across trees. */
 let oobScratch: { inBag: Int32Array; out: Float64Array; counts: Int32Array } | null = null;
 
@@ -72,6 +91,7 @@ export default defineKernels({
     };
     const tree = growResolved(data, params, start, a.seed, { shared: true });
     tree.walk = packTree(tree, true);
+    warmPredict(tree, a.X);
     if (a.oob) {
       const n = data.nSamples;
       const C = tree.nOutputs;
