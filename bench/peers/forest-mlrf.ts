@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { importPeer } from "../harness/peers.js";
 import { Skip } from "../harness/measure.js";
-import { FASHION_FILES, processCpuS, type RunResult, type RunSpec } from "../workers/forest-data.js";
+import { FASHION_FILES, processCpuS, runAsChild, type RunResult, type RunSpec } from "../workers/forest-data.js";
 
 interface MlRandomForest {
   RandomForestClassifier: new (options: Record<string, unknown>) => {
@@ -84,13 +84,4 @@ async function main(spec: RunSpec): Promise<RunResult> {
   return { fitS, fitCpuS, predictS, accuracy: correct / yte.length, peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB, loadedRssMiB, nodes, version: `ml-random-forest ${version}`, cpuS: processCpuS() };
 }
 
-main(JSON.parse(process.argv[2] ?? "null") as RunSpec).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runAsChild(main);

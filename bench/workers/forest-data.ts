@@ -169,3 +169,20 @@ export function processCpuS(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/**
+ * Runs a contender child's main on the RunSpec in argv[2] and prints its one
+ * RunResult line last on stdout (exit 0), or the error on stderr (exit 1).
+ */
+export function runAsChild(main: (spec: RunSpec) => Promise<RunResult>): void {
+  main(JSON.parse(process.argv[2] ?? "null") as RunSpec).then(
+    (r) => {
+      console.log(JSON.stringify(r));
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -4,13 +4,20 @@
 import { join } from "node:path";
 import ndarray from "ndarray";
 import { Engine, RandomForestClassifier, RandomForestRegressor, shared, type NdArray } from "sabre";
-import { FASHION_FILES, loadIdxShared, processCpuS, readRaw, type RunResult, type RunSpec } from "./forest-data.js";
+import { FASHION_FILES, loadIdxShared, processCpuS, readRaw, runAsChild, type RunResult, type RunSpec } from "./forest-data.js";
 
 interface Loaded {
   Xtr: NdArray;
   ytr: ArrayLike<number>;
   Xte: NdArray;
   yte: ArrayLike<number>;
+}
+
+/** The share of predicted labels equal to the true ones. */
+function shareEqual(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) correct++;
+  return correct / pred.length;
 }
 
 /** Test R^2 (1 - residual / total sum of squares), as scikit-learn's r2_score. */
@@ -102,9 +109,7 @@ async function main(spec: RunSpec): Promise<RunResult> {
     const pred = (await rf.predict(data.Xte)) as ArrayLike<number>;
     const predictS = (performance.now() - t0) / 1000;
     if (pred.length !== data.yte.length) throw new Error(`predict returned ${pred.length} values for ${data.yte.length} rows`);
-    let correct = 0;
-    for (let i = 0; i < pred.length; i++) if (pred[i] === data.yte[i]) correct++;
-    const accuracy = spec.task === "regression" ? r2(pred, data.yte) : correct / pred.length;
+    const accuracy = spec.task === "regression" ? r2(pred, data.yte) : shareEqual(pred, data.yte);
     const nodes = rf.trees.reduce((s, t) => s + t.nodeCount, 0);
     // maxRSS (KiB) covers the whole process: the main thread, every engine worker, all shared memory touched.
     const peakRssMiB = (process.resourceUsage().maxRSS * 1024) / MiB;
@@ -114,13 +119,4 @@ async function main(spec: RunSpec): Promise<RunResult> {
   }
 }
 
-main(JSON.parse(process.argv[2] ?? "null") as RunSpec).then(
-  (r) => {
-    console.log(JSON.stringify(r));
-    process.exit(0);
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runAsChild(main);
