@@ -2,7 +2,10 @@
 // jobs, run kernels, report. The protocol is in src/engine/dispatch.md.
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import * as C from "../src/engine/control.js";
-import { identity, isClauseMarker, type ClauseMarker, type ReductionMarker } from "../src/engine/clauses.js";
+import { identity, isClauseMarker, type ReductionMarker, type RowsMarker } from "../src/engine/clauses.js";
+import * as R from "../src/engine/results.js";
+import { SabreTypeError } from "../src/errors.js";
+import { describe } from "../src/validate.js";
 import type { Kernel, KernelContext } from "../src/engine/define.js";
 import { deserialize, serialize } from "../src/memory/serialize.js";
 import { checkedReadOnly, checkedRows, current } from "./checked.js";
@@ -27,30 +30,47 @@ export interface RunnerConfig {
   spinMicros: number;
 }
 
+/** A reduction clause as a job runs it: where its partials go in the results block. */
+interface PreparedReduction {
+  name: string;
+  marker: ReductionMarker;
+  /** Total width of the reductions before it in name order (results.ts). */
+  widthBefore: number;
+}
+
 /** A revived argument set, with its clauses found once. */
 interface PreparedArgs {
   version: number;
   base: Record<string, unknown>;
-  /** Clauses that change per chunk (rows views, reduction accumulators). */
-  perChunk: Array<[string, ClauseMarker]>;
-  reductions: Array<[string, ReductionMarker]>;
+  /** Clauses that change per chunk: rows views, and reduction accumulators (in name order, as their partials are laid out). */
+  rows: Array<[string, RowsMarker]>;
+  reductions: PreparedReduction[];
 }
 
 function prepare(version: number, message: unknown, checked: boolean): PreparedArgs {
   const value = deserialize<unknown>(message);
   const base: Record<string, unknown> =
     typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  const perChunk: Array<[string, ClauseMarker]> = [];
-  const reductions: Array<[string, ReductionMarker]> = [];
+  const rows: Array<[string, RowsMarker]> = [];
+  const found: Array<[string, ReductionMarker]> = [];
   for (const [name, v] of Object.entries(base)) {
     if (!isClauseMarker(v)) continue;
     if (v.clause === "readOnly") base[name] = checked ? checkedReadOnly(v.value, name) : v.value;
-    else {
-      perChunk.push([name, v]);
-      if (v.clause === "reduction") reductions.push([name, v]);
-    }
+    else if (v.clause === "rows") rows.push([name, v]);
+    else found.push([name, v]);
   }
-  return { version, base, perChunk, reductions };
+  let widthBefore = 0;
+  const reductions = found.sort(R.byName).map(([name, marker]) => {
+    const r = { name, marker, widthBefore };
+    widthBefore += marker.width;
+    return r;
+  });
+  return { version, base, rows, reductions };
+}
+
+/** A results arena as a worker holds it. */
+interface WorkerArena extends R.ArenaViews {
+  forSeq: number | null;
 }
 
 /** A private accumulator a kernel sees for a reduction clause. */
@@ -64,6 +84,11 @@ export class Runner {
   private readonly jobsF: Float64Array;
   private readonly me: number;
   private readonly args: Array<PreparedArgs | undefined> = new Array(C.ARGS_SLOTS);
+  private readonly arenas = new Map<number, WorkerArena>();
+  /** How many of `arenas` were made for one job (dropped once this worker is past it). */
+  private oneOffs = 0;
+  /** The job this worker is at (it drops a one-off arena that arrives after its job). */
+  private seq = 0;
 
   constructor(private readonly cfg: RunnerConfig) {
     this.ctl = cfg.control.ctl;
@@ -81,8 +106,10 @@ export class Runner {
       if (Atomics.load(ctl, C.SHUTDOWN) !== 0) return;
       const head = Atomics.load(ctl, C.HEAD);
       if (((head - seq) | 0) > 0) {
+        this.seq = seq;
         const pending = this.runJob(seq);
         if (pending) await pending;
+        if (this.oneOffs > 0) this.dropOneOffs(seq);
         seq = (seq + 1) | 0;
         Atomics.store(ctl, this.me + C.W_PASSED, seq);
         continue;
@@ -106,19 +133,54 @@ export class Runner {
     }
   }
 
-  /** The revived args of (slot, version), pulling args messages off the port in order until it arrives. */
+  /**
+   * Takes the next message off the args port (argument sets and arenas come
+   * in the order they were posted, dispatch.md); false if there is none.
+   */
+  private receive(): boolean {
+    const m = receiveMessageOnPort(this.cfg.argsPort);
+    if (m === undefined) return false;
+    const msg = m.message as C.PortMessage;
+    if (msg.kind === "args") {
+      this.args[msg.slot] = prepare(msg.version, msg.args, this.cfg.checked);
+    } else if (msg.forSeq === null || ((msg.forSeq - this.seq) | 0) >= 0) {
+      // (A one-off arena for a job this worker has already left is never needed.)
+      this.arenas.set(msg.id, { forSeq: msg.forSeq, ...R.arenaViews(msg.buffer) });
+      if (msg.forSeq !== null) this.oneOffs++;
+    }
+    return true;
+  }
+
+  /** The revived args of (slot, version), pulling messages off the port in order until it arrives. */
   private fetchArgs(slot: number, version: number): PreparedArgs {
     let a = this.args[slot];
     while (a === undefined || a.version !== version) {
-      const m = receiveMessageOnPort(this.cfg.argsPort);
-      if (m === undefined) {
+      if (!this.receive()) {
         throw new Error(`sabre: args slot ${slot} version ${version} never arrived (dispatch protocol broken)`);
       }
-      const msg = m.message as C.ArgsMessage;
-      this.args[msg.slot] = prepare(msg.version, msg.args, this.cfg.checked);
       a = this.args[slot];
     }
     return a;
+  }
+
+  /** Results arena `id`, pulling messages off the port in order until it arrives. */
+  private fetchArena(id: number): WorkerArena {
+    let a = this.arenas.get(id);
+    while (a === undefined) {
+      if (!this.receive()) throw new Error(`sabre: results arena ${id} never arrived (dispatch protocol broken)`);
+      a = this.arenas.get(id);
+    }
+    return a;
+  }
+
+  /** Forgets the one-off arenas of jobs up to `seq`, which this worker is leaving. */
+  private dropOneOffs(seq: number): void {
+    for (const [id, a] of this.arenas) {
+      if (a.forSeq !== null && ((a.forSeq - seq) | 0) <= 0) {
+        this.arenas.delete(id);
+        this.oneOffs--;
+      }
+    }
   }
 
   /**
@@ -154,6 +216,10 @@ export class Runner {
     return this.fetchArgs(slot, version);
   }
   /** @internal */
+  arenaFor(id: number): WorkerArena {
+    return this.fetchArena(id);
+  }
+  /** @internal */
   get jobWords(): Int32Array {
     return this.jobs;
   }
@@ -172,6 +238,11 @@ class JobRun {
   private readonly chunk: number;
   private readonly dynamic: boolean;
   private prepared: PreparedArgs | undefined;
+  /** The job's results block (found on the first chunk): its arena, and where tags and values start. */
+  private arena: WorkerArena | undefined;
+  private tags = 0;
+  private values = 0;
+  private offset = 0;
 
   constructor(
     private readonly runner: Runner,
@@ -230,7 +301,7 @@ class JobRun {
   private ensureReport(): C.JobReport {
     if (this.report === undefined) {
       Atomics.add(this.runner.jobWords, this.base + C.J_POSTED, 1);
-      this.report = { seq: this.seq, workerId: this.runner.config.workerId, results: [], partials: {} };
+      this.report = { seq: this.seq, workerId: this.runner.config.workerId, results: [] };
     }
     return this.report;
   }
@@ -246,20 +317,28 @@ class JobRun {
         Atomics.load(jobs, this.base + C.J_ARGS_SLOT),
         Atomics.load(jobs, this.base + C.J_ARGS_VERSION),
       ));
+      if (this.arena === undefined) {
+        this.arena = this.runner.arenaFor(Atomics.load(jobs, this.base + C.J_RES_ARENA));
+        this.offset = Atomics.load(jobs, this.base + C.J_RES_OFFSET);
+        this.tags = 2 * this.offset;
+        this.values = R.valuesAt(this.offset, this.nChunks);
+      }
       const kernel = cfg.kernels[this.kernelId]!;
       const name = cfg.names[this.kernelId]!;
       current.kernel = name;
       let args = prepared.base;
-      let accs: Array<[string, { value: number } | Float64Array]> | undefined;
-      if (prepared.perChunk.length > 0) {
+      let accs: Array<{ value: number } | Float64Array> | undefined;
+      if (prepared.rows.length > 0 || prepared.reductions.length > 0) {
         args = { ...prepared.base };
-        for (const [argName, m] of prepared.perChunk) {
-          if (m.clause === "rows") {
-            args[argName] = cfg.checked ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
-          } else if (m.clause === "reduction") {
-            const acc = accumulator(m);
-            (accs ??= []).push([argName, acc]);
-            args[argName] = acc;
+        for (const [argName, m] of prepared.rows) {
+          args[argName] = cfg.checked ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
+        }
+        if (prepared.reductions.length > 0) {
+          accs = [];
+          for (const r of prepared.reductions) {
+            const acc = accumulator(r.marker);
+            accs.push(acc);
+            args[r.name] = acc;
           }
         }
       }
@@ -278,13 +357,40 @@ class JobRun {
     return undefined;
   }
 
-  private finishChunk(i: number, value: unknown, accs: Array<[string, { value: number } | Float64Array]> | undefined): void {
+  /**
+   * Records chunk i's return value and reduction partials in the results
+   * block with plain writes, then counts the chunk in DONE: the main thread
+   * reads the block only after it has seen DONE == nChunks (atomically), so
+   * it sees every write made before the increments (dispatch.md, "results").
+   * Only a value shared memory cannot hold goes into the job's report.
+   */
+  private finishChunk(i: number, value: unknown, accs: Array<{ value: number } | Float64Array> | undefined): void {
+    const { f64, i32 } = this.arena!;
     try {
-      if (value !== undefined) this.ensureReport().results.push([i, serialize(value)]);
-      if (accs) {
-        const partials = this.ensureReport().partials;
-        for (const [name, acc] of accs) (partials[name] ??= []).push([i, acc instanceof Float64Array ? acc : acc.value]);
+      let tag: number;
+      if (typeof value === "number") {
+        f64[this.values + i] = value;
+        tag = R.TAG_NUMBER;
+      } else if (value === undefined) tag = R.TAG_UNDEFINED;
+      else if (value === null) tag = R.TAG_NULL;
+      else if (value === true) tag = R.TAG_TRUE;
+      else if (value === false) tag = R.TAG_FALSE;
+      else {
+        this.ensureReport().results.push([i, serialize(value)]);
+        tag = R.TAG_REPORT;
       }
+      if (accs) {
+        const reductions = this.prepared!.reductions;
+        for (let k = 0; k < accs.length; k++) {
+          const r = reductions[k]!;
+          const at = R.partialsAt(this.offset, this.nChunks, r.widthBefore);
+          const acc = accs[k]!;
+          if (acc instanceof Float64Array) f64.set(acc, at + i * r.marker.width);
+          else if (typeof acc.value === "number") f64[at + i] = acc.value;
+          else throw new SabreTypeError(`reduction "${r.name}": the kernel set its value to ${describe(acc.value)}; it must be a number`);
+        }
+      }
+      i32[this.tags + i] = tag;
     } catch (err) {
       const [start, end] = C.chunkRange(this.n, this.nChunks, this.chunk, i);
       this.fail(err, i, start, end);

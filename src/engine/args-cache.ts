@@ -62,7 +62,7 @@ export class ArgsCache {
   replay(): ArgsMessage[] {
     const out: ArgsMessage[] = [];
     this.entries.forEach((e, slot) => {
-      if (e) out.push({ slot, version: e.version, args: e.message });
+      if (e) out.push({ kind: "args", slot, version: e.version, args: e.message });
     });
     return out;
   }

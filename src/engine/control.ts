@@ -1,3 +1,5 @@
+import type { ArenaMessage } from "./results.js";
+
 /**
  * Layout of the engine's control block: the shared memory through which the
  * main thread publishes jobs and workers claim chunks, with no message per
@@ -56,9 +58,12 @@ export const J_NEXT = 6;
 export const J_DONE = 7;
 /** Non-zero once the job must stop: a kernel threw, the call was aborted, a worker crashed, close(). */
 export const J_CANCEL = 8;
+/** The job's results block (results.ts): its arena id and its offset there, in units of 8 bytes. */
+export const J_RES_ARENA = 9;
+export const J_RES_OFFSET = 10;
 /**
- * Reports workers will post for this job (results, partials, errors), each
- * counted before the DONE increment of the first chunk it covers.
+ * Reports workers will post for this job (structured return values, errors),
+ * each counted before the DONE increment of the first chunk it covers.
  */
 export const J_POSTED = 11;
 /** 1 when the job's arguments carry clauses that need per-chunk treatment. */
@@ -109,21 +114,26 @@ export function createControlBlock(): ControlBlock {
   };
 }
 
-/** Messages on the main -> worker args port. */
+/** An argument set on the main -> worker args port. */
 export interface ArgsMessage {
+  kind: "args";
   slot: number;
   version: number;
   /** A SerializedMessage of the call's args. */
   args: unknown;
 }
 
-/** What a worker posts back for a job when it has something to say (at most once per job). */
+/** Everything the args port carries: argument sets and results arenas, in the order they were posted. */
+export type PortMessage = ArgsMessage | ArenaMessage;
+
+/**
+ * What a worker posts back for a job when it has something shared memory
+ * cannot carry (at most once per job): structured return values, an error.
+ */
 export interface JobReport {
   seq: number;
   workerId: number;
-  /** [chunk, serialized value] for chunks whose kernel returned something other than undefined. */
+  /** [chunk, serialized value] for chunks whose kernel returned a value tagged TAG_REPORT. */
   results: Array<[number, unknown]>;
-  /** Per reduction clause (by arg name): [chunk, partial] pairs. */
-  partials: Record<string, Array<[number, number | Float64Array]>>;
   error?: { message: string; stack?: string; code?: string; name?: string; chunk: number; start: number; end: number; race?: boolean };
 }

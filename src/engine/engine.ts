@@ -6,6 +6,8 @@ import { ArgsCache } from "./args-cache.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
+import { blockUnits, byName, type ArenaMessage } from "./results.js";
+import { ResultsHeap, type ResultsBlock } from "./results-heap.js";
 import { moduleUrl, planParallelFor, type Call } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
@@ -89,6 +91,11 @@ export class Engine {
   private readonly kernelIds = new Map<string, number>();
   private readonly pending = new Map<number, PendingJob>();
   private readonly args = new ArgsCache();
+  /** Shared memory the workers write results and reduction partials into (results.ts). */
+  private readonly heap = new ResultsHeap(
+    (m) => this.postToWorkers(m),
+    (seq) => this.allPassed(seq),
+  );
   /** The next job's sequence number (int32, wrapping: the doorbell word is an Int32). */
   private nextSeq = 0;
   /** Jobs published so far (not wrapping). */
@@ -171,7 +178,8 @@ export class Engine {
       onReport: (report) => this.onReport(report),
       onExit: (h, code, ready) => this.onWorkerExit(h, code, ready),
       onCreated: (h) => {
-        // Queue every argument set jobs may refer to before the worker runs any of them.
+        // Queue every arena and argument set jobs may refer to before the worker runs any of them.
+        for (const m of this.heap.replay()) h.argsPort.postMessage(m);
         for (const m of this.args.replay()) h.argsPort.postMessage(m);
         this.starting.add(h);
       },
@@ -324,6 +332,16 @@ export class Engine {
   ): Promise<unknown[]> {
     const { kernel, n, nChunks, chunkSize, schedule, signal, onProgress } = call;
     const seq = this.nextSeq;
+    let block: ResultsBlock;
+    try {
+      let width = 0;
+      for (const [, r] of reductions) width += r.width;
+      // A new arena is posted to the workers here, before the job that uses it is published.
+      block = this.heap.alloc(blockUnits(nChunks, width), seq);
+    } catch (err) {
+      this.args.unpin(argsRef.slot);
+      throw err;
+    }
     this.nextSeq = (seq + 1) | 0;
     this.published++;
     const { ctl, jobs, jobsF } = this.control;
@@ -343,6 +361,8 @@ export class Engine {
     jobs[b + C.J_DONE] = 0;
     jobs[b + C.J_CANCEL] = 0;
     jobs[b + C.J_POSTED] = 0;
+    jobs[b + C.J_RES_ARENA] = block.arena.id;
+    jobs[b + C.J_RES_OFFSET] = block.offset;
 
     let resolveFn!: (v: unknown[]) => void;
     let rejectFn!: (e: SabreError) => void;
@@ -350,11 +370,14 @@ export class Engine {
       resolveFn = res;
       rejectFn = rej;
     });
-    const job = new PendingJob(seq, kernel, kernelId, nChunks, argsRef.slot, reductions, onProgress, resolveFn, rejectFn);
+    const job = new PendingJob(seq, kernel, kernelId, nChunks, argsRef.slot, reductions, block, onProgress, resolveFn, rejectFn);
     this.pending.set(seq, job);
     if (onProgress) this.progressJobs++;
     if (this.pending.size === 1) this.setReferenced(true);
-    job.cleanup = () => {
+    job.cleanup = (completed) => {
+      // A completed job's block has no writer left; otherwise a chunk may still be running.
+      if (completed) this.heap.release(block);
+      else this.heap.retire(block, seq);
       this.pending.delete(seq);
       this.args.unpin(argsRef.slot);
       if (onProgress) this.progressJobs--;
@@ -368,9 +391,9 @@ export class Engine {
       };
       signal.addEventListener("abort", onAbort, { once: true });
       const prior = job.cleanup;
-      job.cleanup = () => {
+      job.cleanup = (completed) => {
         signal.removeEventListener("abort", onAbort);
-        prior();
+        prior(completed);
       };
     }
 
@@ -391,7 +414,7 @@ export class Engine {
     return promise;
   }
 
-  /** Validates the clauses in args and returns the reductions by name. */
+  /** Validates the clauses in args and returns the reductions, in name order (the order of their partials in the results block). */
   private checkClauses(args: KernelArgs, n: number): Array<[string, Reduction]> {
     const reductions: Array<[string, Reduction]> = [];
     for (const [name, v] of Object.entries(args)) {
@@ -400,7 +423,7 @@ export class Engine {
         throw new SabreTypeError(`args.${name}: rows() needs an array with n = ${n} rows, it has ${v.array.shape[0]}`);
       }
     }
-    return reductions;
+    return reductions.length > 1 ? reductions.sort(byName) : reductions;
   }
 
   /**
@@ -411,12 +434,14 @@ export class Engine {
    */
   private assignArgs(message: SerializedMessage, mutexes: unknown[]): { slot: number; version: number } | undefined {
     const fresh = this.args.assign(message, mutexes);
-    if (fresh) {
-      const m: C.ArgsMessage = { slot: fresh.slot, version: fresh.version, args: message };
-      for (const h of this.handles) h?.argsPort.postMessage(m);
-      for (const h of this.starting) h.argsPort.postMessage(m);
-    }
+    if (fresh) this.postToWorkers({ kind: "args", slot: fresh.slot, version: fresh.version, args: message });
     return fresh;
+  }
+
+  /** Posts on every worker's args port, starting workers included (dispatch.md, "args slots"). */
+  private postToWorkers(m: C.ArgsMessage | ArenaMessage): void {
+    for (const h of this.handles) h?.argsPort.postMessage(m);
+    for (const h of this.starting) h.argsPort.postMessage(m);
   }
 
   /** Waits for an args slot for `message` and returns it pinned (pinned in the same step it is found). */
@@ -436,10 +461,20 @@ export class Engine {
     if (this.published < C.JOB_SLOTS) return true;
     const prev = (seq - C.JOB_SLOTS) | 0;
     if (this.pending.has(prev)) return false;
+    return this.allPassed(prev);
+  }
+
+  /**
+   * True once every worker, starting ones included (they run jobs from their
+   * first W_PASSED on), has left job `seq`. A worker never lags more than
+   * JOB_SLOTS jobs behind, so the wrapping comparison is safe.
+   */
+  private allPassed(seq: number): boolean {
     const { ctl } = this.control;
-    return this.handles.every(
-      (h, i) => h === undefined || ((Atomics.load(ctl, C.WORKER_BASE + i * C.WORKER_STRIDE + C.W_PASSED) - prev) | 0) > 0,
-    );
+    const past = (id: number) => ((Atomics.load(ctl, C.WORKER_BASE + id * C.WORKER_STRIDE + C.W_PASSED) - seq) | 0) > 0;
+    for (let i = 0; i < this.handles.length; i++) if (this.handles[i] !== undefined && !past(i)) return false;
+    for (const h of this.starting) if (!past(h.id)) return false;
+    return true;
   }
 
   /**
@@ -520,8 +555,11 @@ export class Engine {
     } catch (e) {
       err = e instanceof SabreTypeError ? e : new SabreTypeError(`a kernel result could not be revived: ${(e as Error).message}`);
     }
-    if (err) job.reject(err);
-    else this.check(job);
+    if (err) {
+      // Stop the other workers' chunks too (a kernel error already did; a result that could not be revived did not).
+      Atomics.store(this.control.jobs, C.slotOf(job.seq) * C.JOB_STRIDE + C.J_CANCEL, 1);
+      job.reject(err);
+    } else this.check(job);
   }
 
   // ---- workers coming and going ----------------------------------------------------------------

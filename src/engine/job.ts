@@ -1,18 +1,20 @@
-import { KernelError, RaceError, type SabreError } from "../errors.js";
+import { KernelError, RaceError, SabreTypeError, type SabreError } from "../errors.js";
 import { deserialize } from "../memory/serialize.js";
 import { combine, type Reduction } from "./clauses.js";
 import type { JobReport } from "./control.js";
+import * as R from "./results.js";
+import type { ResultsBlock } from "./results-heap.js";
 
 /** The main thread's record of one published, unsettled job. */
 export class PendingJob {
-  /** Per-chunk return values, filled from worker reports. */
-  private results: unknown[] | undefined;
-  private readonly partials = new Map<string, Array<[number, number | Float64Array]>>();
+  /** Return values that came in reports (tag TAG_REPORT), by chunk. */
+  private reported: unknown[] | undefined;
   received = 0;
   settled = false;
   lastProgress = -1;
   readonly started = performance.now();
-  cleanup: (() => void) | undefined;
+  /** Called once when the job settles; `completed` is true when every chunk finished (no worker can write its block any more). */
+  cleanup: ((completed: boolean) => void) | undefined;
 
   constructor(
     readonly seq: number,
@@ -20,7 +22,9 @@ export class PendingJob {
     readonly kernelId: number,
     readonly nChunks: number,
     readonly argsSlot: number,
+    /** The call's reductions in name order: the order of their partials in the block. */
     readonly reductions: ReadonlyArray<[string, Reduction]>,
+    readonly block: ResultsBlock,
     readonly onProgress: ((done: number, total: number) => void) | undefined,
     private readonly resolveFn: (value: unknown[]) => void,
     private readonly rejectFn: (err: SabreError) => void,
@@ -30,12 +34,7 @@ export class PendingJob {
   absorb(report: JobReport): SabreError | undefined {
     this.received++;
     for (const [chunk, value] of report.results) {
-      (this.results ??= new Array(this.nChunks))[chunk] = deserialize(value);
-    }
-    for (const [name, list] of Object.entries(report.partials)) {
-      const all = this.partials.get(name);
-      if (all) all.push(...list);
-      else this.partials.set(name, list.slice());
+      (this.reported ??= new Array(this.nChunks))[chunk] = deserialize(value);
     }
     const e = report.error;
     if (!e) return undefined;
@@ -48,33 +47,71 @@ export class PendingJob {
     );
   }
 
-  /** Combines reductions in chunk order and resolves with the per-chunk results. */
+  /**
+   * Reads the results block and resolves with the per-chunk results; combines
+   * each reduction's partials in chunk order. Only once DONE == nChunks was
+   * read with an atomic load: every chunk's plain writes came before its
+   * DONE increment, so all of them are visible here.
+   */
   resolve(): void {
     if (this.settled) return;
-    this.settled = true;
-    for (const [name, red] of this.reductions) {
-      const list = (this.partials.get(name) ?? []).sort((a, b) => a[0] - b[0]);
+    const { nChunks, block } = this;
+    const { f64, i32 } = block.arena;
+    const tags = 2 * block.offset;
+    const values = R.valuesAt(block.offset, nChunks);
+    const results = new Array<unknown>(nChunks);
+    for (let i = 0; i < nChunks; i++) {
+      switch (i32[tags + i]) {
+        case R.TAG_UNDEFINED:
+          results[i] = undefined;
+          break;
+        case R.TAG_NUMBER:
+          results[i] = f64[values + i];
+          break;
+        case R.TAG_TRUE:
+          results[i] = true;
+          break;
+        case R.TAG_FALSE:
+          results[i] = false;
+          break;
+        case R.TAG_NULL:
+          results[i] = null;
+          break;
+        case R.TAG_REPORT:
+          results[i] = this.reported?.[i];
+          break;
+        default:
+          this.reject(new SabreTypeError(`sabre: chunk ${i} of kernel "${this.kernel}" finished without a result tag (dispatch protocol broken)`));
+          return;
+      }
+    }
+    let widthBefore = 0;
+    for (const [, red] of this.reductions) {
+      const w = red.width;
+      const at = R.partialsAt(block.offset, nChunks, widthBefore);
+      widthBefore += w;
       if (typeof red.initial === "number") {
         let acc = red.initial;
-        for (const [, p] of list) acc = combine(red.op, acc, p as number);
+        for (let i = 0; i < nChunks; i++) acc = combine(red.op, acc, f64[at + i]!);
         red.value = acc;
       } else {
         const acc = red.initial.slice();
-        for (const [, p] of list) {
-          const part = p as Float64Array;
-          for (let i = 0; i < acc.length; i++) acc[i] = combine(red.op, acc[i]!, part[i]!);
+        for (let i = 0; i < nChunks; i++) {
+          const p = at + i * w;
+          for (let k = 0; k < w; k++) acc[k] = combine(red.op, acc[k]!, f64[p + k]!);
         }
         red.value = acc;
       }
     }
-    this.cleanup?.();
-    this.resolveFn(this.results ?? new Array(this.nChunks).fill(undefined));
+    this.settled = true;
+    this.cleanup?.(true);
+    this.resolveFn(results);
   }
 
   reject(err: SabreError): void {
     if (this.settled) return;
     this.settled = true;
-    this.cleanup?.();
+    this.cleanup?.(false);
     this.rejectFn(err);
   }
 }
