@@ -48,6 +48,7 @@ interface Sizes {
 
 const here = (path: string) => new URL(path, import.meta.url);
 const KERNELS = here("./kernels/dispatch-compute.js");
+const EMPTY_KERNELS = here("./kernels/dispatch-empty.js");
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -110,12 +111,44 @@ const figureOf = (mode: Mode) => (mode.kind === "awaited" ? usPerCall : perSecon
 
 // ---- sabre ---------------------------------------------------------------------------------------
 
-function sabreCalls(id: string, sizes: Sizes, mode: Mode, what: "parallelFor" | "run", spinMicros?: number): Contender {
+/**
+ * What a sabre row calls: parallelFor(2) of `sabre.noop`, of a kernel that
+ * returns a number, or of one that adds to a reduction clause; or run(noop).
+ */
+type SabreCall = "parallelFor" | "returning" | "reduction" | "run";
+
+/** A call of that kind on `engine` (started with EMPTY_KERNELS); each result is checked. */
+function sabreCall(engine: Engine, what: SabreCall): () => Promise<unknown> {
+  const args = {};
+  switch (what) {
+    case "parallelFor":
+      return () => engine.parallelFor(WORKERS, "sabre.noop", args);
+    case "run":
+      return () => engine.run("sabre.noop", args);
+    case "returning":
+      return async () => {
+        const r = await engine.parallelFor(WORKERS, "bench.ret0", args);
+        if (r.length !== WORKERS || r.some((v) => v !== 0)) throw new WrongAnswer(`bench.ret0 gave ${JSON.stringify(r)}`);
+      };
+    case "reduction": {
+      const total = reduction(0, "sum");
+      const withTotal = { total };
+      return async () => {
+        await engine.parallelFor(WORKERS, "bench.add1", withTotal);
+        if (total.value !== WORKERS) throw new WrongAnswer(`the reduction gave ${String(total.value)}, expected ${WORKERS}`);
+      };
+    }
+  }
+}
+
+function sabreCalls(id: string, sizes: Sizes, mode: Mode, what: SabreCall, spinMicros?: number): Contender {
   return sized(id, sizes, 1_000, async () => {
-    const engine = await Engine.start({ threads: WORKERS, ...(spinMicros === undefined ? {} : { spinMicros }) });
-    const args = {};
-    const call =
-      what === "parallelFor" ? () => engine.parallelFor(WORKERS, "sabre.noop", args) : () => engine.run("sabre.noop", args);
+    const engine = await Engine.start({
+      threads: WORKERS,
+      kernels: [EMPTY_KERNELS],
+      ...(spinMicros === undefined ? {} : { spinMicros }),
+    });
+    const call = sabreCall(engine, what);
     return {
       once: (n) => timeCalls(mode, n, call),
       figure: figureOf(mode),
@@ -141,12 +174,12 @@ async function callQuantile(n: number, q: number, call: () => PromiseLike<unknow
   return lat[Math.min(n - 1, Math.floor(q * n))]! * n;
 }
 
-function sabreQuantile(id: string, sizes: Sizes, q: number): Contender {
+function sabreQuantile(id: string, sizes: Sizes, q: number, what: SabreCall = "parallelFor"): Contender {
   return sized(id, sizes, 1_000, async () => {
-    const engine = await Engine.start({ threads: WORKERS });
-    const args = {};
+    const engine = await Engine.start({ threads: WORKERS, kernels: [EMPTY_KERNELS] });
+    const call = sabreCall(engine, what);
     return {
-      once: (n) => callQuantile(n, q, () => engine.parallelFor(WORKERS, "sabre.noop", args)),
+      once: (n) => callQuantile(n, q, call),
       figure: usPerCall,
       close: () => engine.close(),
     };
@@ -433,6 +466,8 @@ export default async function dispatchSuite(options: SuiteOptions): Promise<Repo
   const rt = await measure("round trip", [
     atomicsFloor("floor", sizes, LONG_SPIN_US),
     sabreCalls("sabre-pf", sizes, awaited, "parallelFor"),
+    sabreCalls("sabre-ret", sizes, awaited, "returning"),
+    sabreCalls("sabre-red", sizes, awaited, "reduction"),
     sabreCalls("sabre-run", sizes, awaited, "run"),
     threadsCall("threads-call", sizes, awaited),
     threadsPool("threads-pool", sizes, awaited),
@@ -451,6 +486,8 @@ export default async function dispatchSuite(options: SuiteOptions): Promise<Repo
     entries: [
       { id: "threads-call", label: "threads.js spawned thread, call" },
       { id: "sabre-pf", label: `sabre parallelFor(${WORKERS}, noop)`, ours: true, note: `${WORKERS} workers, one chunk each` },
+      { id: "sabre-ret", label: `sabre parallelFor(${WORKERS}), kernel returns 0`, ours: true, note: "results through shared memory" },
+      { id: "sabre-red", label: `sabre parallelFor(${WORKERS}), total.value += 1`, ours: true, note: 'a reduction(0, "sum") clause' },
       { id: "sabre-run", label: "sabre run(noop)", ours: true, note: `${WORKERS} workers` },
       { id: "floor", label: "Atomics hand-off, spinning worker", note: "no pool, no job, no result: the floor" },
       { id: "threads-pool", label: "threads.js Pool, queue()", note: `${WORKERS} workers` },
@@ -463,6 +500,8 @@ export default async function dispatchSuite(options: SuiteOptions): Promise<Repo
   // 1b. The same calls as a latency distribution: median and 99th percentile.
   const lat = await measure("latency", [
     sabreQuantile("sabre-p50", sizes, 0.5),
+    sabreQuantile("sabre-ret-p50", sizes, 0.5, "returning"),
+    sabreQuantile("sabre-red-p50", sizes, 0.5, "reduction"),
     sabreQuantile("sabre-p99", sizes, 0.99),
     threadsQuantile("threads-p50", sizes, 0.5),
   ]);
@@ -478,6 +517,8 @@ export default async function dispatchSuite(options: SuiteOptions): Promise<Repo
     entries: [
       { id: "threads-p50", label: "threads.js spawned thread, call, median" },
       { id: "sabre-p50", label: `sabre parallelFor(${WORKERS}, noop), median`, ours: true },
+      { id: "sabre-ret-p50", label: `sabre parallelFor(${WORKERS}), kernel returns 0, median`, ours: true },
+      { id: "sabre-red-p50", label: `sabre parallelFor(${WORKERS}), total.value += 1, median`, ours: true, note: 'a reduction(0, "sum") clause' },
       {
         id: "sabre-p99",
         label: `sabre parallelFor(${WORKERS}, noop), 99th percentile`,
@@ -630,6 +671,23 @@ export default async function dispatchSuite(options: SuiteOptions): Promise<Repo
     (v) => v < 2,
     (v) => `${v.toFixed(2)} us`,
   );
+  for (const [id, what] of [
+    ["sabre-ret-p50", "a kernel returning a number"],
+    ["sabre-red-p50", "a reduction clause"],
+  ] as const) {
+    report.addTarget(
+      `parallelFor(${WORKERS}) of ${what} at least 10x faster than a threads.js call (median)`,
+      report.ratio("lat", id),
+      (r) => r <= 0.1,
+      (r) => `threads.js call takes ${(1 / r).toFixed(1)}x as long`,
+    );
+    report.addTarget(
+      `aim: parallelFor(${WORKERS}) of ${what} under 5 us (median call)`,
+      report.median("lat", id),
+      (v) => v < 5,
+      (v) => `${v.toFixed(2)} us`,
+    );
+  }
   for (const id of ["sum", "trig"]) {
     report.addTarget(
       `${id}: 4 threads on 2 cores keep at least 0.8x the 2-thread throughput`,
