@@ -3,6 +3,7 @@ import { AbortError, ClosedError, SabreTypeError, WorkerCrashedError, type Sabre
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
 import { ArgsCache } from "./args-cache.js";
+import { ArgsMemo } from "./args-memo.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
@@ -91,6 +92,7 @@ export class Engine {
   private readonly kernelIds = new Map<string, number>();
   private readonly pending = new Map<number, PendingJob>();
   private readonly args = new ArgsCache();
+  private readonly argsMemo = new ArgsMemo();
   /** Shared memory the workers write results and reduction partials into (results.ts). */
   private readonly heap = new ResultsHeap(
     (m) => this.postToWorkers(m),
@@ -283,17 +285,7 @@ export class Engine {
       return Promise.resolve([]);
     }
     const mutexes: unknown[] = [];
-    const message = isEmpty(args) ? EMPTY_ARGS : serialize(args, {
-      requireShared: true,
-      name: "args",
-      onShareable: (v, kind, path) => {
-        if (kind === "Mutex") mutexes.push(v);
-        // Clauses only mean something at the top level, where the runner looks for them.
-        if (kind.startsWith("clause.") && path.split(".").length !== 2) {
-          throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
-        }
-      },
-    });
+    const message = isEmpty(args) ? EMPTY_ARGS : (this.argsMemo.get(args) ?? this.serializeArgs(args, mutexes));
     const argsRef = this.args.find(message) ?? this.assignArgs(message, mutexes);
     // A slot is pinned from the moment a call holds it until the call settles, so
     // that no other call can give it new contents in between (dispatch.md).
@@ -412,6 +404,22 @@ export class Engine {
     }
     void this.watch();
     return promise;
+  }
+
+  private serializeArgs(args: KernelArgs, mutexes: unknown[]): SerializedMessage {
+    const message = serialize(args, {
+      requireShared: true,
+      name: "args",
+      onShareable: (v, kind, path) => {
+        if (kind === "Mutex") mutexes.push(v);
+        // Clauses only mean something at the top level, where the runner looks for them.
+        if (kind.startsWith("clause.") && path.split(".").length !== 2) {
+          throw new SabreTypeError(`${path}: readOnly/rows/reduction clauses must be top-level properties of args`);
+        }
+      },
+    });
+    this.argsMemo.remember(args, message);
+    return message;
   }
 
   /** Validates the clauses in args and returns the reductions, in name order (the order of their partials in the results block). */

@@ -207,6 +207,27 @@ test("a reduction set to something other than a number fails its chunk", async (
   await rejectsTyped(engine.parallelFor(4, "badTotal", { total: reduction(0) }), KernelError, /reduction "total".*must be a number/);
 });
 
+test("an args object changed between calls is sent again (the last args object is remembered)", async () => {
+  const args: Record<string, unknown> = { a: 1 };
+  assert.equal(await engine.parallelFor(2, "affine", args, { chunk: 1 }), [1000.25, 1001.25]);
+  assert.equal(await engine.parallelFor(2, "affine", args, { chunk: 1 }), [1000.25, 1001.25]);
+  args["a"] = 2;
+  assert.equal(await engine.parallelFor(2, "affine", args, { chunk: 1 }), [2000.25, 2001.25]);
+  delete args["a"];
+  args["b"] = 5;
+  args["a"] = 3;
+  assert.equal(await engine.parallelFor(2, "affine", args, { chunk: 1 }), [3000.25, 3001.25]);
+  const x = shared.from([1, 2, 3, 4]) as NdArray<Float64Array>;
+  const withTotal: Record<string, unknown> = { x, total: reduction(0, "sum") };
+  await engine.parallelFor(4, "sum", withTotal);
+  assert.is((withTotal["total"] as { value: number }).value, 10);
+  // Another array and another reduction in the same object.
+  withTotal["x"] = shared.from([1, 1, 1, 1]);
+  withTotal["total"] = reduction(0.5, "sum");
+  await engine.parallelFor(4, "sum", withTotal);
+  assert.is((withTotal["total"] as { value: number }).value, 4.5);
+});
+
 // ---- many calls, large calls, errors ------------------------------------------------------------
 
 test("thousands of calls in flight all get their own exact results", async () => {
