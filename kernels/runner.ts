@@ -109,9 +109,11 @@ export class Runner {
         this.seq = seq;
         const pending = this.runJob(seq);
         if (pending) await pending;
-        if (this.oneOffs > 0) this.dropOneOffs(seq);
         seq = (seq + 1) | 0;
         Atomics.store(ctl, this.me + C.W_PASSED, seq);
+        // After W_PASSED: between leaving a job and passing it nothing may allocate (a
+        // worker that died there would be replaced at this job, not counted as inside it).
+        if (this.oneOffs > 0) this.dropOneOffs((seq - 1) | 0);
         continue;
       }
       // Idle: spin a little (a main thread that publishes again soon is answered in
@@ -188,8 +190,15 @@ export class Runner {
    * when a kernel returned one (async kernels); the common path stays synchronous.
    */
   private runJob(seq: number): Promise<void> | undefined {
-    const { ctl, cfg } = this;
+    const { ctl, cfg, jobs } = this;
     const b = C.slotOf(seq) * C.JOB_STRIDE;
+    // A job with every chunk done leaves nothing to do, and its results block may
+    // already serve another job: never run a chunk of it again. (Only a replacement
+    // worker that starts behind its predecessor meets such a job with static chunks
+    // of its own, or a slot already reused by a later job.)
+    if (Atomics.load(jobs, b + C.J_SEQ) !== seq || Atomics.load(jobs, b + C.J_DONE) >= Atomics.load(jobs, b + C.J_NCHUNKS)) {
+      return undefined;
+    }
     Atomics.store(ctl, this.me + C.W_INSIDE, 1);
     const job = new JobRun(this, seq, b);
     const pending = job.run(cfg.workerId);
