@@ -4,7 +4,7 @@
 // order whatever the thread count, errors still reject.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, KernelError, reduction, readOnly, shared, type NdArray } from "sabre";
+import { AbortError, Engine, KernelError, reduction, readOnly, shared, type NdArray } from "sabre";
 import { fixture, rejectsTyped } from "../helpers.js";
 import { TABLE } from "../fixtures/results-table.js";
 
@@ -297,6 +297,24 @@ test("an error in one chunk still rejects with KernelError naming the chunk; lat
     if (k % 2 === 0) assert.ok(r.status === "rejected" && r.reason instanceof KernelError, `call ${k} should fail`);
     else assert.ok(r.status === "fulfilled" && r.value.every((v, i) => v === i * 2), `call ${k} should succeed`);
   });
+});
+
+test("a chunk still running after its call was aborted never writes into another call's results", async () => {
+  for (let round = 0; round < 3; round++) {
+    const ac = new AbortController();
+    const slow = engine.parallelFor(THREADS, "slowFirst", { ms: 60 }, { chunk: 1, signal: ac.signal });
+    setTimeout(() => ac.abort(), 5);
+    await rejectsTyped(slow, AbortError);
+    // While chunk 0 runs on, the other workers serve calls of the same size; none may see its -1.
+    const until = Date.now() + 100;
+    let calls = 0;
+    while (Date.now() < until) {
+      const r = await engine.parallelFor(THREADS, "affine", { a: calls % 5 }, { chunk: 1 });
+      same(r, Array.from({ length: THREADS }, (_, i) => (calls % 5) * 1000 + i + 0.25), `round ${round}, call ${calls}`);
+      calls++;
+    }
+    assert.ok(calls > 10, `only ${calls} calls ran`);
+  }
 });
 
 test.run();
