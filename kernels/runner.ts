@@ -326,12 +326,6 @@ class JobRun {
         Atomics.load(jobs, this.base + C.J_ARGS_SLOT),
         Atomics.load(jobs, this.base + C.J_ARGS_VERSION),
       ));
-      if (this.arena === undefined) {
-        this.arena = this.runner.arenaFor(Atomics.load(jobs, this.base + C.J_RES_ARENA));
-        this.offset = Atomics.load(jobs, this.base + C.J_RES_OFFSET);
-        this.tags = 2 * this.offset;
-        this.values = R.valuesAt(this.offset, this.nChunks);
-      }
       const kernel = cfg.kernels[this.kernelId]!;
       const name = cfg.names[this.kernelId]!;
       current.kernel = name;
@@ -366,46 +360,63 @@ class JobRun {
     return undefined;
   }
 
+  /** The job's results block, found on first need (a kernel that returns nothing never needs it). */
+  private block(): WorkerArena {
+    if (this.arena === undefined) {
+      const jobs = this.runner.jobWords;
+      this.arena = this.runner.arenaFor(Atomics.load(jobs, this.base + C.J_RES_ARENA));
+      this.offset = Atomics.load(jobs, this.base + C.J_RES_OFFSET);
+      this.tags = 2 * this.offset;
+      this.values = R.valuesAt(this.offset, this.nChunks);
+    }
+    return this.arena;
+  }
+
   /**
    * Records chunk i's return value and reduction partials in the results
    * block with plain writes, then counts the chunk in DONE: the main thread
    * reads the block only after it has seen DONE == nChunks (atomically), so
    * it sees every write made before the increments (dispatch.md, "results").
+   * A chunk returning undefined leaves its tag as the main thread zeroed it.
    * Only a value shared memory cannot hold goes into the job's report.
    */
   private finishChunk(i: number, value: unknown, accs: Array<{ value: number } | Float64Array> | undefined): void {
-    const { f64, i32 } = this.arena!;
     try {
-      let tag: number;
-      if (typeof value === "number") {
-        f64[this.values + i] = value;
-        tag = R.TAG_NUMBER;
-      } else if (value === undefined) tag = R.TAG_UNDEFINED;
-      else if (value === null) tag = R.TAG_NULL;
-      else if (value === true) tag = R.TAG_TRUE;
-      else if (value === false) tag = R.TAG_FALSE;
-      else {
-        this.ensureReport().results.push([i, serialize(value)]);
-        tag = R.TAG_REPORT;
-      }
-      if (accs) {
-        const reductions = this.prepared!.reductions;
-        for (let k = 0; k < accs.length; k++) {
-          const r = reductions[k]!;
-          const at = R.partialsAt(this.offset, this.nChunks, r.widthBefore);
-          const acc = accs[k]!;
-          if (acc instanceof Float64Array) f64.set(acc, at + i * r.marker.width);
-          else if (typeof acc.value === "number") f64[at + i] = acc.value;
-          else throw new SabreTypeError(`reduction "${r.name}": the kernel set its value to ${describe(acc.value)}; it must be a number`);
-        }
-      }
-      i32[this.tags + i] = tag;
+      if (value !== undefined || accs !== undefined) this.record(i, value, accs);
     } catch (err) {
       const [start, end] = C.chunkRange(this.n, this.nChunks, this.chunk, i);
       this.fail(err, i, start, end);
       return;
     }
     Atomics.add(this.runner.jobWords, this.base + C.J_DONE, 1);
+  }
+
+  private record(i: number, value: unknown, accs: Array<{ value: number } | Float64Array> | undefined): void {
+    const { f64, i32 } = this.block();
+    if (accs) {
+      const reductions = this.prepared!.reductions;
+      for (let k = 0; k < accs.length; k++) {
+        const r = reductions[k]!;
+        const at = R.partialsAt(this.offset, this.nChunks, r.widthBefore);
+        const acc = accs[k]!;
+        if (acc instanceof Float64Array) f64.set(acc, at + i * r.marker.width);
+        else if (typeof acc.value === "number") f64[at + i] = acc.value;
+        else throw new SabreTypeError(`reduction "${r.name}": the kernel set its value to ${describe(acc.value)}; it must be a number`);
+      }
+    }
+    if (value === undefined) return;
+    let tag: number;
+    if (typeof value === "number") {
+      f64[this.values + i] = value;
+      tag = R.TAG_NUMBER;
+    } else if (value === null) tag = R.TAG_NULL;
+    else if (value === true) tag = R.TAG_TRUE;
+    else if (value === false) tag = R.TAG_FALSE;
+    else {
+      this.ensureReport().results.push([i, serialize(value)]);
+      tag = R.TAG_REPORT;
+    }
+    i32[this.tags + i] = tag;
   }
 
   private fail(err: unknown, chunk: number, start: number, end: number): void {

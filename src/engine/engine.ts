@@ -7,7 +7,7 @@ import { ArgsMemo } from "./args-memo.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
-import { blockUnits, byName, type ArenaMessage } from "./results.js";
+import { blockUnits, byName, clearTags, type ArenaMessage } from "./results.js";
 import { ResultsHeap, type ResultsBlock } from "./results-heap.js";
 import { moduleUrl, planParallelFor, type Call } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
@@ -353,6 +353,7 @@ export class Engine {
     jobs[b + C.J_DONE] = 0;
     jobs[b + C.J_CANCEL] = 0;
     jobs[b + C.J_POSTED] = 0;
+    clearTags(block.arena.i32, block.offset, nChunks);
     jobs[b + C.J_RES_ARENA] = block.arena.id;
     jobs[b + C.J_RES_OFFSET] = block.offset;
 

@@ -81,7 +81,7 @@ export class PendingJob {
           results[i] = this.reported?.[i];
           break;
         default:
-          this.reject(new SabreTypeError(`sabre: chunk ${i} of kernel "${this.kernel}" finished without a result tag (dispatch protocol broken)`));
+          this.reject(new SabreTypeError(`sabre: chunk ${i} of kernel "${this.kernel}" has an unknown result tag (dispatch protocol broken)`));
           return;
       }
     }

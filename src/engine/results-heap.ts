@@ -42,7 +42,8 @@ export class ResultsHeap {
   private readonly arenas: Arena[] = [];
   /** Live arenas by id (what a starting worker must be given). */
   private readonly live = new Map<number, Arena>();
-  private readonly free: Array<Array<{ arena: Arena; offset: number }>> = [];
+  /** Free blocks by size class (block objects are reused as they are: nothing is allocated per call). */
+  private readonly free: ResultsBlock[][] = [];
   /** Blocks of settled jobs some worker may still be inside: [block, seq]. */
   private retiring: Array<[ResultsBlock, number]> = [];
   private nextId = 0;
@@ -63,7 +64,7 @@ export class ResultsHeap {
     const cls = Math.max(MIN_CLASS, 32 - Math.clz32(units - 1));
     const list = this.free[cls];
     const hit = list?.pop();
-    if (hit) return { arena: hit.arena, offset: hit.offset, cls };
+    if (hit) return hit;
     const size = 1 << cls;
     let arena = this.arenas[this.arenas.length - 1];
     if (arena === undefined || arena.top + size > arena.units) {
@@ -82,7 +83,7 @@ export class ResultsHeap {
       this.live.delete(block.arena.id);
       return;
     }
-    (this.free[block.cls] ??= []).push({ arena: block.arena, offset: block.offset });
+    (this.free[block.cls] ??= []).push(block);
   }
 
   /** Hands back a block once every worker has left job `seq`. */

@@ -13,15 +13,26 @@
  *   partials  per reduction, in name order: Float64 x (nChunks * width), chunk i at i * width
  */
 
-/** What chunk i returned, as its tag says. A worker writes every finished chunk's tag. */
-export const TAG_UNWRITTEN = 0;
-export const TAG_UNDEFINED = 1;
-export const TAG_NUMBER = 2;
-export const TAG_TRUE = 3;
-export const TAG_FALSE = 4;
-export const TAG_NULL = 5;
+/**
+ * What chunk i returned, as its tag says. The main thread zeroes the tags
+ * when it publishes the job, so a chunk that returns undefined (most
+ * kernels) writes nothing at all; any other value's tag is written by the
+ * worker before the chunk's DONE increment.
+ */
+export const TAG_UNDEFINED = 0;
+export const TAG_NUMBER = 1;
+export const TAG_TRUE = 2;
+export const TAG_FALSE = 3;
+export const TAG_NULL = 4;
 /** Anything else (objects, strings, bigints...): the value travels in the worker's job report. */
-export const TAG_REPORT = 6;
+export const TAG_REPORT = 5;
+
+/** Zeroes the tags of a block (TAG_UNDEFINED for every chunk). */
+export function clearTags(i32: Int32Array, offset: number, nChunks: number): void {
+  const t = 2 * offset;
+  if (nChunks <= 16) for (let i = 0; i < nChunks; i++) i32[t + i] = 0;
+  else i32.fill(0, t, t + nChunks);
+}
 
 /** Units (8 bytes) the tags of nChunks chunks take. */
 export function tagUnits(nChunks: number): number {
