@@ -165,13 +165,10 @@ export class Runner {
     return a;
   }
 
-  /** Results arena `id`, pulling messages off the port in order until it arrives. */
-  private fetchArena(id: number): WorkerArena {
+  /** Results arena `id`, pulling messages off the port in order until it arrives; undefined if the port runs dry first. */
+  private fetchArena(id: number): WorkerArena | undefined {
     let a = this.arenas.get(id);
-    while (a === undefined) {
-      if (!this.receive()) throw new Error(`sabre: results arena ${id} never arrived (dispatch protocol broken)`);
-      a = this.arenas.get(id);
-    }
+    while (a === undefined && this.receive()) a = this.arenas.get(id);
     return a;
   }
 
@@ -192,13 +189,18 @@ export class Runner {
   private runJob(seq: number): Promise<void> | undefined {
     const { ctl, cfg, jobs } = this;
     const b = C.slotOf(seq) * C.JOB_STRIDE;
+    // A slot that names another seq was reused by a later job: this one is long
+    // settled. (Only a replacement worker that starts behind its predecessor meets one.)
+    if (Atomics.load(jobs, b + C.J_SEQ) !== seq) return undefined;
+    // Take in the job's arena now if it is new, even when this worker runs no chunk
+    // of it: a one-off arena left on the port would keep its memory alive until some
+    // later job made this worker drain the port. One that never arrives was dropped
+    // with its settled job (a replacement started behind is sent only live arenas).
+    if (this.fetchArena(Atomics.load(jobs, b + C.J_RES_ARENA)) === undefined) return undefined;
     // A job with every chunk done leaves nothing to do, and its results block may
-    // already serve another job: never run a chunk of it again. (Only a replacement
-    // worker that starts behind its predecessor meets such a job with static chunks
-    // of its own, or a slot already reused by a later job.)
-    if (Atomics.load(jobs, b + C.J_SEQ) !== seq || Atomics.load(jobs, b + C.J_DONE) >= Atomics.load(jobs, b + C.J_NCHUNKS)) {
-      return undefined;
-    }
+    // already serve another job: never run a chunk of it again (only a replacement
+    // started behind meets one with static chunks of its own).
+    if (Atomics.load(jobs, b + C.J_DONE) >= Atomics.load(jobs, b + C.J_NCHUNKS)) return undefined;
     Atomics.store(ctl, this.me + C.W_INSIDE, 1);
     const job = new JobRun(this, seq, b);
     const pending = job.run(cfg.workerId);
@@ -226,7 +228,9 @@ export class Runner {
   }
   /** @internal */
   arenaFor(id: number): WorkerArena {
-    return this.fetchArena(id);
+    const a = this.fetchArena(id);
+    if (a === undefined) throw new Error(`sabre: results arena ${id} never arrived (dispatch protocol broken)`);
+    return a;
   }
   /** @internal */
   get jobWords(): Int32Array {
