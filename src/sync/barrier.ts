@@ -2,6 +2,7 @@ import { AbortError, BrokenBarrierError, SabreTypeError, TimeoutError } from "..
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
 import { checkPayloadBuffer, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
+import { allCanRun } from "./spin-policy.js";
 import { deadlineAfter, park, parkAsync, spinWhileEqualFor } from "./wait.js";
 
 /*
@@ -182,7 +183,9 @@ export class Barrier {
     if (ticket % 2 === 1) return { leader: true, generation };
     const i32 = this.#i32;
     let deadline = deadlineAfter(ms);
-    let spun = false;
+    // Spin only when every party can hold a core at once: otherwise the spin burns the time
+    // slices of the parties still to arrive (see spin-policy.ts and barrier.md, "Spinning").
+    let spun = !allCanRun(this.#parties);
     let parked = false;
     try {
       for (;;) {
