@@ -359,8 +359,8 @@ test("forged payloads are SabreTypeErrors", () => {
   const forge = (cells: unknown) => ({ ...good, root: { m: { ...good.root.m, cells } } });
   throwsTyped(() => deserialize(forge(new Int32Array(3))), SabreTypeError, /SharedArrayBuffer/);
   throwsTyped(() => deserialize(forge(new Float64Array(new SharedArrayBuffer(24)))), SabreTypeError, /Int32Array/);
-  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 4/);
-  throwsTyped(() => deserialize(forge(i32(4))), SabreTypeError, /not the memory of a Mutex/);
+  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 32/);
+  throwsTyped(() => deserialize(forge(i32(32))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(i32(64))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(undefined)), SabreTypeError, /cells/);
   throwsTyped(() => deserialize(forge("x")), SabreTypeError, /cells/);
