@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import {
   AbortError,
@@ -108,6 +109,21 @@ test("mixed long waits, expiring timeouts, tryLock and aborted lockAsync (8 work
   assert.is(results.reduce((s, r) => s + r.lostWakeups, 0), 0);
   assert.is(cell[0], results.reduce((s, r) => s + r.succeeded, 0) + mine);
   assert.is(mine + aborted, 300);
+  assert.not.ok(m.isLocked());
+});
+
+test(`16 workers on ${availableParallelism()} cores (oversubscribed): locked increments with and without timeouts, plus chaos, give the exact count`, async () => {
+  const m = new Mutex();
+  const cell = i32(1);
+  const styles = ["lock", "lockTimed", "withLock", "acquire", "lockAsync", "lockTimed", "lock", "tryLock"];
+  const n = 20_000;
+  const [counted, chaotic] = await Promise.all([
+    runWorkers(FIXTURE, 8, (i) => serialize({ op: "increment", m, cell, n, style: styles[i] })),
+    runWorkers<{ succeeded: number; lostWakeups: number }>(FIXTURE, 8, (i) => serialize({ op: "chaos", m, cell, n: 3000, timeout: i })),
+  ]);
+  assert.is(counted.length, 8);
+  assert.is(chaotic.reduce((s, r) => s + r.lostWakeups, 0), 0);
+  assert.is(cell[0], 8 * n + chaotic.reduce((s, r) => s + r.succeeded, 0));
   assert.not.ok(m.isLocked());
 });
 
