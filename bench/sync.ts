@@ -383,6 +383,8 @@ async function pthreadAnchor(rounds: number, log: (s: string) => void): Promise<
 
 /** The thread counts of the scaling groups (5 and 6): 2 up to 8x the cores of this machine. */
 const SCALING_THREADS = [2, 4, 8, 16] as const;
+/** The shortest sample of the scaling groups, ms (also under --quick). */
+const SCALING_SAMPLE_MS = 150;
 
 interface ScalingAnchor {
   /** The core count the anchor reported (sysconf), or undefined if it did not run. */
@@ -546,8 +548,11 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
     });
     // ---- 5 and 6: the same protocols with 2 to 16 threads (oversubscribed beyond the core count) ----
     const cores = scaling.cores ?? report.machine.cores;
+    // Longer samples: starting 16 threads on a few cores takes a scheduler turn or two, which a
+    // 30 ms sample would count as contention (the anchor runs ~100 ms per figure).
+    const scaled: Sizes = { ...sizes, sampleMs: Math.max(sizes.sampleMs, SCALING_SAMPLE_MS) };
     for (const t of SCALING_THREADS) {
-      const cont = await measureRounds([sabreContended(sizes, t, true)], sizes.rounds, progress(`mutex x${t}`));
+      const cont = await measureRounds([sabreContended(scaled, t, true)], sizes.rounds, progress(`mutex x${t}`));
       cont.set("pthread", scaling.cont.get(t)!);
       report.addGroup({
         id: `mutex${t}`,
@@ -568,7 +573,7 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
     }
     for (const t of SCALING_THREADS) {
       const bar = await measureRounds(
-        [sabreBarrier(sizes, t), spinBarrier("park", 0, sizes, t)],
+        [sabreBarrier(scaled, t), spinBarrier("park", 0, scaled, t)],
         sizes.rounds,
         progress(`barrier x${t}`),
       );

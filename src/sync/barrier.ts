@@ -85,7 +85,7 @@ const BARRIER_SPIN_MICROS = 200;
 /** What a spin that caught the release adds to the learned budget (additive increase). */
 const SPIN_STEP_MICROS = 16;
 /** With a learned budget of 0, one wait in this many (per thread) still spins the full budget, to notice that spinning pays again. */
-const PROBE_EVERY = 32;
+const PROBE_EVERY = 256;
 let probeClock = 0;
 
 /** What wait() resolves to. */
