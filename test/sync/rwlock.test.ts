@@ -4,6 +4,9 @@ import { Worker } from "node:worker_threads";
 import {
   AbortError,
   DeadlockError,
+  Engine,
+  shared,
+  WorkerCrashedError,
   deserialize,
   NotOwnerError,
   OwnerDiedError,
@@ -14,6 +17,8 @@ import {
   TimeoutError,
 } from "sabre";
 import { fixture, rejectsTyped, runWorkers, throwsTyped } from "../helpers.js";
+
+const KERNELS = fixture("locks-rwlock-kernels");
 
 const FIXTURE = fixture("locks-rwlock");
 const i32 = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -450,6 +455,30 @@ test("owner death: a dead reader's nested read locks all go; markConsistent need
   assert.is(rw.readLockCount(), 0);
   rw.writeLock(1000);
   rw.writeUnlock();
+});
+
+test("through the engine: a worker crashing while it writes or reads is recovered by the engine itself; work goes on", async () => {
+  const engine = await Engine.start({ threads: 3, kernels: [KERNELS] });
+  try {
+    const lock = new RwLock();
+    const cell = shared.zeros("int32", 1);
+    await rejectsTyped(engine.run("dieWriting", { lock }), WorkerCrashedError);
+    // Exactly one writer sees the death and repairs; every increment still happens once.
+    const repaired = (await engine.parallelFor(3000, "writeIncrements", { lock, cell }, { chunk: 100 })) as number[];
+    assert.is(repaired.reduce((a, b) => a + b, 0), 1);
+    assert.is(cell.data[0], 3000);
+    assert.not.ok(lock.isInconsistent());
+    await rejectsTyped(engine.run("dieReading", { lock }), WorkerCrashedError);
+    // The dead reader's read lock went with it: writers get in, with no OwnerDiedError.
+    const after = (await engine.parallelFor(300, "writeIncrements", { lock, cell }, { chunk: 10 })) as number[];
+    assert.is(after.reduce((a, b) => a + b, 0), 0);
+    assert.is(cell.data[0], 3300);
+    assert.is(lock.readLockCount(), 0);
+    lock.writeLock(1000);
+    lock.writeUnlock();
+  } finally {
+    await engine.close();
+  }
 });
 
 test.run();
