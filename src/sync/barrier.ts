@@ -12,15 +12,15 @@ import { deadlineAfter, park, parkAsync, spinWhileEqualFor } from "./wait.js";
  */
 
 // ---- layout (bytes) ------------------------------------------------------------------------
-// [0, 64)    Int32 header: MAGIC, PARTIES (immutable after construction), SPIN_LIMIT (the learned
-//            spin budget: read by every waiter, written only when it changes)
+// [0, 64)    Int32 header: MAGIC, PARTIES (immutable after construction), FAIL_RATE (how often
+//            recent spins failed: read by every waiter, written by those that spun)
 // [64, 72)   STATE: the packed state word (BigUint64), changed only by compareExchange
 // [72, 200)  LOG: LOG_SIZE BigUint64 entries, "era R ended at generation T" (see decide)
 // [256, 264) Int32 SEQ (bumped after every transition that ends a generation; waiters park on it)
 //            and PARKED (how many waiters are parked or about to park on SEQ)
 const MAGIC = 0;
 const PARTIES = 1;
-const SPIN_LIMIT = 2;
+const FAIL_RATE = 2;
 const STATE = 8; // BigUint64 index
 const LOG = 9; // BigUint64 index of the first log entry
 const LOG_SIZE = 16;
@@ -78,14 +78,17 @@ function pack(gen: number, era: number, broken: boolean, count: number): bigint 
  * The longest a waiter re-reads SEQ before it parks, in microseconds. It must
  * outlast the typical wait for the slowest party, or rounds degrade to a
  * futex wake-up each (10-150 us here, bench/results/sync.md); longer spins
- * only waste a core that an oversubscribed machine could use. The budget
- * actually spun is learned per barrier (SPIN_LIMIT, see learn()).
+ * only waste a core that an oversubscribed machine could use. A waiter
+ * spins only while recent spins have paid (FAIL_RATE, see learn()).
  */
 const BARRIER_SPIN_MICROS = 200;
-/** What a spin that caught the release adds to the learned budget (additive increase). */
-const SPIN_STEP_MICROS = 16;
-/** With a learned budget of 0, one wait in this many (per thread) still spins the full budget, to notice that spinning pays again. */
-const PROBE_EVERY = 256;
+/** FAIL_RATE is a moving average of "the spin ran out", in 1/FAIL_SCALE, over about 2^FAIL_SHIFT spins. */
+const FAIL_SCALE = 1024;
+const FAIL_SHIFT = 4;
+/** Waiters stop spinning while more than a quarter of recent spins failed (see learn()). */
+const FAIL_LIMIT = FAIL_SCALE / 4;
+/** While spinning is off, one wait in this many (per thread) still spins, to notice that spinning pays again. */
+const PROBE_EVERY = 64;
 let probeClock = 0;
 
 /** What wait() resolves to. */
@@ -152,7 +155,6 @@ export class Barrier {
       const u64 = new BigUint64Array(buffer);
       i32[MAGIC] = BARRIER_MAGIC;
       i32[PARTIES] = parties;
-      i32[SPIN_LIMIT] = BARRIER_SPIN_MICROS;
       // Each log slot starts as an era LOG_SIZE before its first real one, so it
       // reads as "not yet written" for that era (see decide()).
       for (let i = 0; i < LOG_SIZE; i++) u64[LOG + i] = pack(0, (i - LOG_SIZE + ERAS) % ERAS, false, 0);
@@ -194,24 +196,24 @@ export class Barrier {
     let deadline = deadlineAfter(ms);
     // Spin only when every party can hold a core at once: otherwise the spin burns the time
     // slices of the parties still to arrive (see spin-policy.ts and barrier.md, "Spinning").
-    // Then spin as long as recent waits say a spin pays (learn()).
+    // And only while recent spins have paid (learn()); now and then a probe spins anyway.
     const adaptive = allCanRun(this.#parties);
-    const learned = adaptive ? Atomics.load(i32, SPIN_LIMIT) : 0;
-    const limit = learned === 0 && adaptive && ++probeClock % PROBE_EVERY === 0 ? BARRIER_SPIN_MICROS : learned;
-    let spun = limit === 0;
+    const failRate = adaptive ? Atomics.load(i32, FAIL_RATE) : 0;
+    const spins = adaptive && (failRate < FAIL_LIMIT || ++probeClock % PROBE_EVERY === 0);
+    let spun = !spins;
     let parked = false;
     try {
       for (;;) {
         const seq = Atomics.load(i32, SEQ);
         const outcome = this.#decide(key);
         if (outcome === Outcome.Completed) {
-          if (adaptive) this.#learn(learned, limit > 0 && !parked);
+          if (spins) this.#learn(failRate, parked);
           return { leader: false, generation };
         }
         if (outcome === Outcome.Broken) throw new BrokenBarrierError();
         if (!spun) {
           spun = true;
-          spinWhileEqualFor(i32, SEQ, seq, limit);
+          spinWhileEqualFor(i32, SEQ, seq, BARRIER_SPIN_MICROS);
           continue;
         }
         if (!parked) {
@@ -404,17 +406,24 @@ export class Barrier {
   }
 
   /**
-   * Updates the learned spin budget (`learned`, us) after a wait: additive increase while spins
-   * catch the release, halving when one fails (the waiter spun its whole budget and then parked
-   * anyway). A failed spin wastes its budget, while a caught one saves only a wake-up (~10 us), so
-   * the budget must fall fast where spins fail often: on a loaded machine the other party is
-   * often descheduled, and a spinner even keeps it off the core it needs. Waits that did not spin
-   * (budget 0) teach nothing, apart from the probes. Racing updates overwrite each other: any of
-   * them is a fair estimate.
+   * Folds one spin's outcome into FAIL_RATE (`failed`: it ran out and the waiter went on to park).
+   * A caught release saves a wake-up (~10-20 us here) at the cost of ~1 us; a failed spin wastes
+   * the whole budget and pays the wake-up anyway, and a spinner on a busy machine even keeps the
+   * party it waits for off the core it needs: 2 parties under a load average of ~10 measured
+   * ~300 us a round when every spin failed, against ~15 us parking at once. Spinning stops while
+   * more than a quarter of recent spins failed. The rate moves slowly on purpose: right after one
+   * failure the next round must outlast the parked party's wake-up, so failures come in short
+   * bursts even where spinning pays (a budget that shrank on each failure was measured stuck at
+   * ~20-30 us a round where a fixed budget ran at 2-4 us). Racing updates overwrite each other;
+   * any of them is a fair estimate.
    */
-  #learn(learned: number, caught: boolean): void {
-    const next = caught ? Math.min(BARRIER_SPIN_MICROS, learned + SPIN_STEP_MICROS) : learned >> 1;
-    if (next !== learned) Atomics.store(this.#i32, SPIN_LIMIT, next);
+  #learn(failRate: number, failed: boolean): void {
+    // A probe that caught the release (spinning was off) gives spinning a fair trial: probes
+    // spin against a party that parked last round and must first wake up, so they fail more
+    // often than spins do once both parties spin again.
+    const next =
+      !failed && failRate >= FAIL_LIMIT ? FAIL_LIMIT / 2 : failRate + Math.trunc(((failed ? FAIL_SCALE : 0) - failRate) / 2 ** FAIL_SHIFT);
+    if (next !== failRate) Atomics.store(this.#i32, FAIL_RATE, next);
   }
 
   /** After a transition that ends a generation: move SEQ, wake parked waiters if any. */
