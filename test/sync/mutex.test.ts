@@ -339,6 +339,21 @@ test("owner death: every locker gets OwnerDiedError until someone holding it cal
   m.unlock();
 });
 
+test("recoverAbandonedLocks frees the spinner slot of a thread killed mid-spin", async () => {
+  const m = new Mutex();
+  const cells = (serialize({ m }) as unknown as { root: { m: { cells: Int32Array } } }).root.m.cells;
+  const w = start({ op: "tryLock", m });
+  const dead = w.worker.threadId; // reads -1 once the worker has exited
+  await w.message;
+  await w.exit;
+  // As if that worker had been terminated between claiming a spinner slot (cell 16) and clearing it.
+  Atomics.store(cells, 16, dead + 1);
+  assert.is(recoverAbandonedLocks(dead), 0, "it held no lock");
+  assert.is(Atomics.load(cells, 16), 0, "the slot is free again");
+  m.lock();
+  m.unlock();
+});
+
 test("recoverAbandonedLocks validates its argument and ignores live owners", async () => {
   throwsTyped(() => recoverAbandonedLocks(-1), SabreTypeError, /deadThreadId must be an integer/);
   throwsTyped(() => recoverAbandonedLocks(1.5), SabreTypeError, /deadThreadId/);
