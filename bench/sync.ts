@@ -128,19 +128,29 @@ function checkCount(got: number, want: number, who: string): void {
   if (got !== want) throw new WrongAnswer(`${who}: the shared counter is ${got}, expected ${want} (lost or extra increments)`);
 }
 
-function sabreContended(sizes: Sizes): Contender {
+/**
+ * sabre's Mutex with `parties` threads. With `span`, the figure is the time from the first thread's
+ * start to the last one's end (as the pthread anchor measures it): oversubscribed threads take
+ * turns, and the slowest thread's own elapsed time would miss the others' turns.
+ */
+function sabreContended(sizes: Sizes, parties = PARTIES, span = false): Contender {
   return sized("sabre", sizes, 20_000, async () => {
     const shared = serialize({ mutex: new Mutex() });
-    const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), PARTIES);
+    const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), parties);
     return {
       async once(n) {
         const cell = new Int32Array(new SharedArrayBuffer(4));
         const gate = newGate();
-        const ms = await team.run<number>(() => ({ op: "contend", shared, cell, n, gate, parties: PARTIES }));
-        checkCount(cell[0]!, PARTIES * n, "sabre Mutex");
+        if (span) {
+          const spans = await team.run<[number, number]>(() => ({ op: "contend", shared, cell, n, gate, parties, span }));
+          checkCount(cell[0]!, parties * n, "sabre Mutex");
+          return max(spans.map(([, end]) => end)) - Math.min(...spans.map(([start]) => start));
+        }
+        const ms = await team.run<number>(() => ({ op: "contend", shared, cell, n, gate, parties }));
+        checkCount(cell[0]!, parties * n, "sabre Mutex");
         return max(ms);
       },
-      figure: (ms, n) => nsPerOp(ms, PARTIES * n),
+      figure: (ms, n) => nsPerOp(ms, parties * n),
       close: () => team.close(),
     };
   });
@@ -201,14 +211,15 @@ function checkLeaders(led: number, rounds: number, who: string): void {
   if (led !== rounds) throw new WrongAnswer(`${who}: ${led} leaders over ${rounds} rounds, expected exactly one per round`);
 }
 
-function sabreBarrier(sizes: Sizes): Contender {
-  return sized("sabre", sizes, 5_000, async () => {
-    const shared = serialize({ barrier: new Barrier(PARTIES) });
-    const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), PARTIES);
+function sabreBarrier(sizes: Sizes, parties = PARTIES): Contender {
+  // Oversubscribed rounds cost tens of us: a smaller pilot keeps the warm-up short.
+  return sized("sabre", sizes, parties <= 2 ? 5_000 : 500, async () => {
+    const shared = serialize({ barrier: new Barrier(parties) });
+    const team = await WorkerTeam.start(new URL("./workers/sync-sabre.js", import.meta.url), parties);
     return {
       async once(rounds) {
         const gate = newGate();
-        const out = await team.run<[number, number]>(() => ({ op: "barrier", shared, rounds, gate, parties: PARTIES }));
+        const out = await team.run<[number, number]>(() => ({ op: "barrier", shared, rounds, gate, parties }));
         checkLeaders(out.reduce((s, [, led]) => s + led, 0), rounds, "sabre Barrier");
         return max(out.map(([ms]) => ms));
       },
@@ -218,14 +229,14 @@ function sabreBarrier(sizes: Sizes): Contender {
   });
 }
 
-function spinBarrier(id: string, spinUs: number, sizes: Sizes): Contender {
-  return sized(id, sizes, 5_000, async () => {
-    const team = await WorkerTeam.start(new URL("./workers/sync-floor.js", import.meta.url), PARTIES);
+function spinBarrier(id: string, spinUs: number, sizes: Sizes, parties = PARTIES): Contender {
+  return sized(id, sizes, parties <= 2 ? 5_000 : 500, async () => {
+    const team = await WorkerTeam.start(new URL("./workers/sync-floor.js", import.meta.url), parties);
     return {
       async once(rounds) {
         const state = new Int32Array(new SharedArrayBuffer(8));
         const gate = newGate();
-        const out = await team.run<[number, number]>(() => ({ op: "spin-barrier", state, rounds, gate, parties: PARTIES, spinUs }));
+        const out = await team.run<[number, number]>(() => ({ op: "spin-barrier", state, rounds, gate, parties, spinUs }));
         checkLeaders(out.reduce((s, [, led]) => s + led, 0), rounds, "JS reference barrier");
         return max(out.map(([ms]) => ms));
       },
@@ -370,6 +381,67 @@ async function pthreadAnchor(rounds: number, log: (s: string) => void): Promise<
   return { unc: ok(figures.unc), cont: ok(figures.cont), barrier: ok(figures.barrier) };
 }
 
+/** The thread counts of the scaling groups (5 and 6): 2 up to 8x the cores of this machine. */
+const SCALING_THREADS = [2, 4, 8, 16] as const;
+/** The shortest sample of the scaling groups, ms (also under --quick). */
+const SCALING_SAMPLE_MS = 150;
+
+interface ScalingAnchor {
+  /** The core count the anchor reported (sysconf), or undefined if it did not run. */
+  cores: number | undefined;
+  cont: Map<number, Outcome>;
+  barrier: Map<number, Outcome>;
+}
+
+/** Runs `pthread_sync T` for every scaling thread count, `rounds` times each. */
+async function pthreadScaling(rounds: number, log: (s: string) => void): Promise<ScalingAnchor> {
+  const result: ScalingAnchor = { cores: undefined, cont: new Map(), barrier: new Map() };
+  let bin: string;
+  try {
+    bin = buildAnchor("bench/anchors/pthread_sync.c", ["-O2", "-pthread"]);
+  } catch (err) {
+    const o = failure(err);
+    for (const t of SCALING_THREADS) {
+      result.cont.set(t, o);
+      result.barrier.set(t, o);
+    }
+    return result;
+  }
+  for (const t of SCALING_THREADS) {
+    const cont: number[] = [];
+    const barrier: number[] = [];
+    try {
+      for (let r = 0; r < rounds; r++) {
+        log(`pthread anchor, ${t} threads, round ${r + 1}/${rounds}`);
+        const out = await runAnchor(bin, [String(t)]);
+        const f = parseFigures(out, {
+          cores: /cores: (\d+)/,
+          cont: /contended \(\d+ threads\) lock\+unlock: ([\d.]+) ns/,
+          barrier: /barrier \(\d+ threads\) round: ([\d.]+) ns/,
+          counter: /counter=(\d+)/,
+          expect: /\(expect (\d+)\)/,
+        });
+        if (f.counter !== f.expect) throw new WrongAnswer(`the pthread anchor counted ${f.counter}, expected ${f.expect}`);
+        result.cores = f.cores;
+        cont.push(f.cont);
+        barrier.push(f.barrier);
+      }
+      result.cont.set(t, { kind: "ok", stats: summarize(cont) });
+      result.barrier.set(t, { kind: "ok", stats: summarize(barrier) });
+    } catch (err) {
+      result.cont.set(t, failure(err));
+      result.barrier.set(t, failure(err));
+    }
+  }
+  return result;
+}
+
+function failure(err: unknown): Outcome {
+  return err instanceof Skip
+    ? { kind: "skipped", hint: err.hint }
+    : { kind: "failed", message: err instanceof Error ? err.message : String(err) };
+}
+
 // ---- the suite -----------------------------------------------------------------------------------
 
 export default async function syncSuite(options: SuiteOptions): Promise<Report> {
@@ -385,6 +457,7 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
   const progress = (group: string) => (id: string, round: number) => log(`${group}: ${id}, round ${round + 1}/${sizes.rounds}`);
 
   const anchor = await pthreadAnchor(anchorRounds, log);
+  const scaling = await pthreadScaling(anchorRounds, log);
 
   try {
     const unc = await measureRounds(
@@ -473,6 +546,53 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
       ],
       outcomes: q,
     });
+    // ---- 5 and 6: the same protocols with 2 to 16 threads (oversubscribed beyond the core count) ----
+    const cores = scaling.cores ?? report.machine.cores;
+    // Longer samples: starting 16 threads on a few cores takes a scheduler turn or two, which a
+    // 30 ms sample would count as contention (the anchor runs ~100 ms per figure).
+    const scaled: Sizes = { ...sizes, sampleMs: Math.max(sizes.sampleMs, SCALING_SAMPLE_MS) };
+    for (const t of SCALING_THREADS) {
+      const cont = await measureRounds([sabreContended(scaled, t, true)], sizes.rounds, progress(`mutex x${t}`));
+      cont.set("pthread", scaling.cont.get(t)!);
+      report.addGroup({
+        id: `mutex${t}`,
+        title: `5. Mutex, ${t} threads contending (${cores} cores)`,
+        unit: "ns/op",
+        better: "lower",
+        reference: "pthread",
+        method:
+          `${t} worker threads each do n increments of one shared cell under the lock; ` +
+          `figure = time from the first thread's start to the last one's end / (${t} n), as the pthread anchor ` +
+          "measures it; the final count is checked exactly.",
+        entries: [
+          { id: "pthread", label: `C pthread_mutex, ${t} threads` },
+          { id: "sabre", label: `sabre Mutex, ${t} threads`, ours: true },
+        ],
+        outcomes: cont,
+      });
+    }
+    for (const t of SCALING_THREADS) {
+      const bar = await measureRounds(
+        [sabreBarrier(scaled, t), spinBarrier("park", 0, scaled, t)],
+        sizes.rounds,
+        progress(`barrier x${t}`),
+      );
+      bar.set("pthread", scaling.barrier.get(t)!);
+      report.addGroup({
+        id: `barrier${t}`,
+        title: `6. Barrier, ${t} parties (${cores} cores)`,
+        unit: "ns/round",
+        better: "lower",
+        reference: "pthread",
+        method: `${t} worker threads call wait() in a loop; figure = wall time of the slowest thread / rounds; exactly one leader per round is checked.`,
+        entries: [
+          { id: "pthread", label: `C pthread_barrier, ${t} parties` },
+          { id: "sabre", label: `sabre Barrier(${t}).wait()`, ours: true },
+          { id: "park", label: "JS barrier, park at once", note: "V8's Atomics.wait/notify floor" },
+        ],
+        outcomes: bar,
+      });
+    }
   } finally {
     if (!(mt instanceof Skip)) mt.shutdown();
   }
@@ -498,6 +618,12 @@ export default async function syncSuite(options: SuiteOptions): Promise<Report> 
     (r) => r > 1,
     (r) => `sabre moves ${r.toFixed(1)}x the items/s`,
   );
+  for (const t of SCALING_THREADS) {
+    report.addTarget(`mutex, ${t} threads: sabre within 2x of pthreads`, report.ratio(`mutex${t}`, "sabre"), (r) => r <= 2);
+  }
+  for (const t of SCALING_THREADS) {
+    report.addTarget(`barrier, ${t} parties: sabre within 2x of pthreads`, report.ratio(`barrier${t}`, "sabre"), (r) => r <= 2);
+  }
   report.addNote(
     "Sizes are chosen per row so one sample takes about " +
       `${sizes.sampleMs} ms (a pilot run, which is also the warm-up); ${sizes.rounds} rounds per row, interleaved across the rows of a group; ` +

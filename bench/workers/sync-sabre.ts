@@ -6,7 +6,13 @@ import { deserialize, type Barrier, type Mutex, type Queue } from "sabre";
 import { passGate, serve } from "../harness/workers.js";
 
 serve({
-  /** n increments of cell[0], each under the shared Mutex. */
+  /**
+   * n increments of cell[0], each under the shared Mutex. Returns the elapsed ms or, with `span`,
+   * [start, end] on the process-wide clock (performance.timeOrigin + now), so the main thread can
+   * time all threads together: with more threads than cores, one thread can run its whole loop in
+   * one time slice while the others wait their turn, and its own elapsed time says nothing of the
+   * total.
+   */
   contend: (a) => {
     const { mutex } = deserialize<{ mutex: Mutex }>(a["shared"]);
     const cell = a["cell"] as Int32Array;
@@ -18,7 +24,8 @@ serve({
       cell[0]!++;
       mutex.unlock();
     }
-    return performance.now() - t0;
+    const t1 = performance.now();
+    return a["span"] ? [performance.timeOrigin + t0, performance.timeOrigin + t1] : t1 - t0;
   },
 
   /** `rounds` Barrier.wait() calls; returns [elapsed ms, rounds led]. */

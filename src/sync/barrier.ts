@@ -2,6 +2,7 @@ import { AbortError, BrokenBarrierError, SabreTypeError, TimeoutError } from "..
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout } from "../validate.js";
 import { checkPayloadBuffer, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
+import { allCanRun } from "./spin-policy.js";
 import { deadlineAfter, park, parkAsync, spinWhileEqualFor } from "./wait.js";
 
 /*
@@ -11,13 +12,15 @@ import { deadlineAfter, park, parkAsync, spinWhileEqualFor } from "./wait.js";
  */
 
 // ---- layout (bytes) ------------------------------------------------------------------------
-// [0, 64)    Int32 header: MAGIC, PARTIES (immutable after construction)
+// [0, 64)    Int32 header: MAGIC, PARTIES (immutable after construction), FAIL_RATE (how often
+//            recent spins failed: read by every waiter, written by those that spun)
 // [64, 72)   STATE: the packed state word (BigUint64), changed only by compareExchange
 // [72, 200)  LOG: LOG_SIZE BigUint64 entries, "era R ended at generation T" (see decide)
 // [256, 264) Int32 SEQ (bumped after every transition that ends a generation; waiters park on it)
 //            and PARKED (how many waiters are parked or about to park on SEQ)
 const MAGIC = 0;
 const PARTIES = 1;
+const FAIL_RATE = 2;
 const STATE = 8; // BigUint64 index
 const LOG = 9; // BigUint64 index of the first log entry
 const LOG_SIZE = 16;
@@ -72,12 +75,24 @@ function pack(gen: number, era: number, broken: boolean, count: number): bigint 
 }
 
 /**
- * How long a waiter re-reads SEQ before it parks, in microseconds. It must
- * outlast the typical wait for the slowest party, or rounds degrade to a
- * futex wake-up each (10-150 us here, bench/results/sync.md); longer spins
- * only waste a core that an oversubscribed machine could use.
+ * The longest a waiter re-reads SEQ before it parks, in microseconds. It must
+ * outlast the typical wait for the slowest party, including the wake-up of a
+ * party that parked last round (10-150 us here, more on a busy machine), or
+ * rounds degrade to a futex wake-up each. A failed spin wastes all of it, so
+ * a waiter spins only while recent spins have paid (FAIL_RATE, see learn()):
+ * that bound is what makes a budget this long affordable. Measured with 2
+ * parties at a load average of 7-8: 0.9-2.2 us a round with 1000 us, against
+ * 0.8-19 us with 200 us (three alternating runs each).
  */
-const BARRIER_SPIN_MICROS = 200;
+const BARRIER_SPIN_MICROS = 1000;
+/** FAIL_RATE is a moving average of "the spin ran out", in 1/FAIL_SCALE, over about 2^FAIL_SHIFT spins. */
+const FAIL_SCALE = 1024;
+const FAIL_SHIFT = 4;
+/** Waiters stop spinning while more than a quarter of recent spins failed (see learn()). */
+const FAIL_LIMIT = FAIL_SCALE / 4;
+/** While spinning is off, one wait in this many (per thread) still spins, to notice that spinning pays again. */
+const PROBE_EVERY = 64;
+let probeClock = 0;
 
 /** What wait() resolves to. */
 export interface BarrierResult {
@@ -182,13 +197,22 @@ export class Barrier {
     if (ticket % 2 === 1) return { leader: true, generation };
     const i32 = this.#i32;
     let deadline = deadlineAfter(ms);
-    let spun = false;
+    // Spin only when every party can hold a core at once: otherwise the spin burns the time
+    // slices of the parties still to arrive (see spin-policy.ts and barrier.md, "Spinning").
+    // And only while recent spins have paid (learn()); now and then a probe spins anyway.
+    const adaptive = allCanRun(this.#parties);
+    const failRate = adaptive ? Atomics.load(i32, FAIL_RATE) : 0;
+    const spins = adaptive && (failRate < FAIL_LIMIT || ++probeClock % PROBE_EVERY === 0);
+    let spun = !spins;
     let parked = false;
     try {
       for (;;) {
         const seq = Atomics.load(i32, SEQ);
         const outcome = this.#decide(key);
-        if (outcome === Outcome.Completed) return { leader: false, generation };
+        if (outcome === Outcome.Completed) {
+          if (spins) this.#learn(failRate, parked);
+          return { leader: false, generation };
+        }
         if (outcome === Outcome.Broken) throw new BrokenBarrierError();
         if (!spun) {
           spun = true;
@@ -382,6 +406,27 @@ export class Barrier {
       }
       s = seen;
     }
+  }
+
+  /**
+   * Folds one spin's outcome into FAIL_RATE (`failed`: it ran out and the waiter went on to park).
+   * A caught release saves a wake-up (~10-20 us here) at the cost of ~1 us; a failed spin wastes
+   * the whole budget and pays the wake-up anyway, and a spinner on a busy machine even keeps the
+   * party it waits for off the core it needs: 2 parties under a load average of ~10 measured
+   * ~300 us a round when every spin failed, against ~15 us parking at once. Spinning stops while
+   * more than a quarter of recent spins failed. The rate moves slowly on purpose: right after one
+   * failure the next round must outlast the parked party's wake-up, so failures come in short
+   * bursts even where spinning pays (a budget that shrank on each failure was measured stuck at
+   * ~20-30 us a round where a fixed budget ran at 2-4 us). Racing updates overwrite each other;
+   * any of them is a fair estimate.
+   */
+  #learn(failRate: number, failed: boolean): void {
+    // A probe that caught the release (spinning was off) gives spinning a fair trial: probes
+    // spin against a party that parked last round and must first wake up, so they fail more
+    // often than spins do once both parties spin again.
+    const next =
+      !failed && failRate >= FAIL_LIMIT ? FAIL_LIMIT / 2 : failRate + Math.trunc(((failed ? FAIL_SCALE : 0) - failRate) / 2 ** FAIL_SHIFT);
+    if (next !== failRate) Atomics.store(this.#i32, FAIL_RATE, next);
   }
 
   /** After a transition that ends a generation: move SEQ, wake parked waiters if any. */

@@ -1,8 +1,10 @@
 import { threadId } from "node:worker_threads";
 import { AbortError, DeadlockError, NotOwnerError, OwnerDiedError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
-import { checkInteger, checkTimeout } from "../validate.js";
+import { checkTimeout } from "../validate.js";
 import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard, lockCells } from "./lock-common.js";
+import { MAX_TAG, rememberLock } from "./recovery.js";
+import { spinnerLimit } from "./spin-policy.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { BACKOFF_READS, backoffDelay, deadlineAfter, park, parkAsync, pause, remaining } from "./wait.js";
 
@@ -29,7 +31,19 @@ const MAGIC_CELL = 2;
  * where waiters succeed while spinning.
  */
 const PARKED = 3;
-const CELLS = 4;
+/**
+ * MAX_SPINNERS spinner slots, each 0 or the tag (SELF) of a waiter in its
+ * spin phase, on their own cache line (byte 64): every contended acquire
+ * reads them, and a read of a line the owner keeps writing would cost a
+ * transfer. With no free slot among the first spinnerLimit() a waiter parks
+ * at once: more spinners only pull the lock word away from the owner (16
+ * threads on a 16-core Xeon measured 336 ns/op against pthread's 84). Slots
+ * name their spinner so that recoverAbandonedLocks can free the slot of a
+ * thread killed mid-spin, which a bare count could not.
+ */
+const SPIN_SLOTS = 16;
+const MAX_SPINNERS = 2;
+const CELLS = 32;
 const MAGIC = 0x4d757478; // "Mutx"
 
 const STATE_MASK = 0b11;
@@ -38,7 +52,6 @@ const LOCKED = 1;
 const CONTENDED = 2;
 const DIED = 0b100;
 const OWNER_SHIFT = 3;
-const MAX_TAG = 2 ** 28 - 1;
 
 const ownerOf = (word: number): number => word >>> OWNER_SHIFT;
 const stateOf = (word: number): number => word & STATE_MASK;
@@ -52,17 +65,6 @@ export type { LockAsyncOptions, LockGuard };
 let reviving: Int32Array | undefined;
 /** Reads a mutex's private cells; set by a static block of the class. */
 let cellsOf: (m: Mutex) => Int32Array;
-
-// ---- per-thread registry of known mutexes, for recoverAbandonedLocks ----------------------------
-
-const known = new Set<WeakRef<Mutex>>();
-const forget = new FinalizationRegistry<WeakRef<Mutex>>((ref) => known.delete(ref));
-
-function remember(m: Mutex): void {
-  const ref = new WeakRef(m);
-  known.add(ref);
-  forget.register(m, ref);
-}
 
 /**
  * A mutual-exclusion lock in shared memory, usable from every thread of the
@@ -102,7 +104,7 @@ export class Mutex {
     reviving = undefined;
     if (!revived && SELF > MAX_TAG) throw new SabreTypeError(`thread id ${threadId} is too large for a lock owner tag`);
     this.#cells = lockCells(revived, CELLS, MAGIC_CELL, MAGIC);
-    remember(this);
+    rememberLock(this, releaseIfOwnedBy);
   }
 
   static {
@@ -149,18 +151,18 @@ export class Mutex {
     // Once this thread has parked it takes the lock CONTENDED: others may still be parked behind it,
     // and only a CONTENDED word makes its unlock wake them.
     let take = LOCKED;
+    const spinners = Math.min(spinnerLimit(), MAX_SPINNERS);
     for (;;) {
       // Spin first (also after each wake-up): a holder usually releases within a few hundred ns,
       // far less than a futex round trip, and a woken thread that finds the lock re-taken would
-      // otherwise park again at once and cost the holder another wake.
-      // Reads are spaced by a growing pause (backoff): see BACKOFF_READS.
-      for (let i = 0; i < BACKOFF_READS; i++) {
-        if (stateOf(c) === FREE) {
-          const prev = Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED));
-          if (prev === c) return this.#acquired(c);
-          c = prev;
-        }
-        pause(backoffDelay(i));
+      // otherwise park again at once and cost the holder another wake. Only a few waiters spin
+      // at once (SPIN_SLOTS); the rest park at once. Reads are spaced by a growing pause
+      // (backoff): see BACKOFF_READS.
+      const slot = claimSpinSlot(cells, spinners);
+      if (slot >= 0) {
+        const got = this.#spin(c, take);
+        Atomics.store(cells, slot, 0);
+        if (got !== -1) return this.#acquired(got);
         c = Atomics.load(cells, WORD);
       }
       const state = stateOf(c);
@@ -188,6 +190,25 @@ export class Mutex {
       take = CONTENDED;
       c = Atomics.load(cells, WORD);
     }
+  }
+
+  /**
+   * The spin phase: BACKOFF_READS spaced reads of the word, taking the lock (as `take`) when it is
+   * seen free. Returns the word the lock was taken from, or -1 if it was not (a word is never
+   * negative: bit 31 is unused).
+   */
+  #spin(c: number, take: number): number {
+    const cells = this.#cells;
+    for (let i = 0; i < BACKOFF_READS; i++) {
+      if (stateOf(c) === FREE) {
+        const prev = Atomics.compareExchange(cells, WORD, c, heldWord(take, c & DIED));
+        if (prev === c) return c;
+        c = prev;
+      }
+      pause(backoffDelay(i));
+      c = Atomics.load(cells, WORD);
+    }
+    return -1;
   }
 
   /** After a successful CAS from `prev`: reports an inconsistent state to the new owner. */
@@ -349,10 +370,22 @@ export class Mutex {
 }
 
 
-/** If thread `deadThread` holds m, marks it DIED, frees it and wakes a waiter. True if it did. */
+/** Claims a free spinner slot among the first `limit`: its cell index, or -1 if all are taken. */
+function claimSpinSlot(cells: Int32Array, limit: number): number {
+  for (let i = SPIN_SLOTS; i < SPIN_SLOTS + limit; i++) {
+    if (Atomics.load(cells, i) === 0 && Atomics.compareExchange(cells, i, 0, SELF) === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * If thread `deadThread` holds m, marks it DIED, frees it and wakes a waiter. True if it did.
+ * Also frees a spinner slot the dead thread was killed in (that alone does not count).
+ */
 function releaseIfOwnedBy(m: Mutex, deadThread: number): boolean {
   const cells = cellsOf(m);
   const tag = deadThread + 1;
+  for (let i = SPIN_SLOTS; i < SPIN_SLOTS + MAX_SPINNERS; i++) Atomics.compareExchange(cells, i, tag, 0);
   let c = Atomics.load(cells, WORD);
   while (stateOf(c) !== FREE && ownerOf(c) === tag) {
     // Recorded before the release so the next owner reads it; a dead thread writes nothing more.
@@ -387,30 +420,5 @@ registerShareable<Mutex>({
   },
 });
 
-/**
- * For a worker that is gone (`deadThreadId` is its worker_threads `threadId`), releases every
- * mutex this thread knows (created or deserialized here) that the dead thread still held, and marks
- * each one so its next lockers get OwnerDiedError until someone calls markConsistent().
- * Returns how many it released. Call it only for a thread that has exited: a live owner would lose
- * its lock.
- *
- * ```ts
- * worker.on("exit", () => recoverAbandonedLocks(worker.threadId));
- * ```
- */
-export function recoverAbandonedLocks(deadThreadId: number): number {
-  checkInteger("deadThreadId", deadThreadId, 0, MAX_TAG - 1);
-  if (deadThreadId === threadId) {
-    throw new SabreTypeError(`deadThreadId ${deadThreadId} is the calling thread, which is alive; pass the threadId of an exited worker`);
-  }
-  let released = 0;
-  for (const ref of known) {
-    const m = ref.deref();
-    if (m === undefined) {
-      known.delete(ref);
-      continue;
-    }
-    if (releaseIfOwnedBy(m, deadThreadId)) released++;
-  }
-  return released;
-}
+// recoverAbandonedLocks walks the registry of recovery.ts (Mutex and RwLock); the engine imports it from here.
+export { recoverAbandonedLocks } from "./recovery.js";

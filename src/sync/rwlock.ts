@@ -1,8 +1,9 @@
 import { threadId } from "node:worker_threads";
-import { AbortError, DeadlockError, NotOwnerError, SabreError, SabreTypeError, TimeoutError } from "../errors.js";
+import { AbortError, DeadlockError, NotOwnerError, OwnerDiedError, SabreError, SabreTypeError, TimeoutError } from "../errors.js";
 import { payloadInt32, registerShareable } from "../memory/serialize.js";
 import { checkTimeout } from "../validate.js";
 import { checkCallback, checkLockAsyncOptions, makeGuard, type LockAsyncOptions, type LockGuard, lockCells } from "./lock-common.js";
+import { rememberLock } from "./recovery.js";
 import { SELF, threadOfTag } from "./thread.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait.js";
 
@@ -12,6 +13,8 @@ import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait
  *   bit 28     WRITER: write-locked (READERS is then 0)
  *   bit 29     WRITERS_WAITING: a writer waits (or may); new readers must wait too
  *   bit 30     READERS_WAITING: a reader is parked on STATE (or may be)
+ *   bit 31     DIED: a writer died holding the lock; set by recoverAbandonedLocks, cleared by
+ *              markConsistent() (every transition below keeps it)
  * Readers park on STATE; writers park on WRITER_SEQ, a counter bumped each time
  * a writer is to be woken, so waking a writer does not wake the readers.
  *
@@ -32,23 +35,45 @@ import { DEFAULT_SPINS, deadlineAfter, park, parkAsync, remaining } from "./wait
  *  - A writer that gives up (timeout, abort) clears WRITERS_WAITING and wakes
  *    everyone so no reader stays blocked behind a writer that left; the other
  *    writers still waiting set the bit again.
+ *
+ * Owner death (rwlock.md beside this file): the writer is named in OWNER, so
+ * recovery frees a dead writer's lock like an unlock, with DIED set. Readers
+ * are counted, not named in STATE; each thread also records its read locks in
+ * a reader slot (READER_SLOTS: tag * 64 + count, claimed on the thread's first
+ * read lock, freed on its last), so recovery can subtract a dead reader's
+ * count. A read lock is counted in STATE before it is recorded and unrecorded
+ * before it is uncounted, so a thread dying in between leaks one read lock
+ * (a writer then waits until its timeout) but never frees one it did not hold.
  */
 const STATE = 0;
 const WRITER_SEQ = 1;
 /** The write holder's thread tag (SELF), 0 when nobody writes. */
 const OWNER = 2;
 const MAGIC_CELL = 3;
-const CELLS = 4;
+/** worker_threads threadId of the last writer that died holding the lock (for OwnerDiedError). */
+const DEAD_OWNER = 4;
+/** First of READER_SLOT_COUNT reader slots, on their own cache line (byte 64). */
+const READER_SLOTS = 16;
+const READER_SLOT_COUNT = 16;
+const CELLS = 32;
+/** A slot is tag * SLOT_SCALE + count: counts up to 63 read locks per thread, tags below 2^24. */
+const SLOT_SCALE = 64;
+const MAX_SLOT_COUNT = SLOT_SCALE - 1;
+const MAX_SLOT_TAG = 2 ** 24 - 1;
 const MAGIC = 0x52774c6b; // "RwLk"
 
 const READERS = 2 ** 28 - 1;
 const WRITER = 1 << 28;
 const WRITERS_WAITING = 1 << 29;
 const READERS_WAITING = 1 << 30;
+/** Bit 31: STATE is negative while it is set. */
+const DIED = 1 << 31;
 const HELD = READERS | WRITER;
 
 let reviving: Int32Array | undefined;
 let cellsOf: (l: RwLock) => Int32Array;
+/** Frees what a dead thread held in a lock (for recoverAbandonedLocks); set by a static block. */
+let recoverIn: (l: RwLock, deadThread: number) => boolean;
 
 /**
  * A writer-preferring readers-writer lock in shared memory: any number of
@@ -65,6 +90,12 @@ let cellsOf: (l: RwLock) => Int32Array;
  * waits for the writer); this cannot be detected cheaply. Likewise writeLock
  * from a thread that holds a read lock waits for itself.
  *
+ * If a worker dies holding the write lock and the engine (or you) calls
+ * `recoverAbandonedLocks(threadId)`, the lock is freed and marked: the next
+ * locker, reader or writer, acquires it and gets `OwnerDiedError`, as does
+ * every later one until a write-lock holder calls `markConsistent()`. Read
+ * locks of a dead worker are simply released (a reader wrote nothing).
+ *
  * ```ts
  * const rw = new RwLock();
  * const total = rw.withReadLock(() => table.a + table.b);         // many readers at once
@@ -74,15 +105,46 @@ let cellsOf: (l: RwLock) => Int32Array;
  */
 export class RwLock {
   readonly #cells: Int32Array;
+  /** The reader slot this thread's read locks on this object are recorded in, or -1. */
+  #slot = -1;
+  /** Read locks this thread holds through this object and has recorded in #slot. */
+  #recorded = 0;
+  /** Read locks this thread holds through this object that no slot records (no free slot, or past 63). */
+  #unrecorded = 0;
 
   constructor() {
     const revived = reviving;
     reviving = undefined;
     this.#cells = lockCells(revived, CELLS, MAGIC_CELL, MAGIC);
+    rememberLock(this, (l, dead) => recoverIn(l, dead));
   }
 
   static {
     cellsOf = (l) => l.#cells;
+    recoverIn = (l, dead) => l.#recover(dead);
+  }
+
+  /** True while the lock is marked "a writer died holding it" and markConsistent() has not been called. */
+  isInconsistent(): boolean {
+    return (Atomics.load(this.#cells, STATE) & DIED) !== 0;
+  }
+
+  /**
+   * Declares the protected state repaired after an OwnerDiedError: later lockers no longer get the
+   * error. Does nothing if the state is not marked inconsistent.
+   * @throws NotOwnerError unless this thread holds the write lock (a reader cannot repair).
+   */
+  markConsistent(): void {
+    if (!this.isWriteLockedByCurrentThread()) {
+      throw new NotOwnerError("RwLock.markConsistent: only the thread holding the write lock may mark it consistent; writeLock() first");
+    }
+    const cells = this.#cells;
+    let s = Atomics.load(cells, STATE);
+    while (s & DIED) {
+      const prev = Atomics.compareExchange(cells, STATE, s, s & ~DIED);
+      if (prev === s) return;
+      s = prev; // a waiter set a waiting bit; try again
+    }
   }
 
   /** How many read locks are held now (a snapshot). */
@@ -134,10 +196,57 @@ export class RwLock {
     while ((s & (WRITER | WRITERS_WAITING)) === 0) {
       checkReaderRoom(s);
       const prev = Atomics.compareExchange(cells, STATE, s, s + 1);
-      if (prev === s) return true;
+      if (prev === s) {
+        this.#readAcquired(s);
+        return true;
+      }
       s = prev;
     }
     return false;
+  }
+
+  /**
+   * After a read lock was counted in STATE (from `prev`): records it in this thread's reader slot,
+   * then reports a dead writer's mark (the caller holds the read lock).
+   */
+  #readAcquired(prev: number): void {
+    if (this.#recorded > 0 && this.#recorded < MAX_SLOT_COUNT) {
+      Atomics.add(this.#cells, READER_SLOTS + this.#slot, 1);
+      this.#recorded++;
+    } else if (this.#recorded === 0 && this.#claimSlot()) {
+      this.#recorded = 1;
+    } else {
+      this.#unrecorded++;
+    }
+    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER));
+  }
+
+  /** Claims a free reader slot holding one read lock of this thread; false if none is free. */
+  #claimSlot(): boolean {
+    if (SELF > MAX_SLOT_TAG) return false;
+    const cells = this.#cells;
+    const mine = SELF * SLOT_SCALE + 1;
+    // Start where this thread last had one (or at a spot its tag picks), so threads rarely collide.
+    const first = this.#slot >= 0 ? this.#slot : SELF % READER_SLOT_COUNT;
+    for (let k = 0; k < READER_SLOT_COUNT; k++) {
+      const i = (first + k) % READER_SLOT_COUNT;
+      if (Atomics.load(cells, READER_SLOTS + i) === 0 && Atomics.compareExchange(cells, READER_SLOTS + i, 0, mine) === 0) {
+        this.#slot = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Before a read lock is uncounted in STATE: unrecords it (unrecorded ones go first: see the header). */
+  #readReleasing(): void {
+    if (this.#unrecorded > 0) {
+      this.#unrecorded--;
+    } else if (this.#recorded > 0) {
+      const slot = READER_SLOTS + this.#slot;
+      if (--this.#recorded === 0) Atomics.store(this.#cells, slot, 0);
+      else Atomics.sub(this.#cells, slot, 1);
+    }
   }
 
   /** The async twin of readLock: never blocks the event loop. On timeout or abort it holds nothing. */
@@ -157,6 +266,7 @@ export class RwLock {
   /**
    * Takes a read lock (returns null) or, if it must wait, makes sure READERS_WAITING is set and
    * returns the STATE value to park on.
+   * @throws OwnerDiedError holding the read lock, if a writer died holding the lock.
    */
   #readStep(sync: boolean): number | null {
     const cells = this.#cells;
@@ -165,7 +275,10 @@ export class RwLock {
       if ((s & (WRITER | WRITERS_WAITING)) === 0) {
         checkReaderRoom(s);
         const prev = Atomics.compareExchange(cells, STATE, s, s + 1);
-        if (prev === s) return null;
+        if (prev === s) {
+          this.#readAcquired(s);
+          return null;
+        }
         s = prev;
         continue;
       }
@@ -188,6 +301,7 @@ export class RwLock {
   readUnlock(): void {
     const cells = this.#cells;
     let s = Atomics.load(cells, STATE);
+    if ((s & READERS) !== 0) this.#readReleasing();
     for (;;) {
       if ((s & READERS) === 0) {
         throw new NotOwnerError(
@@ -246,12 +360,18 @@ export class RwLock {
     while ((s & HELD) === 0) {
       const prev = Atomics.compareExchange(cells, STATE, s, s | WRITER);
       if (prev === s) {
-        Atomics.store(cells, OWNER, SELF);
+        this.#writeAcquired(s);
         return true;
       }
       s = prev;
     }
     return false;
+  }
+
+  /** After the write lock was taken from STATE `prev`: names the owner, reports a dead writer's mark. */
+  #writeAcquired(prev: number): void {
+    Atomics.store(this.#cells, OWNER, SELF);
+    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER));
   }
 
   /**
@@ -285,6 +405,7 @@ export class RwLock {
   /**
    * Takes the write lock (returns null) or, if it must wait, makes sure WRITERS_WAITING is set and
    * returns the WRITER_SEQ value to park on.
+   * @throws OwnerDiedError holding the write lock, if a writer died holding the lock.
    */
   #writeStep(waited: boolean): number | null {
     const cells = this.#cells;
@@ -292,7 +413,7 @@ export class RwLock {
       const s = Atomics.load(cells, STATE);
       if ((s & HELD) === 0) {
         if (Atomics.compareExchange(cells, STATE, s, s | WRITER | (waited ? WRITERS_WAITING : 0)) === s) {
-          Atomics.store(cells, OWNER, SELF);
+          this.#writeAcquired(s);
           return null;
         }
         continue;
@@ -379,6 +500,55 @@ export class RwLock {
     this.#wakeReaders(s);
   }
 
+  /**
+   * For recoverAbandonedLocks: frees the write lock if the dead thread held it (marking DIED) and
+   * the read locks its slots record. True if it held anything.
+   */
+  #recover(deadThread: number): boolean {
+    const cells = this.#cells;
+    const tag = deadThread + 1;
+    let released = false;
+    // OWNER names the writer from just after its acquiring CAS until just before its releasing one,
+    // so OWNER === tag means the dead thread died holding the write lock.
+    if (Atomics.load(cells, OWNER) === tag) {
+      // Recorded before the release so the next owner reads it; a dead thread writes nothing more.
+      Atomics.store(cells, DEAD_OWNER, deadThread);
+      Atomics.store(cells, OWNER, 0);
+      let s = Atomics.load(cells, STATE);
+      while (s & WRITER) {
+        const prev = Atomics.compareExchange(cells, STATE, s, (s & ~WRITER) | DIED);
+        if (prev === s) {
+          released = true;
+          s = (s & ~WRITER) | DIED;
+          if (s & (WRITERS_WAITING | READERS_WAITING)) this.#wakeAfterUnlock();
+          break;
+        }
+        s = prev;
+      }
+    }
+    for (let i = 0; i < READER_SLOT_COUNT; i++) {
+      const slot = Atomics.load(cells, READER_SLOTS + i);
+      if (slot === 0 || Math.floor(slot / SLOT_SCALE) !== tag) continue;
+      // Only the dead thread wrote this slot while it held it: nobody races this store.
+      Atomics.store(cells, READER_SLOTS + i, 0);
+      const count = slot % SLOT_SCALE;
+      let s = Atomics.load(cells, STATE);
+      for (;;) {
+        const drop = Math.min(count, s & READERS);
+        if (drop === 0) break;
+        const prev = Atomics.compareExchange(cells, STATE, s, s - drop);
+        if (prev === s) {
+          released = true;
+          const now = s - drop;
+          if ((now & HELD) === 0 && now & (WRITERS_WAITING | READERS_WAITING)) this.#wakeAfterUnlock();
+          break;
+        }
+        s = prev;
+      }
+    }
+    return released;
+  }
+
   // ---- guards and scoped helpers ---------------------------------------------------------------
 
   /** readLock, returning a guard that readUnlocks when disposed: `using g = rw.acquireRead();`. */
@@ -408,7 +578,7 @@ export class RwLock {
   /** Runs fn under a read lock; unlocks also when fn throws. */
   withReadLock<T>(fn: () => T): T {
     checkCallback("RwLock.withReadLock", fn);
-    this.readLock();
+    releaseOnDeath(() => this.readLock(), () => this.readUnlock());
     try {
       return fn();
     } finally {
@@ -419,7 +589,7 @@ export class RwLock {
   /** Runs fn under the write lock; unlocks also when fn throws. */
   withWriteLock<T>(fn: () => T): T {
     checkCallback("RwLock.withWriteLock", fn);
-    this.writeLock();
+    releaseOnDeath(() => this.writeLock(), () => this.writeUnlock());
     try {
       return fn();
     } finally {
@@ -430,7 +600,12 @@ export class RwLock {
   /** Runs the (async) fn under a read lock taken with readLockAsync; unlocks when it settles. */
   async withReadLockAsync<T>(fn: () => T | Promise<T>, opts?: LockAsyncOptions): Promise<T> {
     checkCallback("RwLock.withReadLockAsync", fn);
-    await this.readLockAsync(opts);
+    try {
+      await this.readLockAsync(opts);
+    } catch (err) {
+      if (err instanceof OwnerDiedError) this.readUnlock();
+      throw err;
+    }
     try {
       return await fn();
     } finally {
@@ -441,12 +616,30 @@ export class RwLock {
   /** Runs the (async) fn under the write lock taken with writeLockAsync; unlocks when it settles. */
   async withWriteLockAsync<T>(fn: () => T | Promise<T>, opts?: LockAsyncOptions): Promise<T> {
     checkCallback("RwLock.withWriteLockAsync", fn);
-    await this.writeLockAsync(opts);
+    try {
+      await this.writeLockAsync(opts);
+    } catch (err) {
+      if (err instanceof OwnerDiedError) this.writeUnlock();
+      throw err;
+    }
     try {
       return await fn();
     } finally {
       this.writeUnlock();
     }
+  }
+}
+
+/**
+ * Takes a lock for a with* helper: on OwnerDiedError (the lock is then held) releases it again and
+ * rethrows, since fn has no way to repair the state and mark it consistent.
+ */
+function releaseOnDeath(take: () => void, release: () => void): void {
+  try {
+    take();
+  } catch (err) {
+    if (err instanceof OwnerDiedError) release();
+    throw err;
   }
 }
 

@@ -2,6 +2,7 @@ import { AbortError, SabreTypeError, TimeoutError } from "../errors.js";
 import { registerShareable } from "../memory/serialize.js";
 import { checkInteger, checkTimeout, describe } from "../validate.js";
 import { MAX_COUNT, checkPayloadBuffer, checkPositiveCount, checkWaitOptions, type WaitOptions } from "./coord-shared.js";
+import { spinnerLimit } from "./spin-policy.js";
 import { DEFAULT_SPINS, deadlineAfter, park, parkAsync } from "./wait.js";
 
 // Layout: one Int32Array over its own 16-byte SharedArrayBuffer.
@@ -83,8 +84,12 @@ export class Semaphore {
     const ms = checkTimeout(timeout);
     if (this.#take(k)) return;
     const c = this.#cells;
-    for (let i = 0; i < DEFAULT_SPINS; i++) {
-      if (Atomics.load(c, PERMITS) >= k && this.#take(k)) return;
+    // Spin only while few others wait: with many parked, permits go to them as they are released,
+    // and a crowd of spinners would only pull PERMITS' cache line away from the releasers.
+    if (Atomics.load(c, WAITERS) < spinnerLimit()) {
+      for (let i = 0; i < DEFAULT_SPINS; i++) {
+        if (Atomics.load(c, PERMITS) >= k && this.#take(k)) return;
+      }
     }
     const deadline = deadlineAfter(ms);
     Atomics.add(c, WAITERS, 1);

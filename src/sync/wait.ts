@@ -1,4 +1,5 @@
 import { AbortError } from "../errors.js";
+import { coreCount } from "./spin-policy.js";
 
 /**
  * The two ways a thread waits for a shared Int32 cell to change: parking
@@ -16,8 +17,15 @@ import { AbortError } from "../errors.js";
 
 export type WaitOutcome = "ok" | "not-equal" | "timed-out";
 
-/** How long a waiter spins (re-reading the cell) before it parks. Tuned in bench/sync. */
-export const DEFAULT_SPINS = 100;
+/**
+ * How long a waiter spins (re-reading the cell) before it parks: 100 reads
+ * (well under a microsecond, far less than a time slice, so it cannot starve
+ * the thread it waits for even with more threads than cores), or none on a
+ * single core, where the awaited thread cannot run while we spin. Used by
+ * Latch, CondVar, Semaphore, RwLock and Queue; the Mutex and the Barrier have
+ * their own policies (mutex.md, barrier.md).
+ */
+export const DEFAULT_SPINS = coreCount() > 1 ? 100 : 0;
 
 /**
  * A lock waiter's spin phase: this many reads of the lock word, with a pause

@@ -1,4 +1,5 @@
 import { test } from "uvu";
+import { availableParallelism } from "node:os";
 import * as assert from "uvu/assert";
 import { AbortError, Barrier, BrokenBarrierError, SabreTypeError, Semaphore, TimeoutError, deserialize, serialize } from "sabre";
 import { fixture, rejectsTyped, runWorkers, throwsTyped } from "../helpers.js";
@@ -41,6 +42,49 @@ test("6 workers x 1000 phases: every party sees every write, one leader per gene
   }
   assert.is(barrier.waiting, 0);
   assert.not.ok(barrier.isBroken);
+});
+
+for (const timeout of [undefined, 20_000]) {
+  test(`16 parties on ${availableParallelism()} cores (oversubscribed) x 400 phases${timeout ? ", every wait timed" : ""}: exact`, async () => {
+    const n = 16;
+    const phases = 400;
+    const barrier = new Barrier(n);
+    const cells = int32(2 * n).fill(-1);
+    const leaders = int32(phases);
+    const gens = int32(n * phases).fill(-1);
+    const results = await runWorkers<{ errors: number }>(worker, n, (me) =>
+      serialize({ mode: "phases", barrier, cells, leaders, gens, me, n, phases, timeout }),
+    );
+    assert.equal(results.map((r) => r.errors), new Array(n).fill(0));
+    for (let p = 0; p < phases; p++) {
+      assert.is(leaders[p], 1, `phase ${p} had ${leaders[p]} leaders`);
+      for (let w = 0; w < n; w++) assert.is(gens[w * phases + p], p, `worker ${w} phase ${p}`);
+    }
+    assert.is(barrier.waiting, 0);
+    assert.not.ok(barrier.isBroken);
+  });
+}
+
+test("timeouts racing arrivals with 16 parties (oversubscribed, 100 rounds): all released with one leader, or one TimeoutError and the rest broken", async () => {
+  const n = 16;
+  const rounds = 100;
+  const barrier = new Barrier(n);
+  const control = new Barrier(n);
+  const outcomes = int32(rounds * n);
+  const gens = int32(rounds * n).fill(-1);
+  await runWorkers(worker, n, (me) => serialize({ mode: "chaos", barrier, control, outcomes, gens, me, n, rounds }));
+  for (let r = 0; r < rounds; r++) {
+    const codes = Array.from(outcomes.subarray(r * n, (r + 1) * n));
+    const count = (c: number) => codes.filter((x) => x === c).length;
+    const released = count(1) + count(2);
+    if (released > 0) {
+      assert.is(released, n, `round ${r}: ${codes}`);
+      assert.is(count(2), 1, `round ${r}: one leader`);
+    } else {
+      assert.is(count(3), 1, `round ${r}: exactly one TimeoutError (${codes})`);
+      assert.is(count(4), n - 1, `round ${r}: the rest broken (${codes})`);
+    }
+  }
 });
 
 test("the main thread takes part with waitAsync next to workers", async () => {

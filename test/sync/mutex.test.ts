@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import {
   AbortError,
@@ -108,6 +109,21 @@ test("mixed long waits, expiring timeouts, tryLock and aborted lockAsync (8 work
   assert.is(results.reduce((s, r) => s + r.lostWakeups, 0), 0);
   assert.is(cell[0], results.reduce((s, r) => s + r.succeeded, 0) + mine);
   assert.is(mine + aborted, 300);
+  assert.not.ok(m.isLocked());
+});
+
+test(`16 workers on ${availableParallelism()} cores (oversubscribed): locked increments with and without timeouts, plus chaos, give the exact count`, async () => {
+  const m = new Mutex();
+  const cell = i32(1);
+  const styles = ["lock", "lockTimed", "withLock", "acquire", "lockAsync", "lockTimed", "lock", "tryLock"];
+  const n = 20_000;
+  const [counted, chaotic] = await Promise.all([
+    runWorkers(FIXTURE, 8, (i) => serialize({ op: "increment", m, cell, n, style: styles[i] })),
+    runWorkers<{ succeeded: number; lostWakeups: number }>(FIXTURE, 8, (i) => serialize({ op: "chaos", m, cell, n: 3000, timeout: i })),
+  ]);
+  assert.is(counted.length, 8);
+  assert.is(chaotic.reduce((s, r) => s + r.lostWakeups, 0), 0);
+  assert.is(cell[0], 8 * n + chaotic.reduce((s, r) => s + r.succeeded, 0));
   assert.not.ok(m.isLocked());
 });
 
@@ -323,6 +339,21 @@ test("owner death: every locker gets OwnerDiedError until someone holding it cal
   m.unlock();
 });
 
+test("recoverAbandonedLocks frees the spinner slot of a thread killed mid-spin", async () => {
+  const m = new Mutex();
+  const cells = (serialize({ m }) as unknown as { root: { m: { cells: Int32Array } } }).root.m.cells;
+  const w = start({ op: "tryLock", m });
+  const dead = w.worker.threadId; // reads -1 once the worker has exited
+  await w.message;
+  await w.exit;
+  // As if that worker had been terminated between claiming a spinner slot (cell 16) and clearing it.
+  Atomics.store(cells, 16, dead + 1);
+  assert.is(recoverAbandonedLocks(dead), 0, "it held no lock");
+  assert.is(Atomics.load(cells, 16), 0, "the slot is free again");
+  m.lock();
+  m.unlock();
+});
+
 test("recoverAbandonedLocks validates its argument and ignores live owners", async () => {
   throwsTyped(() => recoverAbandonedLocks(-1), SabreTypeError, /deadThreadId must be an integer/);
   throwsTyped(() => recoverAbandonedLocks(1.5), SabreTypeError, /deadThreadId/);
@@ -359,8 +390,8 @@ test("forged payloads are SabreTypeErrors", () => {
   const forge = (cells: unknown) => ({ ...good, root: { m: { ...good.root.m, cells } } });
   throwsTyped(() => deserialize(forge(new Int32Array(3))), SabreTypeError, /SharedArrayBuffer/);
   throwsTyped(() => deserialize(forge(new Float64Array(new SharedArrayBuffer(24)))), SabreTypeError, /Int32Array/);
-  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 4/);
-  throwsTyped(() => deserialize(forge(i32(4))), SabreTypeError, /not the memory of a Mutex/);
+  throwsTyped(() => deserialize(forge(i32(1))), SabreTypeError, /at least 32/);
+  throwsTyped(() => deserialize(forge(i32(32))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(i32(64))), SabreTypeError, /not the memory of a Mutex/);
   throwsTyped(() => deserialize(forge(undefined)), SabreTypeError, /cells/);
   throwsTyped(() => deserialize(forge("x")), SabreTypeError, /cells/);

@@ -1,8 +1,24 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Worker } from "node:worker_threads";
-import { AbortError, DeadlockError, deserialize, NotOwnerError, RwLock, SabreTypeError, serialize, TimeoutError } from "sabre";
+import {
+  AbortError,
+  DeadlockError,
+  Engine,
+  shared,
+  WorkerCrashedError,
+  deserialize,
+  NotOwnerError,
+  OwnerDiedError,
+  recoverAbandonedLocks,
+  RwLock,
+  SabreTypeError,
+  serialize,
+  TimeoutError,
+} from "sabre";
 import { fixture, rejectsTyped, runWorkers, throwsTyped } from "../helpers.js";
+
+const KERNELS = fixture("locks-rwlock-kernels");
 
 const FIXTURE = fixture("locks-rwlock");
 const i32 = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
@@ -310,8 +326,8 @@ test("serialize round trip shares the lock; forged payloads and bad arguments ar
   const good = serialize({ rw }) as unknown as { root: { rw: Record<string, unknown> } };
   const forge = (cells: unknown) => ({ ...good, root: { rw: { ...good.root.rw, cells } } });
   throwsTyped(() => deserialize(forge(new Int32Array(4))), SabreTypeError, /SharedArrayBuffer/);
-  throwsTyped(() => deserialize(forge(i32(2))), SabreTypeError, /at least 4/);
-  throwsTyped(() => deserialize(forge(i32(4))), SabreTypeError, /not the memory of a RwLock/);
+  throwsTyped(() => deserialize(forge(i32(2))), SabreTypeError, /at least 32/);
+  throwsTyped(() => deserialize(forge(i32(32))), SabreTypeError, /not the memory of a RwLock/);
   throwsTyped(() => deserialize(forge(null)), SabreTypeError, /cells/);
 
   throwsTyped(() => rw.readLock(-3), SabreTypeError, /timeout/);
@@ -329,6 +345,140 @@ test("serialize round trip shares the lock; forged payloads and bad arguments ar
   await rejectsTyped(rw.writeLockAsync({ timeout: -1 }), SabreTypeError, /timeout/);
   assert.is(rw.readLockCount(), 0);
   assert.not.ok(rw.isWriteLocked());
+});
+
+
+// ---- owner death ---------------------------------------------------------------------------------
+
+/** A worker that takes the lock and leaves holding it (process.exit or an uncaught throw). */
+async function dier(rw: RwLock, kind: "read" | "write", how: "exit" | "throw"): Promise<{ threadId: number; exit: Promise<number> }> {
+  const flags = i32(4);
+  const worker = new Worker(FIXTURE, { workerData: serialize({ op: "die", rw, cells: i32(4), flags, kind, how }) });
+  const threadId = worker.threadId; // reads -1 once the worker has exited
+  worker.on("error", () => {}); // the uncaught throw is the point of the test
+  const exit = new Promise<number>((resolve) => worker.once("exit", resolve));
+  await until(() => Atomics.load(flags, 0) === 1, `the doomed worker to ${kind}-lock`);
+  return { threadId, exit };
+}
+
+/** A worker blocked in readLock/writeLock(timeout); it repairs (writer) after OwnerDiedError. */
+async function repairer(rw: RwLock, kind: "read" | "write", cells = i32(4)) {
+  const w = start({ op: "repair", rw, cells, kind, timeout: 20_000 });
+  await until(() => Atomics.load(w.flags, 2) === 1, `the ${kind} waiter to start`);
+  await new Promise((r) => setTimeout(r, 20)); // let it reach the futex
+  return w;
+}
+
+test("owner death: a writer that exits holding the write lock; the waiting writer gets OwnerDiedError holding it and repairs", async () => {
+  const rw = new RwLock();
+  const dying = await dier(rw, "write", "exit");
+  const waiter = await repairer(rw, "write");
+  assert.is(await dying.exit, 3);
+  assert.ok(rw.isWriteLocked(), "the dead worker still holds it");
+  assert.is(recoverAbandonedLocks(dying.threadId), 1);
+  assert.is(recoverAbandonedLocks(dying.threadId), 0, "nothing left to recover");
+  const got = await waiter.message;
+  assert.equal(got, { ok: false, held: true, order: 0, deadOwner: dying.threadId });
+  assert.not.ok(rw.isInconsistent(), "the waiter marked it consistent");
+  rw.writeLock();
+  rw.writeUnlock();
+  rw.readLock();
+  rw.readUnlock();
+  assert.is(rw.readLockCount(), 0);
+});
+
+test("owner death: a writer that throws holding the write lock; readers get OwnerDiedError until a writer marks it consistent", async () => {
+  const rw = new RwLock();
+  const dying = await dier(rw, "write", "throw");
+  const cells = i32(4);
+  const readers = [await repairer(rw, "read", cells), await repairer(rw, "read", cells)];
+  assert.is(await dying.exit, 1);
+  assert.is(recoverAbandonedLocks(dying.threadId), 1);
+  for (const r of readers) {
+    const got = await r.message;
+    assert.is(got["ok"], false);
+    assert.is(got["held"], true, "OwnerDiedError comes with the read lock held");
+    assert.is(got["deadOwner"], dying.threadId);
+  }
+  // Readers cannot repair: the mark stays for every locker until a writer clears it.
+  assert.ok(rw.isInconsistent());
+  assert.is(rw.readLockCount(), 0);
+  throwsTyped(() => rw.readLock(), OwnerDiedError, /died holding it/);
+  assert.is(rw.readLockCount(), 1, "holding the read lock");
+  rw.readUnlock();
+  throwsTyped(() => rw.withReadLock(() => assert.unreachable("fn must not run on inconsistent state")), OwnerDiedError);
+  assert.is(rw.readLockCount(), 0, "withReadLock released what it could not use");
+  await rejectsTyped(rw.writeLockAsync(), OwnerDiedError);
+  assert.ok(rw.isWriteLockedByCurrentThread());
+  rw.writeUnlock();
+  throwsTyped(() => rw.tryWriteLock(), OwnerDiedError);
+  throwsTyped(() => rw.markConsistent.call(new RwLock()), NotOwnerError);
+  rw.markConsistent();
+  rw.writeUnlock();
+  assert.not.ok(rw.isInconsistent());
+  assert.is(rw.withReadLock(() => 7), 7);
+  assert.is(rw.withWriteLock(() => 8), 8);
+});
+
+test("owner death: read locks of a worker that exits are released; a waiting writer then gets the lock normally", async () => {
+  const rw = new RwLock();
+  rw.readLock(); // the main thread reads too: recovery must leave its read lock alone
+  const dying = await dier(rw, "read", "exit");
+  assert.is(rw.readLockCount(), 2);
+  const writer = await repairer(rw, "write");
+  assert.is(await dying.exit, 3);
+  assert.is(recoverAbandonedLocks(dying.threadId), 1);
+  assert.is(rw.readLockCount(), 1, "only the dead worker's read lock went");
+  assert.not.ok(rw.isInconsistent(), "a reader wrote nothing: no mark");
+  rw.readUnlock();
+  assert.equal(await writer.message, { ok: true, held: true, order: 0 });
+  assert.is(rw.readLockCount(), 0);
+  assert.not.ok(rw.isWriteLocked());
+});
+
+test("owner death: a dead reader's nested read locks all go; markConsistent needs the write lock", async () => {
+  const rw = new RwLock();
+  throwsTyped(() => rw.markConsistent(), NotOwnerError, /write lock/);
+  rw.readLock();
+  throwsTyped(() => rw.markConsistent(), NotOwnerError);
+  rw.readUnlock();
+  // Nested read locks in one worker, then death: a timed writer in the main thread gets in after recovery.
+  const flags = i32(4);
+  const worker = new Worker(FIXTURE, { workerData: serialize({ op: "die", rw, cells: i32(4), flags, kind: "read", how: "exit", n: 3 }) });
+  const threadId = worker.threadId;
+  const exit = new Promise<number>((resolve) => worker.once("exit", resolve));
+  await until(() => Atomics.load(flags, 0) === 1, "the doomed reader");
+  await exit;
+  assert.is(rw.readLockCount(), 3);
+  throwsTyped(() => rw.writeLock(5), TimeoutError, /RwLock.writeLock/);
+  assert.is(recoverAbandonedLocks(threadId), 1);
+  assert.is(rw.readLockCount(), 0);
+  rw.writeLock(1000);
+  rw.writeUnlock();
+});
+
+test("through the engine: a worker crashing while it writes or reads is recovered by the engine itself; work goes on", async () => {
+  const engine = await Engine.start({ threads: 3, kernels: [KERNELS] });
+  try {
+    const lock = new RwLock();
+    const cell = shared.zeros("int32", 1);
+    await rejectsTyped(engine.run("dieWriting", { lock }), WorkerCrashedError);
+    // Exactly one writer sees the death and repairs; every increment still happens once.
+    const repaired = (await engine.parallelFor(3000, "writeIncrements", { lock, cell }, { chunk: 100 })) as number[];
+    assert.is(repaired.reduce((a, b) => a + b, 0), 1);
+    assert.is(cell.data[0], 3000);
+    assert.not.ok(lock.isInconsistent());
+    await rejectsTyped(engine.run("dieReading", { lock }), WorkerCrashedError);
+    // The dead reader's read lock went with it: writers get in, with no OwnerDiedError.
+    const after = (await engine.parallelFor(300, "writeIncrements", { lock, cell }, { chunk: 10 })) as number[];
+    assert.is(after.reduce((a, b) => a + b, 0), 0);
+    assert.is(cell.data[0], 3300);
+    assert.is(lock.readLockCount(), 0);
+    lock.writeLock(1000);
+    lock.writeUnlock();
+  } finally {
+    await engine.close();
+  }
 });
 
 test.run();
