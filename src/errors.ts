@@ -38,11 +38,11 @@ export class BrokenBarrierError extends SabreError {
 export class OwnerDiedError extends SabreError {
   /** The thread id of the owner that died, when known. */
   readonly deadOwner: number;
-  constructor(deadOwner: number) {
+  constructor(deadOwner: number, lock: "mutex" | "rwlock" = "mutex") {
     super(
       "ERR_SABRE_OWNER_DIED",
-      `the previous owner of this mutex (thread ${deadOwner}) died holding it; ` +
-        "you now hold the lock: repair the shared state, call markConsistent(), then unlock()",
+      `the previous owner of this ${lock} (thread ${deadOwner}) died holding it; ` +
+        "you now hold the lock: repair the shared state, call markConsistent(), then release it",
     );
     this.deadOwner = deadOwner;
   }

@@ -218,7 +218,7 @@ export class RwLock {
     } else {
       this.#unrecorded++;
     }
-    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER));
+    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER), "rwlock");
   }
 
   /** Claims a free reader slot holding one read lock of this thread; false if none is free. */
@@ -371,7 +371,7 @@ export class RwLock {
   /** After the write lock was taken from STATE `prev`: names the owner, reports a dead writer's mark. */
   #writeAcquired(prev: number): void {
     Atomics.store(this.#cells, OWNER, SELF);
-    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER));
+    if (prev & DIED) throw new OwnerDiedError(Atomics.load(this.#cells, DEAD_OWNER), "rwlock");
   }
 
   /**
