@@ -1,6 +1,9 @@
 import { SabreTypeError } from "../../src/errors.js";
-import { sharedTypedArray } from "../../src/memory/shared.js";
-import { rng, type Rng } from "../../src/random/rng.js";
+import { rng } from "../../src/random/rng.js";
+import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
+import { assemble, writeFragment } from "./fragments.js";
+import { NodeStream, ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
+import { Nodes } from "./nodes.js";
 import { describe } from "../../src/validate.js";
 import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
 import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
@@ -42,15 +45,18 @@ const EPSILON = 2.220446049250313e-16;
  * nodes with more in-bag samples use histograms instead of per-bin lists.
  * rowMax: nodes with at most this many samples read the sample-major codes
  * (data.rowCodes) when given. subtract: sibling subtraction where it applies
- * (node-hist.ts); histBudgetMB: its buffers' memory per thread.
+ * (node-hist.ts); histBudgetMB: its buffers' memory per thread. taskMin:
+ * a split with at least this many samples on both sides makes one child a
+ * subtree task that another worker may grow (parallel.md); it shapes only
+ * who grows what, so a fit passes its own value to every worker.
+ * failAtTask (tests only): the fit's task of that number throws.
  */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128 };
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, failAtTask: -1 };
 /** Sibling subtraction is used for regression and for at most this many classes. */
 const SUBTRACT_MAX_CLASSES = 4;
 /** Features gathered per pass over a small node's rows. */
 const MAX_BATCH = 32;
 const STREAM_BOOTSTRAP = 0;
-const STREAM_FEATURES = 1;
 
 /**
  * Bootstrap counts of tree `treeIndex`: how many times each sample was drawn
@@ -74,57 +80,6 @@ export interface GrowOptions {
   shared?: boolean;
 }
 
-/** Growable node arrays. */
-class Nodes {
-  cap = 0;
-  count = 0;
-  feature = new Int32Array(0);
-  threshold = new Float64Array(0);
-  left = new Int32Array(0);
-  right = new Int32Array(0);
-  value = new Float64Array(0);
-  nSamples = new Int32Array(0);
-  weight = new Float64Array(0);
-  impurity = new Float64Array(0);
-  constructor(readonly nOutputs: number) {}
-
-  reset(): void {
-    this.count = 0;
-  }
-
-  add(parent: number, isLeft: boolean): number {
-    if (this.count === this.cap) this.grow();
-    const id = this.count++;
-    this.feature[id] = -1;
-    this.threshold[id] = 0;
-    this.left[id] = -1;
-    this.right[id] = -1;
-    if (parent >= 0) {
-      if (isLeft) this.left[parent] = id;
-      else this.right[parent] = id;
-    }
-    return id;
-  }
-
-  private grow(): void {
-    const cap = Math.max(1024, this.cap * 2);
-    const g = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.feature = g(this.feature, cap);
-    this.threshold = g(this.threshold, cap);
-    this.left = g(this.left, cap);
-    this.right = g(this.right, cap);
-    this.value = g(this.value, cap * this.nOutputs);
-    this.nSamples = g(this.nSamples, cap);
-    this.weight = g(this.weight, cap);
-    this.impurity = g(this.impurity, cap);
-    this.cap = cap;
-  }
-}
-
 interface FrontierRecord {
   node: number;
   start: number;
@@ -134,6 +89,8 @@ interface FrontierRecord {
   isLeaf: boolean;
   improvement: number;
   constants: Int32Array;
+  kLo: number;
+  kHi: number;
 }
 
 /** Per-thread scratch, reused across trees of the same shape. */
@@ -142,11 +99,11 @@ class Grower {
   readonly d: number;
   readonly C: number;
   readonly nodes: Nodes;
-  // Per in-bag position, partitioned together.
-  readonly sIdx: Int32Array;
-  readonly sY: Int32Array;
-  readonly sYf: Float64Array;
-  readonly sW: Float64Array;
+  // Per in-bag position, partitioned together: views of the current tree's slot (board.ts).
+  sIdx: Int32Array = new Int32Array(0);
+  sY: Int32Array = new Int32Array(0);
+  sYf: Float64Array = new Float64Array(0);
+  sW: Float64Array = new Float64Array(0);
   // Scratch for the right side of a stable partition.
   readonly tIdx: Int32Array;
   readonly tY: Int32Array;
@@ -202,7 +159,12 @@ class Grower {
   // Per call.
   data!: ForestData;
   p!: ResolvedParams;
-  rng!: Rng;
+  readonly rng = new NodeStream();
+  readonly keyBuf = new Int32Array(2);
+  /** The slot and tree being grown. */
+  board!: Board;
+  slot = -1;
+  tree = -1;
   // Node statistics of the last stats() call.
   statW = 0;
   statSum = 0;
@@ -214,16 +176,14 @@ class Grower {
   bestProxy = -Infinity;
   maxDepthSeen = 0;
   rootWeight = 0;
+  /** Whether every in-bag weight of the tree just prepared is an integer. */
+  integral = true;
 
   constructor(n: number, d: number, C: number) {
     this.n = n;
     this.d = d;
     this.C = C;
     this.nodes = new Nodes(Math.max(C, 1));
-    this.sIdx = new Int32Array(n);
-    this.sY = new Int32Array(C > 0 ? n : 0);
-    this.sYf = new Float64Array(C > 0 ? 0 : n);
-    this.sW = new Float64Array(n);
     this.tIdx = new Int32Array(n);
     this.tY = new Int32Array(C > 0 ? n : 0);
     this.tYf = new Float64Array(C > 0 ? 0 : n);
@@ -244,7 +204,10 @@ class Grower {
     this.hist2 = new Float64Array(256 * c);
   }
 
-  /** Fills the in-bag arrays; returns the number of in-bag samples. */
+  /**
+   * Fills the in-bag arrays of the current slot; returns the number of
+   * in-bag samples (the tree's flags: bit 0 integral weights).
+   */
   prepare(seed: number, treeIndex: number): number {
     const { n, C } = this;
     const p = this.p;
@@ -289,20 +252,45 @@ class Grower {
       if (w !== Math.floor(w)) integral = false;
       m++;
     }
+    this.integral = integral;
+    return m;
+  }
+
+  /** Points the grower at slot s of the board, holding tree `treeIndex` (per task: tasks of many trees may come in turn). */
+  enter(board: Board, s: number, seed: number, treeIndex: number): void {
+    const a = board.a;
+    const n = this.n;
+    this.board = board;
+    if (this.slot !== s || this.sIdx.buffer !== a.sIdx.buffer) {
+      this.sIdx = a.sIdx.subarray(s * n, (s + 1) * n);
+      this.sW = a.sW.subarray(s * n, (s + 1) * n);
+      this.sY = this.C > 0 ? a.sY.subarray(s * n, (s + 1) * n) : a.sY;
+      this.sYf = this.C > 0 ? a.sYf : a.sYf.subarray(s * n, (s + 1) * n);
+    }
+    this.slot = s;
+    if (this.tree !== treeIndex) {
+      this.tree = treeIndex;
+      this.rng.tree(seed, treeIndex);
+    }
+  }
+
+  /** Per-tree settings: integral (weights, from prepare on whichever thread started the tree) and the root's weight. */
+  treeSettings(integral: boolean, rootWeight: number): void {
+    const p = this.p;
     // With many classes a derived histogram costs about what it saves (256 x C
     // cells to subtract and copy per feature): measured on Fashion-MNIST with
     // maxFeatures 1.0, 2 classes 1.8-2.3x faster per tree, 4 classes 1.1x,
     // 10 classes no faster and 36 MB more.
-    this.subtract = forestTuning.subtract && integral && p.maxLeafNodes === 0 && p.maxFeatures >= this.d && C <= SUBTRACT_MAX_CLASSES;
+    this.subtract = forestTuning.subtract && integral && p.maxLeafNodes === 0 && p.maxFeatures >= this.d && this.C <= SUBTRACT_MAX_CLASSES;
     if (this.subtract) {
-      this.K = histWidth(C, p.minSamplesLeaf > 1);
+      this.K = histWidth(this.C, p.minSamplesLeaf > 1);
       const size = this.d * 256 * this.K;
       const budget = forestTuning.histBudgetMB * 2 ** 20;
       if (this.histPool?.size !== size || this.histPool.budgetBytes !== budget) this.histPool = new HistPool(size, budget);
       this.histPool.reset();
     }
     if (this.local.length < MAX_BATCH * forestTuning.rowMax) this.local = new Uint8Array(MAX_BATCH * forestTuning.rowMax);
-    return m;
+    this.rootWeight = rootWeight;
   }
 
   /** Statistics of positions [start, end): class totals into T (or sums), weight, impurity. */
@@ -1109,20 +1097,52 @@ class Grower {
     return leftSmall ? [keep, buf] : [buf, keep];
   }
 
-  /** Depth-first growth (scikit-learn's DepthFirstTreeBuilder; left subtrees numbered first). */
-  growDepthFirst(m: number): void {
+  /**
+   * Grows task t of the current slot: the subtree under the task's root
+   * node, depth-first (scikit-learn's DepthFirstTreeBuilder), into
+   * this.nodes (local ids, the task's root 0). Where a split leaves at least
+   * taskMin samples on both sides, the child whose histograms were filled
+   * from its samples (the smaller; with sibling subtraction the larger one's
+   * are derived from the parent's, which only this thread holds) becomes a
+   * task of its own on the board, for any worker (or this one, later); this
+   * node's pointer to it is -2 - task. Which nodes become tasks depends only
+   * on the tree, never on the threads, and a task's root always fills its
+   * own histograms from a fresh buffer pool: so the tree is the same
+   * whoever grows which task.
+   */
+  growTask(t: number): void {
+    const board = this.board;
+    const s = this.slot;
+    const w = board.w;
+    const r = board.task(s, t);
+    const tStart = w[r + T_START]!;
+    const tEnd = w[r + T_END]!;
+    const tDepth = w[r + T_DEPTH]!;
+    const nc = w[r + T_NCONST]!;
+    this.ensurePool(nc + this.d);
+    const ccap = board.a.ccap;
+    this.pool.set(board.a.consts.subarray((s * board.a.tcap + t) * ccap, (s * board.a.tcap + t) * ccap + nc), 0);
+    this.nodes.reset();
+    this.maxDepthSeen = tDepth;
+    this.histPool?.reset();
+    if (this.p.maxLeafNodes > 0) {
+      this.growBestFirst(tStart, tEnd, w[r + T_KLO]!, w[r + T_KHI]!);
+      return;
+    }
     const p = this.p;
     const nodes = this.nodes;
     const pool = this.subtract ? this.histPool : null;
-    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count, histogram buffer.
-    const W = 8;
+    const taskMin = board.a.taskMin;
+    const key = this.keyBuf;
+    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count, histogram buffer, key (2 words).
+    const W = 10;
     let stack = new Int32Array(W * 64);
     let top = 0;
-    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number): void => {
+    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number, kLo: number, kHi: number): void => {
       if (top + W > stack.length) {
-        const s = new Int32Array(stack.length * 2);
-        s.set(stack);
-        stack = s;
+        const b = new Int32Array(stack.length * 2);
+        b.set(stack);
+        stack = b;
       }
       stack[top++] = start;
       stack[top++] = end;
@@ -1132,10 +1152,12 @@ class Grower {
       stack[top++] = cOff;
       stack[top++] = cLen;
       stack[top++] = buf;
+      stack[top++] = kLo;
+      stack[top++] = kHi;
     };
-    push(0, m, 0, -1, 0, 0, 0, -1);
-    let first = true;
+    push(tStart, tEnd, tDepth, -1, 0, 0, nc, -1, w[r + T_KLO]!, w[r + T_KHI]!);
     while (top > 0) {
+      board.checkStop();
       top -= W;
       const start = stack[top]!;
       const end = stack[top + 1]!;
@@ -1145,15 +1167,13 @@ class Grower {
       const cOff = stack[top + 5]!;
       const cLen = stack[top + 6]!;
       let buf = stack[top + 7]!;
+      const kLo = stack[top + 8]!;
+      const kHi = stack[top + 9]!;
       // Everything above this node's constants belonged to the finished left sibling's subtree.
       const poolTop = cOff + cLen;
       const id = this.addNode(parent, isLeft, start, end, depth);
       const impurity = nodes.impurity[id]!;
       const weight = nodes.weight[id]!;
-      if (first) {
-        this.rootWeight = weight;
-        first = false;
-      }
       const count = end - start;
       if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) {
         pool?.release(buf);
@@ -1168,6 +1188,7 @@ class Grower {
         buf = -1;
       }
       this.nodeHist = buf;
+      this.rng.seek(kLo, kHi);
       const nConst = this.findSplit(start, end, this.pool, cOff, cLen, this.pool, poolTop);
       this.nodeHist = -1;
       const f = this.bestFeature;
@@ -1180,25 +1201,47 @@ class Grower {
       }
       nodes.feature[id] = f;
       nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
-      const [lBuf, rBuf] = buf >= 0 ? this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst) : [-1, -1];
-      push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf);
-      push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf);
+      let [lBuf, rBuf] = buf >= 0 ? this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst) : [-1, -1];
+      this.rng.childKey(kLo, kHi, 1, key);
+      const lLo = key[0]!;
+      const lHi = key[1]!;
+      this.rng.childKey(kLo, kHi, 0, key);
+      const rLo = key[0]!;
+      const rHi = key[1]!;
+      const nL = pos - start;
+      const nR = end - pos;
+      if (nL >= taskMin && nR >= taskMin) {
+        if (nL <= nR) {
+          pool?.release(lBuf);
+          lBuf = -1;
+          nodes.left[id] = -2 - board.publish(s, start, pos, depth + 1, lLo, lHi, this.pool, poolTop, nConst);
+        } else {
+          pool?.release(rBuf);
+          rBuf = -1;
+          nodes.right[id] = -2 - board.publish(s, pos, end, depth + 1, rLo, rHi, this.pool, poolTop, nConst);
+        }
+        if (nodes.left[id]! < -1) push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+        else push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
+        continue;
+      }
+      push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+      push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
     }
   }
 
   /** Adds a node and, unless it must be a leaf, finds and applies its split (best-first growth). */
-  private addSplitNode(parent: number, isLeft: boolean, start: number, end: number, depth: number, known: Int32Array): FrontierRecord {
+  private addSplitNode(parent: number, isLeft: boolean, start: number, end: number, depth: number, known: Int32Array, kLo: number, kHi: number): FrontierRecord {
     const p = this.p;
     const nodes = this.nodes;
     const id = this.addNode(parent, isLeft, start, end, depth);
     const impurity = nodes.impurity[id]!;
     const weight = nodes.weight[id]!;
-    if (parent < 0) this.rootWeight = weight;
-    const rec: FrontierRecord = { node: id, start, end, pos: end, depth, isLeaf: true, improvement: 0, constants: known };
+    const rec: FrontierRecord = { node: id, start, end, pos: end, depth, isLeaf: true, improvement: 0, constants: known, kLo, kHi };
     const count = end - start;
     if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) return rec;
     this.ensurePool(this.d);
     this.selectSource(start, end);
+    this.rng.seek(kLo, kHi);
     const nConst = this.findSplit(start, end, known, 0, known.length, this.pool, 0);
     const f = this.bestFeature;
     if (f < 0) return rec;
@@ -1214,9 +1257,10 @@ class Grower {
     return rec;
   }
 
-  /** Best-first growth up to maxLeafNodes leaves (scikit-learn's BestFirstTreeBuilder). */
-  growBestFirst(m: number): void {
+  /** Best-first growth up to maxLeafNodes leaves (scikit-learn's BestFirstTreeBuilder): one task, the whole tree. */
+  growBestFirst(start: number, end: number, kLo: number, kHi: number): void {
     const nodes = this.nodes;
+    const board = this.board;
     let splitsLeft = this.p.maxLeafNodes - 1;
     // A binary max-heap on improvement (ties: lower node id first, for determinism).
     const heap: FrontierRecord[] = [];
@@ -1251,8 +1295,10 @@ class Grower {
       }
       return top;
     };
-    push(this.addSplitNode(-1, false, 0, m, 0, new Int32Array(0)));
+    const key = this.keyBuf;
+    push(this.addSplitNode(-1, false, start, end, 0, new Int32Array(0), kLo, kHi));
     while (heap.length > 0) {
+      board.checkStop();
       const rec = pop();
       if (rec.isLeaf || splitsLeft <= 0) {
         nodes.feature[rec.node] = -1;
@@ -1260,40 +1306,11 @@ class Grower {
         continue;
       }
       splitsLeft--;
-      push(this.addSplitNode(rec.node, true, rec.start, rec.pos, rec.depth + 1, rec.constants));
-      push(this.addSplitNode(rec.node, false, rec.pos, rec.end, rec.depth + 1, rec.constants));
+      this.rng.childKey(rec.kLo, rec.kHi, 1, key);
+      push(this.addSplitNode(rec.node, true, rec.start, rec.pos, rec.depth + 1, rec.constants, key[0]!, key[1]!));
+      this.rng.childKey(rec.kLo, rec.kHi, 0, key);
+      push(this.addSplitNode(rec.node, false, rec.pos, rec.end, rec.depth + 1, rec.constants, key[0]!, key[1]!));
     }
-  }
-
-  finish(shared: boolean): FlatTree {
-    const nodes = this.nodes;
-    const k = nodes.count;
-    const C = nodes.nOutputs;
-    const i32 = (src: Int32Array, len: number): Int32Array => {
-      const a = shared ? sharedTypedArray("int32", len) : new Int32Array(len);
-      a.set(src.subarray(0, len));
-      return a;
-    };
-    const f64 = (src: Float64Array, len: number): Float64Array => {
-      const a = shared ? sharedTypedArray("float64", len) : new Float64Array(len);
-      a.set(src.subarray(0, len));
-      return a;
-    };
-    return {
-      nFeatures: this.d,
-      nOutputs: C,
-      classification: this.C > 0,
-      nodeCount: k,
-      maxDepth: this.maxDepthSeen,
-      feature: i32(nodes.feature, k),
-      threshold: f64(nodes.threshold, k),
-      left: i32(nodes.left, k),
-      right: i32(nodes.right, k),
-      value: f64(nodes.value, k * C),
-      nNodeSamples: i32(nodes.nSamples, k),
-      weightedNNodeSamples: f64(nodes.weight, k),
-      impurity: f64(nodes.impurity, k),
-    };
   }
 }
 
@@ -1306,11 +1323,83 @@ function growerFor(data: ForestData): Grower {
   return cached;
 }
 
+/** What growForest needs besides the board. */
+export interface ForestRun {
+  data: ForestData;
+  params: ResolvedParams;
+  seed: number;
+  /** Tree k of the board is tree firstTree + k of the forest (its randomness). */
+  firstTree: number;
+  /** Allocate the trees' arrays in SharedArrayBuffers. */
+  shared: boolean;
+  /** Called with (k, tree) for each tree this thread assembles. */
+  onTree(k: number, tree: FlatTree): void;
+  /** May this thread park when it finds no work (false: the only thread; finding none then is a bug). */
+  canWait: boolean;
+}
+
+/**
+ * One thread's part of growing the board's trees (parallel.md): claims open
+ * subtree tasks (its latest tree's first, then the largest anywhere), else
+ * starts the next tree in a free slot, else parks until the board changes;
+ * returns when every tree is assembled. The thread that finishes a tree's
+ * last task assembles it. Throws StoppedError when the board was stopped.
+ */
+export function growForest(board: Board, run: ForestRun): void {
+  const { data, params: p, seed, firstTree } = run;
+  const g = growerFor(data);
+  g.data = data;
+  g.p = p;
+  g.slot = -1;
+  g.tree = -1;
+  let prefer = -1;
+  for (;;) {
+    board.checkStop();
+    const seen = board.seq();
+    const c = board.claim(prefer);
+    if (c >= 0) {
+      runTask(g, board, run, (c / 1048576) | 0, c & 0xfffff);
+      continue;
+    }
+    const s = board.takeTree();
+    if (s >= 0) {
+      const treeIndex = firstTree + board.treeOf(s);
+      g.enter(board, s, seed, treeIndex);
+      const m = g.prepare(seed, treeIndex);
+      if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
+      // The root's weight as stats() sums it (positions in order), for improvement().
+      let rootWeight = 0;
+      for (let i = 0; i < m; i++) rootWeight += g.sW[i]!;
+      board.openTree(s, m, g.integral ? 1 : 0, rootWeight, ROOT_KEY_LO, ROOT_KEY_HI);
+      prefer = s;
+      runTask(g, board, run, s, 0);
+      continue;
+    }
+    if (board.allDone()) return;
+    if (!run.canWait) throw new Error("forest board: no work found on a single thread (a bug)");
+    board.idle(seen);
+  }
+}
+
+function runTask(g: Grower, board: Board, run: ForestRun, s: number, t: number): void {
+  board.countTask();
+  const k = board.treeOf(s);
+  g.enter(board, s, run.seed, run.firstTree + k);
+  g.treeSettings((board.flags(s) & 1) === 1, board.a.rootW[s]!);
+  g.growTask(t);
+  const base = writeFragment(board, s, g.nodes);
+  if (!board.finishTask(s, t, base, g.nodes.count, g.maxDepthSeen)) return;
+  const tree = assemble(board, s, g.d, g.C > 0, run.shared);
+  board.freeSlot(s);
+  run.onTree(k, tree);
+}
+
 /**
  * Grows tree number `treeIndex` of a forest seeded with `seed`: bootstrap
- * (if enabled) from rng(seed, treeIndex, 0), feature draws from
- * rng(seed, treeIndex, 1). Pure: the result depends only on its arguments,
- * so trees can be grown by any worker in any order.
+ * (if enabled) from rng(seed, treeIndex, 0), feature draws from per-node
+ * streams of rng(seed, treeIndex, 1) (node-rng.ts). Pure: the result depends
+ * only on its arguments, so trees can be grown by any worker in any order,
+ * and a fit on any number of threads grows these same trees.
  *
  * ```ts
  * const bins = fitBins(X, 256);
@@ -1332,17 +1421,18 @@ export function growTree(data: ForestData, params: TreeParams, treeIndex: number
   return growResolved(data, p, treeIndex, seed, options);
 }
 
-/** growTree with already validated data and resolved params (a kernel growing many trees validates once). */
+/** This thread's private one-slot board, reused across growTree calls of the same shape. */
+let localBoard: Board | null = null;
+
+/** growTree with already validated data and resolved params: the same tasks as a parallel fit, all on this thread. */
 export function growResolved(data: ForestData, p: ResolvedParams, treeIndex: number, seed: number, options: GrowOptions = {}): FlatTree {
-  const g = growerFor(data);
-  g.data = data;
-  g.p = p;
-  g.rng = rng(seed, treeIndex, STREAM_FEATURES);
-  g.maxDepthSeen = 0;
-  g.nodes.reset();
-  const m = g.prepare(seed, treeIndex);
-  if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
-  if (p.maxLeafNodes > 0) g.growBestFirst(m);
-  else g.growDepthFirst(m);
-  return g.finish(options.shared === true);
+  const taskMin = forestTuning.taskMin;
+  let b = localBoard;
+  const C = data.nClasses > 0 ? data.nClasses : 1;
+  if (b === null || b.a.n !== data.nSamples || b.a.nOutputs !== C || b.a.taskMin !== taskMin || b.a.sY.length !== (data.nClasses > 0 ? data.nSamples : 0) || b.a.ccap !== Math.min(data.nFeatures, 256)) {
+    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, forestTuning.failAtTask));
+  } else b.reset(1, forestTuning.failAtTask);
+  let tree: FlatTree | null = null;
+  growForest(b, { data, params: p, seed, firstTree: treeIndex, shared: options.shared === true, canWait: false, onTree: (_k, t) => (tree = t) });
+  return tree!;
 }
