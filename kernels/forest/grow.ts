@@ -1332,6 +1332,8 @@ export interface ForestRun {
   firstTree: number;
   /** Allocate the trees' arrays in SharedArrayBuffers. */
   shared: boolean;
+  /** Build each tree's walk records (FlatTree.walk) as it is assembled. */
+  walk?: boolean;
   /** Called with (k, tree) for each tree this thread assembles. */
   onTree(k: number, tree: FlatTree): void;
   /** May this thread park when it finds no work (false: the only thread; finding none then is a bug). */
@@ -1389,7 +1391,7 @@ function runTask(g: Grower, board: Board, run: ForestRun, s: number, t: number):
   g.growTask(t);
   const base = writeFragment(board, s, g.nodes);
   if (!board.finishTask(s, t, base, g.nodes.count, g.maxDepthSeen)) return;
-  const tree = assemble(board, s, g.d, g.C > 0, run.shared);
+  const tree = assemble(board, s, g.d, g.C > 0, run.shared, run.walk === true);
   board.freeSlot(s);
   run.onTree(k, tree);
 }

@@ -6,7 +6,7 @@ import { applyBinsBoth, fitFeatureRange, transposeCodes8, type BinMapper, type F
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, gatherLeaves, packTree, treeLeaves } from "./predict.js";
+import { accumulateOob, accumulatePredictions, gatherLeaves, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -121,13 +121,12 @@ export default defineKernels({
     const board = new Board(a.board);
     const out: Array<[number, FlatTree]> = [];
     const onTree = (k: number, tree: FlatTree): void => {
-      tree.walk = packTree(tree, true);
       warmPredict(tree, a.X);
       if (a.oob) addOob(tree, data, params, a, k, threadId);
       out.push([k, tree]);
     };
     try {
-      growForest(board, { data, params, seed: a.seed, firstTree: 0, shared: true, canWait: true, onTree });
+      growForest(board, { data, params, seed: a.seed, firstTree: 0, shared: true, walk: true, canWait: true, onTree });
     } catch (err) {
       // Stopped: the call already failed elsewhere (a worker's error, an abort, a crash), which is what it reports.
       if (err instanceof StoppedError) return out;

@@ -12,6 +12,7 @@ import { RandomForestClassifier } from "../../src/ml/forest/classifier.js";
 import { RandomForestRegressor } from "../../src/ml/forest/regressor.js";
 import { forestTuning, growTree } from "../../kernels/forest/grow.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
+import { packTree } from "../../kernels/forest/predict.js";
 import { digits, prepare, rows } from "./util.js";
 import { rejectsTyped } from "../helpers.js";
 
@@ -65,6 +66,8 @@ for (const [name, make, cls] of CASES) {
     }
     const [first, ...rest] = forests;
     assert.ok(first!.trees[0]!.nodeCount > 20, "trees big enough to make tasks");
+    // The walk records built while assembling are packTree's.
+    for (const t of first!.trees) assert.equal(Array.from(t.walk!), Array.from(packTree(t)), "walk records");
     rest.forEach((rf, i) => {
       assertSameTrees(first!.trees, rf.trees, `${THREADS[i + 1]} threads`);
       if (first!.oobScore !== undefined) assert.is(rf.oobScore, first!.oobScore, `${THREADS[i + 1]} threads: OOB score`);
