@@ -2,11 +2,17 @@ import { SabreTypeError } from "../../src/errors.js";
 import { rng } from "../../src/random/rng.js";
 import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
 import { assemble, writeFragment } from "./fragments.js";
-import { NodeStream, ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
+import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
+import { findSplit } from "./find-split.js";
+import { MAX_BATCH } from "./split-gather.js";
+import { SplitState } from "./split-state.js";
+import { forestTuning } from "./tuning.js";
 import { Nodes } from "./nodes.js";
 import { describe } from "../../src/validate.js";
 import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
 import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
+
+export { forestTuning } from "./tuning.js";
 import type { FlatTree } from "./tree.js";
 
 /**
@@ -40,22 +46,8 @@ import type { FlatTree } from "./tree.js";
  */
 
 const EPSILON = 2.220446049250313e-16;
-/**
- * Internal knobs, exported for the benchmark and the tests only. histMin:
- * nodes with more in-bag samples use histograms instead of per-bin lists.
- * rowMax: nodes with at most this many samples read the sample-major codes
- * (data.rowCodes) when given. subtract: sibling subtraction where it applies
- * (node-hist.ts); histBudgetMB: its buffers' memory per thread. taskMin:
- * a split with at least this many samples on both sides makes one child a
- * subtree task that another worker may grow (parallel.md); it shapes only
- * who grows what, so a fit passes its own value to every worker.
- * failAtTask (tests only): the fit's task of that number throws.
- */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, failAtTask: -1 };
 /** Sibling subtraction is used for regression and for at most this many classes. */
 const SUBTRACT_MAX_CLASSES = 4;
-/** Features gathered per pass over a small node's rows. */
-const MAX_BATCH = 32;
 const STREAM_BOOTSTRAP = 0;
 
 /**
@@ -93,115 +85,47 @@ interface FrontierRecord {
   kHi: number;
 }
 
-/** Per-thread scratch, reused across trees of the same shape. */
-class Grower {
-  readonly n: number;
-  readonly d: number;
-  readonly C: number;
+/** Per-thread growth state, reused across trees of the same shape: the split search's state plus the node bookkeeping. */
+class Grower extends SplitState {
   readonly nodes: Nodes;
-  // Per in-bag position, partitioned together: views of the current tree's slot (board.ts).
-  sIdx: Int32Array = new Int32Array(0);
-  sY: Int32Array = new Int32Array(0);
-  sYf: Float64Array = new Float64Array(0);
-  sW: Float64Array = new Float64Array(0);
   // Scratch for the right side of a stable partition.
   readonly tIdx: Int32Array;
   readonly tY: Int32Array;
   readonly tYf: Float64Array;
   readonly tW: Float64Array;
-  /** Per position i: link[2i] the next position in i's bin, link[2i + 1] its class (small nodes, classification). */
-  readonly link: Int32Array;
-  /** Per position i (small nodes, gini): its weight, and weight x the node's total of its class. */
-  readonly wt: Float64Array;
   readonly counts: Int32Array;
-  readonly head = new Int32Array(256).fill(-1);
-  readonly bitmap = new Int32Array(8);
-  /** Per-feature marks: known constant at the current node / drawn at it (== stamp). */
-  readonly knownMark: Int32Array;
-  readonly drawnMark: Int32Array;
-  stamp = 0;
-  readonly rest: Int32Array;
-  restStamp = 0;
-  restLen = 0;
-  /** The features drawn for one batch, and their gathered codes. */
-  readonly batch = new Int32Array(MAX_BATCH);
-  local = new Uint8Array(0) as Uint8Array;
-  readonly L: Float64Array;
-  readonly R: Float64Array;
-  readonly T: Float64Array;
-  readonly hist: Float64Array;
-  readonly histCnt = new Int32Array(256);
-  readonly hist2: Float64Array;
-  readonly histY = new Float64Array(256);
-  /** Per-bin total weight of the classification histogram. */
-  readonly histW = new Float64Array(256);
+  /** Stack-shaped pool of the known-constant feature lists of pending nodes. */
   pool = new Int32Array(1024);
   /**
    * Sibling subtraction (node-hist.ts), on when every feature is evaluated
    * at every node and the weights are integers (so class weights and counts
-   * subtract exactly). nodeHist: the current node's histogram buffer, or -1.
+   * subtract exactly).
    */
   subtract = false;
-  nodeHist = -1;
-  histPool: HistPool | null = null;
-  /** Numbers per (feature, bin) of a node histogram: histWidth(C, counted), set per tree. */
-  K = 0;
   /** Features not known constant at a node (unknownFeatures), and the marks that find them. */
   readonly feats: Int32Array;
   readonly featMark: Int32Array;
   featStamp = 0;
-  // Where the current node's codes are read: codes[f * srcFMul + srcIdx[position] * srcIMul].
-  srcCodes: Uint8Array = new Uint8Array(0);
-  srcIdx: Int32Array = new Int32Array(0);
-  srcFMul = 0;
-  srcIMul = 0;
-
-  // Per call.
-  data!: ForestData;
-  p!: ResolvedParams;
-  readonly rng = new NodeStream();
   readonly keyBuf = new Int32Array(2);
   /** The slot and tree being grown. */
   board!: Board;
   slot = -1;
   tree = -1;
-  // Node statistics of the last stats() call.
-  statW = 0;
-  statSum = 0;
-  statSumSq = 0;
-  // Best split of the last findSplit() call.
-  bestFeature = -1;
-  bestLo = 0;
-  bestHi = 0;
-  bestProxy = -Infinity;
   maxDepthSeen = 0;
   rootWeight = 0;
   /** Whether every in-bag weight of the tree just prepared is an integer. */
   integral = true;
 
   constructor(n: number, d: number, C: number) {
-    this.n = n;
-    this.d = d;
-    this.C = C;
+    super(n, d, C);
     this.nodes = new Nodes(Math.max(C, 1));
     this.tIdx = new Int32Array(n);
     this.tY = new Int32Array(C > 0 ? n : 0);
     this.tYf = new Float64Array(C > 0 ? 0 : n);
     this.tW = new Float64Array(n);
-    this.link = new Int32Array(2 * n);
-    this.wt = new Float64Array(C > 0 ? 2 * n : 0);
     this.counts = new Int32Array(n);
-    this.knownMark = new Int32Array(d);
-    this.drawnMark = new Int32Array(d);
-    this.rest = new Int32Array(d);
     this.feats = new Int32Array(d);
     this.featMark = new Int32Array(d);
-    const c = Math.max(C, 1);
-    this.L = new Float64Array(c);
-    this.R = new Float64Array(c);
-    this.T = new Float64Array(c);
-    this.hist = new Float64Array(256 * c);
-    this.hist2 = new Float64Array(256 * c);
   }
 
   /**
@@ -231,6 +155,7 @@ class Grower {
       for (let c = 0; c < C; c++) cw[c] = per[c]! > 0 ? total / (present * per[c]!) : 0;
     }
     const sw = data.sampleWeight ?? null;
+    const { sIdx, sW, sY, sYf } = this;
     let integral = true;
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -242,13 +167,13 @@ class Grower {
         const c = y[i]!;
         if (cw !== null) w *= cw[c]!;
         if (w === 0) continue;
-        this.sY[m] = c;
+        sY[m] = c;
       } else {
         if (w === 0) continue;
-        this.sYf[m] = y[i]!;
+        sYf[m] = y[i]!;
       }
-      this.sIdx[m] = i;
-      this.sW[m] = w;
+      sIdx[m] = i;
+      sW[m] = w;
       if (w !== Math.floor(w)) integral = false;
       m++;
     }
@@ -355,592 +280,6 @@ class Grower {
     } else nodes.value[id] = this.statSum / this.statW;
     if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
     return id;
-  }
-
-  /**
-   * A feature not yet drawn at this node, uniformly: rejection sampling while
-   * fewer than half are drawn, then a Fisher-Yates over the rest.
-   */
-  private drawFeature(stamp: number, drawn: number): number {
-    const d = this.d;
-    const mark = this.drawnMark;
-    const r = this.rng;
-    if (drawn * 2 < d) {
-      for (;;) {
-        const f = r.below(d);
-        if (mark[f] !== stamp) {
-          mark[f] = stamp;
-          return f;
-        }
-      }
-    }
-    const rest = this.rest;
-    if (this.restStamp !== stamp) {
-      this.restStamp = stamp;
-      let k = 0;
-      for (let f = 0; f < d; f++) if (mark[f] !== stamp) rest[k++] = f;
-      this.restLen = k;
-    }
-    const j = r.below(this.restLen);
-    const f = rest[j]!;
-    rest[j] = rest[--this.restLen]!;
-    mark[f] = stamp;
-    return f;
-  }
-
-  /**
-   * Finds the best split of [start, end) (this.best*); the node's statistics
-   * must be in T / stat*. known[knownOff .. knownOff + nKnown) are the
-   * features known constant here; all constants (known, then newly found)
-   * are written to out[outOff ..] (out may be known's array). Returns their
-   * number.
-   *
-   * Sampling is scikit-learn's, drawn differently: features are drawn
-   * uniformly without replacement from all d (a drawn known constant counts
-   * as visited, as in BestSplitter), until maxFeatures were visited and one
-   * of them was not constant, or no unknown feature is left. The draws up to
-   * maxFeatures do not depend on what the scans find, so in a small node they
-   * are made first and their codes gathered in one pass over the samples'
-   * rows (each row's cache lines fetched once, not once per feature).
-   */
-  findSplit(start: number, end: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): number {
-    if (++this.stamp === 0x7fffffff) {
-      this.knownMark.fill(0);
-      this.drawnMark.fill(0);
-      this.stamp = 1;
-      this.restStamp = 0;
-    }
-    const stamp = this.stamp;
-    const knownMark = this.knownMark;
-    for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
-    if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
-    else out.set(known.subarray(knownOff, knownOff + nKnown), outOff);
-    this.bestFeature = -1;
-    this.bestProxy = -Infinity;
-    const maxFeatures = this.p.maxFeatures;
-    const n = end - start;
-    const batched = this.data.rowCodes != null && n <= forestTuning.rowMax;
-    const useHist = n > forestTuning.histMin;
-    if (!useHist && this.C > 0) this.prepareList(start, end);
-    const batch = this.batch;
-    let visited = 0;
-    let drawn = 0;
-    let nonConstant = 0;
-    let nFound = 0;
-    let unknownLeft = this.d - nKnown;
-    while (unknownLeft > 0 && (visited < maxFeatures || nonConstant === 0)) {
-      let want = visited < maxFeatures ? maxFeatures - visited : 1;
-      if (want > MAX_BATCH) want = MAX_BATCH;
-      let nb = 0;
-      for (let k = 0; k < want && unknownLeft > 0; k++) {
-        const f = this.drawFeature(stamp, drawn++);
-        visited++;
-        if (knownMark[f] === stamp) continue;
-        unknownLeft--;
-        batch[nb++] = f;
-      }
-      if (batched && nb > 1) this.gather(start, end, nb);
-      for (let k = 0; k < nb; k++) {
-        const f = batch[k]!;
-        let constant: boolean;
-        if (batched && nb > 1) constant = this.scanLocal(f, k * forestTuning.rowMax - start, start, end);
-        else if (useHist) constant = this.nodeHist >= 0 ? this.scanStored(f, end - start) : this.scanHist(f, start, end);
-        else constant = this.scanList(f, this.srcCodes, f * this.srcFMul, this.srcIdx, this.srcIMul, start, end);
-        if (constant) out[outOff + nKnown + nFound++] = f;
-        else nonConstant++;
-      }
-    }
-    return nKnown + nFound;
-  }
-
-  /** Per-position class (and for gini weight and weight x class total) next to the bin links, read by the list scans. */
-  private prepareList(start: number, end: number): void {
-    const { link, sY } = this;
-    for (let i = start; i < end; i++) link[2 * i + 1] = sY[i]!;
-    if (this.p.criterion !== 0) return;
-    const { wt, sW, T } = this;
-    for (let i = start; i < end; i++) {
-      const w = sW[i]!;
-      wt[2 * i] = w;
-      wt[2 * i + 1] = w * T[sY[i]!]!;
-    }
-  }
-
-  /** Copies the codes of batch[0 .. nb) for the samples at [start, end) into local (feature slot k at k * rowMax). */
-  private gather(start: number, end: number, nb: number): void {
-    const rowCodes = this.data.rowCodes!;
-    const { sIdx, batch, local } = this;
-    const d = this.d;
-    const S = forestTuning.rowMax;
-    for (let k = 0; k < nb; k++) {
-      const f = batch[k]!;
-      for (let i = start, o = k * S; i < end; i++, o++) local[o] = rowCodes[sIdx[i]! * d + f]!;
-    }
-  }
-
-  private consider(proxy: number, f: number, lo: number, hi: number): void {
-    if (proxy > this.bestProxy) {
-      this.bestProxy = proxy;
-      this.bestFeature = f;
-      this.bestLo = lo;
-      this.bestHi = hi;
-    }
-  }
-
-  /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
-  private scanList(f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
-    const { link, head, bitmap } = this;
-    // Branch-free: a small node's codes are too random to predict "first in its bin".
-    for (let i = start; i < end; i++) {
-      const b = codes[base + idx[i]! * im]!;
-      bitmap[b >> 5]! |= 1 << (b & 31);
-      link[2 * i] = head[b]!;
-      head[b] = i;
-    }
-    return this.listSplit(f, end - start);
-  }
-
-  /** scanList over gathered codes: position i's code at local[base + i]. */
-  private scanLocal(f: number, base: number, start: number, end: number): boolean {
-    const { link, head, bitmap, local } = this;
-    for (let i = start; i < end; i++) {
-      const b = local[base + i]!;
-      bitmap[b >> 5]! |= 1 << (b & 31);
-      link[2 * i] = head[b]!;
-      head[b] = i;
-    }
-    return this.listSplit(f, end - start);
-  }
-
-  /** After bucketing: true if the feature is constant in the node, else scans its bins. */
-  private listSplit(f: number, n: number): boolean {
-    const { head, bitmap } = this;
-    // Constant in the node: a single bit set.
-    let words = 0;
-    let last = 0;
-    for (let w = 0; w < 8; w++) {
-      if (bitmap[w] !== 0) {
-        words++;
-        last = w;
-      }
-    }
-    const x = bitmap[last]!;
-    if (words === 1 && (x & (x - 1)) === 0) {
-      head[(last << 5) + 31 - Math.clz32(x)] = -1;
-      bitmap[last] = 0;
-      return true;
-    }
-    const crit = this.p.criterion;
-    if (crit === 0) this.giniList(f, n);
-    else if (crit === 1) this.entropyList(f, n);
-    else this.mseList(f, n);
-    return false;
-  }
-
-  private giniList(f: number, n: number): void {
-    const { head, link, wt, bitmap, L, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    // sqR = sum_c (T_c - L_c)^2 = sqT - 2 * sum_c T_c L_c + sqL: one class array
-    // updated per sample instead of two (exact for integer weights).
-    let sqT = 0;
-    for (let c = 0; c < C; c++) {
-      L[c] = 0;
-      sqT += T[c]! * T[c]!;
-    }
-    let sqL = 0;
-    let dot = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          // sqL / wL + sqR / wR > best, without the two divisions.
-          const wR = W - wL;
-          const num = sqL * wR + (sqT - 2 * dot + sqL) * wL;
-          const den = wL * wR;
-          if (num > bestProxy * den) {
-            bestProxy = num / den;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const c = link[2 * i + 1]!;
-          const w = wt[2 * i]!;
-          const l = L[c]!;
-          sqL += w * (2 * l + w);
-          dot += wt[2 * i + 1]!;
-          L[c] = l + w;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  private entropyList(f: number, n: number): void {
-    const { head, link, bitmap, sW, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
-    let eR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      if (t > 0) eR += t * Math.log(t);
-    }
-    let eL = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          const wR = W - wL;
-          const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
-          if (proxy > bestProxy) {
-            bestProxy = proxy;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const c = link[2 * i + 1]!;
-          const w = sW[i]!;
-          const l = L[c]!;
-          const r = R[c]!;
-          const l2 = l + w;
-          const r2 = r - w;
-          eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
-          eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
-          L[c] = l2;
-          R[c] = r2;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  private mseList(f: number, n: number): void {
-    const { head, link, bitmap, sYf, sW } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    const S = this.statSum;
-    let sL = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          // sL^2 / wL + sR^2 / wR > best, without the two divisions.
-          const sR = S - sL;
-          const wR = W - wL;
-          const num = sL * sL * wR + sR * sR * wL;
-          const den = wL * wR;
-          if (num > bestProxy * den) {
-            bestProxy = num / den;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const w = sW[i]!;
-          sL += w * sYf[i]!;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  /**
-   * Histogram path for large nodes; returns true if the feature is constant
-   * in the node. Every in-bag weight is > 0, so a bin is empty exactly when
-   * its weight is 0: sample counts per bin are kept only when
-   * minSamplesLeaf > 1 needs them.
-   */
-  private scanHist(f: number, start: number, end: number): boolean {
-    const { sW, histCnt } = this;
-    const crit = this.p.criterion;
-    const codes = this.srcCodes;
-    const sIdx = this.srcIdx;
-    const stride = this.srcIMul;
-    const base = f * this.srcFMul;
-    const counted = this.p.minSamplesLeaf > 1;
-    if (crit === 2) {
-      const { histY, hist, sYf } = this;
-      for (let i = start; i < end; i++) {
-        const b = codes[base + sIdx[i]! * stride]!;
-        const w = sW[i]!;
-        hist[b]! += w;
-        histY[b]! += w * sYf[i]!;
-      }
-      if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-      return this.mseHist(f, end - start, counted);
-    }
-    const { hist, hist2, C } = this;
-    this.fillHist(codes, base, sIdx, stride, start, end);
-    // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
-    const histW = this.histW;
-    for (let b = 0, k = 0; b < 256; b++) {
-      let wb = 0;
-      for (let e = k + C; k < e; k++) {
-        const v = hist[k]! + hist2[k]!;
-        hist[k] = v;
-        hist2[k] = 0;
-        wb += v;
-      }
-      histW[b] = wb;
-    }
-    if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-    return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
-  }
-
-  /** scanHist from the node's stored histogram (sibling subtraction) instead of its samples. */
-  private scanStored(f: number, n: number): boolean {
-    const H = this.histPool!.buffer(this.nodeHist);
-    const { K, histCnt } = this;
-    const counted = this.p.minSamplesLeaf > 1;
-    let h = f * 256 * K;
-    if (this.C === 0) {
-      const { hist, histY } = this;
-      for (let b = 0; b < 256; b++, h += K) {
-        // Integer weights subtract exactly; an empty bin's target sum may keep a residue.
-        const w = H[h]!;
-        hist[b] = w;
-        histY[b] = w === 0 ? 0 : H[h + 1]!;
-        if (counted) histCnt[b] = H[h + 2]!;
-      }
-      return this.mseHist(f, n, counted);
-    }
-    const { hist, histW, C } = this;
-    for (let b = 0, k = 0; b < 256; b++, h += K) {
-      let wb = 0;
-      for (let c = 0; c < C; c++, k++) {
-        const v = H[h + c]!;
-        hist[k] = v;
-        wb += v;
-      }
-      histW[b] = wb;
-      if (counted) histCnt[b] = H[h + C]!;
-    }
-    return this.p.criterion === 0 ? this.giniHist(f, n, counted) : this.entropyHist(f, n, counted);
-  }
-
-  /**
-   * The class histogram of [start, end) in two banks, alternating samples:
-   * runs of one code (background pixels) would otherwise chain every update
-   * on the previous one's store. A function of its own, with nothing after
-   * its loop: the first, long calls get it compiled on loop entry (OSR), and
-   * such code, reused by later calls, deoptimized on every call at the first
-   * statement after the loop that had no type feedback yet.
-   */
-  private fillHist(codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, start: number, end: number): void {
-    const { hist, hist2, sY, sW, C } = this;
-    let i = start;
-    if ((end - start) & 1) {
-      hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
-      i++;
-    }
-    for (; i < end; i += 2) {
-      const b = codes[base + sIdx[i]! * stride]!;
-      const b2 = codes[base + sIdx[i + 1]! * stride]!;
-      hist[b * C + sY[i]!]! += sW[i]!;
-      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
-    }
-  }
-
-  private giniHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histW, histCnt, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    let sqR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      sqR += t * t;
-    }
-    let sqL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      const wb = histW[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const proxy = sqL / wL + sqR / (W - wL);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      // No branch on empty cells: with w = 0 every update below adds a zero.
-      for (let c = 0; c < C; c++) {
-        const w = hist[hb + c]!;
-        hist[hb + c] = 0;
-        const l = L[c]!;
-        const r = R[c]!;
-        sqL += w * (2 * l + w);
-        sqR += w * (w - 2 * r);
-        L[c] = l + w;
-        R[c] = r - w;
-      }
-      wL += wb;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
-  }
-
-  private entropyHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histW, histCnt, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    let eR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      if (t > 0) eR += t * Math.log(t);
-    }
-    let eL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      const wb = histW[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const wR = W - wL;
-        const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      for (let c = 0; c < C; c++) {
-        const w = hist[hb + c]!;
-        if (w === 0) continue;
-        hist[hb + c] = 0;
-        const l = L[c]!;
-        const r = R[c]!;
-        const l2 = l + w;
-        const r2 = r - w;
-        eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
-        eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
-        L[c] = l2;
-        R[c] = r2;
-      }
-      wL += wb;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
-  }
-
-  private mseHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histY, histCnt } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    const S = this.statSum;
-    let sL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0; b < 256; b++) {
-      const wb = hist[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const sR = S - sL;
-        const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      sL += histY[b]!;
-      wL += wb;
-      hist[b] = 0;
-      histY[b] = 0;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
   }
 
   /**
@@ -1189,7 +528,7 @@ class Grower {
       }
       this.nodeHist = buf;
       this.rng.seek(kLo, kHi);
-      const nConst = this.findSplit(start, end, this.pool, cOff, cLen, this.pool, poolTop);
+      const nConst = findSplit(this, start, end, this.pool, cOff, cLen, this.pool, poolTop);
       this.nodeHist = -1;
       const f = this.bestFeature;
       const pos = f < 0 ? -1 : this.partition(start, end, f, this.bestLo);
@@ -1242,7 +581,7 @@ class Grower {
     this.ensurePool(this.d);
     this.selectSource(start, end);
     this.rng.seek(kLo, kHi);
-    const nConst = this.findSplit(start, end, known, 0, known.length, this.pool, 0);
+    const nConst = findSplit(this, start, end, known, 0, known.length, this.pool, 0);
     const f = this.bestFeature;
     if (f < 0) return rec;
     const pos = this.partition(start, end, f, this.bestLo);
