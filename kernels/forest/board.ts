@@ -255,27 +255,37 @@ export class Board {
    */
   claim(prefer: number): number {
     if (prefer >= 0) {
-      const t = this.claimIn(prefer);
+      const t = this.claimIn(prefer, true);
       if (t >= 0) return prefer * 1048576 + t;
     }
     for (let s = 0; s < this.a.slots; s++) {
       if (s === prefer) continue;
-      const t = this.claimIn(s);
+      const t = this.claimIn(s, false);
       if (t >= 0) return s * 1048576 + t;
     }
     return -1;
   }
 
-  private claimIn(s: number): number {
+  /**
+   * An open task of slot s: the newest when `own` (the worker that started
+   * the tree takes back what it published last, whose samples it touched
+   * last: still in its cache), else the largest (a helper takes the
+   * biggest piece of work, as work stealing takes the oldest).
+   */
+  private claimIn(s: number, own: boolean): number {
     const w = this.w;
     const b = this.slotBase(s);
     while (Atomics.load(w, b + S_OPEN) > 0) {
       const nt = Atomics.load(w, b + S_NTASKS);
       let best = -1;
       let size = -1;
-      for (let t = 1; t < nt; t++) {
+      for (let t = nt - 1; t >= 1; t--) {
         const r = this.task(s, t);
         if (Atomics.load(w, r + T_STATE) !== OPEN) continue;
+        if (own) {
+          best = t;
+          break;
+        }
         const z = w[r + T_END]! - w[r + T_START]!;
         if (z > size) {
           size = z;
