@@ -249,8 +249,13 @@ export class Board {
     return t;
   }
 
+  /** Claims the newest open task of slot s (the caller's own tree); -1 if none. */
+  claimOwn(s: number): number {
+    return this.claimIn(s, true);
+  }
+
   /**
-   * Claims an open task, the largest of slot `prefer` first, else the
+   * Claims an open task, the newest of slot `prefer` first, else the
    * largest anywhere. Returns slot * 2^20 + task, or -1.
    */
   claim(prefer: number): number {

@@ -680,9 +680,10 @@ export interface ForestRun {
 }
 
 /**
- * One thread's part of growing the board's trees (parallel.md): claims open
- * subtree tasks (its latest tree's first, then the largest anywhere), else
- * starts the next tree in a free slot, else parks until the board changes;
+ * One thread's part of growing the board's trees (parallel.md): takes back
+ * its own latest tree's open tasks (newest first), else starts the next tree
+ * in a free slot, else helps with the largest open task of another tree,
+ * else parks until the board changes;
  * returns when every tree is assembled. The thread that finishes a tree's
  * last task assembles it. Throws StoppedError when the board was stopped.
  */
@@ -697,9 +698,10 @@ export function growForest(board: Board, run: ForestRun): void {
   for (;;) {
     board.checkStop();
     const seen = board.seq();
-    const c = board.claim(prefer);
-    if (c >= 0) {
-      runTask(g, board, run, (c / 1048576) | 0, c & 0xfffff);
+    // Own tree's tasks first (its samples are in this cache), then a new tree, then the others' tasks.
+    const own = prefer >= 0 ? board.claimOwn(prefer) : -1;
+    if (own >= 0) {
+      runTask(g, board, run, prefer, own);
       continue;
     }
     const s = board.takeTree();
@@ -714,6 +716,11 @@ export function growForest(board: Board, run: ForestRun): void {
       board.openTree(s, m, g.integral ? 1 : 0, rootWeight, ROOT_KEY_LO, ROOT_KEY_HI);
       prefer = s;
       runTask(g, board, run, s, 0);
+      continue;
+    }
+    const c = board.claim(prefer);
+    if (c >= 0) {
+      runTask(g, board, run, (c / 1048576) | 0, c & 0xfffff);
       continue;
     }
     if (board.allDone()) return;
