@@ -120,7 +120,7 @@ export class StoppedError extends SabreError {
 /** A view of one board with the operations of the protocol (parallel.md). */
 export class Board {
   readonly w: Int32Array;
-  readonly nTrees: number;
+  nTrees: number;
   constructor(readonly a: BoardArrays) {
     this.w = a.words;
     this.nTrees = a.words[H_TREES]!;
@@ -137,7 +137,7 @@ export class Board {
     this.w.fill(0);
     this.w[H_TREES] = nTrees;
     this.w[H_FAIL] = failAtTask > 0 ? failAtTask : 0;
-    (this as { nTrees: number }).nTrees = nTrees;
+    this.nTrees = nTrees;
   }
 
   private slotBase(s: number): number {

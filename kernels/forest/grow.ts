@@ -1,48 +1,41 @@
 import { SabreTypeError } from "../../src/errors.js";
 import { rng } from "../../src/random/rng.js";
+import { describe } from "../../src/validate.js";
 import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
-import { assemble, writeFragment } from "./fragments.js";
-import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
 import { findSplit } from "./find-split.js";
+import { assemble, writeFragment } from "./fragments.js";
+import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
+import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
+import { Nodes } from "./nodes.js";
+import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
 import { MAX_BATCH } from "./split-gather.js";
 import { SplitState } from "./split-state.js";
+import type { FlatTree } from "./tree.js";
 import { forestTuning } from "./tuning.js";
-import { Nodes } from "./nodes.js";
-import { describe } from "../../src/validate.js";
-import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
-import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
 
 export { forestTuning } from "./tuning.js";
-import type { FlatTree } from "./tree.js";
 
 /**
- * Growing one tree over uint8 bin codes: feature-major (data.codes) for
- * large nodes, sample-major (data.rowCodes, optional) for small ones.
+ * Growing trees over uint8 bin codes: feature-major (data.codes) for large
+ * nodes, sample-major (data.rowCodes, optional) for small ones. This module
+ * holds the node bookkeeping (in-bag arrays, node statistics, partitions,
+ * thresholds, the constant-feature pool, sibling-subtraction buffers) and
+ * the growth loops; each split search is a module of its own (find-split.ts
+ * dispatches to split-lists.ts, split-gather.ts, split-hist.ts).
  *
  * The in-bag samples of a node are the positions [start, end) of three
  * parallel arrays (sample index, label, weight), partitioned stably with
- * preallocated scratch, so a node never allocates. For each sampled feature the node's
- * samples are bucketed by bin code, then the bins are scanned in order while
- * the criterion is updated incrementally:
- *  - small nodes: a linked list per bin (head[bin], link[2 * position]) and an
- *    O(1) update per sample, so the scan costs O(samples), not O(bins x
- *    classes): most of the ~10,000 nodes of a full tree have a handful of
- *    samples, and a 256-bin x 10-class histogram scan was what made a naive
- *    histogram tree 4x too slow;
- *  - large nodes: a (bin x class) histogram scanned over its non-empty bins,
- *    whose cost no longer depends on the node size.
- * The bins present in a node are found through a 256-bit bitmap, lowest first.
+ * preallocated scratch, so a node never allocates.
  *
- * Feature sampling follows scikit-learn's BestSplitter: features drawn
- * without replacement, features found constant in a node are remembered for
- * its descendants and skipped, and drawing goes on past maxFeatures until at
- * least one non-constant feature was evaluated. In small nodes the codes of
- * all the features drawn are gathered in one pass over the samples' rows
- * (sample-major codes), then scanned from a small contiguous buffer.
+ * Trees grow as tasks on a board (board.ts, parallel.md): a split with at
+ * least taskMin samples on both sides hands one child off as a task, which
+ * any worker (or this thread, later) grows into a fragment; the thread that
+ * finishes a tree's last task assembles it in preorder (fragments.ts).
  *
- * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), the feature
- * draws from rng(seed, treeIndex, 1), so a tree is the same bit for bit
- * whichever thread grows it and in whatever order.
+ * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), each node's
+ * feature draws from its own stream under rng(seed, treeIndex, 1)
+ * (node-rng.ts), so a tree is the same bit for bit whichever threads grow
+ * its parts and in whatever order.
  */
 
 const EPSILON = 2.220446049250313e-16;
