@@ -84,9 +84,9 @@ export const plainAlloc: Alloc = { i32: (len) => new Int32Array(len), f64: (len)
  * where a split leaves at least taskMin samples on both sides, so a tree of
  * at most n in-bag samples makes fewer than n / taskMin tasks besides its root.
  */
-export function makeBoard(n: number, d: number, nClasses: number, slots: number, nTrees: number, taskMin: number, alloc: Alloc, failAtTask = -1): BoardArrays {
+export function makeBoard(n: number, d: number, nClasses: number, slots: number, nTrees: number, taskMin: number, alloc: Alloc, failAtTask = -1, constsMax = 256): BoardArrays {
   const tcap = Math.floor(n / taskMin) + 1;
-  const ccap = Math.min(d, 256);
+  const ccap = Math.min(d, constsMax);
   const C = nClasses > 0 ? nClasses : 1;
   const words = alloc.i32(HEADER + slots * SLOT_STRIDE + slots * tcap * TASK_STRIDE);
   words[H_TREES] = nTrees;

@@ -104,6 +104,7 @@ class Grower extends SplitState {
   board!: Board;
   slot = -1;
   tree = -1;
+  seed = -1;
   maxDepthSeen = 0;
   rootWeight = 0;
   /** Whether every in-bag weight of the tree just prepared is an integer. */
@@ -186,8 +187,9 @@ class Grower extends SplitState {
       this.sYf = this.C > 0 ? a.sYf : a.sYf.subarray(s * n, (s + 1) * n);
     }
     this.slot = s;
-    if (this.tree !== treeIndex) {
+    if (this.tree !== treeIndex || this.seed !== seed) {
       this.tree = treeIndex;
+      this.seed = seed;
       this.rng.tree(seed, treeIndex);
     }
   }
@@ -770,8 +772,9 @@ export function growResolved(data: ForestData, p: ResolvedParams, treeIndex: num
   const taskMin = forestTuning.taskMin;
   let b = localBoard;
   const C = data.nClasses > 0 ? data.nClasses : 1;
-  if (b === null || b.a.n !== data.nSamples || b.a.nOutputs !== C || b.a.taskMin !== taskMin || b.a.sY.length !== (data.nClasses > 0 ? data.nSamples : 0) || b.a.ccap !== Math.min(data.nFeatures, 256)) {
-    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, forestTuning.failAtTask));
+  const ccap = Math.min(data.nFeatures, forestTuning.taskConsts);
+  if (b === null || b.a.n !== data.nSamples || b.a.nOutputs !== C || b.a.taskMin !== taskMin || b.a.sY.length !== (data.nClasses > 0 ? data.nSamples : 0) || b.a.ccap !== ccap) {
+    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, forestTuning.failAtTask, forestTuning.taskConsts));
   } else b.reset(1, forestTuning.failAtTask);
   let tree: FlatTree | null = null;
   growForest(b, { data, params: p, seed, firstTree: treeIndex, shared: options.shared === true, canWait: false, onTree: (_k, t) => (tree = t) });

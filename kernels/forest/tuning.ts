@@ -10,6 +10,8 @@
  * a split with at least this many samples on both sides makes one child a
  * subtree task that another worker may grow (parallel.md); it shapes only
  * who grows what, so a fit passes its own value to every worker.
- * failAtTask (tests only): the fit's task of that number throws.
+ * taskConsts: known-constant features a task carries (more: it finds them
+ * again; same tree). failAtTask (tests only): the fit's task of that
+ * number throws.
  */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, failAtTask: -1 };
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: -1 };

@@ -88,6 +88,23 @@ test("growTree on one thread grows the trees a fit grows on many, whatever taskM
   }
 });
 
+test("a task that cannot carry its known constants finds them again: the same trees", () => {
+  const cases: Array<[ReturnType<typeof prepare>, Parameters<typeof growTree>[1]]> = [
+    [prepare(trainX, trainY, 10), {}],
+    [prepare(trainX, trainY, 10), { criterion: "entropy", maxFeatures: 0.5 }],
+    [prepare(trainX, trainYf, 0), {}],
+  ];
+  for (const [data, params] of cases) {
+    const all = [0, 1].map((i) => growTree(data, params, i, 12));
+    forestTuning.taskConsts = 1;
+    try {
+      assertSameTrees(all, [0, 1].map((i) => growTree(data, params, i, 12)), `at most 1 constant per task: ${JSON.stringify(params)}`);
+    } finally {
+      forestTuning.taskConsts = 256;
+    }
+  }
+});
+
 test("a kernel error in the middle of a parallel fit rejects it, and the engine goes on working", async () => {
   const engine = engines.get(3)!;
   forestTuning.failAtTask = 30;

@@ -177,7 +177,7 @@ export abstract class BaseForest {
   private async growOnEngine(engine: Engine, args: GrowArgs, fit: FitOptions): Promise<FlatTree[]> {
     const total = this.nEstimators;
     const alloc = { i32: (len: number) => sharedTypedArray("int32", len), f64: (len: number) => sharedTypedArray("float64", len) };
-    const boardArrays = makeBoard(args.nSamples, args.bins.nFeatures, args.nClasses, engine.threads, total, forestTuning.taskMin, alloc, forestTuning.failAtTask);
+    const boardArrays = makeBoard(args.nSamples, args.bins.nFeatures, args.nClasses, engine.threads, total, forestTuning.taskMin, alloc, forestTuning.failAtTask, forestTuning.taskConsts);
     const board = new Board(boardArrays);
     // (0, total) when growth starts, as the engine's own progress reports did: the bench times binning by it.
     let reported = -1;
