@@ -19,7 +19,10 @@ const H_IDLE = 2;
 const H_NEXT = 3;
 const H_DONE = 4;
 const H_TREES = 5;
-/** Fault injection for the tests: the task whose start makes H_RUN reach this (0: never) throws. */
+/**
+ * Fault injection for the tests: the task whose start makes H_RUN reach
+ * |H_FAIL| throws (H_FAIL > 0) or ends its worker thread (H_FAIL < 0); 0: never.
+ */
 const H_FAIL = 6;
 const H_RUN = 7;
 const HEADER = 8;
@@ -84,13 +87,13 @@ export const plainAlloc: Alloc = { i32: (len) => new Int32Array(len), f64: (len)
  * where a split leaves at least taskMin samples on both sides, so a tree of
  * at most n in-bag samples makes fewer than n / taskMin tasks besides its root.
  */
-export function makeBoard(n: number, d: number, nClasses: number, slots: number, nTrees: number, taskMin: number, alloc: Alloc, failAtTask = -1, constsMax = 256): BoardArrays {
+export function makeBoard(n: number, d: number, nClasses: number, slots: number, nTrees: number, taskMin: number, alloc: Alloc, failAtTask = 0, constsMax = 256): BoardArrays {
   const tcap = Math.floor(n / taskMin) + 1;
   const ccap = Math.min(d, constsMax);
   const C = nClasses > 0 ? nClasses : 1;
   const words = alloc.i32(HEADER + slots * SLOT_STRIDE + slots * tcap * TASK_STRIDE);
   words[H_TREES] = nTrees;
-  words[H_FAIL] = failAtTask > 0 ? failAtTask : 0;
+  words[H_FAIL] = failAtTask;
   return {
     words,
     rootW: alloc.f64(slots),
@@ -129,14 +132,16 @@ export class Board {
   /** Counts a task start; throws the tests' injected failure at the chosen one. */
   countTask(): void {
     const at = this.w[H_FAIL]!;
-    if (Atomics.add(this.w, H_RUN, 1) + 1 === at && at > 0) throw new SabreTypeError(`injected failure at task ${at} (forestTuning.failAtTask)`);
+    if (at === 0 || Atomics.add(this.w, H_RUN, 1) + 1 !== Math.abs(at)) return;
+    if (at < 0) process.exit(70);
+    throw new SabreTypeError(`injected failure at task ${at} (forestTuning.failAtTask)`);
   }
 
   /** Clears a private board for `nTrees` more trees. */
-  reset(nTrees: number, failAtTask = -1): void {
+  reset(nTrees: number, failAtTask = 0): void {
     this.w.fill(0);
     this.w[H_TREES] = nTrees;
-    this.w[H_FAIL] = failAtTask > 0 ? failAtTask : 0;
+    this.w[H_FAIL] = failAtTask;
     this.nTrees = nTrees;
   }
 

@@ -771,11 +771,13 @@ let localBoard: Board | null = null;
 export function growResolved(data: ForestData, p: ResolvedParams, treeIndex: number, seed: number, options: GrowOptions = {}): FlatTree {
   const taskMin = forestTuning.taskMin;
   let b = localBoard;
+  // (A failure injected to end a worker thread never applies here: this may be the main thread.)
+  const failAt = Math.max(0, forestTuning.failAtTask);
   const C = data.nClasses > 0 ? data.nClasses : 1;
   const ccap = Math.min(data.nFeatures, forestTuning.taskConsts);
   if (b === null || b.a.n !== data.nSamples || b.a.nOutputs !== C || b.a.taskMin !== taskMin || b.a.sY.length !== (data.nClasses > 0 ? data.nSamples : 0) || b.a.ccap !== ccap) {
-    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, forestTuning.failAtTask, forestTuning.taskConsts));
-  } else b.reset(1, forestTuning.failAtTask);
+    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, failAt, forestTuning.taskConsts));
+  } else b.reset(1, failAt);
   let tree: FlatTree | null = null;
   growForest(b, { data, params: p, seed, firstTree: treeIndex, shared: options.shared === true, canWait: false, onTree: (_k, t) => (tree = t) });
   return tree!;

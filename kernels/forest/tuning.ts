@@ -11,7 +11,7 @@
  * subtree task that another worker may grow (parallel.md); it shapes only
  * who grows what, so a fit passes its own value to every worker.
  * taskConsts: known-constant features a task carries (more: it finds them
- * again; same tree). failAtTask (tests only): the fit's task of that
- * number throws.
+ * again; same tree). failAtTask (tests only): the fit's task number
+ * failAtTask throws, number -failAtTask ends its worker thread; 0 never.
  */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: -1 };
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0 };

@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Engine } from "../../src/engine/engine.js";
-import { AbortError, KernelError } from "../../src/errors.js";
+import { AbortError, KernelError, WorkerCrashedError } from "../../src/errors.js";
 import { RandomForestClassifier } from "../../src/ml/forest/classifier.js";
 import { RandomForestRegressor } from "../../src/ml/forest/regressor.js";
 import { forestTuning, growTree } from "../../kernels/forest/grow.js";
@@ -112,7 +112,21 @@ test("a kernel error in the middle of a parallel fit rejects it, and the engine 
     const rf = new RandomForestClassifier({ nEstimators: 6, seed: 1, engine });
     await rejectsTyped(rf.fit(trainX, trainY), KernelError, /injected failure/);
   } finally {
-    forestTuning.failAtTask = -1;
+    forestTuning.failAtTask = 0;
+  }
+  const rf = new RandomForestClassifier({ nEstimators: 6, seed: 1, engine });
+  await rf.fit(trainX, trainY);
+  assert.is(rf.trees.length, 6);
+});
+
+test("a worker that dies in the middle of a parallel fit rejects it with WorkerCrashedError, and the engine goes on working", async () => {
+  const engine = engines.get(2)!;
+  forestTuning.failAtTask = -20;
+  try {
+    const rf = new RandomForestClassifier({ nEstimators: 6, seed: 1, engine });
+    await rejectsTyped(rf.fit(trainX, trainY), WorkerCrashedError);
+  } finally {
+    forestTuning.failAtTask = 0;
   }
   const rf = new RandomForestClassifier({ nEstimators: 6, seed: 1, engine });
   await rf.fit(trainX, trainY);
