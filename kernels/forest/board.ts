@@ -66,9 +66,15 @@ export interface BoardArrays {
   sY: Int32Array;
   sYf: Float64Array;
   sW: Float64Array;
-  /** Node areas: NODE_I int32 and (3 + nOutputs) float64 per node (threshold, weight, impurity, values). */
-  nodesI: Int32Array;
-  nodesF: Float64Array;
+  /**
+   * Node areas, one pair per slot (one array for all slots would pass the
+   * typed-array length limit on large data): NODE_I int32 and (3 + nOutputs)
+   * float64 per node (threshold, weight, impurity, values), 2n nodes each.
+   * Pages are committed only when written, so the unused part costs address
+   * space, not memory.
+   */
+  nodesI: Int32Array[];
+  nodesF: Float64Array[];
   /** Sizes the arrays were made for. */
   n: number;
   nOutputs: number;
@@ -102,8 +108,8 @@ export function makeBoard(n: number, d: number, nClasses: number, slots: number,
     sY: alloc.i32(nClasses > 0 ? slots * n : 0),
     sYf: alloc.f64(nClasses > 0 ? 0 : slots * n),
     sW: alloc.f64(slots * n),
-    nodesI: alloc.i32(slots * 2 * n * NODE_I),
-    nodesF: alloc.f64(slots * 2 * n * (3 + C)),
+    nodesI: Array.from({ length: slots }, () => alloc.i32(2 * n * NODE_I)),
+    nodesF: Array.from({ length: slots }, () => alloc.f64(2 * n * (3 + C))),
     n,
     nOutputs: C,
     slots,
@@ -315,11 +321,6 @@ export class Board {
   /** Reserves `count` nodes in slot s's node area; returns the first. */
   reserveNodes(s: number, count: number): number {
     return Atomics.add(this.w, this.slotBase(s) + S_NODETOP, count);
-  }
-
-  /** Node area of slot s: first node index. */
-  nodeBase(s: number): number {
-    return s * 2 * this.a.n;
   }
 
   /** Nodes written into slot s so far. */

@@ -12,15 +12,15 @@ import type { FlatTree } from "./tree.js";
  * the tree is the same whoever grew which part.
  */
 
-/** Copies a task's nodes into slot s's node area; returns the fragment's first node. */
+/** Copies a task's nodes into slot s's node area; returns the fragment's first node there. */
 export function writeFragment(board: Board, s: number, nodes: Nodes): number {
   const k = nodes.count;
   const C = nodes.nOutputs;
   const FW = 3 + C;
   const at = board.reserveNodes(s, k);
-  const base = board.nodeBase(s) + at;
-  const I = board.a.nodesI;
-  const F = board.a.nodesF;
+  const base = at;
+  const I = board.a.nodesI[s]!;
+  const F = board.a.nodesF[s]!;
   for (let i = 0; i < k; i++) {
     const o = (base + i) * NODE_I;
     I[o] = nodes.feature[i]!;
@@ -50,7 +50,6 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
   const total = board.nodeCount(s);
   const nt = board.taskCount(s);
   const w = board.w;
-  const slot0 = board.nodeBase(s);
   let maxDepth = 0;
   for (let t = 0; t < nt; t++) maxDepth = Math.max(maxDepth, w[board.task(s, t) + T_MAXDEPTH]!);
   const i32 = (len: number): Int32Array => (shared ? sharedTypedArray("int32", len) : new Int32Array(len));
@@ -65,8 +64,8 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
   const value = f64(total * C);
   const WF = walk ? f64(total * 2) : null;
   const WI = WF ? new Int32Array(WF.buffer, WF.byteOffset, total * 4) : null;
-  const I = board.a.nodesI;
-  const F = board.a.nodesF;
+  const I = board.a.nodesI[s]!;
+  const F = board.a.nodesF[s]!;
   // Stack of (absolute node in the area, its fragment's first node, parent's new id, 1 if left child).
   let top = 0;
   const push = (fragBase: number, ptr: number, parent: number, isLeft: number): void => {
@@ -76,7 +75,7 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
       stack = b;
     }
     if (ptr < 0) {
-      fragBase = slot0 + w[board.task(s, -2 - ptr) + T_BASE]!;
+      fragBase = w[board.task(s, -2 - ptr) + T_BASE]!;
       ptr = 0;
     }
     stack[top++] = fragBase + ptr;
