@@ -52,6 +52,9 @@ export interface FittedForest {
   featureImportances: Float64Array;
 }
 
+
+
+
 /**
  * The machinery both forests share: options, binning, growing trees on the
  * engine, parallel prediction. Subclasses add labels and scores.
