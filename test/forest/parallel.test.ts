@@ -13,6 +13,8 @@ import { RandomForestRegressor } from "../../src/ml/forest/regressor.js";
 import { forestTuning, growTree } from "../../kernels/forest/grow.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
 import { packTree } from "../../kernels/forest/predict.js";
+import { ndarray } from "../../src/memory/ndarray-type.js";
+import { rng } from "../../src/random/rng.js";
 import { digits, prepare, rows } from "./util.js";
 import { rejectsTyped } from "../helpers.js";
 
@@ -46,6 +48,25 @@ function assertSameTrees(a: readonly FlatTree[], b: readonly FlatTree[], what: s
   });
 }
 
+// A larger table, so that nodes above the histogram threshold (2048 samples)
+// and sibling subtraction (regression, 2 classes with maxFeatures 1.0) are
+// handed between workers too.
+const big = (() => {
+  const n = 7000;
+  const d = 8;
+  const X = new Float64Array(n * d);
+  const r = rng(31);
+  r.fillNormal(X);
+  const yr = new Float64Array(n);
+  const yc = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    yr[i] = Math.sin(2 * X[o]!) + X[o + 1]! * X[o + 2]! + 0.3 * r.normal();
+    yc[i] = yr[i]! > 0.2 ? 1 : 0;
+  }
+  return { X: ndarray(X, [n, d], [d, 1], 0), yr, yc };
+})();
+
 type Make = (engine: Engine) => RandomForestClassifier | RandomForestRegressor;
 
 const CASES: Array<[string, Make, boolean]> = [
@@ -56,12 +77,19 @@ const CASES: Array<[string, Make, boolean]> = [
   ["regression, maxFeatures 0.3, maxLeafNodes 60, 2 trees", (engine) => new RandomForestRegressor({ nEstimators: 2, seed: 8, engine, maxFeatures: 0.3, maxLeafNodes: 60 }), false],
 ];
 
-for (const [name, make, cls] of CASES) {
+const BIG_CASES: Array<[string, Make, boolean]> = [
+  ["7,000 x 8 regression (histograms, sibling subtraction), 2 trees", (engine) => new RandomForestRegressor({ nEstimators: 2, seed: 3, engine }), false],
+  ["7,000 x 8, 2 classes, maxFeatures 1.0 (histograms, sibling subtraction), 2 trees", (engine) => new RandomForestClassifier({ nEstimators: 2, seed: 3, engine, maxFeatures: null }), true],
+];
+
+for (const [name, make, cls] of [...CASES, ...BIG_CASES]) {
+  const isBig = BIG_CASES.some((c) => c[0] === name);
   test(`the same forest on 1, 2, 3 and 8 threads: ${name}`, async () => {
     const forests: Array<RandomForestClassifier | RandomForestRegressor> = [];
     for (const t of THREADS) {
       const rf = make(engines.get(t)!);
-      await rf.fit(trainX, cls ? trainY : trainYf);
+      if (isBig) await rf.fit(big.X, cls ? big.yc : big.yr);
+      else await rf.fit(trainX, cls ? trainY : trainYf);
       forests.push(rf);
     }
     const [first, ...rest] = forests;
