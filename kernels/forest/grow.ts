@@ -1,6 +1,7 @@
 import { SabreTypeError } from "../../src/errors.js";
 import { rng } from "../../src/random/rng.js";
 import { describe } from "../../src/validate.js";
+import { growBestFirst } from "./best-first.js";
 import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
 import { findSplit } from "./find-split.js";
 import { assemble, writeFragment } from "./fragments.js";
@@ -9,7 +10,7 @@ import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
 import { Nodes } from "./nodes.js";
 import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
 import { MAX_BATCH } from "./split-gather.js";
-import { SplitState } from "./split-state.js";
+import { EPSILON, SplitState } from "./split-state.js";
 import type { FlatTree } from "./tree.js";
 import { forestTuning } from "./tuning.js";
 
@@ -20,8 +21,9 @@ export { forestTuning } from "./tuning.js";
  * nodes, sample-major (data.rowCodes, optional) for small ones. This module
  * holds the node bookkeeping (in-bag arrays, node statistics, partitions,
  * thresholds, the constant-feature pool, sibling-subtraction buffers) and
- * the growth loops; each split search is a module of its own (find-split.ts
- * dispatches to split-lists.ts, split-gather.ts, split-hist.ts).
+ * depth-first growth (best-first growth is best-first.ts); each split search
+ * is a module of its own (find-split.ts dispatches to split-lists.ts,
+ * split-gather.ts, split-hist.ts).
  *
  * The in-bag samples of a node are the positions [start, end) of three
  * parallel arrays (sample index, label, weight), partitioned stably with
@@ -38,7 +40,6 @@ export { forestTuning } from "./tuning.js";
  * its parts and in whatever order.
  */
 
-const EPSILON = 2.220446049250313e-16;
 /** Sibling subtraction is used for regression and for at most this many classes. */
 const SUBTRACT_MAX_CLASSES = 4;
 const STREAM_BOOTSTRAP = 0;
@@ -65,21 +66,9 @@ export interface GrowOptions {
   shared?: boolean;
 }
 
-interface FrontierRecord {
-  node: number;
-  start: number;
-  end: number;
-  pos: number;
-  depth: number;
-  isLeaf: boolean;
-  improvement: number;
-  constants: Int32Array;
-  kLo: number;
-  kHi: number;
-}
 
 /** Per-thread growth state, reused across trees of the same shape: the split search's state plus the node bookkeeping. */
-class Grower extends SplitState {
+export class Grower extends SplitState {
   readonly nodes: Nodes;
   // Scratch for the right side of a stable partition.
   readonly tIdx: Int32Array;
@@ -366,7 +355,7 @@ class Grower extends SplitState {
     return (weight / this.rootWeight) * (impurity - (wR / weight) * impR - (wL / weight) * impL);
   }
 
-  private ensurePool(size: number): void {
+  ensurePool(size: number): void {
     if (size <= this.pool.length) return;
     const p = new Int32Array(Math.max(size, this.pool.length * 2));
     p.set(this.pool);
@@ -460,7 +449,7 @@ class Grower extends SplitState {
     this.maxDepthSeen = tDepth;
     this.histPool?.reset();
     if (this.p.maxLeafNodes > 0) {
-      this.growBestFirst(tStart, tEnd, w[r + T_KLO]!, w[r + T_KHI]!);
+      growBestFirst(this, tStart, tEnd, w[r + T_KLO]!, w[r + T_KHI]!);
       return;
     }
     const p = this.p;
@@ -563,89 +552,6 @@ class Grower extends SplitState {
     }
   }
 
-  /** Adds a node and, unless it must be a leaf, finds and applies its split (best-first growth). */
-  private addSplitNode(parent: number, isLeft: boolean, start: number, end: number, depth: number, known: Int32Array, kLo: number, kHi: number): FrontierRecord {
-    const p = this.p;
-    const nodes = this.nodes;
-    const id = this.addNode(parent, isLeft, start, end, depth);
-    const impurity = nodes.impurity[id]!;
-    const weight = nodes.weight[id]!;
-    const rec: FrontierRecord = { node: id, start, end, pos: end, depth, isLeaf: true, improvement: 0, constants: known, kLo, kHi };
-    const count = end - start;
-    if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) return rec;
-    this.ensurePool(this.d);
-    this.selectSource(start, end);
-    this.rng.seek(kLo, kHi);
-    const nConst = findSplit(this, start, end, known, 0, known.length, this.pool, 0);
-    const f = this.bestFeature;
-    if (f < 0) return rec;
-    const pos = this.partition(start, end, f, this.bestLo);
-    const improvement = this.improvement(start, pos, end, impurity, weight);
-    if (improvement + EPSILON < p.minImpurityDecrease) return rec;
-    nodes.feature[id] = f;
-    nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
-    rec.isLeaf = false;
-    rec.pos = pos;
-    rec.improvement = improvement;
-    rec.constants = this.pool.slice(0, nConst);
-    return rec;
-  }
-
-  /** Best-first growth up to maxLeafNodes leaves (scikit-learn's BestFirstTreeBuilder): one task, the whole tree. */
-  growBestFirst(start: number, end: number, kLo: number, kHi: number): void {
-    const nodes = this.nodes;
-    const board = this.board;
-    let splitsLeft = this.p.maxLeafNodes - 1;
-    // A binary max-heap on improvement (ties: lower node id first, for determinism).
-    const heap: FrontierRecord[] = [];
-    const above = (a: FrontierRecord, b: FrontierRecord): boolean =>
-      a.improvement > b.improvement || (a.improvement === b.improvement && a.node < b.node);
-    const push = (r: FrontierRecord): void => {
-      heap.push(r);
-      let i = heap.length - 1;
-      while (i > 0) {
-        const up = (i - 1) >> 1;
-        if (!above(heap[i]!, heap[up]!)) break;
-        [heap[i], heap[up]] = [heap[up]!, heap[i]!];
-        i = up;
-      }
-    };
-    const pop = (): FrontierRecord => {
-      const top = heap[0]!;
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let best = i;
-          if (l < heap.length && above(heap[l]!, heap[best]!)) best = l;
-          if (r < heap.length && above(heap[r]!, heap[best]!)) best = r;
-          if (best === i) break;
-          [heap[i], heap[best]] = [heap[best]!, heap[i]!];
-          i = best;
-        }
-      }
-      return top;
-    };
-    const key = this.keyBuf;
-    push(this.addSplitNode(-1, false, start, end, 0, new Int32Array(0), kLo, kHi));
-    while (heap.length > 0) {
-      board.checkStop();
-      const rec = pop();
-      if (rec.isLeaf || splitsLeft <= 0) {
-        nodes.feature[rec.node] = -1;
-        nodes.threshold[rec.node] = 0;
-        continue;
-      }
-      splitsLeft--;
-      this.rng.childKey(rec.kLo, rec.kHi, 1, key);
-      push(this.addSplitNode(rec.node, true, rec.start, rec.pos, rec.depth + 1, rec.constants, key[0]!, key[1]!));
-      this.rng.childKey(rec.kLo, rec.kHi, 0, key);
-      push(this.addSplitNode(rec.node, false, rec.pos, rec.end, rec.depth + 1, rec.constants, key[0]!, key[1]!));
-    }
-  }
 }
 
 let cached: Grower | null = null;

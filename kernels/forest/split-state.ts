@@ -3,6 +3,9 @@ import type { HistPool } from "./node-hist.js";
 import { NodeStream } from "./node-rng.js";
 import { MAX_BATCH } from "./split-gather.js";
 
+/** scikit-learn's tolerance for "pure" nodes and impurity decreases. */
+export const EPSILON = 2.220446049250313e-16;
+
 /**
  * What a split search works on, per thread: the current node's in-bag
  * arrays, where its codes are read, the scratch of the list and histogram
