@@ -10,6 +10,7 @@ const SUITES: Record<string, string> = {
   sync: "Mutex, Barrier and Queue against the JS floor, C pthreads and the multithreading package",
   dispatch: "Engine round trip and throughput against threads.js, piscina and postMessage; kernel scaling over 1, 2, 4 threads",
   forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
+  "forest-scaling": "Forest fit over 1-8 threads with few trees per thread against scikit-learn; one Fashion-MNIST tree on 1 vs 2 threads",
 };
 
 function usage(): string {

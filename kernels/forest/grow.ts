@@ -1,56 +1,48 @@
 import { SabreTypeError } from "../../src/errors.js";
-import { sharedTypedArray } from "../../src/memory/shared.js";
-import { rng, type Rng } from "../../src/random/rng.js";
+import { rng } from "../../src/random/rng.js";
 import { describe } from "../../src/validate.js";
-import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
+import { growBestFirst } from "./best-first.js";
+import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
+import { findSplit } from "./find-split.js";
+import { assemble, writeFragment } from "./fragments.js";
 import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
+import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
+import { Nodes } from "./nodes.js";
+import { checkForestData, resolveParams, type ForestData, type ResolvedParams, type TreeParams } from "./params.js";
+import { MAX_BATCH } from "./split-gather.js";
+import { EPSILON, SplitState } from "./split-state.js";
 import type { FlatTree } from "./tree.js";
+import { forestTuning } from "./tuning.js";
+
+export { forestTuning } from "./tuning.js";
 
 /**
- * Growing one tree over uint8 bin codes: feature-major (data.codes) for
- * large nodes, sample-major (data.rowCodes, optional) for small ones.
+ * Growing trees over uint8 bin codes: feature-major (data.codes) for large
+ * nodes, sample-major (data.rowCodes, optional) for small ones. This module
+ * holds the node bookkeeping (in-bag arrays, node statistics, partitions,
+ * thresholds, the constant-feature pool, sibling-subtraction buffers) and
+ * depth-first growth (best-first growth is best-first.ts); each split search
+ * is a module of its own (find-split.ts dispatches to split-lists.ts,
+ * split-gather.ts, split-hist.ts).
  *
  * The in-bag samples of a node are the positions [start, end) of three
  * parallel arrays (sample index, label, weight), partitioned stably with
- * preallocated scratch, so a node never allocates. For each sampled feature the node's
- * samples are bucketed by bin code, then the bins are scanned in order while
- * the criterion is updated incrementally:
- *  - small nodes: a linked list per bin (head[bin], link[2 * position]) and an
- *    O(1) update per sample, so the scan costs O(samples), not O(bins x
- *    classes): most of the ~10,000 nodes of a full tree have a handful of
- *    samples, and a 256-bin x 10-class histogram scan was what made a naive
- *    histogram tree 4x too slow;
- *  - large nodes: a (bin x class) histogram scanned over its non-empty bins,
- *    whose cost no longer depends on the node size.
- * The bins present in a node are found through a 256-bit bitmap, lowest first.
+ * preallocated scratch, so a node never allocates.
  *
- * Feature sampling follows scikit-learn's BestSplitter: features drawn
- * without replacement, features found constant in a node are remembered for
- * its descendants and skipped, and drawing goes on past maxFeatures until at
- * least one non-constant feature was evaluated. In small nodes the codes of
- * all the features drawn are gathered in one pass over the samples' rows
- * (sample-major codes), then scanned from a small contiguous buffer.
+ * Trees grow as tasks on a board (board.ts, parallel.md): a split with at
+ * least taskMin samples on both sides hands one child off as a task, which
+ * any worker (or this thread, later) grows into a fragment; the thread that
+ * finishes a tree's last task assembles it in preorder (fragments.ts).
  *
- * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), the feature
- * draws from rng(seed, treeIndex, 1), so a tree is the same bit for bit
- * whichever thread grows it and in whatever order.
+ * Randomness: the bootstrap comes from rng(seed, treeIndex, 0), each node's
+ * feature draws from its own stream under rng(seed, treeIndex, 1)
+ * (node-rng.ts), so a tree is the same bit for bit whichever threads grow
+ * its parts and in whatever order.
  */
 
-const EPSILON = 2.220446049250313e-16;
-/**
- * Internal knobs, exported for the benchmark and the tests only. histMin:
- * nodes with more in-bag samples use histograms instead of per-bin lists.
- * rowMax: nodes with at most this many samples read the sample-major codes
- * (data.rowCodes) when given. subtract: sibling subtraction where it applies
- * (node-hist.ts); histBudgetMB: its buffers' memory per thread.
- */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128 };
 /** Sibling subtraction is used for regression and for at most this many classes. */
 const SUBTRACT_MAX_CLASSES = 4;
-/** Features gathered per pass over a small node's rows. */
-const MAX_BATCH = 32;
 const STREAM_BOOTSTRAP = 0;
-const STREAM_FEATURES = 1;
 
 /**
  * Bootstrap counts of tree `treeIndex`: how many times each sample was drawn
@@ -74,177 +66,55 @@ export interface GrowOptions {
   shared?: boolean;
 }
 
-/** Growable node arrays. */
-class Nodes {
-  cap = 0;
-  count = 0;
-  feature = new Int32Array(0);
-  threshold = new Float64Array(0);
-  left = new Int32Array(0);
-  right = new Int32Array(0);
-  value = new Float64Array(0);
-  nSamples = new Int32Array(0);
-  weight = new Float64Array(0);
-  impurity = new Float64Array(0);
-  constructor(readonly nOutputs: number) {}
 
-  reset(): void {
-    this.count = 0;
-  }
-
-  add(parent: number, isLeft: boolean): number {
-    if (this.count === this.cap) this.grow();
-    const id = this.count++;
-    this.feature[id] = -1;
-    this.threshold[id] = 0;
-    this.left[id] = -1;
-    this.right[id] = -1;
-    if (parent >= 0) {
-      if (isLeft) this.left[parent] = id;
-      else this.right[parent] = id;
-    }
-    return id;
-  }
-
-  private grow(): void {
-    const cap = Math.max(1024, this.cap * 2);
-    const g = <T extends Int32Array | Float64Array>(a: T, n: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.feature = g(this.feature, cap);
-    this.threshold = g(this.threshold, cap);
-    this.left = g(this.left, cap);
-    this.right = g(this.right, cap);
-    this.value = g(this.value, cap * this.nOutputs);
-    this.nSamples = g(this.nSamples, cap);
-    this.weight = g(this.weight, cap);
-    this.impurity = g(this.impurity, cap);
-    this.cap = cap;
-  }
-}
-
-interface FrontierRecord {
-  node: number;
-  start: number;
-  end: number;
-  pos: number;
-  depth: number;
-  isLeaf: boolean;
-  improvement: number;
-  constants: Int32Array;
-}
-
-/** Per-thread scratch, reused across trees of the same shape. */
-class Grower {
-  readonly n: number;
-  readonly d: number;
-  readonly C: number;
+/** Per-thread growth state, reused across trees of the same shape: the split search's state plus the node bookkeeping. */
+export class Grower extends SplitState {
   readonly nodes: Nodes;
-  // Per in-bag position, partitioned together.
-  readonly sIdx: Int32Array;
-  readonly sY: Int32Array;
-  readonly sYf: Float64Array;
-  readonly sW: Float64Array;
   // Scratch for the right side of a stable partition.
   readonly tIdx: Int32Array;
   readonly tY: Int32Array;
   readonly tYf: Float64Array;
   readonly tW: Float64Array;
-  /** Per position i: link[2i] the next position in i's bin, link[2i + 1] its class (small nodes, classification). */
-  readonly link: Int32Array;
-  /** Per position i (small nodes, gini): its weight, and weight x the node's total of its class. */
-  readonly wt: Float64Array;
   readonly counts: Int32Array;
-  readonly head = new Int32Array(256).fill(-1);
-  readonly bitmap = new Int32Array(8);
-  /** Per-feature marks: known constant at the current node / drawn at it (== stamp). */
-  readonly knownMark: Int32Array;
-  readonly drawnMark: Int32Array;
-  stamp = 0;
-  readonly rest: Int32Array;
-  restStamp = 0;
-  restLen = 0;
-  /** The features drawn for one batch, and their gathered codes. */
-  readonly batch = new Int32Array(MAX_BATCH);
-  local = new Uint8Array(0) as Uint8Array;
-  readonly L: Float64Array;
-  readonly R: Float64Array;
-  readonly T: Float64Array;
-  readonly hist: Float64Array;
-  readonly histCnt = new Int32Array(256);
-  readonly hist2: Float64Array;
-  readonly histY = new Float64Array(256);
-  /** Per-bin total weight of the classification histogram. */
-  readonly histW = new Float64Array(256);
+  /** Stack-shaped pool of the known-constant feature lists of pending nodes. */
   pool = new Int32Array(1024);
   /**
    * Sibling subtraction (node-hist.ts), on when every feature is evaluated
    * at every node and the weights are integers (so class weights and counts
-   * subtract exactly). nodeHist: the current node's histogram buffer, or -1.
+   * subtract exactly).
    */
   subtract = false;
-  nodeHist = -1;
-  histPool: HistPool | null = null;
-  /** Numbers per (feature, bin) of a node histogram: histWidth(C, counted), set per tree. */
-  K = 0;
   /** Features not known constant at a node (unknownFeatures), and the marks that find them. */
   readonly feats: Int32Array;
   readonly featMark: Int32Array;
   featStamp = 0;
-  // Where the current node's codes are read: codes[f * srcFMul + srcIdx[position] * srcIMul].
-  srcCodes: Uint8Array = new Uint8Array(0);
-  srcIdx: Int32Array = new Int32Array(0);
-  srcFMul = 0;
-  srcIMul = 0;
-
-  // Per call.
-  data!: ForestData;
-  p!: ResolvedParams;
-  rng!: Rng;
-  // Node statistics of the last stats() call.
-  statW = 0;
-  statSum = 0;
-  statSumSq = 0;
-  // Best split of the last findSplit() call.
-  bestFeature = -1;
-  bestLo = 0;
-  bestHi = 0;
-  bestProxy = -Infinity;
+  readonly keyBuf = new Int32Array(2);
+  /** The slot and tree being grown. */
+  board!: Board;
+  slot = -1;
+  tree = -1;
+  seed = -1;
   maxDepthSeen = 0;
   rootWeight = 0;
+  /** Whether every in-bag weight of the tree just prepared is an integer. */
+  integral = true;
 
   constructor(n: number, d: number, C: number) {
-    this.n = n;
-    this.d = d;
-    this.C = C;
+    super(n, d, C);
     this.nodes = new Nodes(Math.max(C, 1));
-    this.sIdx = new Int32Array(n);
-    this.sY = new Int32Array(C > 0 ? n : 0);
-    this.sYf = new Float64Array(C > 0 ? 0 : n);
-    this.sW = new Float64Array(n);
     this.tIdx = new Int32Array(n);
     this.tY = new Int32Array(C > 0 ? n : 0);
     this.tYf = new Float64Array(C > 0 ? 0 : n);
     this.tW = new Float64Array(n);
-    this.link = new Int32Array(2 * n);
-    this.wt = new Float64Array(C > 0 ? 2 * n : 0);
     this.counts = new Int32Array(n);
-    this.knownMark = new Int32Array(d);
-    this.drawnMark = new Int32Array(d);
-    this.rest = new Int32Array(d);
     this.feats = new Int32Array(d);
     this.featMark = new Int32Array(d);
-    const c = Math.max(C, 1);
-    this.L = new Float64Array(c);
-    this.R = new Float64Array(c);
-    this.T = new Float64Array(c);
-    this.hist = new Float64Array(256 * c);
-    this.hist2 = new Float64Array(256 * c);
   }
 
-  /** Fills the in-bag arrays; returns the number of in-bag samples. */
+  /**
+   * Fills the in-bag arrays of the current slot; returns the number of
+   * in-bag samples (the tree's flags: bit 0 integral weights).
+   */
   prepare(seed: number, treeIndex: number): number {
     const { n, C } = this;
     const p = this.p;
@@ -268,6 +138,7 @@ class Grower {
       for (let c = 0; c < C; c++) cw[c] = per[c]! > 0 ? total / (present * per[c]!) : 0;
     }
     const sw = data.sampleWeight ?? null;
+    const { sIdx, sW, sY, sYf } = this;
     let integral = true;
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -279,30 +150,56 @@ class Grower {
         const c = y[i]!;
         if (cw !== null) w *= cw[c]!;
         if (w === 0) continue;
-        this.sY[m] = c;
+        sY[m] = c;
       } else {
         if (w === 0) continue;
-        this.sYf[m] = y[i]!;
+        sYf[m] = y[i]!;
       }
-      this.sIdx[m] = i;
-      this.sW[m] = w;
+      sIdx[m] = i;
+      sW[m] = w;
       if (w !== Math.floor(w)) integral = false;
       m++;
     }
+    this.integral = integral;
+    return m;
+  }
+
+  /** Points the grower at slot s of the board, holding tree `treeIndex` (per task: tasks of many trees may come in turn). */
+  enter(board: Board, s: number, seed: number, treeIndex: number): void {
+    const a = board.a;
+    const n = this.n;
+    this.board = board;
+    if (this.slot !== s || this.sIdx.buffer !== a.sIdx.buffer) {
+      this.sIdx = a.sIdx.subarray(s * n, (s + 1) * n);
+      this.sW = a.sW.subarray(s * n, (s + 1) * n);
+      this.sY = this.C > 0 ? a.sY.subarray(s * n, (s + 1) * n) : a.sY;
+      this.sYf = this.C > 0 ? a.sYf : a.sYf.subarray(s * n, (s + 1) * n);
+    }
+    this.slot = s;
+    if (this.tree !== treeIndex || this.seed !== seed) {
+      this.tree = treeIndex;
+      this.seed = seed;
+      this.rng.tree(seed, treeIndex);
+    }
+  }
+
+  /** Per-tree settings: integral (weights, from prepare on whichever thread started the tree) and the root's weight. */
+  treeSettings(integral: boolean, rootWeight: number): void {
+    const p = this.p;
     // With many classes a derived histogram costs about what it saves (256 x C
     // cells to subtract and copy per feature): measured on Fashion-MNIST with
     // maxFeatures 1.0, 2 classes 1.8-2.3x faster per tree, 4 classes 1.1x,
     // 10 classes no faster and 36 MB more.
-    this.subtract = forestTuning.subtract && integral && p.maxLeafNodes === 0 && p.maxFeatures >= this.d && C <= SUBTRACT_MAX_CLASSES;
+    this.subtract = forestTuning.subtract && integral && p.maxLeafNodes === 0 && p.maxFeatures >= this.d && this.C <= SUBTRACT_MAX_CLASSES;
     if (this.subtract) {
-      this.K = histWidth(C, p.minSamplesLeaf > 1);
+      this.K = histWidth(this.C, p.minSamplesLeaf > 1);
       const size = this.d * 256 * this.K;
       const budget = forestTuning.histBudgetMB * 2 ** 20;
       if (this.histPool?.size !== size || this.histPool.budgetBytes !== budget) this.histPool = new HistPool(size, budget);
       this.histPool.reset();
     }
     if (this.local.length < MAX_BATCH * forestTuning.rowMax) this.local = new Uint8Array(MAX_BATCH * forestTuning.rowMax);
-    return m;
+    this.rootWeight = rootWeight;
   }
 
   /** Statistics of positions [start, end): class totals into T (or sums), weight, impurity. */
@@ -367,592 +264,6 @@ class Grower {
     } else nodes.value[id] = this.statSum / this.statW;
     if (depth > this.maxDepthSeen) this.maxDepthSeen = depth;
     return id;
-  }
-
-  /**
-   * A feature not yet drawn at this node, uniformly: rejection sampling while
-   * fewer than half are drawn, then a Fisher-Yates over the rest.
-   */
-  private drawFeature(stamp: number, drawn: number): number {
-    const d = this.d;
-    const mark = this.drawnMark;
-    const r = this.rng;
-    if (drawn * 2 < d) {
-      for (;;) {
-        const f = r.below(d);
-        if (mark[f] !== stamp) {
-          mark[f] = stamp;
-          return f;
-        }
-      }
-    }
-    const rest = this.rest;
-    if (this.restStamp !== stamp) {
-      this.restStamp = stamp;
-      let k = 0;
-      for (let f = 0; f < d; f++) if (mark[f] !== stamp) rest[k++] = f;
-      this.restLen = k;
-    }
-    const j = r.below(this.restLen);
-    const f = rest[j]!;
-    rest[j] = rest[--this.restLen]!;
-    mark[f] = stamp;
-    return f;
-  }
-
-  /**
-   * Finds the best split of [start, end) (this.best*); the node's statistics
-   * must be in T / stat*. known[knownOff .. knownOff + nKnown) are the
-   * features known constant here; all constants (known, then newly found)
-   * are written to out[outOff ..] (out may be known's array). Returns their
-   * number.
-   *
-   * Sampling is scikit-learn's, drawn differently: features are drawn
-   * uniformly without replacement from all d (a drawn known constant counts
-   * as visited, as in BestSplitter), until maxFeatures were visited and one
-   * of them was not constant, or no unknown feature is left. The draws up to
-   * maxFeatures do not depend on what the scans find, so in a small node they
-   * are made first and their codes gathered in one pass over the samples'
-   * rows (each row's cache lines fetched once, not once per feature).
-   */
-  findSplit(start: number, end: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): number {
-    if (++this.stamp === 0x7fffffff) {
-      this.knownMark.fill(0);
-      this.drawnMark.fill(0);
-      this.stamp = 1;
-      this.restStamp = 0;
-    }
-    const stamp = this.stamp;
-    const knownMark = this.knownMark;
-    for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
-    if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
-    else out.set(known.subarray(knownOff, knownOff + nKnown), outOff);
-    this.bestFeature = -1;
-    this.bestProxy = -Infinity;
-    const maxFeatures = this.p.maxFeatures;
-    const n = end - start;
-    const batched = this.data.rowCodes != null && n <= forestTuning.rowMax;
-    const useHist = n > forestTuning.histMin;
-    if (!useHist && this.C > 0) this.prepareList(start, end);
-    const batch = this.batch;
-    let visited = 0;
-    let drawn = 0;
-    let nonConstant = 0;
-    let nFound = 0;
-    let unknownLeft = this.d - nKnown;
-    while (unknownLeft > 0 && (visited < maxFeatures || nonConstant === 0)) {
-      let want = visited < maxFeatures ? maxFeatures - visited : 1;
-      if (want > MAX_BATCH) want = MAX_BATCH;
-      let nb = 0;
-      for (let k = 0; k < want && unknownLeft > 0; k++) {
-        const f = this.drawFeature(stamp, drawn++);
-        visited++;
-        if (knownMark[f] === stamp) continue;
-        unknownLeft--;
-        batch[nb++] = f;
-      }
-      if (batched && nb > 1) this.gather(start, end, nb);
-      for (let k = 0; k < nb; k++) {
-        const f = batch[k]!;
-        let constant: boolean;
-        if (batched && nb > 1) constant = this.scanLocal(f, k * forestTuning.rowMax - start, start, end);
-        else if (useHist) constant = this.nodeHist >= 0 ? this.scanStored(f, end - start) : this.scanHist(f, start, end);
-        else constant = this.scanList(f, this.srcCodes, f * this.srcFMul, this.srcIdx, this.srcIMul, start, end);
-        if (constant) out[outOff + nKnown + nFound++] = f;
-        else nonConstant++;
-      }
-    }
-    return nKnown + nFound;
-  }
-
-  /** Per-position class (and for gini weight and weight x class total) next to the bin links, read by the list scans. */
-  private prepareList(start: number, end: number): void {
-    const { link, sY } = this;
-    for (let i = start; i < end; i++) link[2 * i + 1] = sY[i]!;
-    if (this.p.criterion !== 0) return;
-    const { wt, sW, T } = this;
-    for (let i = start; i < end; i++) {
-      const w = sW[i]!;
-      wt[2 * i] = w;
-      wt[2 * i + 1] = w * T[sY[i]!]!;
-    }
-  }
-
-  /** Copies the codes of batch[0 .. nb) for the samples at [start, end) into local (feature slot k at k * rowMax). */
-  private gather(start: number, end: number, nb: number): void {
-    const rowCodes = this.data.rowCodes!;
-    const { sIdx, batch, local } = this;
-    const d = this.d;
-    const S = forestTuning.rowMax;
-    for (let k = 0; k < nb; k++) {
-      const f = batch[k]!;
-      for (let i = start, o = k * S; i < end; i++, o++) local[o] = rowCodes[sIdx[i]! * d + f]!;
-    }
-  }
-
-  private consider(proxy: number, f: number, lo: number, hi: number): void {
-    if (proxy > this.bestProxy) {
-      this.bestProxy = proxy;
-      this.bestFeature = f;
-      this.bestLo = lo;
-      this.bestHi = hi;
-    }
-  }
-
-  /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
-  private scanList(f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
-    const { link, head, bitmap } = this;
-    // Branch-free: a small node's codes are too random to predict "first in its bin".
-    for (let i = start; i < end; i++) {
-      const b = codes[base + idx[i]! * im]!;
-      bitmap[b >> 5]! |= 1 << (b & 31);
-      link[2 * i] = head[b]!;
-      head[b] = i;
-    }
-    return this.listSplit(f, end - start);
-  }
-
-  /** scanList over gathered codes: position i's code at local[base + i]. */
-  private scanLocal(f: number, base: number, start: number, end: number): boolean {
-    const { link, head, bitmap, local } = this;
-    for (let i = start; i < end; i++) {
-      const b = local[base + i]!;
-      bitmap[b >> 5]! |= 1 << (b & 31);
-      link[2 * i] = head[b]!;
-      head[b] = i;
-    }
-    return this.listSplit(f, end - start);
-  }
-
-  /** After bucketing: true if the feature is constant in the node, else scans its bins. */
-  private listSplit(f: number, n: number): boolean {
-    const { head, bitmap } = this;
-    // Constant in the node: a single bit set.
-    let words = 0;
-    let last = 0;
-    for (let w = 0; w < 8; w++) {
-      if (bitmap[w] !== 0) {
-        words++;
-        last = w;
-      }
-    }
-    const x = bitmap[last]!;
-    if (words === 1 && (x & (x - 1)) === 0) {
-      head[(last << 5) + 31 - Math.clz32(x)] = -1;
-      bitmap[last] = 0;
-      return true;
-    }
-    const crit = this.p.criterion;
-    if (crit === 0) this.giniList(f, n);
-    else if (crit === 1) this.entropyList(f, n);
-    else this.mseList(f, n);
-    return false;
-  }
-
-  private giniList(f: number, n: number): void {
-    const { head, link, wt, bitmap, L, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    // sqR = sum_c (T_c - L_c)^2 = sqT - 2 * sum_c T_c L_c + sqL: one class array
-    // updated per sample instead of two (exact for integer weights).
-    let sqT = 0;
-    for (let c = 0; c < C; c++) {
-      L[c] = 0;
-      sqT += T[c]! * T[c]!;
-    }
-    let sqL = 0;
-    let dot = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          // sqL / wL + sqR / wR > best, without the two divisions.
-          const wR = W - wL;
-          const num = sqL * wR + (sqT - 2 * dot + sqL) * wL;
-          const den = wL * wR;
-          if (num > bestProxy * den) {
-            bestProxy = num / den;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const c = link[2 * i + 1]!;
-          const w = wt[2 * i]!;
-          const l = L[c]!;
-          sqL += w * (2 * l + w);
-          dot += wt[2 * i + 1]!;
-          L[c] = l + w;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  private entropyList(f: number, n: number): void {
-    const { head, link, bitmap, sW, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
-    let eR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      if (t > 0) eR += t * Math.log(t);
-    }
-    let eL = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          const wR = W - wL;
-          const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
-          if (proxy > bestProxy) {
-            bestProxy = proxy;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const c = link[2 * i + 1]!;
-          const w = sW[i]!;
-          const l = L[c]!;
-          const r = R[c]!;
-          const l2 = l + w;
-          const r2 = r - w;
-          eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
-          eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
-          L[c] = l2;
-          R[c] = r2;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  private mseList(f: number, n: number): void {
-    const { head, link, bitmap, sYf, sW } = this;
-    const msl = this.p.minSamplesLeaf;
-    // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
-    const counted = msl > 1;
-    const W = this.statW;
-    const S = this.statSum;
-    let sL = 0;
-    let wL = 0;
-    let nL = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let word = 0; word < 8; word++) {
-      let bits = bitmap[word]!;
-      bitmap[word] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const b = (word << 5) + 31 - Math.clz32(low);
-        if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-          // sL^2 / wL + sR^2 / wR > best, without the two divisions.
-          const sR = S - sL;
-          const wR = W - wL;
-          const num = sL * sL * wR + sR * sR * wL;
-          const den = wL * wR;
-          if (num > bestProxy * den) {
-            bestProxy = num / den;
-            bestLo = prev;
-            bestHi = b;
-          }
-        }
-        for (let i = head[b]!; i >= 0; i = link[2 * i]!) {
-          const w = sW[i]!;
-          sL += w * sYf[i]!;
-          wL += w;
-        }
-        if (counted) for (let i = head[b]!; i >= 0; i = link[2 * i]!) nL++;
-        head[b] = -1;
-        prev = b;
-      }
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-  }
-
-  /**
-   * Histogram path for large nodes; returns true if the feature is constant
-   * in the node. Every in-bag weight is > 0, so a bin is empty exactly when
-   * its weight is 0: sample counts per bin are kept only when
-   * minSamplesLeaf > 1 needs them.
-   */
-  private scanHist(f: number, start: number, end: number): boolean {
-    const { sW, histCnt } = this;
-    const crit = this.p.criterion;
-    const codes = this.srcCodes;
-    const sIdx = this.srcIdx;
-    const stride = this.srcIMul;
-    const base = f * this.srcFMul;
-    const counted = this.p.minSamplesLeaf > 1;
-    if (crit === 2) {
-      const { histY, hist, sYf } = this;
-      for (let i = start; i < end; i++) {
-        const b = codes[base + sIdx[i]! * stride]!;
-        const w = sW[i]!;
-        hist[b]! += w;
-        histY[b]! += w * sYf[i]!;
-      }
-      if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-      return this.mseHist(f, end - start, counted);
-    }
-    const { hist, hist2, C } = this;
-    this.fillHist(codes, base, sIdx, stride, start, end);
-    // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
-    const histW = this.histW;
-    for (let b = 0, k = 0; b < 256; b++) {
-      let wb = 0;
-      for (let e = k + C; k < e; k++) {
-        const v = hist[k]! + hist2[k]!;
-        hist[k] = v;
-        hist2[k] = 0;
-        wb += v;
-      }
-      histW[b] = wb;
-    }
-    if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-    return crit === 0 ? this.giniHist(f, end - start, counted) : this.entropyHist(f, end - start, counted);
-  }
-
-  /** scanHist from the node's stored histogram (sibling subtraction) instead of its samples. */
-  private scanStored(f: number, n: number): boolean {
-    const H = this.histPool!.buffer(this.nodeHist);
-    const { K, histCnt } = this;
-    const counted = this.p.minSamplesLeaf > 1;
-    let h = f * 256 * K;
-    if (this.C === 0) {
-      const { hist, histY } = this;
-      for (let b = 0; b < 256; b++, h += K) {
-        // Integer weights subtract exactly; an empty bin's target sum may keep a residue.
-        const w = H[h]!;
-        hist[b] = w;
-        histY[b] = w === 0 ? 0 : H[h + 1]!;
-        if (counted) histCnt[b] = H[h + 2]!;
-      }
-      return this.mseHist(f, n, counted);
-    }
-    const { hist, histW, C } = this;
-    for (let b = 0, k = 0; b < 256; b++, h += K) {
-      let wb = 0;
-      for (let c = 0; c < C; c++, k++) {
-        const v = H[h + c]!;
-        hist[k] = v;
-        wb += v;
-      }
-      histW[b] = wb;
-      if (counted) histCnt[b] = H[h + C]!;
-    }
-    return this.p.criterion === 0 ? this.giniHist(f, n, counted) : this.entropyHist(f, n, counted);
-  }
-
-  /**
-   * The class histogram of [start, end) in two banks, alternating samples:
-   * runs of one code (background pixels) would otherwise chain every update
-   * on the previous one's store. A function of its own, with nothing after
-   * its loop: the first, long calls get it compiled on loop entry (OSR), and
-   * such code, reused by later calls, deoptimized on every call at the first
-   * statement after the loop that had no type feedback yet.
-   */
-  private fillHist(codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, start: number, end: number): void {
-    const { hist, hist2, sY, sW, C } = this;
-    let i = start;
-    if ((end - start) & 1) {
-      hist[codes[base + sIdx[i]! * stride]! * C + sY[i]!]! += sW[i]!;
-      i++;
-    }
-    for (; i < end; i += 2) {
-      const b = codes[base + sIdx[i]! * stride]!;
-      const b2 = codes[base + sIdx[i + 1]! * stride]!;
-      hist[b * C + sY[i]!]! += sW[i]!;
-      hist2[b2 * C + sY[i + 1]!]! += sW[i + 1]!;
-    }
-  }
-
-  private giniHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histW, histCnt, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    let sqR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      sqR += t * t;
-    }
-    let sqL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      const wb = histW[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const proxy = sqL / wL + sqR / (W - wL);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      // No branch on empty cells: with w = 0 every update below adds a zero.
-      for (let c = 0; c < C; c++) {
-        const w = hist[hb + c]!;
-        hist[hb + c] = 0;
-        const l = L[c]!;
-        const r = R[c]!;
-        sqL += w * (2 * l + w);
-        sqR += w * (w - 2 * r);
-        L[c] = l + w;
-        R[c] = r - w;
-      }
-      wL += wb;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
-  }
-
-  private entropyHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histW, histCnt, L, R, T, C } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    let eR = 0;
-    for (let c = 0; c < C; c++) {
-      const t = T[c]!;
-      L[c] = 0;
-      R[c] = t;
-      if (t > 0) eR += t * Math.log(t);
-    }
-    let eL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0, hb = 0; b < 256; b++, hb += C) {
-      const wb = histW[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const wR = W - wL;
-        const proxy = eL - wL * Math.log(wL) + eR - (wR > 0 ? wR * Math.log(wR) : 0);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      for (let c = 0; c < C; c++) {
-        const w = hist[hb + c]!;
-        if (w === 0) continue;
-        hist[hb + c] = 0;
-        const l = L[c]!;
-        const r = R[c]!;
-        const l2 = l + w;
-        const r2 = r - w;
-        eL += l2 * Math.log(l2) - (l > 0 ? l * Math.log(l) : 0);
-        eR += (r2 > 0 ? r2 * Math.log(r2) : 0) - r * Math.log(r);
-        L[c] = l2;
-        R[c] = r2;
-      }
-      wL += wb;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
-  }
-
-  private mseHist(f: number, n: number, counted: boolean): boolean {
-    const { hist, histY, histCnt } = this;
-    const msl = this.p.minSamplesLeaf;
-    const W = this.statW;
-    const S = this.statSum;
-    let sL = 0;
-    let wL = 0;
-    let nL = 0;
-    let nd = 0;
-    let prev = -1;
-    let bestProxy = this.bestProxy;
-    let bestLo = -1;
-    let bestHi = -1;
-    for (let b = 0; b < 256; b++) {
-      const wb = hist[b]!;
-      if (wb === 0) continue;
-      nd++;
-      if (prev >= 0 && (!counted || (nL >= msl && n - nL >= msl))) {
-        const sR = S - sL;
-        const proxy = (sL * sL) / wL + (sR * sR) / (W - wL);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          bestLo = prev;
-          bestHi = b;
-        }
-      }
-      sL += histY[b]!;
-      wL += wb;
-      hist[b] = 0;
-      histY[b] = 0;
-      if (counted) {
-        nL += histCnt[b]!;
-        histCnt[b] = 0;
-      }
-      prev = b;
-    }
-    if (bestLo >= 0) this.consider(bestProxy, f, bestLo, bestHi);
-    return nd === 1;
   }
 
   /**
@@ -1044,7 +355,7 @@ class Grower {
     return (weight / this.rootWeight) * (impurity - (wR / weight) * impR - (wL / weight) * impL);
   }
 
-  private ensurePool(size: number): void {
+  ensurePool(size: number): void {
     if (size <= this.pool.length) return;
     const p = new Int32Array(Math.max(size, this.pool.length * 2));
     p.set(this.pool);
@@ -1109,20 +420,52 @@ class Grower {
     return leftSmall ? [keep, buf] : [buf, keep];
   }
 
-  /** Depth-first growth (scikit-learn's DepthFirstTreeBuilder; left subtrees numbered first). */
-  growDepthFirst(m: number): void {
+  /**
+   * Grows task t of the current slot: the subtree under the task's root
+   * node, depth-first (scikit-learn's DepthFirstTreeBuilder), into
+   * this.nodes (local ids, the task's root 0). Where a split leaves at least
+   * taskMin samples on both sides, the child whose histograms were filled
+   * from its samples (the smaller; with sibling subtraction the larger one's
+   * are derived from the parent's, which only this thread holds) becomes a
+   * task of its own on the board, for any worker (or this one, later); this
+   * node's pointer to it is -2 - task. Which nodes become tasks depends only
+   * on the tree, never on the threads, and a task's root always fills its
+   * own histograms from a fresh buffer pool: so the tree is the same
+   * whoever grows which task.
+   */
+  growTask(t: number): void {
+    const board = this.board;
+    const s = this.slot;
+    const w = board.w;
+    const r = board.task(s, t);
+    const tStart = w[r + T_START]!;
+    const tEnd = w[r + T_END]!;
+    const tDepth = w[r + T_DEPTH]!;
+    const nc = w[r + T_NCONST]!;
+    this.ensurePool(nc + this.d);
+    const ccap = board.a.ccap;
+    this.pool.set(board.a.consts.subarray((s * board.a.tcap + t) * ccap, (s * board.a.tcap + t) * ccap + nc), 0);
+    this.nodes.reset();
+    this.maxDepthSeen = tDepth;
+    this.histPool?.reset();
+    if (this.p.maxLeafNodes > 0) {
+      growBestFirst(this, tStart, tEnd, w[r + T_KLO]!, w[r + T_KHI]!);
+      return;
+    }
     const p = this.p;
     const nodes = this.nodes;
     const pool = this.subtract ? this.histPool : null;
-    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count, histogram buffer.
-    const W = 8;
+    const taskMin = board.a.taskMin;
+    const key = this.keyBuf;
+    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count, histogram buffer, key (2 words).
+    const W = 10;
     let stack = new Int32Array(W * 64);
     let top = 0;
-    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number): void => {
+    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number, kLo: number, kHi: number): void => {
       if (top + W > stack.length) {
-        const s = new Int32Array(stack.length * 2);
-        s.set(stack);
-        stack = s;
+        const b = new Int32Array(stack.length * 2);
+        b.set(stack);
+        stack = b;
       }
       stack[top++] = start;
       stack[top++] = end;
@@ -1132,10 +475,12 @@ class Grower {
       stack[top++] = cOff;
       stack[top++] = cLen;
       stack[top++] = buf;
+      stack[top++] = kLo;
+      stack[top++] = kHi;
     };
-    push(0, m, 0, -1, 0, 0, 0, -1);
-    let first = true;
+    push(tStart, tEnd, tDepth, -1, 0, 0, nc, -1, w[r + T_KLO]!, w[r + T_KHI]!);
     while (top > 0) {
+      board.checkStop();
       top -= W;
       const start = stack[top]!;
       const end = stack[top + 1]!;
@@ -1145,15 +490,13 @@ class Grower {
       const cOff = stack[top + 5]!;
       const cLen = stack[top + 6]!;
       let buf = stack[top + 7]!;
+      const kLo = stack[top + 8]!;
+      const kHi = stack[top + 9]!;
       // Everything above this node's constants belonged to the finished left sibling's subtree.
       const poolTop = cOff + cLen;
       const id = this.addNode(parent, isLeft, start, end, depth);
       const impurity = nodes.impurity[id]!;
       const weight = nodes.weight[id]!;
-      if (first) {
-        this.rootWeight = weight;
-        first = false;
-      }
       const count = end - start;
       if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) {
         pool?.release(buf);
@@ -1168,7 +511,8 @@ class Grower {
         buf = -1;
       }
       this.nodeHist = buf;
-      const nConst = this.findSplit(start, end, this.pool, cOff, cLen, this.pool, poolTop);
+      this.rng.seek(kLo, kHi);
+      const nConst = findSplit(this, start, end, this.pool, cOff, cLen, this.pool, poolTop);
       this.nodeHist = -1;
       const f = this.bestFeature;
       const pos = f < 0 ? -1 : this.partition(start, end, f, this.bestLo);
@@ -1180,121 +524,34 @@ class Grower {
       }
       nodes.feature[id] = f;
       nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
-      const [lBuf, rBuf] = buf >= 0 ? this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst) : [-1, -1];
-      push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf);
-      push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf);
-    }
-  }
-
-  /** Adds a node and, unless it must be a leaf, finds and applies its split (best-first growth). */
-  private addSplitNode(parent: number, isLeft: boolean, start: number, end: number, depth: number, known: Int32Array): FrontierRecord {
-    const p = this.p;
-    const nodes = this.nodes;
-    const id = this.addNode(parent, isLeft, start, end, depth);
-    const impurity = nodes.impurity[id]!;
-    const weight = nodes.weight[id]!;
-    if (parent < 0) this.rootWeight = weight;
-    const rec: FrontierRecord = { node: id, start, end, pos: end, depth, isLeaf: true, improvement: 0, constants: known };
-    const count = end - start;
-    if (depth >= p.maxDepth || count < p.minSamplesSplit || count < 2 * p.minSamplesLeaf || impurity <= EPSILON) return rec;
-    this.ensurePool(this.d);
-    this.selectSource(start, end);
-    const nConst = this.findSplit(start, end, known, 0, known.length, this.pool, 0);
-    const f = this.bestFeature;
-    if (f < 0) return rec;
-    const pos = this.partition(start, end, f, this.bestLo);
-    const improvement = this.improvement(start, pos, end, impurity, weight);
-    if (improvement + EPSILON < p.minImpurityDecrease) return rec;
-    nodes.feature[id] = f;
-    nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
-    rec.isLeaf = false;
-    rec.pos = pos;
-    rec.improvement = improvement;
-    rec.constants = this.pool.slice(0, nConst);
-    return rec;
-  }
-
-  /** Best-first growth up to maxLeafNodes leaves (scikit-learn's BestFirstTreeBuilder). */
-  growBestFirst(m: number): void {
-    const nodes = this.nodes;
-    let splitsLeft = this.p.maxLeafNodes - 1;
-    // A binary max-heap on improvement (ties: lower node id first, for determinism).
-    const heap: FrontierRecord[] = [];
-    const above = (a: FrontierRecord, b: FrontierRecord): boolean =>
-      a.improvement > b.improvement || (a.improvement === b.improvement && a.node < b.node);
-    const push = (r: FrontierRecord): void => {
-      heap.push(r);
-      let i = heap.length - 1;
-      while (i > 0) {
-        const up = (i - 1) >> 1;
-        if (!above(heap[i]!, heap[up]!)) break;
-        [heap[i], heap[up]] = [heap[up]!, heap[i]!];
-        i = up;
-      }
-    };
-    const pop = (): FrontierRecord => {
-      const top = heap[0]!;
-      const last = heap.pop()!;
-      if (heap.length > 0) {
-        heap[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let best = i;
-          if (l < heap.length && above(heap[l]!, heap[best]!)) best = l;
-          if (r < heap.length && above(heap[r]!, heap[best]!)) best = r;
-          if (best === i) break;
-          [heap[i], heap[best]] = [heap[best]!, heap[i]!];
-          i = best;
+      let [lBuf, rBuf] = buf >= 0 ? this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst) : [-1, -1];
+      this.rng.childKey(kLo, kHi, 1, key);
+      const lLo = key[0]!;
+      const lHi = key[1]!;
+      this.rng.childKey(kLo, kHi, 0, key);
+      const rLo = key[0]!;
+      const rHi = key[1]!;
+      const nL = pos - start;
+      const nR = end - pos;
+      if (nL >= taskMin && nR >= taskMin) {
+        if (nL <= nR) {
+          pool?.release(lBuf);
+          lBuf = -1;
+          nodes.left[id] = -2 - board.publish(s, start, pos, depth + 1, lLo, lHi, this.pool, poolTop, nConst);
+        } else {
+          pool?.release(rBuf);
+          rBuf = -1;
+          nodes.right[id] = -2 - board.publish(s, pos, end, depth + 1, rLo, rHi, this.pool, poolTop, nConst);
         }
-      }
-      return top;
-    };
-    push(this.addSplitNode(-1, false, 0, m, 0, new Int32Array(0)));
-    while (heap.length > 0) {
-      const rec = pop();
-      if (rec.isLeaf || splitsLeft <= 0) {
-        nodes.feature[rec.node] = -1;
-        nodes.threshold[rec.node] = 0;
+        if (nodes.left[id]! < -1) push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+        else push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
         continue;
       }
-      splitsLeft--;
-      push(this.addSplitNode(rec.node, true, rec.start, rec.pos, rec.depth + 1, rec.constants));
-      push(this.addSplitNode(rec.node, false, rec.pos, rec.end, rec.depth + 1, rec.constants));
+      push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+      push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
     }
   }
 
-  finish(shared: boolean): FlatTree {
-    const nodes = this.nodes;
-    const k = nodes.count;
-    const C = nodes.nOutputs;
-    const i32 = (src: Int32Array, len: number): Int32Array => {
-      const a = shared ? sharedTypedArray("int32", len) : new Int32Array(len);
-      a.set(src.subarray(0, len));
-      return a;
-    };
-    const f64 = (src: Float64Array, len: number): Float64Array => {
-      const a = shared ? sharedTypedArray("float64", len) : new Float64Array(len);
-      a.set(src.subarray(0, len));
-      return a;
-    };
-    return {
-      nFeatures: this.d,
-      nOutputs: C,
-      classification: this.C > 0,
-      nodeCount: k,
-      maxDepth: this.maxDepthSeen,
-      feature: i32(nodes.feature, k),
-      threshold: f64(nodes.threshold, k),
-      left: i32(nodes.left, k),
-      right: i32(nodes.right, k),
-      value: f64(nodes.value, k * C),
-      nNodeSamples: i32(nodes.nSamples, k),
-      weightedNNodeSamples: f64(nodes.weight, k),
-      impurity: f64(nodes.impurity, k),
-    };
-  }
 }
 
 let cached: Grower | null = null;
@@ -1306,11 +563,92 @@ function growerFor(data: ForestData): Grower {
   return cached;
 }
 
+/** What growForest needs besides the board. */
+export interface ForestRun {
+  data: ForestData;
+  params: ResolvedParams;
+  seed: number;
+  /** Tree k of the board is tree firstTree + k of the forest (its randomness). */
+  firstTree: number;
+  /** Allocate the trees' arrays in SharedArrayBuffers. */
+  shared: boolean;
+  /** Build each tree's walk records (FlatTree.walk) as it is assembled. */
+  walk?: boolean;
+  /** Called with (k, tree) for each tree this thread assembles. */
+  onTree(k: number, tree: FlatTree): void;
+  /** May this thread park when it finds no work (false: the only thread; finding none then is a bug). */
+  canWait: boolean;
+}
+
+/**
+ * One thread's part of growing the board's trees (parallel.md): takes back
+ * its own latest tree's open tasks (newest first), else starts the next tree
+ * in a free slot, else helps with the largest open task of another tree,
+ * else parks until the board changes;
+ * returns when every tree is assembled. The thread that finishes a tree's
+ * last task assembles it. Throws StoppedError when the board was stopped.
+ */
+export function growForest(board: Board, run: ForestRun): void {
+  const { data, params: p, seed, firstTree } = run;
+  const g = growerFor(data);
+  g.data = data;
+  g.p = p;
+  g.slot = -1;
+  g.tree = -1;
+  let prefer = -1;
+  for (;;) {
+    board.checkStop();
+    const seen = board.seq();
+    // Own tree's tasks first (its samples are in this cache), then a new tree, then the others' tasks.
+    const own = prefer >= 0 ? board.claimOwn(prefer) : -1;
+    if (own >= 0) {
+      runTask(g, board, run, prefer, own);
+      continue;
+    }
+    const s = board.takeTree();
+    if (s >= 0) {
+      const treeIndex = firstTree + board.treeOf(s);
+      g.enter(board, s, seed, treeIndex);
+      const m = g.prepare(seed, treeIndex);
+      if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
+      // The root's weight as stats() sums it (positions in order), for improvement().
+      let rootWeight = 0;
+      for (let i = 0; i < m; i++) rootWeight += g.sW[i]!;
+      board.openTree(s, m, g.integral ? 1 : 0, rootWeight, ROOT_KEY_LO, ROOT_KEY_HI);
+      prefer = s;
+      runTask(g, board, run, s, 0);
+      continue;
+    }
+    const c = board.claim(prefer);
+    if (c >= 0) {
+      runTask(g, board, run, (c / 1048576) | 0, c & 0xfffff);
+      continue;
+    }
+    if (board.allDone()) return;
+    if (!run.canWait) throw new Error("forest board: no work found on a single thread (a bug)");
+    board.idle(seen);
+  }
+}
+
+function runTask(g: Grower, board: Board, run: ForestRun, s: number, t: number): void {
+  board.countTask();
+  const k = board.treeOf(s);
+  g.enter(board, s, run.seed, run.firstTree + k);
+  g.treeSettings((board.flags(s) & 1) === 1, board.a.rootW[s]!);
+  g.growTask(t);
+  const base = writeFragment(board, s, g.nodes);
+  if (!board.finishTask(s, t, base, g.nodes.count, g.maxDepthSeen)) return;
+  const tree = assemble(board, s, g.d, g.C > 0, run.shared, run.walk === true);
+  board.freeSlot(s);
+  run.onTree(k, tree);
+}
+
 /**
  * Grows tree number `treeIndex` of a forest seeded with `seed`: bootstrap
- * (if enabled) from rng(seed, treeIndex, 0), feature draws from
- * rng(seed, treeIndex, 1). Pure: the result depends only on its arguments,
- * so trees can be grown by any worker in any order.
+ * (if enabled) from rng(seed, treeIndex, 0), feature draws from per-node
+ * streams of rng(seed, treeIndex, 1) (node-rng.ts). Pure: the result depends
+ * only on its arguments, so trees can be grown by any worker in any order,
+ * and a fit on any number of threads grows these same trees.
  *
  * ```ts
  * const bins = fitBins(X, 256);
@@ -1332,17 +670,21 @@ export function growTree(data: ForestData, params: TreeParams, treeIndex: number
   return growResolved(data, p, treeIndex, seed, options);
 }
 
-/** growTree with already validated data and resolved params (a kernel growing many trees validates once). */
+/** This thread's private one-slot board, reused across growTree calls of the same shape. */
+let localBoard: Board | null = null;
+
+/** growTree with already validated data and resolved params: the same tasks as a parallel fit, all on this thread. */
 export function growResolved(data: ForestData, p: ResolvedParams, treeIndex: number, seed: number, options: GrowOptions = {}): FlatTree {
-  const g = growerFor(data);
-  g.data = data;
-  g.p = p;
-  g.rng = rng(seed, treeIndex, STREAM_FEATURES);
-  g.maxDepthSeen = 0;
-  g.nodes.reset();
-  const m = g.prepare(seed, treeIndex);
-  if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
-  if (p.maxLeafNodes > 0) g.growBestFirst(m);
-  else g.growDepthFirst(m);
-  return g.finish(options.shared === true);
+  const taskMin = forestTuning.taskMin;
+  let b = localBoard;
+  // (A failure injected to end a worker thread never applies here: this may be the main thread.)
+  const failAt = Math.max(0, forestTuning.failAtTask);
+  const C = data.nClasses > 0 ? data.nClasses : 1;
+  const ccap = Math.min(data.nFeatures, forestTuning.taskConsts);
+  if (b === null || b.a.n !== data.nSamples || b.a.nOutputs !== C || b.a.taskMin !== taskMin || b.a.sY.length !== (data.nClasses > 0 ? data.nSamples : 0) || b.a.ccap !== ccap) {
+    b = localBoard = new Board(makeBoard(data.nSamples, data.nFeatures, data.nClasses, 1, 1, taskMin, plainAlloc, failAt, forestTuning.taskConsts));
+  } else b.reset(1, failAt);
+  let tree: FlatTree | null = null;
+  growForest(b, { data, params: p, seed, firstTree: treeIndex, shared: options.shared === true, canWait: false, onTree: (_k, t) => (tree = t) });
+  return tree!;
 }

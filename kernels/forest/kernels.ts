@@ -3,9 +3,10 @@
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { applyBinsBoth, fitFeatureRange, transposeCodes8, type BinMapper, type FeatureBins } from "./bins.js";
-import { bootstrapCounts, growResolved } from "./grow.js";
+import { Board, StoppedError, type BoardArrays } from "./board.js";
+import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, gatherLeaves, packTree, treeLeaves } from "./predict.js";
+import { accumulateOob, accumulatePredictions, gatherLeaves, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -54,6 +55,28 @@ function warmPredict(tree: FlatTree, X: NdArray): void {
 /** Per-worker scratch for the OOB pass, reused across trees. */
 let oobScratch: { inBag: Int32Array; out: Float64Array; counts: Int32Array } | null = null;
 
+/** Adds tree `k`'s out-of-bag votes to this worker's slice of the accumulators (fixed point: exact in any order). */
+function addOob(tree: FlatTree, data: ForestData, params: ResolvedParams, a: GrowArgs, k: number, threadId: number): void {
+  const oob = a.oob!;
+  const n = data.nSamples;
+  const C = tree.nOutputs;
+  if (!oobScratch || oobScratch.inBag.length !== n || oobScratch.out.length !== n * C) {
+    oobScratch = { inBag: new Int32Array(n), out: new Float64Array(n * C), counts: new Int32Array(n) };
+  }
+  const { inBag, out, counts } = oobScratch;
+  bootstrapCounts(n, params.nDraws, a.seed, k, inBag);
+  out.fill(0);
+  counts.fill(0);
+  accumulateOob(tree, a.X, 0, n, inBag, out, counts);
+  const votes = oob.votes.subarray(threadId * n * C, (threadId + 1) * n * C);
+  const seen = oob.counts.subarray(threadId * n, (threadId + 1) * n);
+  for (let r = 0; r < n; r++) {
+    if (counts[r] === 0) continue;
+    seen[r]! += 1;
+    for (let c = 0; c < C; c++) votes[r * C + c]! += Math.round(out[r * C + c]! * oob.scale);
+  }
+}
+
 export default defineKernels({
   /** Bins of features [start, end). */
   "sabre.forest.fitBins"({ start, end }, { X, maxBins }: { X: NdArray; maxBins: number }): FeatureBins[] {
@@ -73,8 +96,14 @@ export default defineKernels({
     transposeCodes8(X, codes, start, end);
   },
 
-  /** Grows tree `start` (one tree per chunk) and, if asked, adds its out-of-bag votes to this worker's accumulators. */
-  "sabre.forest.grow"({ start, threadId }, a: GrowArgs): FlatTree {
+  /**
+   * SPMD (broadcast): this worker's part of growing all the fit's trees over
+   * the shared task board (parallel.md): whole trees while any are left,
+   * subtree tasks of the others' trees when not. Returns the trees this
+   * worker assembled, as [tree number, tree]; adds their out-of-bag votes
+   * to its own accumulators when asked.
+   */
+  "sabre.forest.growTrees"({ threadId }, a: GrowArgs & { board: BoardArrays }): Array<[number, FlatTree]> {
     const data: ForestData = {
       nSamples: a.nSamples,
       nFeatures: a.bins.nFeatures,
@@ -89,29 +118,22 @@ export default defineKernels({
       ...a.params,
       classWeight: a.params.classWeight ? Float64Array.from(a.params.classWeight) : null,
     };
-    const tree = growResolved(data, params, start, a.seed, { shared: true });
-    tree.walk = packTree(tree, true);
-    warmPredict(tree, a.X);
-    if (a.oob) {
-      const n = data.nSamples;
-      const C = tree.nOutputs;
-      if (!oobScratch || oobScratch.inBag.length !== n || oobScratch.out.length !== n * C) {
-        oobScratch = { inBag: new Int32Array(n), out: new Float64Array(n * C), counts: new Int32Array(n) };
-      }
-      const { inBag, out, counts } = oobScratch;
-      bootstrapCounts(n, params.nDraws, a.seed, start, inBag);
-      out.fill(0);
-      counts.fill(0);
-      accumulateOob(tree, a.X, 0, n, inBag, out, counts);
-      const votes = a.oob.votes.subarray(threadId * n * C, (threadId + 1) * n * C);
-      const seen = a.oob.counts.subarray(threadId * n, (threadId + 1) * n);
-      for (let r = 0; r < n; r++) {
-        if (counts[r] === 0) continue;
-        seen[r]! += 1;
-        for (let k = 0; k < C; k++) votes[r * C + k]! += Math.round(out[r * C + k]! * a.oob.scale);
-      }
+    const board = new Board(a.board);
+    const out: Array<[number, FlatTree]> = [];
+    const onTree = (k: number, tree: FlatTree): void => {
+      warmPredict(tree, a.X);
+      if (a.oob) addOob(tree, data, params, a, k, threadId);
+      out.push([k, tree]);
+    };
+    try {
+      growForest(board, { data, params, seed: a.seed, firstTree: 0, shared: true, walk: true, canWait: true, onTree });
+    } catch (err) {
+      // Stopped: the call already failed elsewhere (a worker's error, an abort, a crash), which is what it reports.
+      if (err instanceof StoppedError) return out;
+      board.stop();
+      throw err;
     }
-    return tree;
+    return out;
   },
 
   /** Tree-parallel predict, step 1: the leaves of rows [r0, r1) in trees [start, end) (a chunk is some trees). */

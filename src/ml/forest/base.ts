@@ -6,6 +6,8 @@ import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray, toShared } from "../../memory/shared.js";
 import { checkMatrix, type BinMapper } from "../../../kernels/forest/bins.js";
 import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
+import { Board, makeBoard } from "../../../kernels/forest/board.js";
+import { forestTuning } from "../../../kernels/forest/grow.js";
 import { resolveParams, type ForestData, type TreeParams } from "../../../kernels/forest/params.js";
 import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
@@ -38,6 +40,8 @@ function predictChunk(n: number, threads: number): number {
  */
 const MIN_TREES_PER_THREAD = 4;
 const MIN_TREE_NODES = 32_768;
+/** How often a fit with onProgress reads the number of finished trees. */
+const PROGRESS_MS = 50;
 /** Bounds the int32 leaf buffer of tree-parallel prediction (16 MB). */
 const MAX_LEAVES_PER_BLOCK = 1 << 22;
 
@@ -160,14 +164,52 @@ export abstract class BaseForest {
       ? { votes: sharedTypedArray("float64", engine.threads * n * C), counts: sharedTypedArray("float64", engine.threads * n), scale: oob.scale }
       : null;
     const wire: WireParams = { ...params, classWeight: params.classWeight ? Array.from(params.classWeight) : null };
-    const args: GrowArgs = { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers };
-    const trees = (await engine.parallelFor(this.nEstimators, "sabre.forest.grow", args as unknown as Record<string, unknown>, {
-      chunk: 1,
-      schedule: "dynamic",
-      ...(fit.onProgress ? { onProgress: fit.onProgress } : {}),
-    })) as FlatTree[];
+    const trees = await this.growOnEngine(engine, { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers }, fit);
     this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
     return { trees, oob: oobBuffers ? { votes: oobBuffers.votes, counts: oobBuffers.counts, threads: engine.threads } : null };
+  }
+
+  /**
+   * Grows every tree as one SPMD call over a shared task board
+   * (kernels/forest/parallel.md): workers take whole trees while any are
+   * left and then help grow the others' large subtrees, so few trees still
+   * use every core; the trees are the same for any number of threads.
+   * Whatever ends the call early (a kernel error, an abort, a crashed worker)
+   * stops the board, so no worker is left waiting for a task.
+   */
+  private async growOnEngine(engine: Engine, args: GrowArgs, fit: FitOptions): Promise<FlatTree[]> {
+    const total = this.nEstimators;
+    const alloc = { i32: (len: number) => sharedTypedArray("int32", len), f64: (len: number) => sharedTypedArray("float64", len) };
+    const boardArrays = makeBoard(args.nSamples, args.bins.nFeatures, args.nClasses, engine.threads, total, forestTuning.taskMin, alloc, forestTuning.failAtTask, forestTuning.taskConsts);
+    const board = new Board(boardArrays);
+    // (0, total) when growth starts, as the engine's own progress reports did: the bench times binning by it.
+    let reported = -1;
+    const report = (): void => {
+      const done = board.treesDone();
+      if (done === reported) return;
+      reported = done;
+      try {
+        fit.onProgress?.(done, total);
+      } catch {
+        // A throwing progress callback must not wedge the fit.
+      }
+    };
+    report();
+    const timer = fit.onProgress ? setInterval(report, PROGRESS_MS) : undefined;
+    let results: unknown[];
+    try {
+      const call = { ...args, board: boardArrays } as unknown as Record<string, unknown>;
+      results = await engine.broadcast("sabre.forest.growTrees", call, fit.signal ? { signal: fit.signal } : {});
+    } catch (err) {
+      board.stop();
+      throw err;
+    } finally {
+      if (timer !== undefined) clearInterval(timer);
+    }
+    const trees = new Array<FlatTree>(total);
+    for (const part of results as Array<Array<[number, FlatTree]>>) for (const [k, tree] of part) trees[k] = tree;
+    report();
+    return trees;
   }
 
   /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */

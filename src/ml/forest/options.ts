@@ -50,6 +50,8 @@ export interface FitOptions {
   onProgress?: (done: number, total: number) => void;
   /** A weight per sample (finite, >= 0), multiplied into the bootstrap counts. */
   sampleWeight?: ArrayLike<number>;
+  /** Aborts the fit: it rejects with AbortError and the workers stop growing. */
+  signal?: AbortSignal;
 }
 
 const COMMON = [

@@ -1,0 +1,17 @@
+// The forest core's internal knobs, in a module of their own so that every
+// split search and the grower read the same object.
+
+/**
+ * Internal knobs, exported for the benchmark and the tests only. histMin:
+ * nodes with more in-bag samples use histograms instead of per-bin lists.
+ * rowMax: nodes with at most this many samples read the sample-major codes
+ * (data.rowCodes) when given. subtract: sibling subtraction where it applies
+ * (node-hist.ts); histBudgetMB: its buffers' memory per thread. taskMin:
+ * a split with at least this many samples on both sides makes one child a
+ * subtree task that another worker may grow (parallel.md); it shapes only
+ * who grows what, so a fit passes its own value to every worker.
+ * taskConsts: known-constant features a task carries (more: it finds them
+ * again; same tree). failAtTask (tests only): the fit's task number
+ * failAtTask throws, number -failAtTask ends its worker thread; 0 never.
+ */
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0 };
