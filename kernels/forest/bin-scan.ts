@@ -54,7 +54,7 @@ function hashCapacity(entries: number): number {
   return cap;
 }
 
-let scratch: { cap: number; keys: Int32Array; keys2: Int32Array; ids: Int16Array; vals: Float64Array } | null = null;
+let scratch: { cap: number; keys: Int32Array; keys2: Int32Array; ids: Int16Array; slotIds: Uint8Array; vals: Float64Array } | null = null;
 
 /** Two words of one float64, for hashing values by their bits. */
 const bitsF = new Float64Array(1);
@@ -111,10 +111,11 @@ export function scanColumns(
       keys: new Int32Array(FEATURE_BLOCK * cap),
       keys2: new Int32Array(FEATURE_BLOCK * cap),
       ids: new Int16Array(FEATURE_BLOCK * cap),
+      slotIds: new Uint8Array(FEATURE_BLOCK * cap),
       vals: new Float64Array(FEATURE_BLOCK * vcap),
     };
   }
-  const { keys, keys2, ids: tid, vals } = scratch;
+  const { keys, keys2, ids: tid, slotIds, vals } = scratch;
   const dtype = dtypeOf(X.data)!;
   const big = isBigIntDType(dtype);
   const f32 = dtype === "float32";
@@ -128,7 +129,8 @@ export function scanColumns(
   const found: Float64Array[] = [];
   for (let b0 = fs; b0 < fe; b0 += FEATURE_BLOCK) {
     const b1 = Math.min(fe, b0 + FEATURE_BLOCK);
-    tid.fill(-1, 0, (b1 - b0) * cap);
+    if (f32) keys.fill(-1, 0, (b1 - b0) * cap);
+    else tid.fill(-1, 0, (b1 - b0) * cap);
     for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
       const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
       for (let f = b0; f < b1; f++) {
@@ -142,7 +144,9 @@ export function scanColumns(
           const vb = (f - b0) * vcap;
           k = wide
             ? scan64(data, bigData, big, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, keys2, tid, vals, vb, ids)
-            : scan32(src, data, f32, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, tid, vals, vb, ids);
+            : f32
+              ? scanF32(src, data, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, slotIds, vals, vb, ids)
+              : scan32(src, data, false, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, tid, vals, vb, ids);
           if (k < 0) {
             // More than maxBins values from row stoppedAt on: the range of those seen so far, then the rest below.
             rangeOf(vals, vb, maxBins, j, integer, min, max);
@@ -173,6 +177,58 @@ export function scanColumns(
 
 /** The row at which the last scan32/scan64 call met value maxBins + 1 (it returned -1). */
 let stoppedAt = 0;
+
+/**
+ * scan32 for float32 values, keyed by their bits: an empty slot holds -1 (a
+ * NaN's bits, never a key once NaN is refused), so a lookup that hits its
+ * first slot reads one key and one code.
+ */
+function scanF32(
+  src: Int32Array,
+  data: Float64Array,
+  p: number,
+  s0: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  f: number,
+  k: number,
+  maxBins: number,
+  st: number,
+  shift: number,
+  mask: number,
+  keys: Int32Array,
+  slotIds: Uint8Array,
+  vals: Float64Array,
+  vb: number,
+  ids: Uint8Array | null,
+): number {
+  for (; i < r1; i++, p += s0, o += d) {
+    let key = src[p]! | 0;
+    if ((key & 0x7f800000) === 0x7f800000) throw nonFinite(i, f, data[p]!);
+    if (key === INT_MIN) key = 0;
+    let h = st + (Math.imul(key, 0x9e3779b1) >>> shift);
+    let at = keys[h]!;
+    while (at !== key) {
+      if (at === -1) {
+        if (k === maxBins) {
+          stoppedAt = i;
+          return -1;
+        }
+        keys[h] = key;
+        slotIds[h] = k;
+        vals[vb + k] = data[p]! + 0;
+        k++;
+        break;
+      }
+      h = st + ((h - st + 1) & mask);
+      at = keys[h]!;
+    }
+    if (ids !== null) ids[o] = slotIds[h]!;
+  }
+  return k;
+}
 
 /**
  * Feature f over rows [i, r1) with 32-bit keys (see scanColumns): looks each
