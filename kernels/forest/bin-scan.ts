@@ -542,6 +542,7 @@ export function quantileJob(summary: ColumnSummary, n: number, seed: number, sha
 /** Floats gathered per block of features: one pass over the sample rows serves the block (<= 16 features, <= 8 MB). */
 const GATHER_VALUES = 1 << 20;
 
+// Scratch of one quantileBins call (up to 8 MB of gathered values): dropped when the call ends, so a worker does not keep it through the fit.
 let gatherScratch = new Float64Array(0);
 let countScratch = new Float64Array(0);
 
@@ -612,6 +613,8 @@ export function quantileBins(X: NdArray, job: QuantileJob, start = 0, end = job.
       out.push(binsFromCounts(col, counts, k, job.maxBins));
     }
   }
+  gatherScratch = new Float64Array(0);
+  countScratch = new Float64Array(0);
   return out;
 }
 
