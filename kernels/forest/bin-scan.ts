@@ -146,7 +146,7 @@ export function scanColumns(
             ? scan64(data, bigData, big, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, keys2, tid, vals, vb, ids)
             : f32
               ? scanF32(src, data, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, slotIds, vals, vb, ids)
-              : scan32(src, data, false, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, tid, vals, vb, ids);
+              : scan32(src, data, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, tid, vals, vb, ids);
           if (k < 0) {
             // More than maxBins values from row stoppedAt on: the range of those seen so far, then the rest below.
             rangeOf(vals, vb, maxBins, j, integer, min, max);
@@ -231,7 +231,8 @@ function scanF32(
 }
 
 /**
- * Feature f over rows [i, r1) with 32-bit keys (see scanColumns): looks each
+ * Feature f over rows [i, r1) of an integer dtype of at most 32 bits, keyed
+ * by the value (see scanColumns): looks each
  * value up in the feature's table at st (adding new ones, their value to
  * vals[vb + id]), writes its id to ids[o ..] and returns the number of
  * values, or -1 (and stoppedAt) when there are more than maxBins. A function
@@ -240,7 +241,6 @@ function scanF32(
 function scan32(
   src: Int32Array,
   data: Float64Array,
-  f32: boolean,
   p: number,
   s0: number,
   i: number,
@@ -260,11 +260,7 @@ function scan32(
   ids: Uint8Array | null,
 ): number {
   for (; i < r1; i++, p += s0, o += d) {
-    let key = src[p]! | 0;
-    if (f32) {
-      if ((key & 0x7f800000) === 0x7f800000) throw nonFinite(i, f, data[p]!);
-      if (key === INT_MIN) key = 0;
-    }
+    const key = src[p]! | 0;
     let h = st + (Math.imul(key, 0x9e3779b1) >>> shift);
     let id = tid[h]!;
     while (id >= 0 && keys[h] !== key) {
