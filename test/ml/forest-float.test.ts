@@ -41,7 +41,21 @@ test("binning on 1, 2 and 3 threads gives fitBins' bins and both code layouts, f
   for (let i = 0; i < n; i++) mixed.set(i, 5, Math.sin(i) * 1000 + i / 7);
   const engines = await Promise.all([1, 2, 3].map((threads) => SrcEngine.start({ threads })));
   try {
-    for (const data of [f32, mixed, as(Float32Array.from(pixels, (v) => v / 16)), as(Int32Array.from(pixels))]) {
+    // Column-major float32 (other strides), int8 with negative values, uint16 and bigint (the 32- and 64-bit scans).
+    const colMajor = shared.empty("float32", [64, n]);
+    for (let q = 0; q < n * 64; q++) (colMajor.data as Float32Array)[q] = pixels[(q % n) * 64 + Math.floor(q / n)]!;
+    const variants = [
+      f32,
+      mixed,
+      as(Float32Array.from(pixels, (v) => v / 16)),
+      as(Int32Array.from(pixels)),
+      colMajor.transpose(1, 0),
+      as(Int8Array.from(pixels, (v, q) => (q % 3 === 0 ? -v : v))),
+      as(Uint16Array.from(pixels, (v, q) => v * 1000 + (q % 977))),
+      shared.from(ndarray(BigInt64Array.from(pixels, (v) => BigInt(v) - 8n), [n, 64], [64, 1], 0)),
+    ];
+    assert.equal(variants[4]!.stride, [1, n], "a column-major view");
+    for (const data of variants) {
       for (const maxBins of [256, 10]) {
         const bins = fitBins(data, maxBins, 9);
         const codes = new Uint8Array(n * 64);
