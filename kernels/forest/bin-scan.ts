@@ -21,17 +21,20 @@ const BIN_STREAM = 0x62696e73;
 
 /**
  * What one pass over some rows learns about features [featureStart,
- * featureEnd) of X. The distinct values are listed in the order they were
- * first met: a value's position is the id scanColumns wrote for it.
+ * featureEnd) of X. scanColumns numbers a feature's distinct values in the
+ * order it first meets them (the ids it writes); `order` maps those ids to
+ * positions in the sorted list.
  */
 export interface ColumnSummary {
   readonly featureStart: number;
   readonly maxBins: number;
   /** The number of distinct values of each feature if at most maxBins, else -1. */
   readonly distinct: Int32Array;
-  /** Feature j's distinct values at values[offset[j] .. offset[j] + distinct[j]) (-0 is 0). */
+  /** Feature j's distinct values, ascending, at values[offset[j] .. offset[j] + distinct[j]) (-0 is 0). */
   readonly offset: Int32Array;
   readonly values: Float64Array;
+  /** Id q of feature j is the value at values[offset[j] + order[offset[j] + q]]. */
+  readonly order: Uint8Array;
   /** 1 when every value of the feature is an integer. */
   readonly integer: Uint8Array;
   readonly min: Float64Array;
@@ -127,6 +130,7 @@ export function scanColumns(
   const s0 = X.stride[0]!;
   const s1 = X.stride[1]!;
   const found: Float64Array[] = [];
+  const foundOrder: Uint8Array[] = [];
   for (let b0 = fs; b0 < fe; b0 += FEATURE_BLOCK) {
     const b1 = Math.min(fe, b0 + FEATURE_BLOCK);
     if (f32) keys.fill(-1, 0, (b1 - b0) * cap);
@@ -164,15 +168,25 @@ export function scanColumns(
       if (k < 0) continue;
       const vb = (f - b0) * vcap;
       rangeOf(vals, vb, k, j, integer, min, max);
-      found.push(vals.slice(vb, vb + k));
+      // Sorted here, in the worker, so the merge on the main thread only walks sorted lists.
+      const sorted = vals.slice(vb, vb + k).sort();
+      const ord = new Uint8Array(k);
+      for (let q = 0; q < k; q++) ord[q] = rankOf(sorted, vals[vb + q]!);
+      found.push(sorted);
+      foundOrder.push(ord);
     }
   }
   const offset = new Int32Array(nf + 1);
   for (let j = 0; j < nf; j++) offset[j + 1] = offset[j]! + Math.max(0, distinct[j]!);
   const values = new Float64Array(offset[nf]!);
   let at = 0;
-  for (let j = 0; j < nf; j++) if (distinct[j]! >= 0) values.set(found[at++]!, offset[j]!);
-  return { featureStart: fs, maxBins, distinct, offset, values, integer, min, max };
+  const order = new Uint8Array(offset[nf]!);
+  for (let j = 0; j < nf; j++) {
+    if (distinct[j]! < 0) continue;
+    order.set(foundOrder[at]!, offset[j]!);
+    values.set(found[at++]!, offset[j]!);
+  }
+  return { featureStart: fs, maxBins, distinct, offset, values, order, integer, min, max };
 }
 
 /** The row at which the last scan32/scan64 call met value maxBins + 1 (it returned -1). */
@@ -440,6 +454,7 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
   const remapStart = shared ? sharedTypedArray("int32", parts.length * nf) : new Int32Array(parts.length * nf);
   remapStart.fill(-1);
   const remap = shared ? sharedTypedArray("uint8", room) : new Uint8Array(room);
+  const rankOfSorted = new Uint8Array(maxBins);
   let used = 0;
   const lists: Float64Array[] = [];
   for (let j = 0; j < nf; j++) {
@@ -459,7 +474,7 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
     let all: Float64Array | null = null;
     if (!many) {
       for (const p of parts) {
-        const own = p.values.slice(p.offset[j]!, p.offset[j]! + p.distinct[j]!).sort();
+        const own = p.values.subarray(p.offset[j]!, p.offset[j]! + p.distinct[j]!);
         all = all === null ? own : unionSorted(all, own);
         if (all.length > maxBins) {
           all = null;
@@ -470,9 +485,20 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
     distinct[j] = all === null ? -1 : all.length;
     if (all === null) continue;
     lists.push(all);
+    const union = all;
     parts.forEach((p, c) => {
+      // Both lists ascending: one walk gives each of the part's values its rank in the union.
+      const k = p.distinct[j]!;
+      const off = p.offset[j]!;
+      let r = 0;
+      for (let q = 0; q < k; q++) {
+        const v = p.values[off + q]!;
+        while (union[r]! < v) r++;
+        rankOfSorted[q] = r;
+      }
       remapStart[c * nf + j] = used;
-      for (let q = 0; q < p.distinct[j]!; q++) remap[used++] = rankOf(all!, p.values[p.offset[j]! + q]!);
+      for (let q = 0; q < k; q++) remap[used + q] = rankOfSorted[p.order[off + q]!]!;
+      used += k;
     });
   }
   const offset = new Int32Array(nf + 1);
@@ -480,7 +506,10 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
   const values = new Float64Array(offset[nf]!);
   let at = 0;
   for (let j = 0; j < nf; j++) if (distinct[j]! >= 0) values.set(lists[at++]!, offset[j]!);
-  return { summary: { featureStart: first.featureStart, maxBins, distinct, offset, values, integer, min, max }, remapStart, remap };
+  // In the joined summary a value's id is its rank.
+  const order = new Uint8Array(offset[nf]!);
+  for (let j = 0; j < nf; j++) for (let q = 0; q < Math.max(0, distinct[j]!); q++) order[offset[j]! + q] = q;
+  return { summary: { featureStart: first.featureStart, maxBins, distinct, offset, values, order, integer, min, max }, remapStart, remap };
 }
 
 /** The position of v in the ascending list (v is in it). */
@@ -626,7 +655,7 @@ export function assembleBins(summary: ColumnSummary, job: QuantileJob, quantiles
   let q = 0;
   for (let j = 0; j < summary.distinct.length; j++) {
     const k = summary.distinct[j]!;
-    if (k >= 0) out.push(exactBins(summary.values.slice(summary.offset[j]!, summary.offset[j]! + k).sort(), k));
+    if (k >= 0) out.push(exactBins(summary.values.subarray(summary.offset[j]!, summary.offset[j]! + k), k));
     else out.push(quantiles[q++]!);
   }
   return out;
