@@ -23,7 +23,7 @@ import {
   type Outcome,
   type SuiteOptions,
 } from "./harness/index.js";
-import { ensureTable, FASHION_DIR, fashionPresent, type RunResult, type RunSpec } from "./workers/forest-data.js";
+import { ensureFriedman, ensureTable, FASHION_DIR, fashionPresent, type RunResult, type RunSpec } from "./workers/forest-data.js";
 
 /** scikit-learn comes from Debian's python3-sklearn, which installs for this interpreter only. */
 const PYTHON = "/usr/bin/python3";
@@ -45,6 +45,11 @@ interface Plan {
   /** The ml-random-forest row: a subsample of Fashion-MNIST, few trees. */
   sub: { rows: number; trees: number; rounds: number };
   binningRounds: number;
+  /** Fashion-MNIST as float32 / 255 beside uint8: rounds of the smallTrees and bigTrees rows (0: none). */
+  floatRounds: number;
+  floatBigRounds: number;
+  /** RandomForestRegressor (defaults) on make_friedman1. */
+  friedman: { train: number; test: number; trees: number; rounds: number };
 }
 
 const FULL: Plan = {
@@ -57,6 +62,9 @@ const FULL: Plan = {
   regression: { train: 100_000, test: 20_000, features: 20, trees: 10, rounds: 3 },
   sub: { rows: 2_000, trees: 5, rounds: 3 },
   binningRounds: 3,
+  floatRounds: 3,
+  floatBigRounds: 3,
+  friedman: { train: 25_000, test: 5_000, trees: 20, rounds: 3 },
 };
 
 const QUICK: Plan = {
@@ -69,7 +77,28 @@ const QUICK: Plan = {
   regression: { train: 20_000, test: 5_000, features: 20, trees: 5, rounds: 1 },
   sub: { rows: 500, trees: 2, rounds: 1 },
   binningRounds: 1,
+  floatRounds: 1,
+  floatBigRounds: 0,
+  friedman: { train: 25_000, test: 5_000, trees: 5, rounds: 1 },
 };
+
+/**
+ * The suite's parts, in run order, as `--only` names them (`npm run bench --
+ * forest --only float,friedman`). A part whose figures another part quotes
+ * (the binning group quotes fm10's fit rows) shows them as "not run" when
+ * that part is left out. A new part (a scaling row, a single tree) adds its
+ * name here and one `if (want(...))` block in forestSuite.
+ */
+export const FOREST_PARTS = {
+  fm10: "Fashion-MNIST uint8, few trees, 1 and all threads",
+  binning: "the binning step alone, uint8 and float32, 1 and all threads",
+  fm100: "Fashion-MNIST uint8, 100 trees",
+  float: "Fashion-MNIST as float32 / 255 beside uint8, few and 100 trees",
+  table: "a continuous 300,000 x 20 table, classifier",
+  reg: "a continuous 100,000 x 20 table, regressor",
+  friedman: "make_friedman1 25,000 x 10, regressor defaults",
+  sub: "a Fashion-MNIST subsample with ml-random-forest",
+} as const;
 
 // ---- child processes ---------------------------------------------------------------------------
 
@@ -206,13 +235,23 @@ const median = (xs: readonly number[]): number => summarize(xs).median;
 
 // ---- the suite -----------------------------------------------------------------------------------
 
+interface ScenarioEntry {
+  id: string;
+  label: string;
+  ours?: boolean;
+  who: Who;
+  threads: number;
+  /** Fashion-MNIST rows: which copy of the pixels this entry fits (default: the scenario's). */
+  pixels?: "uint8" | "float32";
+}
+
 interface Scenario {
   id: string;
   title: string;
   /** How it was run, printed under every group of the scenario. */
   method: string;
-  entries: { id: string; label: string; ours?: boolean; who: Who; threads: number }[];
-  spec: (who: Who, threads: number, seed: number) => RunSpec;
+  entries: ScenarioEntry[];
+  spec: (who: Who, threads: number, seed: number, entry: ScenarioEntry) => RunSpec;
   rounds: number;
   /** What "accuracy" holds: the share of correct labels (default) or a regressor's R^2. */
   metric?: "accuracy" | "r2";
@@ -226,7 +265,7 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
   const runs = new Map<string, Runs>();
   Object.assign(contention, { others: 0, steal: 0, wall: 0 });
   const contenders = sc.entries.map((e) =>
-    child(e.id, e.who, (seed) => sc.spec(e.who, e.threads, seed), runs, sc.needs[e.who]),
+    child(e.id, e.who, (seed) => sc.spec(e.who, e.threads, seed, e), runs, sc.needs[e.who]),
   );
   const started = performance.now();
   const outcomes = await measureRounds(contenders, sc.rounds, (id, r) => log(`  ${id}, round ${r + 1}/${sc.rounds}`));
@@ -240,7 +279,7 @@ async function measureScenario(report: Report, sc: Scenario, log: (s: string) =>
     });
   const figure = (pick: (r: Runs) => number[]) => new Map(sc.entries.map((e) => [e.id, derived(outcomes.get(e.id), pick(runs.get(e.id)!))]));
   const perTree = (r: Runs, trees: number) => Math.round(median(r.nodes) / trees).toLocaleString("en-US");
-  const trees = sc.spec("sabre", 1, 1).trees;
+  const trees = sc.spec("sabre", 1, 1, sc.entries[0]!).trees;
   const same = "The same runs as the fit group above.";
   report.addGroup({
     id: `${sc.id}-fit`,
@@ -344,12 +383,20 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
     };
     return { sabre: check, sklearn: () => (check(), n.sklearn()), mlrf: check };
   };
-  const fashion = (rows: number, trees: number) => (_who: Who, threads: number, seed: number): RunSpec => ({
-    data: { kind: "fashion", dir: FASHION_DIR, trainRows: rows },
-    trees,
-    seed,
-    threads,
-  });
+  const fashion =
+    (rows: number, trees: number, pixels: "uint8" | "float32" = "uint8") =>
+    (_who: Who, threads: number, seed: number, entry?: ScenarioEntry): RunSpec => ({
+      data: { kind: "fashion", dir: FASHION_DIR, trainRows: rows, pixels: entry?.pixels ?? pixels },
+      trees,
+      seed,
+      threads,
+    });
+  const only = options.only;
+  for (const name of only ?? []) {
+    if (!(name in FOREST_PARTS)) throw new Error(`the forest suite has no part "${name}" (parts: ${Object.keys(FOREST_PARTS).join(", ")})`);
+  }
+  const want = (part: keyof typeof FOREST_PARTS): boolean => only === undefined || only.includes(part);
+  const scenarioRuns = new Map<string, Map<string, Runs>>();
   const both = [
     { id: "sabre", label: `sabre, ${cores} threads`, ours: true, who: "sabre" as const, threads: cores },
     { id: "sklearn", label: `scikit-learn, n_jobs=${cores}`, who: "sklearn" as const, threads: cores },
@@ -359,7 +406,7 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
     "Both: bootstrap, sqrt(d) features drawn per split, gini, fully grown trees (scikit-learn's defaults); each run is a fresh child process, run r uses seed r on both sides.";
 
   // 1. Fashion-MNIST, few trees, with 1-thread runs of both for the scaling figure.
-  const small = await measureScenario(
+  const small = !want("fm10") ? new Map<string, Runs>() : await measureScenario(
     report,
     {
       id: "fm10",
@@ -376,58 +423,63 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
     },
     log,
   );
-  addTargets(report, "fm10", `Fashion-MNIST ${plan.smallTrees} trees`);
-  const scenarioRuns = new Map<string, Map<string, Runs>>([["fm10", small]]);
+  if (want("fm10")) {
+    addTargets(report, "fm10", `Fashion-MNIST ${plan.smallTrees} trees`);
+    scenarioRuns.set("fm10", small);
+  }
 
-  // 2. Where sabre's fit time goes: the binning step alone, cold, in a fresh process, on 1 and `cores` threads.
-  const binRuns = new Map<string, number[]>();
-  const binner = (id: string, threads: number): Contender => {
-    const mine: number[] = [];
-    binRuns.set(id, mine);
-    return {
+  // 2. Where sabre's fit time goes: the binning step alone, cold, in a fresh process, on 1 and `cores` threads, for both copies of the pixels.
+  if (want("binning")) {
+    const binner = (id: string, threads: number, pixels: "uint8" | "float32"): Contender => ({
       id,
       setup: () => needFashion(needs).sabre(),
       async sample() {
-        const r = await launch("sabre", { ...fashion(plan.fashionRows, 1)("sabre", threads, 1), mode: "binning", repeats: 1 });
+        const r = await launch("sabre", { ...fashion(plan.fashionRows, 1, pixels)("sabre", threads, 1), mode: "binning", repeats: 1 });
         if (!("binningS" in r) || r.binningS.length !== 1) throw new WrongAnswer(`the sabre child answered binning with ${JSON.stringify(r)}`);
-        mine.push(r.binningS[0]!);
         return r.binningS[0]!;
       },
-    };
-  };
-  const binLoad = currentLoad();
-  log(`binning alone: ${plan.binningRounds} round(s), load average ${binLoad.toFixed(2)}`);
-  Object.assign(contention, { others: 0, steal: 0, wall: 0 });
-  const binStarted = performance.now();
-  const binOutcomes = await measureRounds([binner("bin-1", 1), binner(`bin-${cores}`, cores)], plan.binningRounds);
-  const fm10 = report.group("fm10-fit").outcomes;
-  const binEntries = [
-    { id: `bin-${cores}`, label: `sabre binning, ${cores} threads`, ours: true },
-    { id: "bin-1", label: "sabre binning, 1 thread", ours: true },
-    { id: "sabre", label: `sabre fit ${plan.smallTrees} trees, ${cores} threads`, ours: true },
-    { id: "sabre-1", label: `sabre fit ${plan.smallTrees} trees, 1 thread`, ours: true },
-    { id: "sklearn", label: `scikit-learn fit ${plan.smallTrees} trees, n_jobs=${cores}` },
-    { id: "sklearn-1", label: `scikit-learn fit ${plan.smallTrees} trees, n_jobs=1` },
-  ];
-  report.addGroup({
-    id: "binning",
-    title: `Where the fit time goes, and 1 vs ${cores} threads (Fashion-MNIST, ${plan.smallTrees} trees)`,
-    unit: "s",
-    better: "lower",
-    reference: "sklearn",
-    entries: binEntries,
-    outcomes: new Map<string, Outcome>([
-      ...[...binOutcomes.entries()],
-      ...(["sabre", "sabre-1", "sklearn", "sklearn-1"].map((id) => [id, fm10.get(id) ?? { kind: "failed", message: "not run" }]) as [string, Outcome][]),
-    ]),
-    method:
-      "Binning = the first step of fit alone: the time from the start of a 1-tree fit to its first progress report, " +
-      "when the trees are handed to the workers (for these uint8 pixels: the code is the value, so binning is a transpose " +
-      `into the feature-major layout), in a fresh process each run as fit pays it (JIT cold); the fit rows are the group above. ${busyText(binLoad, (performance.now() - binStarted) / 1000)}`,
-  });
+    });
+    const binLoad = currentLoad();
+    log(`binning alone: ${plan.binningRounds} round(s), load average ${binLoad.toFixed(2)}`);
+    Object.assign(contention, { others: 0, steal: 0, wall: 0 });
+    const binStarted = performance.now();
+    const binOutcomes = await measureRounds(
+      [binner("bin-1", 1, "uint8"), binner(`bin-${cores}`, cores, "uint8"), binner("bin-f32-1", 1, "float32"), binner(`bin-f32-${cores}`, cores, "float32")],
+      plan.binningRounds,
+    );
+    const fm10 = hasGroup(report, "fm10-fit") ? report.group("fm10-fit").outcomes : new Map<string, Outcome>();
+    const binEntries = [
+      { id: `bin-${cores}`, label: `sabre binning uint8, ${cores} threads`, ours: true },
+      { id: "bin-1", label: "sabre binning uint8, 1 thread", ours: true },
+      { id: `bin-f32-${cores}`, label: `sabre binning float32 / 255, ${cores} threads`, ours: true },
+      { id: "bin-f32-1", label: "sabre binning float32 / 255, 1 thread", ours: true },
+      { id: "sabre", label: `sabre fit ${plan.smallTrees} trees, ${cores} threads`, ours: true },
+      { id: "sabre-1", label: `sabre fit ${plan.smallTrees} trees, 1 thread`, ours: true },
+      { id: "sklearn", label: `scikit-learn fit ${plan.smallTrees} trees, n_jobs=${cores}` },
+      { id: "sklearn-1", label: `scikit-learn fit ${plan.smallTrees} trees, n_jobs=1` },
+    ];
+    report.addGroup({
+      id: "binning",
+      title: `Where the fit time goes, and 1 vs ${cores} threads (Fashion-MNIST, ${plan.smallTrees} trees)`,
+      unit: "s",
+      better: "lower",
+      reference: "sklearn",
+      entries: binEntries,
+      outcomes: new Map<string, Outcome>([
+        ...[...binOutcomes.entries()],
+        ...(["sabre", "sabre-1", "sklearn", "sklearn-1"].map((id) => [id, fm10.get(id) ?? { kind: "failed", message: "not run (part fm10)" }]) as [string, Outcome][]),
+      ]),
+      method:
+        "Binning = the first step of fit alone: the time from the start of a 1-tree fit to its first progress report, " +
+        "when the trees are handed to the workers, in a fresh process each run as fit pays it (JIT cold). For the uint8 pixels the code is the value, " +
+        "so binning is a transpose into the feature-major layout; for the same pixels as float32 / 255 it is a scan that finds each feature's " +
+        "distinct values (hashing the float bits) and writes their ids, then a pass that turns ids into codes in both layouts. " +
+        `The fit rows are the uint8 group above (fm10). ${busyText(binLoad, (performance.now() - binStarted) / 1000)}`,
+    });
+  }
 
   // 3. Fashion-MNIST, many trees.
-  if (plan.bigTrees > 0) {
+  if (plan.bigTrees > 0 && want("fm100")) {
     const big = await measureScenario(
       report,
       {
@@ -445,77 +497,143 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
     addTargets(report, "fm100", `Fashion-MNIST ${plan.bigTrees} trees`);
   }
 
+  // 3b. The same pixels as float32 / 255 (what most users hold after normalizing), beside the uint8 copy, against scikit-learn on the float32 data.
+  if (want("float")) {
+    const floatEntries: ScenarioEntry[] = [
+      { id: "sabre", label: `sabre float32, ${cores} threads`, ours: true, who: "sabre", threads: cores, pixels: "float32" },
+      { id: "sabre-u8", label: `sabre uint8, ${cores} threads`, ours: true, who: "sabre", threads: cores, pixels: "uint8" },
+      { id: "sklearn", label: `scikit-learn float32, n_jobs=${cores}`, who: "sklearn", threads: cores, pixels: "float32" },
+    ];
+    const floatText = rowsText.replace("uint8", "as float32 / 255 (and the uint8 copy)");
+    for (const [trees, rounds, id] of [
+      [plan.smallTrees, plan.floatRounds, "f32-10"],
+      [plan.bigTrees, plan.floatBigRounds, "f32-100"],
+    ] as const) {
+      if (trees === 0 || rounds === 0) continue;
+      const runs = await measureScenario(
+        report,
+        {
+          id,
+          title: `Fashion-MNIST as float32 / 255, ${trees} trees`,
+          method:
+            `Train ${floatText}, test 10,000 the same way; ${trees} trees. Both children read the IDX files and convert the pixels to float32 / 255 ` +
+            `(sabre while streaming the gzip into shared memory; numpy with astype + an in-place divide). ${sameForest}`,
+          entries: floatEntries,
+          spec: fashion(plan.fashionRows, trees, "float32"),
+          rounds,
+          needs: needFashion(needs),
+        },
+        log,
+      );
+      scenarioRuns.set(id, runs);
+      addTargets(report, id, `Fashion-MNIST float32 / 255, ${trees} trees`);
+    }
+  }
+
   // 4. A large continuous table (quantile bins are not exact there).
-  const t = plan.table;
-  log(`continuous table ${t.train + t.test} x ${t.features}: generating or reusing bench/.cache`);
-  const files = ensureTable(cacheDir(), t.train, t.test, t.features);
-  const table = await measureScenario(
-    report,
-    {
-      id: "table",
-      title: `Continuous table ${t.train.toLocaleString("en-US")} x ${t.features}, ${t.trees} trees`,
-      method:
-        `Train ${t.train.toLocaleString("en-US")} x ${t.features} float64 (standard normal; label = sin(2 x0) + x1 x2 + (x3^2 - 1)/2 - |x4|/2 + 0.3 x5 + 0.4 + noise(sd 0.5) > 0, ` +
-        `the other ${t.features - 6} features are noise), test ${t.test.toLocaleString("en-US")}, generated once by sabre's RNG (seed 1) into bench/.cache and read byte for byte by both; ` +
-        `every value is distinct, so sabre's 256 quantile bins are not exact (scikit-learn converts X to float32 and splits between sorted values). ${t.trees} trees. ${sameForest}`,
-      entries: both,
-      spec: (_who, threads, seed) => ({ data: { kind: "table", files }, trees: t.trees, seed, threads }),
-      rounds: t.rounds,
-      needs,
-    },
-    log,
-  );
-  scenarioRuns.set("table", table);
-  addTargets(report, "table", `continuous table ${t.train.toLocaleString("en-US")} x ${t.features}`);
+  if (want("table")) {
+    const t = plan.table;
+    log(`continuous table ${t.train + t.test} x ${t.features}: generating or reusing bench/.cache`);
+    const files = ensureTable(cacheDir(), t.train, t.test, t.features);
+    const table = await measureScenario(
+      report,
+      {
+        id: "table",
+        title: `Continuous table ${t.train.toLocaleString("en-US")} x ${t.features}, ${t.trees} trees`,
+        method:
+          `Train ${t.train.toLocaleString("en-US")} x ${t.features} float64 (standard normal; label = sin(2 x0) + x1 x2 + (x3^2 - 1)/2 - |x4|/2 + 0.3 x5 + 0.4 + noise(sd 0.5) > 0, ` +
+          `the other ${t.features - 6} features are noise), test ${t.test.toLocaleString("en-US")}, generated once by sabre's RNG (seed 1) into bench/.cache and read byte for byte by both; ` +
+          `every value is distinct, so sabre's 256 quantile bins are not exact (scikit-learn converts X to float32 and splits between sorted values). ${t.trees} trees. ${sameForest}`,
+        entries: both,
+        spec: (_who, threads, seed) => ({ data: { kind: "table", files }, trees: t.trees, seed, threads }),
+        rounds: t.rounds,
+        needs,
+      },
+      log,
+    );
+    scenarioRuns.set("table", table);
+    addTargets(report, "table", `continuous table ${t.train.toLocaleString("en-US")} x ${t.features}`);
+  }
 
   // 5. The regressor on a continuous target: maxFeatures 1.0, so every split scans every feature (sibling subtraction applies).
-  const g = plan.regression;
-  const regFiles = ensureTable(cacheDir(), g.train, g.test, g.features);
-  const regression = await measureScenario(
-    report,
-    {
-      id: "reg",
-      title: `Regression, continuous table ${g.train.toLocaleString("en-US")} x ${g.features}, ${g.trees} trees`,
-      method:
-        `RandomForestRegressor on both sides with its defaults (bootstrap, squared error, max_features 1.0: all ${g.features} features at every split, fully grown trees); ` +
-        `the table is generated as above (${g.train.toLocaleString("en-US")} train, ${g.test.toLocaleString("en-US")} test rows) and the target is the label's score before ` +
-        `thresholding: sin(2 x0) + x1 x2 + (x3^2 - 1)/2 - |x4|/2 + 0.3 x5 + 0.4 + noise(sd 0.5). The metric is R^2 on the test rows. ${g.trees} trees; ` +
-        "each run is a fresh child process, run r uses seed r on both sides.",
-      entries: both,
-      spec: (_who, threads, seed) => ({ data: { kind: "table", files: regFiles }, task: "regression", trees: g.trees, seed, threads }),
-      rounds: g.rounds,
-      needs,
-      metric: "r2",
-    },
-    log,
-  );
-  scenarioRuns.set("reg", regression);
-  addTargets(report, "reg", `regression table ${g.train.toLocaleString("en-US")} x ${g.features}`, "R^2");
+  if (want("reg")) {
+    const g = plan.regression;
+    const regFiles = ensureTable(cacheDir(), g.train, g.test, g.features);
+    const regression = await measureScenario(
+      report,
+      {
+        id: "reg",
+        title: `Regression, continuous table ${g.train.toLocaleString("en-US")} x ${g.features}, ${g.trees} trees`,
+        method:
+          `RandomForestRegressor on both sides with its defaults (bootstrap, squared error, max_features 1.0: all ${g.features} features at every split, fully grown trees); ` +
+          `the table is generated as above (${g.train.toLocaleString("en-US")} train, ${g.test.toLocaleString("en-US")} test rows) and the target is the label's score before ` +
+          `thresholding: sin(2 x0) + x1 x2 + (x3^2 - 1)/2 - |x4|/2 + 0.3 x5 + 0.4 + noise(sd 0.5). The metric is R^2 on the test rows. ${g.trees} trees; ` +
+          "each run is a fresh child process, run r uses seed r on both sides.",
+        entries: both,
+        spec: (_who, threads, seed) => ({ data: { kind: "table", files: regFiles }, task: "regression", trees: g.trees, seed, threads }),
+        rounds: g.rounds,
+        needs,
+        metric: "r2",
+      },
+      log,
+    );
+    scenarioRuns.set("reg", regression);
+    addTargets(report, "reg", `regression table ${g.train.toLocaleString("en-US")} x ${g.features}`, "R^2");
+  }
+
+  // 5b. make_friedman1, RandomForestRegressor with its defaults: a small fit where fixed costs (set-up, binning, dispatch) show.
+  if (want("friedman")) {
+    const fr = plan.friedman;
+    const frFiles = ensureFriedman(cacheDir(), fr.train, fr.test);
+    const friedman = await measureScenario(
+      report,
+      {
+        id: "friedman",
+        title: `Regression, make_friedman1 ${fr.train.toLocaleString("en-US")} x 10, ${fr.trees} trees`,
+        method:
+          `RandomForestRegressor on both sides with its defaults (bootstrap, squared error, all 10 features at every split, fully grown trees), ${fr.trees} trees; ` +
+          `scikit-learn's make_friedman1 (noise 1.0) ported to sabre's RNG (seed 1; bench/workers/forest-data.ts), ${fr.train.toLocaleString("en-US")} train and ` +
+          `${fr.test.toLocaleString("en-US")} test rows of float64 written once into bench/.cache and read byte for byte by both. The metric is R^2 on the test rows; ` +
+          "each run is a fresh child process, run r uses seed r on both sides.",
+        entries: both,
+        spec: (_who, threads, seed) => ({ data: { kind: "table", files: frFiles }, task: "regression", trees: fr.trees, seed, threads }),
+        rounds: fr.rounds,
+        needs,
+        metric: "r2",
+      },
+      log,
+    );
+    scenarioRuns.set("friedman", friedman);
+    addTargets(report, "friedman", `make_friedman1 ${fr.train.toLocaleString("en-US")} x 10`, "R^2");
+  }
 
   // 6. ml-random-forest, on a subsample it can finish.
-  const s = plan.sub;
-  await measureScenario(
-    report,
-    {
-      id: "sub",
-      title: `Fashion-MNIST subsample ${s.rows.toLocaleString("en-US")} rows, ${s.trees} trees, with ml-random-forest`,
-      method:
-        `ml-random-forest is too slow for the full set (single-threaded; ~2 s per tree on 1,000 rows, growing with the square of the rows), so this row trains ` +
-        `all three on the first ${s.rows.toLocaleString("en-US")} training rows only (test: all 10,000). ml-random-forest draws sqrt(d) = 28 features once per tree ` +
-        `(not per split), votes by majority, stops at 3 samples or a gain below 0.01 (ml-cart's defaults), and runs with noOOB. ${sameForest}`,
-      entries: [...both, { id: "mlrf", label: "ml-random-forest, 1 thread", who: "mlrf", threads: 1 }],
-      spec: fashion(s.rows, s.trees),
-      rounds: s.rounds,
-      needs: needFashion(needs),
-    },
-    log,
-  );
+  if (want("sub")) {
+    const s = plan.sub;
+    await measureScenario(
+      report,
+      {
+        id: "sub",
+        title: `Fashion-MNIST subsample ${s.rows.toLocaleString("en-US")} rows, ${s.trees} trees, with ml-random-forest`,
+        method:
+          `ml-random-forest is too slow for the full set (single-threaded; ~2 s per tree on 1,000 rows, growing with the square of the rows), so this row trains ` +
+          `all three on the first ${s.rows.toLocaleString("en-US")} training rows only (test: all 10,000). ml-random-forest draws sqrt(d) = 28 features once per tree ` +
+          `(not per split), votes by majority, stops at 3 samples or a gain below 0.01 (ml-cart's defaults), and runs with noOOB. ${sameForest}`,
+        entries: [...both, { id: "mlrf", label: "ml-random-forest, 1 thread", who: "mlrf", threads: 1 }],
+        spec: fashion(s.rows, s.trees),
+        rounds: s.rounds,
+        needs: needFashion(needs),
+      },
+      log,
+    );
+  }
 
   // Notes: scaling, the fit split, versions.
-  const fit = (id: string) => report.median("fm10-fit", id);
+  const med = (group: string, id: string) => (hasGroup(report, group) ? report.median(group, id) : undefined);
+  const fit = (id: string) => med("fm10-fit", id);
   const scale = (one: number | undefined, many: number | undefined) => (one && many ? `${(one / many).toFixed(2)}x` : "n/a");
-  const b1 = report.median("binning", "bin-1");
-  const bN = report.median("binning", `bin-${cores}`);
+  const b1 = med("binning", "bin-1");
+  const bN = med("binning", `bin-${cores}`);
   report.addNote(
     `1 -> ${cores} threads on Fashion-MNIST ${plan.smallTrees} trees (fit medians): sabre ${scale(fit("sabre-1"), fit("sabre"))}, ` +
       `scikit-learn ${scale(fit("sklearn-1"), fit("sklearn"))}, sabre's binning step ${scale(b1, bN)}. This VM's ${cores} vCPUs may not scale like ${cores} real cores.`,
@@ -544,7 +662,9 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
   };
   report.addNote(
     `Fit CPU seconds (every thread), scikit-learn / sabre: Fashion-MNIST ${plan.smallTrees} trees ${cpuRatio("fm10")}` +
-      `${plan.bigTrees > 0 ? `, ${plan.bigTrees} trees ${cpuRatio("fm100")}` : ""}, continuous table ${cpuRatio("table")}, regression ${cpuRatio("reg")}. ` +
+      `${plan.bigTrees > 0 ? `, ${plan.bigTrees} trees ${cpuRatio("fm100")}` : ""}, float32 / 255 ${plan.smallTrees} trees ${cpuRatio("f32-10")}` +
+      `${plan.bigTrees > 0 ? `, ${plan.bigTrees} trees ${cpuRatio("f32-100")}` : ""}, continuous table ${cpuRatio("table")}, regression ${cpuRatio("reg")}, ` +
+      `make_friedman1 ${cpuRatio("friedman")} (n/a: part not run). ` +
       "CPU time moves much less than wall time when other processes take a core (a long scikit-learn run loses more wall time to them than a short sabre run), " +
       "so it is the steadier measure of the work each side does; the targets use wall time.",
   );
@@ -563,6 +683,10 @@ export default async function forestSuite(options: SuiteOptions): Promise<Report
       "predict times of ~0.1 s differ by amounts close to the run-to-run noise.",
   );
   return report;
+}
+
+function hasGroup(report: Report, id: string): boolean {
+  return report.groups.some((g) => g.id === id);
 }
 
 function mlrfVersion(): string | undefined {

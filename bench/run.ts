@@ -15,10 +15,30 @@ const SUITES: Record<string, string> = {
 
 function usage(): string {
   const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
-  return ["usage: npm run bench [-- suite... [--quick]]", "suites:", ...lines].join("\n");
+  return [
+    "usage: npm run bench [-- suite... [--quick] [--only part,part]]",
+    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub)",
+    "suites:",
+    ...lines,
+  ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `--only a,b` (or `--only=a,b`): the parts of a suite to run, e.g. `npm run bench -- forest --only float,friedman`.
+  let only: string[] | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--only" || a.startsWith("--only=")) {
+      const list = a === "--only" ? argv[++i] : a.slice("--only=".length);
+      if (!list || list.startsWith("-")) {
+        console.error(`--only needs a comma-separated list of parts\n${usage()}`);
+        return 2;
+      }
+      only = [...(only ?? []), ...list.split(",").filter((x) => x !== "")];
+    } else rest.push(a);
+  }
+  argv = rest;
   const quick = argv.includes("--quick");
   const unknownFlags = argv.filter((a) => a.startsWith("-") && a !== "--quick");
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -44,10 +64,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const started = performance.now();
     const mod = (await import(url.href)) as { default: Suite };
-    const report = await mod.default({ quick, log: (line) => console.error(`[${name}] ${line}`) });
+    const report = await mod.default({ quick, log: (line) => console.error(`[${name}] ${line}`), ...(only ? { only } : {}) });
     console.log(`\n${report.terminal()}\n`);
-    if (quick) {
-      console.error(`[${name}] --quick: results not written`);
+    if (quick || only) {
+      console.error(`[${name}] ${quick ? "--quick" : "--only"}: results not written (a partial run must not replace the full results)`);
     } else {
       for (const path of report.write({ chart: true })) console.error(`[${name}] wrote ${path}`);
     }

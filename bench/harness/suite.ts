@@ -6,6 +6,8 @@ export interface SuiteOptions {
   readonly quick: boolean;
   /** Progress lines (to stderr, so stdout keeps only the table). */
   readonly log: (line: string) => void;
+  /** `--only a,b`: run only these parts of the suite (names the suite lists; a suite without parts runs whole). */
+  readonly only?: readonly string[];
 }
 
 /** A suite module's default export: measures everything and returns its report (run.ts prints and writes it). */

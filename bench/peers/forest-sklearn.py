@@ -41,6 +41,12 @@ def load(data, task):
         Xtr = read_idx(f"{d}/train-images-idx3-ubyte.gz")[:n]
         ytr = read_idx(f"{d}/train-labels-idx1-ubyte.gz")[:n]
         Xte = read_idx(f"{d}/t10k-images-idx3-ubyte.gz")
+        if data.get("pixels") == "float32":
+            # Pixels / 255 as float32, as the sabre child holds them; the uint8 bytes are dropped once converted.
+            Xtr = Xtr.astype(np.float32)
+            Xtr /= 255
+            Xte = Xte.astype(np.float32)
+            Xte /= 255
         yte = read_idx(f"{d}/t10k-labels-idx1-ubyte.gz")
         return Xtr, ytr, Xte, yte
     f = data["files"]

@@ -21,16 +21,18 @@ export function fashionPresent(dir = FASHION_DIR): boolean {
 
 /**
  * A gzipped IDX file of unsigned bytes streamed straight into shared memory,
- * as a uint8 ndarray [n, rest] (or [n] for labels). sabre's readIdx holds the
+ * as a uint8 ndarray [n, rest] (or [n] for labels); with `scaled`, as
+ * float32 values / 255 (pixels in [0, 1], what users hold after normalizing),
+ * converted chunk by chunk so no uint8 copy of the whole file is held. sabre's readIdx holds the
  * whole compressed file and the whole inflated file in Buffers before it
  * copies them into shared memory, which would add ~2.5x the array to the
  * peak RSS; numpy's side reads into one bytes object. Streaming makes both
  * sides pay about the array itself, so the peak RSS compares the forests.
  */
-export async function loadIdxShared(path: string): Promise<NdArray> {
+export async function loadIdxShared(path: string, scaled = false): Promise<NdArray> {
   let header: Buffer = Buffer.alloc(0);
   let out: NdArray | undefined;
-  let bytes: Uint8Array | undefined;
+  let bytes: Uint8Array | Float32Array | undefined;
   let at = 0;
   for await (const chunk of createReadStream(path).pipe(createGunzip())) {
     let c = chunk as Buffer;
@@ -41,12 +43,14 @@ export async function loadIdxShared(path: string): Promise<NdArray> {
       const ndim = header[3]!;
       const dims = Array.from({ length: ndim }, (_, i) => header.readUInt32BE(4 + 4 * i));
       const width = dims.slice(1).reduce((a, x) => a * x, 1);
-      out = ndim > 1 ? shared.empty("uint8", [dims[0]!, width]) : shared.empty("uint8", [dims[0]!]);
-      bytes = out.data as Uint8Array;
+      const dtype = scaled ? "float32" : "uint8";
+      out = ndim > 1 ? shared.empty(dtype, [dims[0]!, width]) : shared.empty(dtype, [dims[0]!]);
+      bytes = out.data as Uint8Array | Float32Array;
       c = header.subarray(4 + 4 * ndim);
     }
     if (at + c.length > bytes!.length) throw new Error(`${path}: more data than its header announces`);
-    bytes!.set(c, at);
+    if (bytes instanceof Float32Array) for (let i = 0; i < c.length; i++) bytes[at + i] = c[i]! / 255;
+    else bytes!.set(c, at);
     at += c.length;
   }
   if (!out || at !== bytes!.length) throw new Error(`${path}: truncated (${at} of ${bytes?.length ?? "?"} bytes)`);
@@ -101,6 +105,41 @@ export function ensureTable(cacheDir: string, train: number, test: number, featu
     yr[r] = score(X, r * features, noise.normal(0, 0.5));
     y[r] = yr[r]! > 0 ? 1 : 0;
   }
+  writeTable(files, X, y, yr);
+  return files;
+}
+
+/** Bump when make_friedman1's port below changes. */
+const FRIEDMAN_VERSION = 1;
+
+/**
+ * scikit-learn's make_friedman1 (noise 1.0), ported: 10 uniform [0, 1)
+ * features, y = 10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + N(0, 1);
+ * features 5..9 are noise. Drawn from sabre's RNG with `seed` and written
+ * once into the cache as the table files (yr the target, y = yr > 14.4, its
+ * median, unused by the regressor rows), so both sides read the same bytes.
+ */
+export function ensureFriedman(cacheDir: string, train: number, test: number, seed = 1): TableFiles {
+  const rows = train + test;
+  const features = 10;
+  const stem = join(cacheDir, `forest-friedman1-v${FRIEDMAN_VERSION}-${rows}-s${seed}`);
+  const files: TableFiles = { x: `${stem}.X.f64`, y: `${stem}.y.i32`, yr: `${stem}.yr.f64`, train, test, features };
+  if (existsSync(files.x) && existsSync(files.y) && existsSync(files.yr)) return files;
+  const X = new Float64Array(rows * features);
+  rng(seed, 0).fillFloat(X);
+  const noise = rng(seed, 1);
+  const y = new Int32Array(rows);
+  const yr = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const o = r * features;
+    yr[r] = 10 * Math.sin(Math.PI * X[o]! * X[o + 1]!) + 20 * (X[o + 2]! - 0.5) ** 2 + 10 * X[o + 3]! + 5 * X[o + 4]! + noise.normal();
+    y[r] = yr[r]! > 14.4 ? 1 : 0;
+  }
+  writeTable(files, X, y, yr);
+  return files;
+}
+
+function writeTable(files: TableFiles, X: Float64Array, y: Int32Array, yr: Float64Array): void {
   // Typed arrays are little-endian on every platform node runs on here (x64, arm64); numpy reads "<f8"/"<i4".
   for (const [path, data] of [
     [files.x, X],
@@ -111,7 +150,6 @@ export function ensureTable(cacheDir: string, train: number, test: number, featu
     writeFileSync(tmp, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     renameSync(tmp, path);
   }
-  return files;
 }
 
 /** Reads a raw file straight into `out` (no intermediate Buffer, so it adds nothing to the peak RSS). */
@@ -131,7 +169,15 @@ export function readRaw(path: string, out: Uint8Array): void {
 
 /** What one child process is asked to do: one fit and one predict (or, for sabre, only the binning step). */
 export interface RunSpec {
-  readonly data: { readonly kind: "fashion"; readonly dir: string; readonly trainRows: number } | { readonly kind: "table"; readonly files: TableFiles };
+  readonly data:
+    | {
+        readonly kind: "fashion";
+        readonly dir: string;
+        readonly trainRows: number;
+        /** "float32": the pixels / 255 as float32 (train and test), on both sides; default uint8. */
+        readonly pixels?: "uint8" | "float32";
+      }
+    | { readonly kind: "table"; readonly files: TableFiles };
   readonly trees: number;
   readonly seed: number;
   /** Table only: "regression" fits a regressor to the continuous target (yr) and reports R^2 as `accuracy`. */

@@ -2,7 +2,7 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
-import { applyBinsBoth, fitFeatureRange, transposeCodes8, type BinMapper, type FeatureBins } from "./bins.js";
+import { encodeBlock, quantileBins, scanColumns, transposeCodes8, type BinEncoder, type BinMapper, type ColumnSummary, type FeatureBins, type IdRemap, type QuantileJob } from "./bins.js";
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
@@ -78,17 +78,26 @@ function addOob(tree: FlatTree, data: ForestData, params: ResolvedParams, a: Gro
 }
 
 export default defineKernels({
-  /** Bins of features [start, end). */
-  "sabre.forest.fitBins"({ start, end }, { X, maxBins }: { X: NdArray; maxBins: number }): FeatureBins[] {
-    return fitFeatureRange(X, start, end, maxBins);
+  /**
+   * Binning pass 1: what rows [start, end) say about every feature (distinct
+   * values, integers, range); ids of the values of features with at most
+   * maxBins of them go to rowCodes (encodeBlock turns them into codes).
+   */
+  "sabre.forest.scanBins"({ start, end }, { X, maxBins, rowCodes }: { X: NdArray; maxBins: number; rowCodes: Uint8Array }): ColumnSummary {
+    return scanColumns(X, start, end, maxBins, 0, X.shape[1]!, rowCodes);
   },
 
-  /** Both code layouts for rows [start, end). */
+  /** Binning pass 2: quantile bins of the job's features [start, end) (positions in job.features). */
+  "sabre.forest.quantileBins"({ start, end }, { X, job }: { X: NdArray; job: QuantileJob }): FeatureBins[] {
+    return quantileBins(X, job, start, end);
+  },
+
+  /** Binning pass 3: both code layouts for rows [start, end), one chunk of pass 1 (its ids remapped, other features coded from X). */
   "sabre.forest.applyBins"(
     { start, end },
-    { X, bins, codes, rowCodes }: { X: NdArray; bins: BinMapper; codes: Uint8Array; rowCodes: Uint8Array },
+    a: { X: NdArray; bins: BinMapper; encoder: BinEncoder; codes: Uint8Array; rowCodes: Uint8Array; ids: IdRemap },
   ): void {
-    applyBinsBoth(X, bins, codes, rowCodes, start, end);
+    encodeBlock(a.X, a.bins, a.encoder, a.codes, a.rowCodes, start, end, 0, a.X.shape[1]!, a.ids);
   },
 
   /** Feature-major codes of rows [start, end) of 8-bit X under identity bins (X is its own sample-major layout). */

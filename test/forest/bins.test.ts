@@ -3,9 +3,25 @@ import * as assert from "uvu/assert";
 import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
 import { rng } from "../../src/random/rng.js";
-import { applyBins, applyBinsBoth, applyBinsRows, codeOf, fitBins, fitFeatureBins, packBins } from "../../kernels/forest/index.js";
+import {
+  applyBins,
+  applyBinsBoth,
+  applyBinsRows,
+  assembleBins,
+  codeOf,
+  encodeBlock,
+  fitBins,
+  fitFeatureBins,
+  makeEncoder,
+  mergeSummaries,
+  packBins,
+  quantileBins,
+  quantileJob,
+  scanColumns,
+  type BinMapper,
+} from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
-import { matrix } from "./util.js";
+import { digits, matrix } from "./util.js";
 
 test("few distinct values: exact bins, thresholds at midpoints, codes in value order", () => {
   const X = matrix([[3, 0.5], [1, 0.5], [2, -1], [3, 7], [1, 0.5]]);
@@ -136,6 +152,104 @@ test("NaN, Infinity and bad arguments are SabreTypeErrors", () => {
   throwsTyped(() => applyBinsBoth(good, bins, new Uint8Array(4), new Uint8Array(3)), SabreTypeError, /rowCodes has 3 elements/);
   throwsTyped(() => applyBinsBoth(matrix([[NaN, 1], [1, 1]]), bins, new Uint8Array(4), new Uint8Array(4)), SabreTypeError, /NaN/);
   throwsTyped(() => fitFeatureBins(good, 2), SabreTypeError, /out of range/);
+});
+
+const sameBins = (a: BinMapper, b: BinMapper, what: string) => {
+  for (const k of ["nBins", "binStart", "threshold", "binMin", "binMax"] as const) {
+    assert.equal(Array.from(a[k]), Array.from(b[k]), `${what}: ${k}`);
+  }
+};
+
+/** Pixels 0..16 of the UCI digits as uint8, float32, float64, int32, and as float32 scaled to [0, 1]. */
+function digitCopies() {
+  const { X } = digits();
+  const n = X.shape[0]!;
+  const src = X.data as Float64Array;
+  const of = <T extends { length: number; [i: number]: number }>(a: T) => ndarray(a as never, [n, 64], [64, 1], 0);
+  return {
+    n,
+    u8: of(Uint8Array.from(src)),
+    f32: of(Float32Array.from(src)),
+    f64: of(Float64Array.from(src)),
+    i32: of(Int32Array.from(src)),
+    scaled: of(Float32Array.from(src, (v) => v / 16)),
+  };
+}
+
+test("integer-valued floats get the bins of the same values as integers, feature by feature; scaled ones exact bins in the same order", () => {
+  const { n, u8, f32, f64, i32, scaled } = digitCopies();
+  for (const maxBins of [256, 8]) {
+    const want = fitBins(u8, maxBins);
+    sameBins(fitBins(f32, maxBins), want, `float32, maxBins ${maxBins}`);
+    sameBins(fitBins(f64, maxBins), want, `float64, maxBins ${maxBins}`);
+    sameBins(fitBins(i32, maxBins), want, `int32, maxBins ${maxBins}`);
+    const codes = applyBins(u8, want, new Uint8Array(n * 64));
+    assert.equal(Array.from(applyBins(f32, fitBins(f32, maxBins), new Uint8Array(n * 64))), Array.from(codes), `float32 codes, maxBins ${maxBins}`);
+    // x / 16 keeps every distinct value apart and in order: the same bin counts and codes (exact bins when <= maxBins values).
+    const sb = fitBins(scaled, maxBins);
+    assert.equal(Array.from(sb.nBins), Array.from(want.nBins), `scaled nBins, maxBins ${maxBins}`);
+    assert.equal(Array.from(applyBins(scaled, sb, new Uint8Array(n * 64))), Array.from(codes), `scaled codes, maxBins ${maxBins}`);
+  }
+});
+
+test("scanning row chunks and merging gives the bins and codes of one pass, for any split; ids remap to the codes", () => {
+  const { n, scaled } = digitCopies();
+  // A continuous feature too (more distinct values than maxBins) and a feature of -0 and 0.
+  const r = rng(9);
+  const cols = 66;
+  const mixed = new Float64Array(n * cols);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < 64; f++) mixed[i * cols + f] = (scaled.data as Float32Array)[i * 64 + f]!;
+    mixed[i * cols + 64] = r.normal();
+    mixed[i * cols + 65] = i % 3 === 0 ? -0 : i % 3 === 1 ? 0 : 2;
+  }
+  const X = ndarray(mixed, [n, cols], [cols, 1], 0);
+  for (const maxBins of [256, 16]) {
+    const whole = fitBins(X, maxBins, 5);
+    assert.is(whole.nBins[65], 2, "-0 and 0 are one value");
+    const want = new Uint8Array(n * cols);
+    const wantRows = new Uint8Array(n * cols);
+    applyBinsBoth(X, whole, want, wantRows);
+    for (const parts of [1, 2, 3, 7]) {
+      const chunkRows = Math.ceil(n / parts);
+      const rowCodes = new Uint8Array(n * cols);
+      const summaries = [];
+      for (let c = 0; c * chunkRows < n; c++) summaries.push(scanColumns(X, c * chunkRows, Math.min(n, (c + 1) * chunkRows), maxBins, 0, cols, rowCodes));
+      const merged = mergeSummaries(summaries);
+      const job = quantileJob(merged.summary, n, 5);
+      const bins = packBins(assembleBins(merged.summary, job, quantileBins(X, job)), maxBins);
+      sameBins(bins, whole, `${parts} parts, maxBins ${maxBins}`);
+      const codes = new Uint8Array(n * cols);
+      const enc = makeEncoder(bins);
+      for (let c = 0; c * chunkRows < n; c++) {
+        encodeBlock(X, bins, enc, codes, rowCodes, c * chunkRows, Math.min(n, (c + 1) * chunkRows), 0, cols, { ...merged, chunkRows });
+      }
+      assert.equal(Array.from(codes), Array.from(want), `${parts} parts: feature-major codes`);
+      assert.equal(Array.from(rowCodes), Array.from(wantRows), `${parts} parts: sample-major codes`);
+    }
+  }
+  // A feature with exactly maxBins values is exact; one more value makes it quantile bins.
+  const k = ndarray(Float32Array.from({ length: 40 }, (_, i) => (i % 8) / 10), [40, 1], [1, 1], 0);
+  assert.is(fitBins(k, 8).binMin.length, 8);
+  assert.equal(Array.from(fitBins(k, 8).binMin), Array.from(fitBins(k, 8).binMax));
+  const k9 = ndarray(Float32Array.from({ length: 45 }, (_, i) => (i % 9) / 10), [45, 1], [1, 1], 0);
+  assert.ok(fitBins(k9, 8).nBins[0]! <= 8);
+  assert.ok(Array.from(fitBins(k9, 8).binMin).some((v, b) => v !== fitBins(k9, 8).binMax[b]), "a bin holds two values");
+});
+
+test("quantile bins of many rows come from a sample drawn with the seed", () => {
+  const n = 210_000;
+  const col = new Float32Array(n);
+  const r = rng(4);
+  for (let i = 0; i < n; i++) col[i] = r.normal();
+  const X = ndarray(col, [n, 1], [1, 1], 0);
+  const a = fitBins(X, 64, 1);
+  sameBins(fitBins(X, 64, 1), a, "same seed");
+  const b = fitBins(X, 64, 2);
+  assert.not.equal(Array.from(a.threshold), Array.from(b.threshold), "another seed draws another sample");
+  const counts = new Array<number>(a.nBins[0]!).fill(0);
+  for (const v of col) counts[codeOf(a.threshold.subarray(0, a.nBins[0]! - 1), v)]!++;
+  for (const c of counts) assert.ok(Math.abs(c - n / 64) < n / 64 / 4, `bin sizes ${counts}`);
 });
 
 test.run();

@@ -5,6 +5,7 @@ import type { Engine } from "../../engine/engine.js";
 import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray, toShared } from "../../memory/shared.js";
 import { checkMatrix, type BinMapper } from "../../../kernels/forest/bins.js";
+import { describe } from "../../validate.js";
 import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
 import { Board, makeBoard } from "../../../kernels/forest/board.js";
 import { forestTuning } from "../../../kernels/forest/grow.js";
@@ -67,8 +68,11 @@ export abstract class BaseForest {
   protected readonly engineOption: Engine | undefined;
   protected readonly maxBins: number;
   protected fitted: FittedForest | undefined;
+  /** The public class's name for messages (esbuild renames classes, so constructor.name may read _RandomForestClassifier). */
+  protected readonly estimatorName: "RandomForestClassifier" | "RandomForestRegressor";
 
   protected constructor(options: unknown, classifier: boolean) {
+    this.estimatorName = classifier ? "RandomForestClassifier" : "RandomForestRegressor";
     const checked = checkOptions(options, classifier);
     this.options = checked.stored;
     this.engineOption = checked.engine;
@@ -93,7 +97,7 @@ export abstract class BaseForest {
   }
 
   protected requireFitted(): FittedForest {
-    if (!this.fitted) throw new SabreTypeError(`this ${this.constructor.name} is not fitted yet: call fit(X, y) first`);
+    if (!this.fitted) throw new SabreTypeError(`this ${this.estimatorName} is not fitted yet: call fit(X, y) first`);
     return this.fitted;
   }
 
@@ -117,18 +121,40 @@ export abstract class BaseForest {
     return Xs;
   }
 
-  /** Sample weights as shared float64, checked. */
-  protected sampleWeight(w: FitOptions["sampleWeight"], n: number): Float64Array | null {
+  /**
+   * Sample weights as shared float64, checked: any form y takes (number[],
+   * a typed array, a 1-D or [n, 1] ndarray, shared or not, of any numeric dtype).
+   */
+  protected sampleWeight(w: unknown, n: number): Float64Array | null {
     if (w === undefined) return null;
-    if (typeof w !== "object" || w === null || typeof (w as ArrayLike<number>).length !== "number") {
-      throw new SabreTypeError("sampleWeight must be an array of numbers, one per sample");
+    let length: number;
+    let at: (i: number) => unknown;
+    if (isNdArray(w)) {
+      if (w.shape.length !== 1 && !(w.shape.length === 2 && w.shape[1] === 1)) {
+        throw new SabreTypeError(`sampleWeight must be 1-D (one weight per sample), got shape [${w.shape.join(", ")}]`);
+      }
+      length = w.shape[0]!;
+      const { data, offset } = w;
+      const s = w.stride[0]!;
+      at = (i) => data[offset + i * s];
+    } else if (ArrayBuffer.isView(w) && !(w instanceof DataView)) {
+      const a = w as unknown as ArrayLike<unknown>;
+      length = a.length;
+      at = (i) => a[i];
+    } else if (Array.isArray(w)) {
+      if (w.length > 0 && Array.isArray(w[0])) throw new SabreTypeError("sampleWeight must be 1-D (one weight per sample), got a nested array");
+      length = w.length;
+      at = (i) => w[i];
+    } else {
+      throw new SabreTypeError(`sampleWeight must be an array, a typed array or a 1-D ndarray of numbers, one per sample, got ${describe(w)}`);
     }
-    if (w.length !== n) throw new SabreTypeError(`sampleWeight has ${w.length} weights, X has ${n} rows`);
+    if (length !== n) throw new SabreTypeError(`sampleWeight has ${length} weights, X has ${n} rows`);
     const out = sharedTypedArray("float64", n);
     for (let i = 0; i < n; i++) {
-      const v = w[i];
+      const raw = at(i);
+      const v = typeof raw === "bigint" ? Number(raw) : raw;
       if (typeof v !== "number" || !(v >= 0) || v === Infinity) {
-        throw new SabreTypeError(`sampleWeight[${i}] must be a finite number >= 0, got ${v}`);
+        throw new SabreTypeError(`sampleWeight[${i}] must be a finite number >= 0, got ${describe(raw)}`);
       }
       out[i] = v;
     }
@@ -157,7 +183,7 @@ export abstract class BaseForest {
     const probe: ForestData = { nSamples: n, nFeatures: d, codes: new Uint8Array(0), bins: undefined as unknown as BinMapper, y, nClasses, sampleWeight };
     const params = resolveParams(treeParams, probe);
 
-    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins);
+    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins, this.seed);
 
     const C = nClasses > 0 ? nClasses : 1;
     const oobBuffers = oob

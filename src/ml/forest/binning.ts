@@ -4,7 +4,19 @@ import type { Engine } from "../../engine/engine.js";
 import { dtypeOf } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray } from "../../memory/shared.js";
-import { checkMatrix, identityBins8, packBins, type BinMapper, type FeatureBins } from "../../../kernels/forest/bins.js";
+import {
+  assembleBins,
+  checkMatrix,
+  identityBins8,
+  makeEncoder,
+  mergeSummaries,
+  packBins,
+  quantileJob,
+  type BinMapper,
+  type ColumnSummary,
+  type FeatureBins,
+  type IdRemap,
+} from "../../../kernels/forest/bins.js";
 
 /** Turns "a kernel refused its input" back into the typed error the caller would have got in one thread. */
 export async function unwrapInputErrors<T>(work: Promise<T>): Promise<T> {
@@ -42,23 +54,40 @@ export interface BinnedData {
  * The first step of a forest fit, on the engine: bins and both code layouts.
  * 8-bit row-major data (pixels) with maxBins 256 needs no fitting: the code
  * is the value, X is its own sample-major layout, and the feature-major one
- * is a transpose split by rows. Anything else: per-feature bins fitted in
- * parallel over features, then both layouts written in parallel over rows.
+ * is a transpose split by rows. Anything else, in three parallel passes:
+ * a scan of row ranges (distinct values while there are at most maxBins,
+ * integers, ranges), merged; quantile bins of the features with more
+ * distinct values, split by features, from a sample of at most
+ * BIN_SUBSAMPLE rows drawn with `seed`; then both code layouts, split by
+ * rows. Merging and the sample do not depend on how work was split, so the
+ * bins and codes are the same for any thread count.
  */
-export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number): Promise<BinnedData> {
+export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number, seed: number): Promise<BinnedData> {
   const [n, d] = checkMatrix(X);
   const Xr = readOnly(X);
-  const codes = sharedTypedArray("uint8", n * d);
   const dtype = dtypeOf(X.data);
   if ((dtype === "uint8" || dtype === "uint8_clamped") && maxBins === 256 && isRowMajor(X)) {
+    const codes = sharedTypedArray("uint8", n * d);
     await engine.parallelFor(n, "sabre.forest.transposeCodes8", { X: Xr, codes }, { chunk: rowChunk(n, engine.threads) });
     return { bins: identityBins8(d), codes, rowCodes: new Uint8Array(X.data.buffer, X.data.byteOffset + X.offset, n * d) };
   }
-  const perFeature = (await unwrapInputErrors(
-    engine.parallelFor(d, "sabre.forest.fitBins", { X: Xr, maxBins }, { chunk: Math.max(1, Math.ceil(d / (engine.threads * 4))) }),
-  )) as FeatureBins[][];
-  const bins = packBins(perFeature.flat(), maxBins);
+  // One chunk per worker: the scan's ids are remapped per chunk, so fewer chunks mean smaller remap tables.
+  const chunkRows = Math.max(1, Math.ceil(n / engine.threads));
   const rowCodes = sharedTypedArray("uint8", n * d);
-  await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, codes, rowCodes }, { chunk: rowChunk(n, engine.threads) });
+  const parts = (await unwrapInputErrors(
+    engine.parallelFor(n, "sabre.forest.scanBins", { X: Xr, maxBins, rowCodes }, { chunk: chunkRows }),
+  )) as ColumnSummary[];
+  const { summary, remapStart, remap } = mergeSummaries(parts, true);
+  const job = quantileJob(summary, n, seed, true);
+  const m = job.features.length;
+  const quantiles =
+    m === 0
+      ? []
+      : ((await engine.parallelFor(m, "sabre.forest.quantileBins", { X: Xr, job }, { chunk: Math.max(1, Math.ceil(m / (engine.threads * 4))) })) as FeatureBins[][]).flat();
+  const bins = packBins(assembleBins(summary, job, quantiles), maxBins);
+  const encoder = makeEncoder(bins, true);
+  const codes = sharedTypedArray("uint8", n * d);
+  const ids: IdRemap = { remapStart, remap, chunkRows };
+  await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, encoder, codes, rowCodes, ids }, { chunk: chunkRows });
   return { bins, codes, rowCodes };
 }

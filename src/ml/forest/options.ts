@@ -2,6 +2,7 @@ import { SabreTypeError } from "../../errors.js";
 import { Engine } from "../../engine/engine.js";
 import { checkInteger, describe } from "../../validate.js";
 import type { ClassLabel } from "../labels.js";
+import type { NdArray } from "../../memory/ndarray-type.js";
 
 /** Options every forest takes, with scikit-learn's names in camelCase and its defaults. */
 export interface ForestOptions {
@@ -48,8 +49,11 @@ export interface RegressorOptions extends ForestOptions {
 export interface FitOptions {
   /** Called with (trees done, trees total) while the forest grows. */
   onProgress?: (done: number, total: number) => void;
-  /** A weight per sample (finite, >= 0), multiplied into the bootstrap counts. */
-  sampleWeight?: ArrayLike<number>;
+  /**
+   * A weight per sample (finite, >= 0), multiplied into the bootstrap counts:
+   * number[], a typed array, or a 1-D ndarray (shared or not) of any numeric dtype.
+   */
+  sampleWeight?: ArrayLike<number> | ArrayLike<bigint> | NdArray;
   /** Aborts the fit: it rejects with AbortError and the workers stop growing. */
   signal?: AbortSignal;
 }

@@ -1,0 +1,662 @@
+// Fitting bins in two passes that workers can split (see README.md, "Binning
+// data that is not 8-bit"): scanColumns reads every value once, by blocks of
+// rows, and learns per feature its distinct values (while there are at most
+// maxBins), whether all values are integers, and the range; summaries of row
+// ranges merge in any order to the same result. Only features with more
+// distinct values than maxBins need quantiles, and those come from a fixed
+// sample of rows (quantileBins), so a feature never costs a sort of all n.
+import { SabreTypeError } from "../../src/errors.js";
+import { dtypeOf, isBigIntDType } from "../../src/memory/dtypes.js";
+import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { sharedTypedArray } from "../../src/memory/shared.js";
+import { rng } from "../../src/random/rng.js";
+import { describe } from "../../src/validate.js";
+import { binsFromCounts, checkMatrix, checkMaxBins, exactBins, fromDense, nonFinite, type FeatureBins } from "./bin-math.js";
+
+/** Above this many rows the quantiles come from a sample of this many (as scikit-learn's histogram binning). */
+export const BIN_SUBSAMPLE = 200_000;
+
+/** The RNG stream of the quantile sample: rng(seed, BIN_STREAM); trees use rng(seed, tree, k), two ids. */
+const BIN_STREAM = 0x62696e73;
+
+/**
+ * What one pass over some rows learns about features [featureStart,
+ * featureEnd) of X. scanColumns numbers a feature's distinct values in the
+ * order it first meets them (the ids it writes); `order` maps those ids to
+ * positions in the sorted list.
+ */
+export interface ColumnSummary {
+  readonly featureStart: number;
+  readonly maxBins: number;
+  /** The number of distinct values of each feature if at most maxBins, else -1. */
+  readonly distinct: Int32Array;
+  /** Feature j's distinct values, ascending, at values[offset[j] .. offset[j] + distinct[j]) (-0 is 0). */
+  readonly offset: Int32Array;
+  readonly values: Float64Array;
+  /** Id q of feature j is the value at values[offset[j] + order[offset[j] + q]]. */
+  readonly order: Uint8Array;
+  /** 1 when every value of the feature is an integer. */
+  readonly integer: Uint8Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+}
+
+/**
+ * Features per pass over a row range: their hash tables (~10 KB each at
+ * maxBins 256) and the block's share of X stay in the 1 MB L2 cache. Wider
+ * blocks, or every feature at once, measured slower (tables fall out of cache).
+ */
+const FEATURE_BLOCK = 64;
+/** Rows per block (the block's rows of this feature block are read before the next block of rows). */
+const ROW_BLOCK = 256;
+
+/** Slots of a feature's table: a power of two at least 4x the values it may hold, so most lookups hit the first slot. */
+function hashCapacity(entries: number): number {
+  let cap = 4;
+  while (cap < 4 * entries) cap *= 2;
+  return cap;
+}
+
+let scratch: { cap: number; keys: Int32Array; keys2: Int32Array; ids: Int16Array; slotIds: Uint8Array; vals: Float64Array } | null = null;
+
+/** Two words of one float64, for hashing values by their bits. */
+const bitsF = new Float64Array(1);
+const bitsW = new Int32Array(bitsF.buffer);
+
+const INT_MIN = -2147483648;
+
+/**
+ * Reads rows [rowStart, rowEnd) of features [featureStart, featureEnd) of X
+ * once and summarizes each feature (see ColumnSummary). While a feature has
+ * at most maxBins distinct values, each value's id (its position in the
+ * summary's list) is written to `ids` (sample-major, row i at ids[i * d ..],
+ * as the forest's rowCodes), so the codes can later be made from ids alone
+ * (encodeBlock with a remap) instead of looking every value up again.
+ * NaN or Infinity is a SabreTypeError naming the first one met.
+ *
+ * Values are hashed by their bits: float32 by its one word, float64 by its
+ * two, integer dtypes by the value; -0 counts as 0.
+ */
+export function scanColumns(
+  X: NdArray,
+  rowStart: number,
+  rowEnd: number,
+  maxBins: number,
+  featureStart = 0,
+  featureEnd?: number,
+  ids: Uint8Array | null = null,
+): ColumnSummary {
+  const [n, d] = checkMatrix(X);
+  checkMaxBins(maxBins);
+  const fs = featureStart;
+  const fe = featureEnd ?? d;
+  if (!Number.isInteger(fs) || !Number.isInteger(fe) || fs < 0 || fe > d || fs > fe) {
+    throw new SabreTypeError(`feature range [${describe(featureStart)}, ${describe(featureEnd)}) must lie within [0, ${d}]`);
+  }
+  if (!Number.isInteger(rowStart) || !Number.isInteger(rowEnd) || rowStart < 0 || rowEnd > n || rowStart > rowEnd) {
+    throw new SabreTypeError(`row range [${describe(rowStart)}, ${describe(rowEnd)}) must lie within [0, ${n}]`);
+  }
+  if (ids !== null && !(ids instanceof Uint8Array && ids.length >= n * d)) {
+    throw new SabreTypeError(`ids must be a Uint8Array of at least ${n * d} elements, got ${describe(ids)}`);
+  }
+  const nf = fe - fs;
+  const distinct = new Int32Array(nf);
+  const integer = new Uint8Array(nf).fill(1);
+  const min = new Float64Array(nf).fill(Infinity);
+  const max = new Float64Array(nf).fill(-Infinity);
+  const cap = hashCapacity(maxBins + 1);
+  const mask = cap - 1;
+  const shift = Math.clz32(cap) + 1;
+  const vcap = maxBins + 1;
+  if (scratch === null || scratch.cap !== cap) {
+    scratch = {
+      cap,
+      keys: new Int32Array(FEATURE_BLOCK * cap),
+      keys2: new Int32Array(FEATURE_BLOCK * cap),
+      ids: new Int16Array(FEATURE_BLOCK * cap),
+      slotIds: new Uint8Array(FEATURE_BLOCK * cap),
+      vals: new Float64Array(FEATURE_BLOCK * vcap),
+    };
+  }
+  const { keys, keys2, ids: tid, slotIds, vals } = scratch;
+  const dtype = dtypeOf(X.data)!;
+  const big = isBigIntDType(dtype);
+  const f32 = dtype === "float32";
+  // 32-bit keys: float32's bits (read through an int32 view of its memory) or the value of a <= 32-bit integer dtype.
+  const wide = big || dtype === "float64";
+  const data = X.data as Float64Array;
+  const bigData = X.data as unknown as BigInt64Array;
+  const src = f32 ? new Int32Array(data.buffer, data.byteOffset, data.length) : (data as unknown as Int32Array);
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const found: Float64Array[] = [];
+  const foundOrder: Uint8Array[] = [];
+  for (let b0 = fs; b0 < fe; b0 += FEATURE_BLOCK) {
+    const b1 = Math.min(fe, b0 + FEATURE_BLOCK);
+    if (f32) keys.fill(-1, 0, (b1 - b0) * cap);
+    else tid.fill(-1, 0, (b1 - b0) * cap);
+    for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
+      const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
+      for (let f = b0; f < b1; f++) {
+        const j = f - fs;
+        let k = distinct[j]!;
+        let i = r0;
+        let p = X.offset + r0 * s0 + f * s1;
+        const o = r0 * d + f;
+        if (k >= 0) {
+          const st = (f - b0) * cap;
+          const vb = (f - b0) * vcap;
+          k = wide
+            ? scan64(data, bigData, big, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, keys2, tid, vals, vb, ids)
+            : f32
+              ? scanF32(src, data, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, slotIds, vals, vb, ids)
+              : scan32(src, data, p, s0, i, r1, o, d, f, k, maxBins, st, shift, mask, keys, tid, vals, vb, ids);
+          if (k < 0) {
+            // More than maxBins values from row stoppedAt on: the range of those seen so far, then the rest below.
+            rangeOf(vals, vb, maxBins, j, integer, min, max);
+            p += (stoppedAt - i) * s0;
+            i = stoppedAt;
+          }
+          distinct[j] = k;
+        }
+        if (k < 0 && i < r1) scanMany(data, bigData, big, p, s0, i, r1, f, j, integer, min, max);
+      }
+    }
+    for (let f = b0; f < b1; f++) {
+      const j = f - fs;
+      const k = distinct[j]!;
+      if (k < 0) continue;
+      const vb = (f - b0) * vcap;
+      rangeOf(vals, vb, k, j, integer, min, max);
+      // Sorted here, in the worker, so the merge on the main thread only walks sorted lists.
+      const sorted = vals.slice(vb, vb + k).sort();
+      const ord = new Uint8Array(k);
+      for (let q = 0; q < k; q++) ord[q] = rankOf(sorted, vals[vb + q]!);
+      found.push(sorted);
+      foundOrder.push(ord);
+    }
+  }
+  const offset = new Int32Array(nf + 1);
+  for (let j = 0; j < nf; j++) offset[j + 1] = offset[j]! + Math.max(0, distinct[j]!);
+  const values = new Float64Array(offset[nf]!);
+  let at = 0;
+  const order = new Uint8Array(offset[nf]!);
+  for (let j = 0; j < nf; j++) {
+    if (distinct[j]! < 0) continue;
+    order.set(foundOrder[at]!, offset[j]!);
+    values.set(found[at++]!, offset[j]!);
+  }
+  return { featureStart: fs, maxBins, distinct, offset, values, order, integer, min, max };
+}
+
+/** The row at which the last scan32/scan64 call met value maxBins + 1 (it returned -1). */
+let stoppedAt = 0;
+
+/**
+ * scan32 for float32 values, keyed by their bits: an empty slot holds -1 (a
+ * NaN's bits, never a key once NaN is refused), so a lookup that hits its
+ * first slot reads one key and one code.
+ */
+function scanF32(
+  src: Int32Array,
+  data: Float64Array,
+  p: number,
+  s0: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  f: number,
+  k: number,
+  maxBins: number,
+  st: number,
+  shift: number,
+  mask: number,
+  keys: Int32Array,
+  slotIds: Uint8Array,
+  vals: Float64Array,
+  vb: number,
+  ids: Uint8Array | null,
+): number {
+  for (; i < r1; i++, p += s0, o += d) {
+    let key = src[p]! | 0;
+    if ((key & 0x7f800000) === 0x7f800000) throw nonFinite(i, f, data[p]!);
+    if (key === INT_MIN) key = 0;
+    let h = st + (Math.imul(key, 0x9e3779b1) >>> shift);
+    let at = keys[h]!;
+    while (at !== key) {
+      if (at === -1) {
+        if (k === maxBins) {
+          stoppedAt = i;
+          return -1;
+        }
+        keys[h] = key;
+        slotIds[h] = k;
+        vals[vb + k] = data[p]! + 0;
+        k++;
+        break;
+      }
+      h = st + ((h - st + 1) & mask);
+      at = keys[h]!;
+    }
+    if (ids !== null) ids[o] = slotIds[h]!;
+  }
+  return k;
+}
+
+/**
+ * Feature f over rows [i, r1) of an integer dtype of at most 32 bits, keyed
+ * by the value (see scanColumns): looks each
+ * value up in the feature's table at st (adding new ones, their value to
+ * vals[vb + id]), writes its id to ids[o ..] and returns the number of
+ * values, or -1 (and stoppedAt) when there are more than maxBins. A function
+ * of its own, called per block, so V8 optimizes it whole (not on loop entry).
+ */
+function scan32(
+  src: Int32Array,
+  data: Float64Array,
+  p: number,
+  s0: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  f: number,
+  k: number,
+  maxBins: number,
+  st: number,
+  shift: number,
+  mask: number,
+  keys: Int32Array,
+  tid: Int16Array,
+  vals: Float64Array,
+  vb: number,
+  ids: Uint8Array | null,
+): number {
+  for (; i < r1; i++, p += s0, o += d) {
+    const key = src[p]! | 0;
+    let h = st + (Math.imul(key, 0x9e3779b1) >>> shift);
+    let id = tid[h]!;
+    while (id >= 0 && keys[h] !== key) {
+      h = st + ((h - st + 1) & mask);
+      id = tid[h]!;
+    }
+    if (id < 0) {
+      if (k === maxBins) {
+        stoppedAt = i;
+        return -1;
+      }
+      id = k++;
+      keys[h] = key;
+      tid[h] = id;
+      vals[vb + id] = data[p]! + 0;
+    }
+    if (ids !== null) ids[o] = id;
+  }
+  return k;
+}
+
+/** scan32 for float64 (and bigint) values: keyed by the two words of the float64. */
+function scan64(
+  data: Float64Array,
+  bigData: BigInt64Array,
+  big: boolean,
+  p: number,
+  s0: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  f: number,
+  k: number,
+  maxBins: number,
+  st: number,
+  shift: number,
+  mask: number,
+  keys: Int32Array,
+  keys2: Int32Array,
+  tid: Int16Array,
+  vals: Float64Array,
+  vb: number,
+  ids: Uint8Array | null,
+): number {
+  for (; i < r1; i++, p += s0, o += d) {
+    const v = (big ? Number(bigData[p]!) : data[p]!) + 0;
+    if (v - v !== 0) throw nonFinite(i, f, v);
+    bitsF[0] = v;
+    const lo = bitsW[0]!;
+    const hi = bitsW[1]!;
+    let h = st + (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> shift);
+    let id = tid[h]!;
+    while (id >= 0 && (keys[h] !== lo || keys2[h] !== hi)) {
+      h = st + ((h - st + 1) & mask);
+      id = tid[h]!;
+    }
+    if (id < 0) {
+      if (k === maxBins) {
+        stoppedAt = i;
+        return -1;
+      }
+      id = k++;
+      keys[h] = lo;
+      keys2[h] = hi;
+      tid[h] = id;
+      vals[vb + id] = v;
+    }
+    if (ids !== null) ids[o] = id;
+  }
+  return k;
+}
+
+/** A feature with more than maxBins values, rows [i, r1): only finiteness, the range and integrality are left to learn. */
+function scanMany(
+  data: Float64Array,
+  bigData: BigInt64Array,
+  big: boolean,
+  p: number,
+  s0: number,
+  i: number,
+  r1: number,
+  f: number,
+  j: number,
+  integer: Uint8Array,
+  min: Float64Array,
+  max: Float64Array,
+): void {
+  let lo = min[j]!;
+  let hi = max[j]!;
+  let isInt = integer[j]!;
+  for (; i < r1; i++, p += s0) {
+    const v = big ? Number(bigData[p]!) : data[p]!;
+    if (v - v !== 0) throw nonFinite(i, f, v);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (isInt === 1 && Math.floor(v) !== v) isInt = 0;
+  }
+  min[j] = lo;
+  max[j] = hi;
+  integer[j] = isInt;
+}
+
+/** Range and integrality of k listed values (vals[vb ..]) into feature j's summary. */
+function rangeOf(vals: Float64Array, vb: number, k: number, j: number, integer: Uint8Array, min: Float64Array, max: Float64Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let isInt = 1;
+  for (let q = vb; q < vb + k; q++) {
+    const v = vals[q]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (Math.floor(v) !== v) isInt = 0;
+  }
+  min[j] = lo;
+  max[j] = hi;
+  integer[j] = isInt;
+}
+
+/** The sorted union of two ascending lists of distinct numbers. */
+function unionSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x < y) {
+      out[k++] = x;
+      i++;
+    } else if (y < x) {
+      out[k++] = y;
+      j++;
+    } else {
+      out[k++] = x;
+      i++;
+      j++;
+    }
+  }
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out.subarray(0, k);
+}
+
+/**
+ * Summaries of row ranges joined: `summary` covers all their rows, with
+ * every exact feature's values in ascending order (so a value's id is its
+ * code). `remap` turns the ids part c wrote into codes: feature j's id q
+ * (from part c) has code remap[remapStart[c * nf + j] + q], where
+ * remapStart is -1 for features that are not exact over all rows.
+ * Unions, minima and "all integers" do not depend on the order or on how the
+ * rows were split, so neither do the bins nor the codes.
+ */
+export interface MergedScan {
+  readonly summary: ColumnSummary;
+  readonly remapStart: Int32Array;
+  readonly remap: Uint8Array;
+}
+
+export function mergeSummaries(parts: readonly ColumnSummary[], shared = false): MergedScan {
+  if (parts.length === 0) throw new SabreTypeError("mergeSummaries needs at least one summary");
+  const first = parts[0]!;
+  const nf = first.distinct.length;
+  const maxBins = first.maxBins;
+  let room = 0;
+  for (const p of parts) {
+    if (p.distinct.length !== nf || p.maxBins !== maxBins || p.featureStart !== first.featureStart) {
+      throw new SabreTypeError("mergeSummaries: the summaries cover different features or maxBins");
+    }
+    room += p.values.length;
+  }
+  const distinct = new Int32Array(nf);
+  const integer = new Uint8Array(nf);
+  const min = new Float64Array(nf);
+  const max = new Float64Array(nf);
+  const remapStart = shared ? sharedTypedArray("int32", parts.length * nf) : new Int32Array(parts.length * nf);
+  remapStart.fill(-1);
+  const remap = shared ? sharedTypedArray("uint8", room) : new Uint8Array(room);
+  const rankOfSorted = new Uint8Array(maxBins);
+  let used = 0;
+  const lists: Float64Array[] = [];
+  for (let j = 0; j < nf; j++) {
+    let isInt = 1;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let many = false;
+    for (const p of parts) {
+      isInt &= p.integer[j]!;
+      if (p.min[j]! < lo) lo = p.min[j]!;
+      if (p.max[j]! > hi) hi = p.max[j]!;
+      if (p.distinct[j]! < 0) many = true;
+    }
+    integer[j] = isInt;
+    min[j] = lo;
+    max[j] = hi;
+    let all: Float64Array | null = null;
+    if (!many) {
+      for (const p of parts) {
+        const own = p.values.subarray(p.offset[j]!, p.offset[j]! + p.distinct[j]!);
+        all = all === null ? own : unionSorted(all, own);
+        if (all.length > maxBins) {
+          all = null;
+          break;
+        }
+      }
+    }
+    distinct[j] = all === null ? -1 : all.length;
+    if (all === null) continue;
+    lists.push(all);
+    const union = all;
+    parts.forEach((p, c) => {
+      // Both lists ascending: one walk gives each of the part's values its rank in the union.
+      const k = p.distinct[j]!;
+      const off = p.offset[j]!;
+      let r = 0;
+      for (let q = 0; q < k; q++) {
+        const v = p.values[off + q]!;
+        while (union[r]! < v) r++;
+        rankOfSorted[q] = r;
+      }
+      remapStart[c * nf + j] = used;
+      for (let q = 0; q < k; q++) remap[used + q] = rankOfSorted[p.order[off + q]!]!;
+      used += k;
+    });
+  }
+  const offset = new Int32Array(nf + 1);
+  for (let j = 0; j < nf; j++) offset[j + 1] = offset[j]! + Math.max(0, distinct[j]!);
+  const values = new Float64Array(offset[nf]!);
+  let at = 0;
+  for (let j = 0; j < nf; j++) if (distinct[j]! >= 0) values.set(lists[at++]!, offset[j]!);
+  // In the joined summary a value's id is its rank.
+  const order = new Uint8Array(offset[nf]!);
+  for (let j = 0; j < nf; j++) for (let q = 0; q < Math.max(0, distinct[j]!); q++) order[offset[j]! + q] = q;
+  return { summary: { featureStart: first.featureStart, maxBins, distinct, offset, values, order, integer, min, max }, remapStart, remap };
+}
+
+/** The position of v in the ascending list (v is in it). */
+function rankOf(list: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The features that need quantile bins (more distinct values than maxBins),
+ * with what their fit needs, and the rows they are fitted on: all rows up to
+ * BIN_SUBSAMPLE, else that many drawn without replacement from
+ * rng(seed, BIN_STREAM), sorted (the same rows for a seed, whoever draws them).
+ * `shared`: in shared memory, to travel to the engine's workers.
+ */
+export interface QuantileJob {
+  /** Absolute feature indices. */
+  readonly features: Int32Array;
+  readonly integer: Uint8Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly rows: Uint32Array | null;
+  readonly maxBins: number;
+}
+
+export function quantileJob(summary: ColumnSummary, n: number, seed: number, shared = false): QuantileJob {
+  const many: number[] = [];
+  for (let j = 0; j < summary.distinct.length; j++) if (summary.distinct[j]! < 0) many.push(j);
+  const m = many.length;
+  const features = shared ? sharedTypedArray("int32", m) : new Int32Array(m);
+  const integer = shared ? sharedTypedArray("uint8", m) : new Uint8Array(m);
+  const min = shared ? sharedTypedArray("float64", m) : new Float64Array(m);
+  const max = shared ? sharedTypedArray("float64", m) : new Float64Array(m);
+  many.forEach((j, i) => {
+    features[i] = summary.featureStart + j;
+    integer[i] = summary.integer[j]!;
+    min[i] = summary.min[j]!;
+    max[i] = summary.max[j]!;
+  });
+  let rows: Uint32Array | null = null;
+  if (m > 0 && n > BIN_SUBSAMPLE) {
+    const drawn = rng(seed, BIN_STREAM).sample(n, BIN_SUBSAMPLE).sort();
+    rows = shared ? sharedTypedArray("uint32", drawn.length) : drawn;
+    if (shared) rows.set(drawn);
+  }
+  return { features, integer, min, max, rows, maxBins: summary.maxBins };
+}
+
+/** Floats gathered per block of features: one pass over the sample rows serves the block (<= 16 features, <= 8 MB). */
+const GATHER_VALUES = 1 << 20;
+
+// Scratch of one quantileBins call (up to 8 MB of gathered values): dropped when the call ends, so a worker does not keep it through the fit.
+let gatherScratch = new Float64Array(0);
+let countScratch = new Float64Array(0);
+
+/** Zeroed scratch for counts (reused: a fresh array per feature is garbage the size of the sample). */
+function zeroCounts(length: number): Float64Array {
+  if (countScratch.length < length) countScratch = new Float64Array(Math.max(length, countScratch.length * 2));
+  const c = countScratch.subarray(0, length);
+  c.fill(0);
+  return c;
+}
+
+/**
+ * Quantile bins of the job's features [start, end) (positions in
+ * job.features), from the job's rows. Integer features of a modest range
+ * are counted, others sorted.
+ */
+export function quantileBins(X: NdArray, job: QuantileJob, start = 0, end = job.features.length): FeatureBins[] {
+  const [n, d] = checkMatrix(X);
+  const rows = job.rows;
+  const m = rows === null ? n : rows.length;
+  const per = Math.max(1, Math.min(16, Math.floor(GATHER_VALUES / Math.max(m, 1))));
+  if (gatherScratch.length < per * m) gatherScratch = new Float64Array(per * m);
+  const cols = gatherScratch;
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const data = X.data as Float64Array;
+  const bigData = X.data as unknown as BigInt64Array;
+  const s0 = X.stride[0]!;
+  const s1 = X.stride[1]!;
+  const out: FeatureBins[] = [];
+  for (let q0 = start; q0 < end; q0 += per) {
+    const q1 = Math.min(end, q0 + per);
+    for (let q = q0; q < q1; q++) {
+      const f = job.features[q]!;
+      if (!(f >= 0 && f < d)) throw new SabreTypeError(`quantile job feature ${f} is out of range [0, ${d})`);
+    }
+    // Row by row, so each row's values of the block come from one or two cache lines.
+    for (let i = 0; i < m; i++) {
+      const r = rows === null ? i : rows[i]!;
+      const base = X.offset + r * s0;
+      for (let q = q0; q < q1; q++) {
+        const p = base + job.features[q]! * s1;
+        cols[(q - q0) * m + i] = big ? Number(bigData[p]!) : data[p]!;
+      }
+    }
+    for (let q = q0; q < q1; q++) {
+      const col = cols.subarray((q - q0) * m, (q - q0 + 1) * m);
+      const lo = job.min[q]!;
+      const span = job.max[q]! - lo;
+      if (job.integer[q] === 1 && span < 65536) {
+        const counts = zeroCounts(span + 1);
+        for (let i = 0; i < m; i++) counts[col[i]! - lo]!++;
+        out.push(fromDense(counts, lo, job.maxBins));
+        continue;
+      }
+      for (let i = 0; i < m; i++) col[i] = col[i]! + 0; // one value for -0 and 0
+      col.sort();
+      // Run-length encode the sorted values in place: distinct values and their counts.
+      const counts = zeroCounts(m);
+      let k = 0;
+      for (let i = 0; i < m; i++) {
+        const v = col[i]!;
+        if (k > 0 && col[k - 1] === v) counts[k - 1]!++;
+        else {
+          col[k] = v;
+          counts[k++] = 1;
+        }
+      }
+      out.push(binsFromCounts(col, counts, k, job.maxBins));
+    }
+  }
+  gatherScratch = new Float64Array(0);
+  countScratch = new Float64Array(0);
+  return out;
+}
+
+/**
+ * Every feature's bins from the summary (exact ones) and the quantile bins
+ * of the job's features, in feature order.
+ */
+export function assembleBins(summary: ColumnSummary, job: QuantileJob, quantiles: readonly FeatureBins[]): FeatureBins[] {
+  if (quantiles.length !== job.features.length) {
+    throw new SabreTypeError(`assembleBins: ${quantiles.length} quantile bins for ${job.features.length} features`);
+  }
+  const out: FeatureBins[] = [];
+  let q = 0;
+  for (let j = 0; j < summary.distinct.length; j++) {
+    const k = summary.distinct[j]!;
+    if (k >= 0) out.push(exactBins(summary.values.subarray(summary.offset[j]!, summary.offset[j]! + k), k));
+    else out.push(quantiles[q++]!);
+  }
+  return out;
+}
