@@ -27,7 +27,8 @@ export async function stress(queue: Queue, producers: number, consumers: number,
   let wrong = 0;
   for (let id = 0; id < total; id++) if (seen[id] !== 1) wrong++;
   assert.is(wrong, 0, "ids not delivered exactly once");
-  assert.ok(results.every((r) => r.popped > 0), "every consumer got some items");
+  // No check that every consumer got items: under load a consumer worker may
+  // start after the others drained the queue (seen at load 12 on 2 cores).
   assert.is(queue.size, 0);
   assert.equal(queue.waiting, { producers: 0, consumers: 0 });
 }
