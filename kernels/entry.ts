@@ -47,7 +47,7 @@ expose({
     const { names, kernels } = await loaded;
     if (!started) {
       started = true;
-      const runner = new Runner({ ...boot, kernels, names });
+      const runner = new Runner({ ...boot, kernels, names, builtins: Object.keys(builtin.kernels).length });
       // The loop runs for the life of the worker; an exception escaping it is a
       // bug in sabre and must kill the worker (the engine then reports a crash).
       runner.loop().catch((err: unknown) => {

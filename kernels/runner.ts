@@ -23,6 +23,8 @@ export interface RunnerConfig {
   resultsPort: MessagePort;
   kernels: Kernel<unknown>[];
   names: string[];
+  /** Kernels [0, builtins) are sabre's own: checked mode leaves them unguarded. */
+  builtins: number;
   checked: boolean;
   /** The first job sequence number this worker looks at (a replacement starts where its predecessor stopped). */
   startSeq: number;
@@ -42,20 +44,28 @@ interface PreparedReduction {
 interface PreparedArgs {
   version: number;
   base: Record<string, unknown>;
+  /** readOnly clauses by name: checked mode hands user kernels guarded views of these. */
+  readOnly: Array<[string, NdArray]>;
+  /** `base` with every readOnly array guarded, built on the first checked user-kernel chunk. */
+  guarded?: Record<string, unknown>;
   /** Clauses that change per chunk: rows views, and reduction accumulators (in name order, as their partials are laid out). */
   rows: Array<[string, RowsMarker]>;
   reductions: PreparedReduction[];
 }
 
-function prepare(version: number, message: unknown, checked: boolean): PreparedArgs {
+function prepare(version: number, message: unknown): PreparedArgs {
   const value = deserialize<unknown>(message);
   const base: Record<string, unknown> =
     typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
   const rows: Array<[string, RowsMarker]> = [];
+  const readOnly: Array<[string, NdArray]> = [];
   const found: Array<[string, ReductionMarker]> = [];
   for (const [name, v] of Object.entries(base)) {
     if (!isClauseMarker(v)) continue;
-    if (v.clause === "readOnly") base[name] = checked ? checkedReadOnly(v.value, name) : v.value;
+    if (v.clause === "readOnly") {
+      base[name] = v.value;
+      readOnly.push([name, v.value]);
+    }
     else if (v.clause === "rows") rows.push([name, v]);
     else found.push([name, v]);
   }
@@ -65,7 +75,15 @@ function prepare(version: number, message: unknown, checked: boolean): PreparedA
     widthBefore += marker.width;
     return r;
   });
-  return { version, base, rows, reductions };
+  return { version, base, readOnly, rows, reductions };
+}
+
+/** The args a checked-mode user kernel sees: readOnly arrays behind guards. */
+function guardedBase(p: PreparedArgs): Record<string, unknown> {
+  if (p.guarded) return p.guarded;
+  const g = { ...p.base };
+  for (const [name, array] of p.readOnly) g[name] = checkedReadOnly(array, name);
+  return (p.guarded = g);
 }
 
 /** A results arena as a worker holds it. */
@@ -144,7 +162,7 @@ export class Runner {
     if (m === undefined) return false;
     const msg = m.message as C.PortMessage;
     if (msg.kind === "args") {
-      this.args[msg.slot] = prepare(msg.version, msg.args, this.cfg.checked);
+      this.args[msg.slot] = prepare(msg.version, msg.args);
     } else if (msg.forSeq === null || ((msg.forSeq - this.seq) | 0) >= 0) {
       // (A one-off arena for a job this worker has already left is never needed.)
       this.arenas.set(msg.id, { forSeq: msg.forSeq, ...R.arenaViews(msg.buffer) });
@@ -333,12 +351,16 @@ class JobRun {
       const kernel = cfg.kernels[this.kernelId]!;
       const name = cfg.names[this.kernelId]!;
       current.kernel = name;
-      let args = prepared.base;
+      // Checked mode guards user kernels only: the built-ins are tested code,
+      // a Proxy per element access would make them crawl, and their argument
+      // checks (ArrayBuffer.isView) refuse a proxied array.
+      const guard = cfg.checked && this.kernelId >= cfg.builtins;
+      let args = guard ? guardedBase(prepared) : prepared.base;
       let accs: Array<{ value: number } | Float64Array> | undefined;
       if (prepared.rows.length > 0 || prepared.reductions.length > 0) {
-        args = { ...prepared.base };
+        args = { ...args };
         for (const [argName, m] of prepared.rows) {
-          args[argName] = cfg.checked ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
+          args[argName] = guard ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
         }
         if (prepared.reductions.length > 0) {
           accs = [];

@@ -10,8 +10,10 @@ import {
   KernelError,
   Mutex,
   RaceError,
+  RandomForestClassifier,
   WorkerCrashedError,
   readOnly,
+  rng,
   rows,
   shared,
 } from "sabre";
@@ -174,6 +176,29 @@ test("checked mode: writing a readOnly array or outside the chunk's rows is a Ra
     for (let r = 0; r < 20; r++) assert.is(out.get(r, 1), r);
   } finally {
     await engine.close();
+  }
+});
+
+test("checked mode guards user kernels only: a forest fits on a checked engine, with the same trees as unchecked", async () => {
+  const engine = await Engine.start({ threads: 2, checked: true });
+  const plain = await Engine.start({ threads: 2 });
+  try {
+    const r = rng(5);
+    const X = shared.zeros("float32", [300, 4]);
+    const y = new Int32Array(300);
+    for (let i = 0; i < 300; i++) {
+      for (let f = 0; f < 4; f++) X.set(i, f, r.float());
+      y[i] = X.get(i, 0) + X.get(i, 2) > 1 ? 1 : 0;
+    }
+    const fit = async (e: Engine) => {
+      const rf = new RandomForestClassifier({ nEstimators: 4, seed: 2, engine: e });
+      await rf.fit(X, y);
+      return JSON.stringify(rf.toJSON());
+    };
+    assert.is(await fit(engine), await fit(plain));
+  } finally {
+    await engine.close();
+    await plain.close();
   }
 });
 
