@@ -9,8 +9,6 @@
 //    process on warm engines: target "2 threads at least 1.4x faster than 1".
 // On a bigger machine: FOREST_SCALING_THREADS=1,2,4,8,16 FOREST_SCALING_TREES=32
 // (threads beyond the cores oversubscribe, which is what 8 threads do on 2 cores).
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ndarray from "ndarray";
@@ -28,9 +26,8 @@ import {
   type SuiteOptions,
 } from "./harness/index.js";
 import { ensureTable, FASHION_DIR, FASHION_FILES, fashionPresent, loadIdxShared, type RunResult, type RunSpec } from "./workers/forest-data.js";
+import { PYTHON, requireSklearn, runChild, sklearnVersion } from "./workers/forest-children.js";
 
-const PYTHON = "/usr/bin/python3";
-const SKLEARN_HINT = `scikit-learn not importable by ${PYTHON}: apt-get update && apt-get install python3-sklearn`;
 const FASHION_HINT = `Fashion-MNIST not found in ${FASHION_DIR}: apt-get update && apt-get install dataset-fashion-mnist`;
 
 interface Plan {
@@ -54,33 +51,7 @@ function plan(quick: boolean): Plan {
     : { rows: 200_000, features: 40, trees, threads, rounds: 3, fashionRows: 60_000, oneTreeRounds: 7 };
 }
 
-function runChild(file: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const why = err.killed ? `killed after ${timeoutMs / 1000} s` : err.message.split("\n")[0];
-        reject(new Error(`${args[0] ?? file} failed (${why})${stderr ? `: ${stderr.trim().split("\n").slice(-5).join(" | ")}` : ""}`));
-        return;
-      }
-      const last = stdout.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(last) as RunResult);
-      } catch {
-        reject(new Error(`${args[0] ?? file} printed no result line (last line: ${last.slice(0, 200)})`));
-      }
-    });
-  });
-}
 
-let sklearnVersion: string | Skip | undefined;
-function requireSklearn(): string {
-  if (sklearnVersion === undefined) {
-    const r = existsSync(PYTHON) ? spawnSync(PYTHON, ["-c", "import sklearn, numpy; print(sklearn.__version__)"], { encoding: "utf8" }) : undefined;
-    sklearnVersion = r?.status === 0 ? r.stdout.trim() : new Skip(SKLEARN_HINT);
-  }
-  if (sklearnVersion instanceof Skip) throw sklearnVersion;
-  return sklearnVersion;
-}
 
 type Fit = Extract<RunResult, { fitS: number }>;
 
@@ -128,7 +99,7 @@ async function scaling(report: Report, p: Plan, log: (s: string) => void): Promi
     const r = runs.get(id)!;
     return r.error !== undefined ? failed(r.error) : ok(r[pick]);
   };
-  const sklearnLabel = `scikit-learn ${typeof sklearnVersion === "string" ? sklearnVersion : ""}`.trim();
+  const sklearnLabel = `scikit-learn ${sklearnVersion() ?? ""}`.trim();
   const entries: Entry[] = [];
   for (const t of p.threads) {
     entries.push({ id: `sklearn-${t}`, label: `${sklearnLabel}, n_jobs=${t}` }, { id: `sabre-${t}`, label: `sabre, ${t} thread${t > 1 ? "s" : ""}`, ours: true });

@@ -3,7 +3,6 @@
 // same cores, in one run. Every contender run is its own child process (so its
 // peak RSS is its own): bench/workers/forest-sabre.ts, bench/peers/forest-sklearn.py,
 // bench/peers/forest-mlrf.ts. What each row measures is in bench/README.md.
-import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -24,10 +23,9 @@ import {
   type SuiteOptions,
 } from "./harness/index.js";
 import { ensureFriedman, ensureTable, FASHION_DIR, fashionPresent, type RunResult, type RunSpec } from "./workers/forest-data.js";
+import { PYTHON, requireSklearn, runChild } from "./workers/forest-children.js";
 
 /** scikit-learn comes from Debian's python3-sklearn, which installs for this interpreter only. */
-const PYTHON = "/usr/bin/python3";
-const SKLEARN_HINT = `scikit-learn not importable by ${PYTHON}: apt-get update && apt-get install python3-sklearn`;
 const FASHION_HINT = `Fashion-MNIST not found in ${FASHION_DIR}: apt-get update && apt-get install dataset-fashion-mnist`;
 const FASHION_TRAIN = 60_000;
 
@@ -104,37 +102,7 @@ export const FOREST_PARTS = {
 
 type Fit = Extract<RunResult, { fitS: number }>;
 
-function runChild(file: string, args: string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const why = err.killed ? `killed after ${timeoutMs / 1000} s` : err.message.split("\n")[0];
-        reject(new Error(`${args[0] ?? file} failed (${why})${stderr ? `: ${stderr.trim().split("\n").slice(-5).join(" | ")}` : ""}`));
-        return;
-      }
-      const last = stdout.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(last) as RunResult);
-      } catch {
-        reject(new Error(`${args[0] ?? file} printed no result line (last line: ${last.slice(0, 200)})`));
-      }
-    });
-  });
-}
 
-let sklearnProbe: string | Skip | undefined;
-
-/** scikit-learn's version under /usr/bin/python3, or Skip with the install line. */
-function requireSklearn(): string {
-  if (sklearnProbe === undefined) {
-    const r = existsSync(PYTHON)
-      ? spawnSync(PYTHON, ["-c", "import sklearn, numpy; print(sklearn.__version__)"], { encoding: "utf8" })
-      : undefined;
-    sklearnProbe = r?.status === 0 ? r.stdout.trim() : new Skip(SKLEARN_HINT);
-  }
-  if (sklearnProbe instanceof Skip) throw sklearnProbe;
-  return sklearnProbe;
-}
 
 type Who = "sabre" | "sklearn" | "mlrf";
 
