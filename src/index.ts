@@ -4,3 +4,4 @@ export { Engine, getDefaultEngine, ReadOnlyClause, RowsClause } from "./engine/i
 export type { EngineOptions, ParallelForOptions, Schedule, KernelArgs } from "./engine/index.js";
 export * from "./data/index.js";
 export * from "./ml/index.js";
+export * as ops from "./ops/index.js";

@@ -1,0 +1,2 @@
+// ops.map: filled in by its own change.
+export {};

@@ -1,0 +1,55 @@
+// What every op takes besides its data: the engine to run on, cancellation,
+// and the axis conventions numpy users expect.
+import { getDefaultEngine } from "../engine/default-engine.js";
+import type { Engine } from "../engine/engine.js";
+import { SabreTypeError } from "../errors.js";
+import { checkSignal, describe } from "../validate.js";
+
+/** Options every op accepts. */
+export interface OpOptions {
+  /** The engine to run on; the default engine (one worker per core) when absent. */
+  engine?: Engine;
+  /** Cancels the call between chunks; the op rejects with AbortError. */
+  signal?: AbortSignal;
+}
+
+/** The engine an op runs on. */
+export function engineFor(options: OpOptions): Promise<Engine> {
+  return options.engine ? Promise.resolve(options.engine) : getDefaultEngine();
+}
+
+/**
+ * Checks an options object: it must be a plain object whose keys are all in
+ * `allowed` (plus engine and signal), so a typo such as `{ axsi: 0 }` is an
+ * error rather than a silently ignored option, as numpy does for keywords.
+ */
+export function checkOptions<T extends OpOptions>(op: string, options: unknown, allowed: readonly string[]): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new SabreTypeError(`ops.${op}: options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "engine" && key !== "signal" && !allowed.includes(key)) {
+      const known = ["engine", "signal", ...allowed].join(", ");
+      throw new SabreTypeError(`ops.${op}: unknown option "${key}" (known: ${known})`);
+    }
+  }
+  const o = options as OpOptions;
+  if (o.engine !== undefined && (typeof o.engine !== "object" || o.engine === null || typeof (o.engine as { parallelFor?: unknown }).parallelFor !== "function")) {
+    throw new SabreTypeError(`ops.${op}: engine must be an Engine, got ${describe(o.engine)}`);
+  }
+  checkSignal(o.signal);
+  return options as T;
+}
+
+/**
+ * Resolves an axis as numpy does: an integer in [-ndim, ndim), negative
+ * counting from the end. Returns the non-negative axis.
+ */
+export function checkAxis(op: string, axis: unknown, ndim: number): number {
+  if (typeof axis !== "number" || !Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+    const range = ndim === 0 ? "none (the array is 0-d)" : `an integer in [${-ndim}, ${ndim - 1}]`;
+    throw new SabreTypeError(`ops.${op}: axis must be ${range} for a ${ndim}-d array, got ${describe(axis)}`);
+  }
+  return axis < 0 ? axis + ndim : axis;
+}

@@ -1,0 +1,2 @@
+// ops.reduce: filled in by its own change.
+export {};

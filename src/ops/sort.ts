@@ -1,0 +1,2 @@
+// ops.sort: filled in by its own change.
+export {};
