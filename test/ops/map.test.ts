@@ -224,7 +224,7 @@ test("a user kernel from a module the engine loaded, with params, strided input 
   await ops.map(t, "affine", { engine, scale: 3, shift: 0, out: outBase.transpose(1, 0) });
   close(outBase.data, [...x.data].map((v) => v * 3), 0, "affine strided");
   await ops.map(x, "affine", { engine, scale: 1, shift: 1, out: x });
-  close(x.data, [...r.data].map((v) => (v + 1) / 2 + 1), 1e-15, "affine in place");
+  close(x.data, [...(r.data as Float64Array)].map((v) => (v + 1) / 2 + 1), 1e-15, "affine in place");
 });
 
 test("shape mismatches, bad dtypes, bad options and unknown functions are SabreTypeError", async () => {
