@@ -1,0 +1,145 @@
+// The blocked matrix product behind ops.matmul and ops.dot, after the
+// GotoBLAS layout: B is packed into KC x NC panels (NR columns wide), A into
+// MC x KC panels (MR rows tall), and a 4 x 4 register-blocked micro-kernel
+// runs over them. Packing reads any strides and any dtype into Float64Array
+// scratch, so transposed and sliced views cost only the packing.
+//
+// Determinism: every element of C is the sum over k-blocks (KC, fixed) in
+// order, each block summed from 0 in k order, whatever the rows a worker
+// gets, so the bits do not depend on the thread count.
+import type { NdArray } from "../../src/memory/ndarray-type.js";
+
+export const MR = 4;
+export const NR = 4;
+/** k-block: an MR x KC sliver of A and a KC x NR sliver of B (8 KiB each) stay in L1. */
+export const KC = 256;
+/** Rows per block of C (one unit of parallel work): the packed A block is MC x KC x 8 = 128 KiB, in L2. */
+export const MC = 64;
+/** Columns per panel of B: KC x NC x 8 = 512 KiB, read once per MR rows from L2/L3. */
+export const NC = 256;
+
+export interface MatmulArgs {
+  a: NdArray;
+  b: NdArray;
+  c: NdArray;
+  /** Rows of C per unit of work (a multiple of MR, at most MC): smaller for short matrices so every worker gets some. */
+  rows: number;
+}
+
+interface Scratch {
+  ap: Float64Array;
+  bp: Float64Array;
+  ct: Float64Array;
+}
+let scratch: Scratch | undefined;
+function getScratch(): Scratch {
+  scratch ??= {
+    ap: new Float64Array(MC * KC),
+    bp: new Float64Array(KC * NC),
+    ct: new Float64Array(MC * NC),
+  };
+  return scratch;
+}
+
+/** Packs A[i0 .. i0+mc, p0 .. p0+kc] into MR-row panels: ap[panel * kc * MR + p * MR + r], rows past mc zero. */
+function packA(a: NdArray, i0: number, mc: number, p0: number, kc: number, ap: Float64Array): void {
+  const d = a.data as ArrayLike<number>;
+  const rs = a.stride[0]!;
+  const cs = a.stride[1]!;
+  let q = 0;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = Math.min(MR, mc - ir);
+    const base = a.offset + (i0 + ir) * rs + p0 * cs;
+    for (let p = 0; p < kc; p++) {
+      const col = base + p * cs;
+      for (let r = 0; r < MR; r++) ap[q++] = r < rows ? d[col + r * rs]! : 0;
+    }
+  }
+}
+
+/** Packs B[p0 .. p0+kc, j0 .. j0+nc] into NR-column panels: bp[panel * kc * NR + p * NR + c], columns past nc zero. */
+function packB(b: NdArray, p0: number, kc: number, j0: number, nc: number, bp: Float64Array): void {
+  const d = b.data as ArrayLike<number>;
+  const rs = b.stride[0]!;
+  const cs = b.stride[1]!;
+  let q = 0;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = Math.min(NR, nc - jr);
+    const base = b.offset + p0 * rs + (j0 + jr) * cs;
+    for (let p = 0; p < kc; p++) {
+      const row = base + p * rs;
+      if (cols === NR && cs === 1) {
+        bp[q] = d[row]!;
+        bp[q + 1] = d[row + 1]!;
+        bp[q + 2] = d[row + 2]!;
+        bp[q + 3] = d[row + 3]!;
+        q += 4;
+      } else {
+        for (let c = 0; c < NR; c++) bp[q++] = c < cols ? d[row + c * cs]! : 0;
+      }
+    }
+  }
+}
+
+/** ct[ci .. +MR, .. +NR] (row length ldc) += A panel x B panel over kc. */
+function micro(kc: number, ap: Float64Array, ai: number, bp: Float64Array, bi: number, ct: Float64Array, ci: number, ldc: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = ap[ai]!, a1 = ap[ai + 1]!, a2 = ap[ai + 2]!, a3 = ap[ai + 3]!;
+    const b0 = bp[bi]!, b1 = bp[bi + 1]!, b2 = bp[bi + 2]!, b3 = bp[bi + 3]!;
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    ai += MR;
+    bi += NR;
+  }
+  ct[ci] = ct[ci]! + c00; ct[ci + 1] = ct[ci + 1]! + c01; ct[ci + 2] = ct[ci + 2]! + c02; ct[ci + 3] = ct[ci + 3]! + c03;
+  ci += ldc;
+  ct[ci] = ct[ci]! + c10; ct[ci + 1] = ct[ci + 1]! + c11; ct[ci + 2] = ct[ci + 2]! + c12; ct[ci + 3] = ct[ci + 3]! + c13;
+  ci += ldc;
+  ct[ci] = ct[ci]! + c20; ct[ci + 1] = ct[ci + 1]! + c21; ct[ci + 2] = ct[ci + 2]! + c22; ct[ci + 3] = ct[ci + 3]! + c23;
+  ci += ldc;
+  ct[ci] = ct[ci]! + c30; ct[ci + 1] = ct[ci + 1]! + c31; ct[ci + 2] = ct[ci + 2]! + c32; ct[ci + 3] = ct[ci + 3]! + c33;
+}
+
+/**
+ * C[blocks of `rows` rows, from block `start` to `end`) = A B. C is a new
+ * C-contiguous float32 or float64 array (values are summed in float64 and
+ * rounded once when C is float32).
+ */
+export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: number): void {
+  const m = a.shape[0]!;
+  const k = a.shape[1]!;
+  const n = b.shape[1]!;
+  const { ap, bp, ct } = getScratch();
+  const cd = c.data as unknown as { [i: number]: number };
+  const ldOut = c.stride[0]!;
+  for (let blk = start; blk < end; blk++) {
+    const i0 = blk * rows;
+    const mc = Math.min(rows, m - i0);
+    if (mc <= 0) break;
+    for (let j0 = 0; j0 < n; j0 += NC) {
+      const nc = Math.min(NC, n - j0);
+      const ldc = Math.ceil(nc / NR) * NR;
+      ct.fill(0, 0, Math.ceil(mc / MR) * MR * ldc);
+      for (let p0 = 0; p0 < k; p0 += KC) {
+        const kc = Math.min(KC, k - p0);
+        packB(b, p0, kc, j0, nc, bp);
+        packA(a, i0, mc, p0, kc, ap);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const bi = (jr / NR) * kc * NR;
+          for (let ir = 0; ir < mc; ir += MR) micro(kc, ap, (ir / MR) * kc * MR, bp, bi, ct, ir * ldc + jr, ldc);
+        }
+      }
+      for (let i = 0; i < mc; i++) {
+        const row = c.offset + (i0 + i) * ldOut + j0;
+        const src = i * ldc;
+        for (let j = 0; j < nc; j++) cd[row + j] = ct[src + j]!;
+      }
+    }
+  }
+}
