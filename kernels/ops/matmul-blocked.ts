@@ -9,14 +9,10 @@
 // gets, so the bits do not depend on the thread count.
 import type { NdArray } from "../../src/memory/ndarray-type.js";
 
-export const MR = 4;
-export const NR = 4;
-/** k-block: an MR x KC sliver of A and a KC x NR sliver of B (8 KiB each) stay in L1. */
-export const KC = 256;
-/** Rows per block of C (one unit of parallel work): the packed A block is MC x KC x 8 = 128 KiB, in L2. */
-export const MC = 64;
-/** Columns per panel of B: KC x NC x 8 = 512 KiB, read once per MR rows from L2/L3. */
-export const NC = 256;
+import { KC, MC, MR, NC, NR } from "./matmul-sizes.js";
+import { A_OFF, B_OFF, C_OFF, matmulWasm } from "./matmul-wasm.js";
+
+export { KC, MC, MR, NC, NR };
 
 export interface MatmulArgs {
   a: NdArray;
@@ -30,15 +26,32 @@ interface Scratch {
   ap: Float64Array;
   bp: Float64Array;
   ct: Float64Array;
+  /** The WebAssembly inner loops over these same buffers (in its memory), or null for the JS ones. */
+  gebp: ((kc: number, mc: number, nc: number, ap: number, bp: number, ct: number, ldc: number) => void) | null;
 }
-let scratch: Scratch | undefined;
-function getScratch(): Scratch {
-  scratch ??= {
-    ap: new Float64Array(MC * KC),
-    bp: new Float64Array(KC * NC),
-    ct: new Float64Array(MC * NC),
-  };
-  return scratch;
+let jsScratch: Scratch | undefined;
+let wasmScratch: Scratch | null | undefined;
+/** This thread's packing buffers: in the WebAssembly module's memory when it runs. */
+function getScratch(useWasm: boolean): Scratch {
+  if (useWasm) {
+    if (wasmScratch === undefined) {
+      const w = matmulWasm();
+      wasmScratch = w && {
+        ap: new Float64Array(w.memory.buffer, A_OFF, MC * KC),
+        bp: new Float64Array(w.memory.buffer, B_OFF, KC * NC),
+        ct: new Float64Array(w.memory.buffer, C_OFF, MC * NC),
+        gebp: w.gebp,
+      };
+    }
+    if (wasmScratch) return wasmScratch;
+  }
+  jsScratch ??= { ap: new Float64Array(MC * KC), bp: new Float64Array(KC * NC), ct: new Float64Array(MC * NC), gebp: null };
+  return jsScratch;
+}
+
+/** Whether matmul runs its inner loops in WebAssembly SIMD on this thread (false: the JS micro-kernel). */
+export function matmulUsesWasm(): boolean {
+  return getScratch(true).gebp !== null;
 }
 
 /** Packs A[i0 .. i0+mc, p0 .. p0+kc] into MR-row panels: ap[panel * kc * MR + p * MR + r], rows past mc zero. */
@@ -111,11 +124,11 @@ function micro(kc: number, ap: Float64Array, ai: number, bp: Float64Array, bi: n
  * C-contiguous float32 or float64 array (values are summed in float64 and
  * rounded once when C is float32).
  */
-export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: number): void {
+export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: number, useWasm = true): void {
   const m = a.shape[0]!;
   const k = a.shape[1]!;
   const n = b.shape[1]!;
-  const { ap, bp, ct } = getScratch();
+  const { ap, bp, ct, gebp } = getScratch(useWasm);
   const cd = c.data as unknown as { [i: number]: number };
   const ldOut = c.stride[0]!;
   for (let blk = start; blk < end; blk++) {
@@ -130,6 +143,10 @@ export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: 
         const kc = Math.min(KC, k - p0);
         packB(b, p0, kc, j0, nc, bp);
         packA(a, i0, mc, p0, kc, ap);
+        if (gebp) {
+          gebp(kc, Math.ceil(mc / MR) * MR, ldc, A_OFF, B_OFF, C_OFF, ldc * 8);
+          continue;
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const bi = (jr / NR) * kc * NR;
           for (let ir = 0; ir < mc; ir += MR) micro(kc, ap, (ir / MR) * kc * MR, bp, bi, ct, ir * ldc + jr, ldc);
