@@ -9,7 +9,7 @@
 // gets, so the bits do not depend on the thread count.
 import type { NdArray } from "../../src/memory/ndarray-type.js";
 
-import { KC, MC, MR, NC, NR } from "./matmul-sizes.js";
+import { KC, MC, MR, NC, NR, WASM_MR } from "./matmul-sizes.js";
 import { A_OFF, B_OFF, C_OFF, matmulWasm } from "./matmul-wasm.js";
 
 export { KC, MC, MR, NC, NR };
@@ -26,6 +26,8 @@ interface Scratch {
   ap: Float64Array;
   bp: Float64Array;
   ct: Float64Array;
+  /** Tile height: the JS kernel's MR or the WebAssembly one's WASM_MR. */
+  mr: number;
   /** The WebAssembly inner loops over these same buffers (in its memory), or null for the JS ones. */
   gebp: ((kc: number, mc: number, nc: number, ap: number, bp: number, ct: number, ldc: number) => void) | null;
 }
@@ -37,15 +39,16 @@ function getScratch(useWasm: boolean): Scratch {
     if (wasmScratch === undefined) {
       const w = matmulWasm();
       wasmScratch = w && {
-        ap: new Float64Array(w.memory.buffer, A_OFF, MC * KC),
+        ap: new Float64Array(w.memory.buffer, A_OFF, (MC + 8) * KC),
         bp: new Float64Array(w.memory.buffer, B_OFF, KC * NC),
-        ct: new Float64Array(w.memory.buffer, C_OFF, MC * NC),
+        ct: new Float64Array(w.memory.buffer, C_OFF, (MC + 8) * NC),
+        mr: WASM_MR,
         gebp: w.gebp,
       };
     }
     if (wasmScratch) return wasmScratch;
   }
-  jsScratch ??= { ap: new Float64Array(MC * KC), bp: new Float64Array(KC * NC), ct: new Float64Array(MC * NC), gebp: null };
+  jsScratch ??= { ap: new Float64Array(MC * KC), bp: new Float64Array(KC * NC), ct: new Float64Array(MC * NC), mr: MR, gebp: null };
   return jsScratch;
 }
 
@@ -54,18 +57,18 @@ export function matmulUsesWasm(): boolean {
   return getScratch(true).gebp !== null;
 }
 
-/** Packs A[i0 .. i0+mc, p0 .. p0+kc] into MR-row panels: ap[panel * kc * MR + p * MR + r], rows past mc zero. */
-function packA(a: NdArray, i0: number, mc: number, p0: number, kc: number, ap: Float64Array): void {
+/** Packs A[i0 .. i0+mc, p0 .. p0+kc] into mr-row panels: ap[panel * kc * mr + p * mr + r], rows past mc zero. */
+function packA(a: NdArray, i0: number, mc: number, p0: number, kc: number, ap: Float64Array, mr: number): void {
   const d = a.data as ArrayLike<number>;
   const rs = a.stride[0]!;
   const cs = a.stride[1]!;
   let q = 0;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const rows = Math.min(MR, mc - ir);
+  for (let ir = 0; ir < mc; ir += mr) {
+    const rows = Math.min(mr, mc - ir);
     const base = a.offset + (i0 + ir) * rs + p0 * cs;
     for (let p = 0; p < kc; p++) {
       const col = base + p * cs;
-      for (let r = 0; r < MR; r++) ap[q++] = r < rows ? d[col + r * rs]! : 0;
+      for (let r = 0; r < mr; r++) ap[q++] = r < rows ? d[col + r * rs]! : 0;
     }
   }
 }
@@ -128,7 +131,7 @@ export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: 
   const m = a.shape[0]!;
   const k = a.shape[1]!;
   const n = b.shape[1]!;
-  const { ap, bp, ct, gebp } = getScratch(useWasm);
+  const { ap, bp, ct, gebp, mr } = getScratch(useWasm);
   const cd = c.data as unknown as { [i: number]: number };
   const ldOut = c.stride[0]!;
   for (let blk = start; blk < end; blk++) {
@@ -138,13 +141,14 @@ export function matmulBlocks({ a, b, c, rows }: MatmulArgs, start: number, end: 
     for (let j0 = 0; j0 < n; j0 += NC) {
       const nc = Math.min(NC, n - j0);
       const ldc = Math.ceil(nc / NR) * NR;
-      ct.fill(0, 0, Math.ceil(mc / MR) * MR * ldc);
+      const mcPadded = Math.ceil(mc / mr) * mr;
+      ct.fill(0, 0, mcPadded * ldc);
       for (let p0 = 0; p0 < k; p0 += KC) {
         const kc = Math.min(KC, k - p0);
         packB(b, p0, kc, j0, nc, bp);
-        packA(a, i0, mc, p0, kc, ap);
+        packA(a, i0, mc, p0, kc, ap, mr);
         if (gebp) {
-          gebp(kc, Math.ceil(mc / MR) * MR, ldc, A_OFF, B_OFF, C_OFF, ldc * 8);
+          gebp(kc, mcPadded, ldc, A_OFF, B_OFF, C_OFF, ldc * 8);
           continue;
         }
         for (let jr = 0; jr < nc; jr += NR) {

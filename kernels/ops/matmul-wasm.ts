@@ -7,7 +7,7 @@
 //
 // Layout in the module's own memory (byte offsets): packed A at A_OFF,
 // packed B at B_OFF, the C tile at C_OFF, sized for MC x KC, KC x NC, MC x NC.
-import { KC, MC, MR, NC, NR } from "./matmul-sizes.js";
+import { KC, MC, NC, NR, WASM_MR, WASM_UNROLL } from "./matmul-sizes.js";
 
 // The few WebAssembly JS API members used here (the project's lib has no DOM/wasm types).
 declare const WebAssembly: {
@@ -17,9 +17,10 @@ declare const WebAssembly: {
 };
 
 export const A_OFF = 0;
-export const B_OFF = A_OFF + MC * KC * 8;
+export const B_OFF = A_OFF + (MC + 8) * KC * 8;
 export const C_OFF = B_OFF + KC * NC * 8;
-const BYTES = C_OFF + MC * NC * 8;
+// A and C blocks hold MC rows rounded up to a multiple of the tile height.
+const BYTES = C_OFF + (MC + 8) * NC * 8;
 const PAGES = Math.ceil(BYTES / 65536);
 
 function uleb(n: number): number[] {
@@ -64,10 +65,11 @@ const mem = (align: number, offset: number): number[] => [...uleb(align), ...ule
 // Parameters, then locals.
 const P_KC = 0, P_MC = 1, P_NC = 2, P_AP = 3, P_BP = 4, P_CT = 5, P_LDC = 6;
 const L_JR = 7, L_IR = 8, L_P = 9, L_PA = 10, L_PB = 11, L_C = 12;
-const L_ACC = 13; // 8 v128 accumulators: row r, column pair h at L_ACC + 2r + h
-const L_B0 = 21, L_B1 = 22, L_A = 23;
+const L_ACC = 13; // 2 * mr v128 accumulators: row r, column pair h at L_ACC + 2r + h
 
-function gebpBody(): number[] {
+/** The inner loops for micro-tiles of mr rows x NR (= 4) columns. */
+function gebpBody(mr: number, unroll: number): number[] {
+  const L_B0 = L_ACC + 2 * mr, L_B1 = L_B0 + 1, L_A = L_B0 + 2;
   const c: number[] = [];
   const get = (l: number): void => void c.push(GET, ...uleb(l));
   const set = (l: number): void => void c.push(SET, ...uleb(l));
@@ -76,56 +78,69 @@ function gebpBody(): number[] {
   i32(0); set(L_JR);
   c.push(BLOCK, VOID, LOOP, VOID);
   get(L_JR); get(P_NC); c.push(I32_GE_S, BR_IF, 1);
-  //   for (ir = 0; ir < mc; ir += MR)
+  //   for (ir = 0; ir < mc; ir += mr)
   i32(0); set(L_IR);
   c.push(BLOCK, VOID, LOOP, VOID);
   get(L_IR); get(P_MC); c.push(I32_GE_S, BR_IF, 1);
   //     pa = ap + ir * kc * 8; pb = bp + jr * kc * 8
   get(P_AP); get(L_IR); get(P_KC); c.push(I32_MUL); i32(8); c.push(I32_MUL, I32_ADD); set(L_PA);
   get(P_BP); get(L_JR); get(P_KC); c.push(I32_MUL); i32(8); c.push(I32_MUL, I32_ADD); set(L_PB);
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 2 * mr; i++) {
     c.push(...V128_CONST, ...new Array(16).fill(0));
     set(L_ACC + i);
   }
-  //     for (p = kc; p > 0; p--)
+  // One k step at byte offsets (oa, ob) from pa, pb: every accumulator += a_r * b.
+  const step = (oa: number, ob: number): void => {
+    get(L_PB); c.push(...V128_LOAD, ...mem(3, ob)); set(L_B0);
+    get(L_PB); c.push(...V128_LOAD, ...mem(3, ob + 16)); set(L_B1);
+    for (let r = 0; r < mr; r++) {
+      get(L_PA); c.push(F64_LOAD, ...mem(3, oa + r * 8), ...F64X2_SPLAT); set(L_A);
+      for (let h = 0; h < 2; h++) {
+        get(L_ACC + 2 * r + h); get(L_A); get(h === 0 ? L_B0 : L_B1); c.push(...F64X2_MUL, ...F64X2_ADD); set(L_ACC + 2 * r + h);
+      }
+    }
+  };
+  // k loop unrolled `unroll` times (pointer bumps and the branch amortized), then single steps.
   get(P_KC); set(L_P);
+  c.push(BLOCK, VOID);
+  get(L_P); i32(unroll); c.push(0x48 /* i32.lt_s */, BR_IF, 0);
+  c.push(LOOP, VOID);
+  for (let u = 0; u < unroll; u++) step(u * mr * 8, u * NR * 8);
+  get(L_PA); i32(unroll * mr * 8); c.push(I32_ADD); set(L_PA);
+  get(L_PB); i32(unroll * NR * 8); c.push(I32_ADD); set(L_PB);
+  get(L_P); i32(unroll); c.push(I32_SUB); set(L_P);
+  get(L_P); i32(unroll); c.push(I32_GE_S, BR_IF, 0);
+  c.push(END, END);
   c.push(BLOCK, VOID);
   get(L_P); i32(0); c.push(I32_LE_S, BR_IF, 0);
   c.push(LOOP, VOID);
-  get(L_PB); c.push(...V128_LOAD, ...mem(3, 0)); set(L_B0);
-  get(L_PB); c.push(...V128_LOAD, ...mem(3, 16)); set(L_B1);
-  for (let r = 0; r < MR; r++) {
-    get(L_PA); c.push(F64_LOAD, ...mem(3, r * 8), ...F64X2_SPLAT); set(L_A);
-    for (let h = 0; h < 2; h++) {
-      get(L_ACC + 2 * r + h); get(L_A); get(h === 0 ? L_B0 : L_B1); c.push(...F64X2_MUL, ...F64X2_ADD); set(L_ACC + 2 * r + h);
-    }
-  }
-  get(L_PA); i32(MR * 8); c.push(I32_ADD); set(L_PA);
+  step(0, 0);
+  get(L_PA); i32(mr * 8); c.push(I32_ADD); set(L_PA);
   get(L_PB); i32(NR * 8); c.push(I32_ADD); set(L_PB);
   get(L_P); i32(1); c.push(I32_SUB); set(L_P);
   get(L_P); i32(0); c.push(0x4a /* i32.gt_s */, BR_IF, 0);
   c.push(END, END);
   //     the C tile += accumulators: c = ct + ir * ldc + jr * 8
   get(P_CT); get(L_IR); get(P_LDC); c.push(I32_MUL, I32_ADD); get(L_JR); i32(8); c.push(I32_MUL, I32_ADD); set(L_C);
-  for (let r = 0; r < MR; r++) {
+  for (let r = 0; r < mr; r++) {
     for (let h = 0; h < 2; h++) {
       get(L_C); get(L_C); c.push(...V128_LOAD, ...mem(3, h * 16)); get(L_ACC + 2 * r + h); c.push(...F64X2_ADD, ...V128_STORE, ...mem(3, h * 16));
     }
-    if (r < MR - 1) { get(L_C); get(P_LDC); c.push(I32_ADD); set(L_C); }
+    if (r < mr - 1) { get(L_C); get(P_LDC); c.push(I32_ADD); set(L_C); }
   }
-  get(L_IR); i32(MR); c.push(I32_ADD); set(L_IR);
+  get(L_IR); i32(mr); c.push(I32_ADD); set(L_IR);
   c.push(BR, 0, END, END);
   get(L_JR); i32(NR); c.push(I32_ADD); set(L_JR);
   c.push(BR, 0, END, END);
   c.push(END);
-  const locals = vec([[...uleb(6), I32], [...uleb(11), V128]]);
+  const locals = vec([[...uleb(6), I32], [...uleb(2 * mr + 3), V128]]);
   return [...locals, ...c];
 }
 
 /** The module's bytes: exports "memory" and gebp(kc, mcPadded, ncPadded, apByte, bpByte, ctByte, ldcBytes). */
-export function matmulWasmBytes(): Uint8Array {
+export function matmulWasmBytes(mr = WASM_MR, unroll = WASM_UNROLL): Uint8Array {
   const type = [0x60, ...vec(new Array(7).fill([I32])), ...vec([])];
-  const body = gebpBody();
+  const body = gebpBody(mr, unroll);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([type])),
@@ -147,16 +162,17 @@ let instance: MatmulWasm | null | undefined;
 /** This thread's instance, or null where WebAssembly SIMD is missing (then the JS kernel runs). */
 export function matmulWasm(): MatmulWasm | null {
   if (instance !== undefined) return instance;
-  try {
-    const bytes = matmulWasmBytes();
-    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) {
-      instance = null;
-    } else {
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-      instance = inst.exports as unknown as MatmulWasm;
-    }
-  } catch {
-    instance = null;
-  }
+  instance = instantiateMatmulWasm(WASM_MR);
   return instance;
+}
+
+/** A fresh instance for tiles of mr rows, or null where WebAssembly SIMD is missing. */
+export function instantiateMatmulWasm(mr: number, unroll = WASM_UNROLL): MatmulWasm | null {
+  try {
+    const bytes = matmulWasmBytes(mr, unroll);
+    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) return null;
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as MatmulWasm;
+  } catch {
+    return null;
+  }
 }
