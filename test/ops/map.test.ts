@@ -201,6 +201,23 @@ test("empty inputs give empty results of the broadcast shape", async () => {
   assert.equal((await ops.map([], "exp", { engine })).shape, [0]);
 });
 
+test("0-d arrays, uint8_clamped saturation, and a row broadcast into a reversed out", async () => {
+  const z = shared.full("float64", [], 9);
+  const r = await ops.map(z, "sqrt", { engine });
+  assert.equal(r.shape, []);
+  assert.is(r.get(), 3);
+  const c = await ops.map(new Uint8ClampedArray([250, 10]), "add", { engine, other: 10 });
+  assert.is(c.dtype, "uint8_clamped");
+  assert.equal([...c.data], [255, 20]);
+  const x = randomArray([500, 80]);
+  const row = randomArray([80], 2);
+  const outBase = shared.zeros("float64", [500, 80]);
+  await ops.map(x, "minimum", { engine, other: row, out: outBase.step(-1, -1) });
+  for (const [i, j] of [[0, 0], [499, 79], [123, 45]] as const) {
+    assert.is(outBase.get(499 - i, 79 - j), Math.min(x.get(i, j) as number, row.get(j) as number));
+  }
+});
+
 test("small inputs run on the calling thread and give the same answer", async () => {
   const x = randomArray([100]);
   const big = randomArray([100_000]);
