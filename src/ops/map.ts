@@ -75,7 +75,7 @@ export async function map(x: OpArray, fn: string, options?: MapOptions): Promise
   const plan = planBuiltin(fn, a, opts);
   const inline = (UNARY_FLOAT as readonly string[]).includes(fn) ? MAP_INLINE_TRANSCENDENTAL : MAP_INLINE_ELEMENTS;
   const engine = plan.size >= inline ? await engineFor(opts) : undefined;
-  if (plan.size === 0) return plan.result;
+  if (!plan.args) return plan.result;
   if (!engine) {
     if (opts.signal?.aborted) throw new AbortError("ops.map", opts.signal.reason);
     runMap(plan.args, 0, plan.size);
@@ -86,7 +86,8 @@ export async function map(x: OpArray, fn: string, options?: MapOptions): Promise
 }
 
 interface Plan {
-  args: MapArgs;
+  /** Absent when the result is empty (nothing to run). */
+  args?: MapArgs;
   size: number;
   result: NdArray;
 }
@@ -131,7 +132,7 @@ function planBuiltin(fn: MapFunction, x: NdArray, opts: MapOptions): Plan {
   const dtype = resultDType(fn, combined);
   const out = opts.out === undefined ? shared.empty(dtype, shape) : checkOut(opts.out, shape, dtype);
   const size = shape.reduce((p, n) => p * n, 1);
-  if (size === 0) return { args: undefined as unknown as MapArgs, size, result: out };
+  if (size === 0) return { size, result: out };
 
   let xv = x;
   let ov = other;
