@@ -23,6 +23,34 @@ export interface MapArgs {
   shape: number[];
   /** Integer result: products wrap as numpy's do (Math.imul), not round in float64. */
   intMath: boolean;
+  /**
+   * The integer result dtype when out has another dtype (a float out): the
+   * value is wrapped to it first, as numpy computes in the result dtype and
+   * then casts. Null when the store into out does that already.
+   */
+  wrap: string | null;
+}
+
+/** Wraps an expression's value to an integer dtype, as a store into that typed array would. */
+function wrapTo(dtype: string, e: string): string {
+  switch (dtype) {
+    case "int8":
+      return `(((${e}) << 24) >> 24)`;
+    case "uint8":
+      return `((${e}) & 255)`;
+    case "int16":
+      return `(((${e}) << 16) >> 16)`;
+    case "uint16":
+      return `((${e}) & 65535)`;
+    case "int32":
+      return `((${e}) | 0)`;
+    case "uint32":
+      return `((${e}) >>> 0)`;
+    case "uint8_clamped":
+      return `rint(Math.min(255, Math.max(0, ${e})))`;
+    default:
+      return e;
+  }
 }
 
 /** numpy's rint: round half to even, keeping -0. */
@@ -106,9 +134,9 @@ type Loop = (
  * rows of the last (merged) axis run as tight loops, with a unit-stride
  * variant for the contiguous case.
  */
-function compile(fn: string, hasArray: boolean, intMath: boolean): Loop {
+function compile(fn: string, hasArray: boolean, intMath: boolean, wrap: string | null): Loop {
   const bRead = (p: string): string => (hasArray ? `bd[${p}]` : "scalar");
-  const expr = expression(fn, intMath);
+  const expr = wrap ? wrapTo(wrap, expression(fn, intMath)) : expression(fn, intMath);
   const src = `
 const { rint, sigmoid, pow } = H;
 const d = shape.length, last = d - 1, n = shape[last];
@@ -150,11 +178,11 @@ const loops = new Map<string, Loop>();
 /** Applies the map over elements [start, end) of the loop shape, in row-major order. */
 export function runMap(args: MapArgs, start: number, end: number): void {
   if (end <= start) return;
-  const { fn, x, other, out, intMath } = args;
-  const key = `${fn}|${x.dtype}|${other ? other.dtype : "s"}|${out.dtype}|${intMath ? 1 : 0}`;
+  const { fn, x, other, out, intMath, wrap } = args;
+  const key = `${fn}|${x.dtype}|${other ? other.dtype : "s"}|${out.dtype}|${intMath ? 1 : 0}|${wrap}`;
   let loop = loops.get(key);
   if (!loop) {
-    loop = compile(fn, other !== null, intMath);
+    loop = compile(fn, other !== null, intMath, wrap);
     loops.set(key, loop);
   }
   loop(

@@ -163,6 +163,7 @@ function planBuiltin(fn: MapFunction, x: NdArray, opts: MapOptions): Plan {
     os: walk.strides[1]!,
     shape: walk.shape,
     intMath: !isFloat(dtype) && !(UNARY_FLOAT as readonly string[]).includes(fn),
+    wrap: !isFloat(dtype) && out.dtype !== dtype ? dtype : null,
   };
   return { args, size, result: out };
 }

@@ -192,6 +192,12 @@ test("an integer result may go into a float out (same_kind); a float result into
   const out = shared.zeros("float64", [3]);
   await ops.map(new Int32Array([1, 2, 3]), "mul", { engine, other: 3, out });
   assert.equal([...out.data], [3, 6, 9]);
+  // numpy computes in the result dtype (wrapping), then casts into out.
+  await ops.map(new Uint8Array([250, 100, 7]), "add", { engine, other: 10, out });
+  assert.equal([...out.data], [4, 110, 17]);
+  await ops.map(new Uint32Array([4000000000, 3, 2 ** 31]), "mul", { engine, other: 3, out });
+  assert.equal([...out.data], [(4000000000 * 3) % 2 ** 32, 9, 2 ** 31]);
+  await ops.map(new Int8Array([100, -100, 5]), "square", { engine, out: shared.zeros("float32", [3]) }).then((r) => assert.equal([...r.data], [16, 16, 25]));
   await rejectsTyped(ops.map([1.5, 2], "sqrt", { engine, out: shared.zeros("int32", [2]) }), SabreTypeError, /dtype int32.*float64/);
 });
 
