@@ -5,6 +5,8 @@ export const MR = 4;
 /** Tile height of the WebAssembly one: 2 * WASM_MR f64x2 accumulators + 3 operands must fit V8's 16 SIMD registers. */
 export const WASM_MR = 4;
 export const NR = 4;
+/** Columns of the float32 WebAssembly tile: two f32x4 vectors per row. */
+export const NR32 = 8;
 /** k-block: an MR x KC sliver of A and a KC x NR sliver of B (8 KiB each) stay in L1. */
 export const KC = 256;
 /** Rows per block of C (one unit of parallel work): the packed A block is MC x KC x 8 = 128 KiB, in L2. */

@@ -37,4 +37,24 @@ test("WebAssembly and JS kernels agree bit for bit, off the block grid and on vi
   }
 });
 
+test("the float32 kernel sums in float32: the same bits as a Math.fround emulation of its order", () => {
+  const f = Math.fround;
+  const [m, k, n] = [37, 300, 21];
+  const a = shared.zeros("float32", [m, k]);
+  const b = shared.zeros("float32", [k, n]);
+  for (let i = 0; i < a.size; i++) a.data[i] = Math.sin(i) * 3;
+  for (let i = 0; i < b.size; i++) b.data[i] = Math.cos(i * 0.7);
+  const c = shared.zeros("float32", [m, n]);
+  matmulBlocks({ a, b, c, rows: MC }, 0, 1, true);
+  for (const [i, j] of [[0, 0], [36, 20], [5, 9]] as const) {
+    let total = 0;
+    for (let p0 = 0; p0 < k; p0 += 256) {
+      let acc = 0;
+      for (let p = p0; p < Math.min(k, p0 + 256); p++) acc = f(acc + f((a.get(i, p) as number) * (b.get(p, j) as number)));
+      total = f(total + acc);
+    }
+    assert.is(c.get(i, j), total, `(${i}, ${j})`);
+  }
+});
+
 test.run();
