@@ -1,0 +1,275 @@
+// The arithmetic of the reductions, shared by the workers' kernels and the
+// calling thread's small-input path, so both give the same bits.
+//
+// Every reduction is a tree over fixed blocks of BLOCK elements: a block is
+// reduced by a leaf (8 interleaved accumulators for sums: each one adds 128
+// elements, as numpy's pairwise leaves do), and partials are merged by
+// `tree`, which halves a list of partials the same way whatever its origin.
+// Block and chunk sizes are constants, never derived from the thread count,
+// so neither is the order of any floating-point operation.
+import type { NumberTypedArray } from "../memory/dtypes.js";
+
+/** Elements per leaf block. */
+export const BLOCK = 1024;
+/** Blocks per chunk of a whole-array reduction (a chunk is one unit of parallel work). */
+export const GROUP = 64;
+/** Rows per block of a row-streamed axis reduction, and blocks per task. */
+export const ROW_BLOCK = 128;
+export const ROW_GROUP = 16;
+/** Output elements per task of a row-streamed axis reduction. */
+export const COL_TILE = 256;
+
+/** What the kernels compute: a partial of WIDTH[op] float64 values. */
+export type KernelOp = "sum" | "nansum" | "moments" | "min" | "max" | "nanmin" | "nanmax" | "argmin" | "argmax";
+export const WIDTH: { readonly [K in KernelOp]: number } = {
+  sum: 1,
+  nansum: 2, // sum, count of non-NaN
+  moments: 3, // count, mean, sum of squared deviations (Chan et al.)
+  min: 1,
+  max: 1,
+  nanmin: 1,
+  nanmax: 1,
+  argmin: 2, // value, index
+  argmax: 2,
+};
+export const KERNEL_OPS = Object.keys(WIDTH) as readonly KernelOp[];
+
+type Data = NumberTypedArray | Float64Array;
+
+function sumLeaf(d: Data, p: number, s: number, c: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let i = 0;
+  if (s === 1) {
+    for (; i < c8; i += 8) {
+      const q = p + i;
+      a0 += d[q]!; a1 += d[q + 1]!; a2 += d[q + 2]!; a3 += d[q + 3]!;
+      a4 += d[q + 4]!; a5 += d[q + 5]!; a6 += d[q + 6]!; a7 += d[q + 7]!;
+    }
+  } else {
+    for (; i < c8; i += 8) {
+      let q = p + i * s;
+      a0 += d[q]!; q += s; a1 += d[q]!; q += s; a2 += d[q]!; q += s; a3 += d[q]!; q += s;
+      a4 += d[q]!; q += s; a5 += d[q]!; q += s; a6 += d[q]!; q += s; a7 += d[q]!;
+    }
+  }
+  for (; i < c; i++) a0 += d[p + i * s]!;
+  return a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+function nansumLeaf(d: Data, p: number, s: number, c: number, out: Float64Array, o: number): void {
+  const acc = NAN_ACC;
+  acc.fill(0);
+  let cnt = 0;
+  for (let i = 0; i < c; i++) {
+    const v = d[p + i * s]!;
+    if (v === v) {
+      acc[i & 7]! += v;
+      cnt++;
+    }
+  }
+  out[o] = acc[0]! + acc[1]! + (acc[2]! + acc[3]!) + (acc[4]! + acc[5]! + (acc[6]! + acc[7]!));
+  out[o + 1] = cnt;
+}
+const NAN_ACC = new Float64Array(8);
+
+function momentsLeaf(d: Data, p: number, s: number, c: number, out: Float64Array, o: number): void {
+  // Two passes over one block (it is in cache): the mean, then squared deviations from it,
+  // so a large common offset (1e9 + noise) cancels exactly before squaring.
+  const mean = sumLeaf(d, p, s, c) / c;
+  let m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+  const c4 = c - (c & 3);
+  let i = 0;
+  for (; i < c4; i += 4) {
+    const q = p + i * s;
+    const e0 = d[q]! - mean, e1 = d[q + s]! - mean, e2 = d[q + 2 * s]! - mean, e3 = d[q + 3 * s]! - mean;
+    m0 += e0 * e0; m1 += e1 * e1; m2 += e2 * e2; m3 += e3 * e3;
+  }
+  for (; i < c; i++) {
+    const e = d[p + i * s]! - mean;
+    m0 += e * e;
+  }
+  out[o] = c;
+  out[o + 1] = mean;
+  out[o + 2] = m0 + m1 + (m2 + m3);
+}
+
+/**
+ * Reduces the c elements d[p + i*s] (c >= 1) into out[o .. o + WIDTH[op]).
+ * k0 is the index the first element counts as (argmin/argmax).
+ */
+export function leaf(op: KernelOp, d: Data, p: number, s: number, c: number, k0: number, out: Float64Array, o: number): void {
+  switch (op) {
+    case "sum":
+      out[o] = sumLeaf(d, p, s, c);
+      return;
+    case "nansum":
+      nansumLeaf(d, p, s, c, out, o);
+      return;
+    case "moments":
+      momentsLeaf(d, p, s, c, out, o);
+      return;
+    case "min": {
+      let m = Infinity;
+      for (let i = 0; i < c; i++) {
+        const v = d[p + i * s]!;
+        if (v < m || v !== v) m = v;
+        if (m !== m) break;
+      }
+      out[o] = m;
+      return;
+    }
+    case "max": {
+      let m = -Infinity;
+      for (let i = 0; i < c; i++) {
+        const v = d[p + i * s]!;
+        if (v > m || v !== v) m = v;
+        if (m !== m) break;
+      }
+      out[o] = m;
+      return;
+    }
+    case "nanmin": {
+      let m = NaN;
+      for (let i = 0; i < c; i++) {
+        const v = d[p + i * s]!;
+        if (v < m || (m !== m && v === v)) m = v;
+      }
+      out[o] = m;
+      return;
+    }
+    case "nanmax": {
+      let m = NaN;
+      for (let i = 0; i < c; i++) {
+        const v = d[p + i * s]!;
+        if (v > m || (m !== m && v === v)) m = v;
+      }
+      out[o] = m;
+      return;
+    }
+    case "argmin":
+    case "argmax": {
+      // The first extreme wins ties; the first NaN wins outright, as in numpy.
+      let m = d[p]!;
+      let at = 0;
+      if (m === m) {
+        for (let i = 1; i < c; i++) {
+          const v = d[p + i * s]!;
+          if (op === "argmin" ? v < m : v > m) {
+            m = v;
+            at = i;
+          } else if (v !== v) {
+            m = v;
+            at = i;
+            break;
+          }
+        }
+      }
+      out[o] = m;
+      out[o + 1] = k0 + at;
+      return;
+    }
+  }
+}
+
+/** Merges partial b (covering later elements) into partial a, in place at a[ao]. */
+export function merge(op: KernelOp, a: Float64Array, ao: number, b: Float64Array, bo: number): void {
+  switch (op) {
+    case "sum":
+      a[ao] = a[ao]! + b[bo]!;
+      return;
+    case "nansum":
+      a[ao] = a[ao]! + b[bo]!;
+      a[ao + 1] = a[ao + 1]! + b[bo + 1]!;
+      return;
+    case "moments": {
+      const na = a[ao]!, nb = b[bo]!;
+      if (nb === 0) return;
+      if (na === 0) {
+        a[ao] = nb;
+        a[ao + 1] = b[bo + 1]!;
+        a[ao + 2] = b[bo + 2]!;
+        return;
+      }
+      const n = na + nb;
+      const delta = b[bo + 1]! - a[ao + 1]!;
+      a[ao] = n;
+      a[ao + 1] = a[ao + 1]! + (delta * nb) / n;
+      a[ao + 2] = a[ao + 2]! + b[bo + 2]! + ((delta * delta * na) / n) * nb;
+      return;
+    }
+    case "min": {
+      const x = a[ao]!, y = b[bo]!;
+      if (x === x && (y < x || y !== y)) a[ao] = y;
+      return;
+    }
+    case "max": {
+      const x = a[ao]!, y = b[bo]!;
+      if (x === x && (y > x || y !== y)) a[ao] = y;
+      return;
+    }
+    case "nanmin": {
+      const x = a[ao]!, y = b[bo]!;
+      if (y < x || (x !== x && y === y)) a[ao] = y;
+      return;
+    }
+    case "nanmax": {
+      const x = a[ao]!, y = b[bo]!;
+      if (y > x || (x !== x && y === y)) a[ao] = y;
+      return;
+    }
+    case "argmin":
+    case "argmax": {
+      const x = a[ao]!, y = b[bo]!;
+      if (x === x && (y !== y || (op === "argmin" ? y < x : y > x))) {
+        a[ao] = y;
+        a[ao + 1] = b[bo + 1]!;
+      }
+      return;
+    }
+  }
+}
+
+/**
+ * Merges the n partials a[lo*W ..] .. a[(lo+n-1)*W ..] into the first one by
+ * halving: the tree's shape depends only on n.
+ */
+export function tree(op: KernelOp, a: Float64Array, lo: number, n: number): void {
+  if (n <= 1) return;
+  const h = n >> 1;
+  tree(op, a, lo, h);
+  tree(op, a, lo + h, n - h);
+  const w = WIDTH[op];
+  merge(op, a, lo * w, a, (lo + h) * w);
+}
+
+/** A growable scratch buffer, one per use site, so hot paths do not allocate. */
+export class Scratch {
+  private buf = new Float64Array(64);
+  get(n: number): Float64Array {
+    if (this.buf.length < n) this.buf = new Float64Array(Math.max(n, this.buf.length * 2));
+    return this.buf;
+  }
+}
+
+const laneScratch = new Scratch();
+
+/**
+ * Reduces a lane of c >= 1 elements d[p + i*s] into out[o ..]: blocks of BLOCK
+ * elements, their partials merged by `tree`. k0 as in `leaf`.
+ */
+export function reduceLane(op: KernelOp, d: Data, p: number, s: number, c: number, k0: number, out: Float64Array, o: number): void {
+  if (c <= BLOCK) {
+    leaf(op, d, p, s, c, k0, out, o);
+    return;
+  }
+  const w = WIDTH[op];
+  const nb = Math.ceil(c / BLOCK);
+  const part = laneScratch.get(nb * w);
+  for (let b = 0; b < nb; b++) {
+    const len = Math.min(BLOCK, c - b * BLOCK);
+    leaf(op, d, p + b * BLOCK * s, s, len, k0 + b * BLOCK, part, b * w);
+  }
+  tree(op, part, 0, nb);
+  for (let j = 0; j < w; j++) out[o + j] = part[j]!;
+}
