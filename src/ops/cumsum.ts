@@ -10,7 +10,7 @@ import { rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
 import { opInput, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
 import { blockOffsets, cumsumUnits, cumsumUnitsRange, type CumsumArgs } from "./cumsum-run.js";
-import { SMALL_REDUCTION } from "./reduce.js";
+import { SMALL_REDUCTION } from "./reduce-core.js";
 
 export interface CumsumOptions extends OpOptions {
   /** The axis to accumulate along; absent or null: the flattened array (row-major), as numpy. */

@@ -13,11 +13,20 @@ import type { NumberTypedArray } from "../memory/dtypes.js";
 export const BLOCK = 1024;
 /** Blocks per chunk of a whole-array reduction (a chunk is one unit of parallel work). */
 export const GROUP = 64;
+/**
+ * At or below this many elements a reduction (or cumsum) runs on the calling
+ * thread. It is one chunk (GROUP blocks): a dispatch of a single chunk runs
+ * nothing in parallel, so it only adds its cost. Measured on the 2-core
+ * machine (README.md, "Reductions"): 65,536 float64 take ~31 us here, a
+ * 1,000-element ops.sum ~4.7 us in all.
+ */
+export const SMALL_REDUCTION = BLOCK * GROUP;
+
 /** Rows per block of a row-streamed axis reduction, and blocks per task. */
 export const ROW_BLOCK = 128;
 export const ROW_GROUP = 16;
-/** Output elements per task of a row-streamed axis reduction. */
-export const COL_TILE = 256;
+/** Output elements per task of a row-streamed axis reduction: 128 rows of 64 lanes stay in L1/L2 while each lane is reduced. */
+export const COL_TILE = 64;
 
 /** What the kernels compute: a partial of WIDTH[op] float64 values. */
 export type KernelOp = "sum" | "nansum" | "moments" | "min" | "max" | "nanmin" | "nanmax" | "argmin" | "argmax";

@@ -10,7 +10,7 @@ import { shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
-import { BLOCK, GROUP, WIDTH, tree } from "./reduce-core.js";
+import { BLOCK, GROUP, SMALL_REDUCTION, WIDTH, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
   canonical,
@@ -27,12 +27,6 @@ import {
   type WholeArgs,
 } from "./reduce-run.js";
 
-/**
- * At or below this many elements a reduction runs on the calling thread:
- * a dispatch to the workers and back costs more than it saves. Measured on
- * the 2-core development machine (README.md, "Reductions").
- */
-export const SMALL_REDUCTION = 32768;
 
 /** Options of every reduction. */
 export interface ReduceOptions extends OpOptions {
