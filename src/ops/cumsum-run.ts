@@ -9,7 +9,7 @@
 // offsets) whose every operation is fixed by the lane and the block size,
 // never by the thread count or by which unit of work ran where.
 import type { NumberTypedArray } from "../memory/dtypes.js";
-import { Scratch } from "./reduce-core.js";
+import { BLOCK, Scratch, gather, toF64 } from "./reduce-core.js";
 import { indices, type Layout } from "./reduce-run.js";
 
 /** Elements per block along the axis. */
@@ -42,6 +42,7 @@ export function cumsumUnits(a: Pick<CumsumArgs, "m" | "lanes" | "rowMode">): { b
 const xb = new Scratch();
 const ob = new Scratch();
 const acc = new Scratch();
+const rowBuf = new Scratch();
 
 /**
  * Units [t0, t1). Without `out`: pass 1, the block sums into sums[lane * blocks + b].
@@ -69,35 +70,44 @@ export function cumsumUnitsRange(
     if (out) indices(a.outerOut, l0, cnt, bo);
     if (!a.rowMode) {
       for (let j = 0; j < cnt; j++) {
-        let p = bx[j]! + r0 * a.sa;
         const at = (l0 + j) * blocks + b;
         let s = out && offs ? offs[at]! : 0;
-        if (out) {
-          let q = bo[j]! + r0 * a.so;
-          for (let i = 0; i < len; i++, p += a.sa, q += a.so) {
-            s += d[p]!;
-            out[q] = s;
+        let p = bx[j]! + r0 * a.sa;
+        let q = bo[j]! + r0 * a.so;
+        // Pieces of BLOCK elements, so the adding loops read only float64 (reduce-core.ts, "float64 views").
+        for (let i0 = 0; i0 < len; i0 += BLOCK) {
+          const c = Math.min(BLOCK, len - i0);
+          let src: Float64Array, sp: number, ss: number;
+          if (d instanceof Float64Array) [src, sp, ss] = [d, p, a.sa];
+          else [src, sp, ss] = [toF64(d, p, a.sa, c), 0, 1];
+          if (out) {
+            for (let i = 0; i < c; i++, sp += ss, q += a.so) {
+              s += src[sp]!;
+              out[q] = s;
+            }
+          } else {
+            for (let i = 0; i < c; i++, sp += ss) s += src[sp]!;
           }
-        } else {
-          for (let i = 0; i < len; i++, p += a.sa) s += d[p]!;
-          sums![at] = s;
+          p += c * a.sa;
         }
+        if (!out) sums![at] = s;
       }
       continue;
     }
     const ac = acc.get(cnt);
+    const row = rowBuf.get(cnt);
     for (let j = 0; j < cnt; j++) ac[j] = out && offs ? offs[(l0 + j) * blocks + b]! : 0;
     for (let i = 0; i < len; i++) {
-      const px = (r0 + i) * a.sa;
+      gather(d, bx, (r0 + i) * a.sa, cnt, row);
       if (out) {
         const po = (r0 + i) * a.so;
         for (let j = 0; j < cnt; j++) {
-          const s = ac[j]! + d[bx[j]! + px]!;
+          const s = ac[j]! + row[j]!;
           ac[j] = s;
           out[bo[j]! + po] = s;
         }
       } else {
-        for (let j = 0; j < cnt; j++) ac[j] = ac[j]! + d[bx[j]! + px]!;
+        for (let j = 0; j < cnt; j++) ac[j] = ac[j]! + row[j]!;
       }
     }
     if (!out) for (let j = 0; j < cnt; j++) sums![(l0 + j) * blocks + b] = ac[j]!;

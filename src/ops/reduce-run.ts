@@ -3,7 +3,7 @@
 // worker kernels (kernels/ops/reduce.ts) and the calling thread's
 // small-input path run exactly these, so the bits agree.
 import type { NumberTypedArray } from "../memory/dtypes.js";
-import { BLOCK, COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, leaf, reduceLane, tree, type KernelOp } from "./reduce-core.js";
+import { BLOCK, COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, gather, leaf, reduceLane, tree, type KernelOp } from "./reduce-core.js";
 
 /** A user-facing reduction: its name in `ops` and what it makes of a partial. */
 export type ReduceName =
@@ -154,8 +154,7 @@ export function wholeChunk(a: WholeArgs, b0: number, b1: number, out: Float64Arr
     const kb = k0 + b * BLOCK;
     const len = Math.min(BLOCK, a.n - kb);
     indices(a, kb, len, idx);
-    const d = a.data;
-    for (let j = 0; j < len; j++) buf[j] = d[idx[j]!]!;
+    gather(a.data, idx, 0, len, buf);
     leaf(a.op, buf, 0, 1, len, kb, part, b * w);
   }
   tree(a.op, part, 0, nb);
