@@ -2,8 +2,8 @@
 // calling thread's small-input path, so both give the same bits.
 //
 // Every reduction is a tree over fixed blocks of BLOCK elements: a block is
-// reduced by a leaf (8 interleaved accumulators for sums: each one adds 128
-// elements, as numpy's pairwise leaves do), and partials are merged by
+// reduced by a leaf (for sums numpy's own scheme: pieces of 128 elements with
+// 8 interleaved accumulators, pieces combined pairwise), and partials are merged by
 // `tree`, which halves a list of partials the same way whatever its origin.
 // Block and chunk sizes are constants, never derived from the thread count,
 // so neither is the order of any floating-point operation.
@@ -91,40 +91,79 @@ export function gather(d: Data, idx: Float64Array, add: number, c: number, out: 
 
 // ---- leaves -----------------------------------------------------------------------------------
 
-function sumLeaf(d: Float64Array, p: number, s: number, c: number): number {
+// A block is summed as numpy sums: pieces of PIECE = 128 elements, each with
+// 8 interleaved accumulators (16 additions each), the pieces' sums combined
+// pairwise. The error bound is numpy's pairwise bound (the tree above a block
+// is pairwise too).
+const PIECE = 128;
+const PIECES = new Float64Array(BLOCK / PIECE);
+const PIECE_COUNTS = new Float64Array(BLOCK / PIECE);
+
+function halve(a: Float64Array, lo: number, n: number): number {
+  if (n === 1) return a[lo]!;
+  const h = n >> 1;
+  return halve(a, lo, h) + halve(a, lo + h, n - h);
+}
+
+/** Sum of c <= PIECE elements, 8 accumulators; with `squares`, the sum of (v - shift)^2. */
+function piece(d: Float64Array, p: number, s: number, c: number, squares: boolean, shift: number): number {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   const c8 = c - (c & 7);
   let i = 0;
-  if (s === 1) {
-    for (; i < c8; i += 8) {
-      const q = p + i;
-      a0 += d[q]!; a1 += d[q + 1]!; a2 += d[q + 2]!; a3 += d[q + 3]!;
-      a4 += d[q + 4]!; a5 += d[q + 5]!; a6 += d[q + 6]!; a7 += d[q + 7]!;
-    }
-  } else {
+  if (!squares) {
     for (; i < c8; i += 8) {
       let q = p + i * s;
       a0 += d[q]!; q += s; a1 += d[q]!; q += s; a2 += d[q]!; q += s; a3 += d[q]!; q += s;
       a4 += d[q]!; q += s; a5 += d[q]!; q += s; a6 += d[q]!; q += s; a7 += d[q]!;
     }
+    for (; i < c; i++) a0 += d[p + i * s]!;
+  } else {
+    for (; i < c8; i += 8) {
+      let q = p + i * s;
+      let e = d[q]! - shift; a0 += e * e; q += s;
+      e = d[q]! - shift; a1 += e * e; q += s;
+      e = d[q]! - shift; a2 += e * e; q += s;
+      e = d[q]! - shift; a3 += e * e; q += s;
+      e = d[q]! - shift; a4 += e * e; q += s;
+      e = d[q]! - shift; a5 += e * e; q += s;
+      e = d[q]! - shift; a6 += e * e; q += s;
+      e = d[q]! - shift; a7 += e * e;
+    }
+    for (; i < c; i++) {
+      const e = d[p + i * s]! - shift;
+      a0 += e * e;
+    }
   }
-  for (; i < c; i++) a0 += d[p + i * s]!;
   return a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
 }
 
+/** Pairwise sum of c <= BLOCK elements (with `squares`, of their squared deviations from `shift`). */
+function sumLeaf(d: Float64Array, p: number, s: number, c: number, squares = false, shift = 0): number {
+  if (c <= PIECE) return piece(d, p, s, c, squares, shift);
+  let k = 0;
+  for (let i = 0; i < c; i += PIECE) PIECES[k++] = piece(d, p + i * s, s, Math.min(PIECE, c - i), squares, shift);
+  return halve(PIECES, 0, k);
+}
+
 function nansumLeaf(d: Float64Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
-  const acc = NAN_ACC;
-  acc.fill(0);
-  let cnt = 0;
-  for (let i = 0; i < c; i++) {
-    const v = d[p + i * s]!;
-    if (v === v) {
-      acc[i & 7]! += v;
-      cnt++;
+  let k = 0;
+  for (let i0 = 0; i0 < c; i0 += PIECE) {
+    const n = Math.min(PIECE, c - i0);
+    const acc = NAN_ACC;
+    acc.fill(0);
+    let cnt = 0;
+    for (let i = 0; i < n; i++) {
+      const v = d[p + (i0 + i) * s]!;
+      if (v === v) {
+        acc[i & 7]! += v;
+        cnt++;
+      }
     }
+    PIECES[k] = acc[0]! + acc[1]! + (acc[2]! + acc[3]!) + (acc[4]! + acc[5]! + (acc[6]! + acc[7]!));
+    PIECE_COUNTS[k++] = cnt;
   }
-  out[o] = acc[0]! + acc[1]! + (acc[2]! + acc[3]!) + (acc[4]! + acc[5]! + (acc[6]! + acc[7]!));
-  out[o + 1] = cnt;
+  out[o] = halve(PIECES, 0, k);
+  out[o + 1] = halve(PIECE_COUNTS, 0, k);
 }
 const NAN_ACC = new Float64Array(8);
 
@@ -132,21 +171,9 @@ function momentsLeaf(d: Float64Array, p: number, s: number, c: number, out: Floa
   // Two passes over one block (it is in cache): the mean, then squared deviations from it,
   // so a large common offset (1e9 + noise) cancels exactly before squaring.
   const mean = sumLeaf(d, p, s, c) / c;
-  let m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-  const c4 = c - (c & 3);
-  let i = 0;
-  for (; i < c4; i += 4) {
-    const q = p + i * s;
-    const e0 = d[q]! - mean, e1 = d[q + s]! - mean, e2 = d[q + 2 * s]! - mean, e3 = d[q + 3 * s]! - mean;
-    m0 += e0 * e0; m1 += e1 * e1; m2 += e2 * e2; m3 += e3 * e3;
-  }
-  for (; i < c; i++) {
-    const e = d[p + i * s]! - mean;
-    m0 += e * e;
-  }
   out[o] = c;
   out[o + 1] = mean;
-  out[o + 2] = m0 + m1 + (m2 + m3);
+  out[o + 2] = sumLeaf(d, p, s, c, true, mean);
 }
 
 /**

@@ -132,6 +132,25 @@ test("closed forms: sum, mean and variance of 1..n (whole array, on the workers 
   }
 });
 
+test("summation accuracy: pairwise error, far below a sequential sum's (2M values, Neumaier reference)", async () => {
+  const n = 2_000_000;
+  const r = lcg(11);
+  const x = shared.zeros("float64", [n]);
+  for (let i = 0; i < n; i++) x.data[i] = 0.1 + r() * 1e3;
+  let s = 0, comp = 0, seq = 0;
+  for (const v of x.data) {
+    seq += v;
+    const t = s + v;
+    comp += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  const exact = s + comp;
+  const got = await ops.sum(x, { engine: e2 });
+  const err = Math.abs(got - exact) / exact;
+  assert.ok(err < 1e-15, `relative error ${err}`);
+  assert.ok(err * 10 < Math.abs(seq - exact) / exact || err === 0, `pairwise ${err} vs sequential ${Math.abs(seq - exact) / exact}`);
+});
+
 test("variance stays accurate on data with a large mean (1e9 + noise)", async () => {
   const n = 2_000_000;
   const r = lcg(7);
