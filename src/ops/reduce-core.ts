@@ -137,8 +137,46 @@ function piece(d: Float64Array, p: number, s: number, c: number, squares: boolea
   return a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
 }
 
+/** `piece` for float32 data: the same text, a separate function so each keeps monomorphic loads. */
+function piece32(d: Float32Array, p: number, s: number, c: number, squares: boolean, shift: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let i = 0;
+  if (!squares) {
+    for (; i < c8; i += 8) {
+      let q = p + i * s;
+      a0 += d[q]!; q += s; a1 += d[q]!; q += s; a2 += d[q]!; q += s; a3 += d[q]!; q += s;
+      a4 += d[q]!; q += s; a5 += d[q]!; q += s; a6 += d[q]!; q += s; a7 += d[q]!;
+    }
+    for (; i < c; i++) a0 += d[p + i * s]!;
+  } else {
+    for (; i < c8; i += 8) {
+      let q = p + i * s;
+      let e = d[q]! - shift; a0 += e * e; q += s;
+      e = d[q]! - shift; a1 += e * e; q += s;
+      e = d[q]! - shift; a2 += e * e; q += s;
+      e = d[q]! - shift; a3 += e * e; q += s;
+      e = d[q]! - shift; a4 += e * e; q += s;
+      e = d[q]! - shift; a5 += e * e; q += s;
+      e = d[q]! - shift; a6 += e * e; q += s;
+      e = d[q]! - shift; a7 += e * e;
+    }
+    for (; i < c; i++) {
+      const e = d[p + i * s]! - shift;
+      a0 += e * e;
+    }
+  }
+  return a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
 /** Pairwise sum of c <= BLOCK elements (with `squares`, of their squared deviations from `shift`). */
-function sumLeaf(d: Float64Array, p: number, s: number, c: number, squares = false, shift = 0): number {
+function sumLeaf(d: Float64Array | Float32Array, p: number, s: number, c: number, squares = false, shift = 0): number {
+  if (d instanceof Float32Array) {
+    if (c <= PIECE) return piece32(d, p, s, c, squares, shift);
+    let k = 0;
+    for (let i = 0; i < c; i += PIECE) PIECES[k++] = piece32(d, p + i * s, s, Math.min(PIECE, c - i), squares, shift);
+    return halve(PIECES, 0, k);
+  }
   if (c <= PIECE) return piece(d, p, s, c, squares, shift);
   let k = 0;
   for (let i = 0; i < c; i += PIECE) PIECES[k++] = piece(d, p + i * s, s, Math.min(PIECE, c - i), squares, shift);
@@ -167,7 +205,7 @@ function nansumLeaf(d: Float64Array, p: number, s: number, c: number, out: Float
 }
 const NAN_ACC = new Float64Array(8);
 
-function momentsLeaf(d: Float64Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
+function momentsLeaf(d: Float64Array | Float32Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
   // Two passes over one block (it is in cache): the mean, then squared deviations from it,
   // so a large common offset (1e9 + noise) cancels exactly before squaring.
   const mean = sumLeaf(d, p, s, c) / c;
@@ -181,6 +219,12 @@ function momentsLeaf(d: Float64Array, p: number, s: number, c: number, out: Floa
  * k0 is the index the first element counts as (argmin/argmax).
  */
 export function leaf(op: KernelOp, data: Data, p: number, s: number, c: number, k0: number, out: Float64Array, o: number): void {
+  // Sums and moments of float32 (the common dtype of large tables) read it in place.
+  if (data instanceof Float32Array && (op === "sum" || op === "moments")) {
+    if (op === "sum") out[o] = sumLeaf(data, p, s, c);
+    else momentsLeaf(data, p, s, c, out, o);
+    return;
+  }
   let d: Float64Array;
   if (data instanceof Float64Array) d = data;
   else {

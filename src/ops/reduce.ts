@@ -10,7 +10,7 @@ import { shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
-import { BLOCK, GROUP, SMALL_REDUCTION, WIDTH, tree } from "./reduce-core.js";
+import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
   canonical,
@@ -157,7 +157,9 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
   } else {
     const engine: Engine = await engineFor(o);
     part = sharedTypedArray("float64", lanes * groups * w);
-    await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part }, { chunk: 1, signal: o.signal });
+    // About 64K elements per chunk (short axes make small tiles); grouping tasks changes no bits.
+    const chunk = Math.max(1, Math.floor(65536 / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
+    await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part }, { chunk, signal: o.signal });
   }
   finishTiles(args, part, od);
   return out;
