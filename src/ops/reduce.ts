@@ -1,2 +1,214 @@
-// ops.reduce: filled in by its own change.
-export {};
+// ops.sum, mean, variance, std, min, max, argmin, argmax and the nan* variants:
+// over the whole array (a number) or along an axis (a new shared ndarray).
+// How the work is split and why the bits do not depend on the thread count:
+// README.md, "Reductions"; the arithmetic: reduce-core.ts.
+import type { Engine } from "../engine/engine.js";
+import { AbortError, SabreTypeError } from "../errors.js";
+import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
+import type { NdArray } from "../memory/ndarray-type.js";
+import { shared, sharedTypedArray } from "../memory/shared.js";
+import { describe } from "../validate.js";
+import { opInput, numberDType, type OpArray } from "./input.js";
+import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
+import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, tree } from "./reduce-core.js";
+import {
+  KERNEL_OP,
+  canonical,
+  finalize,
+  finishTiles,
+  indices,
+  lanesRange,
+  tileCounts,
+  tilesRange,
+  wholeChunk,
+  type AxisArgs,
+  type Layout,
+  type ReduceName,
+  type WholeArgs,
+} from "./reduce-run.js";
+
+
+/** Options of every reduction. */
+export interface ReduceOptions extends OpOptions {
+  /** The axis to reduce along (negative counts from the end); absent or null: the whole array. */
+  axis?: number | null;
+}
+
+/** Options of variance and std. */
+export interface VarianceOptions extends ReduceOptions {
+  /** Delta degrees of freedom: the divisor is n - ddof (numpy's default 0). */
+  ddof?: number;
+}
+
+/** A reduction: a number over the whole array, a shared ndarray along an axis. */
+export interface Reducer<O extends ReduceOptions = ReduceOptions> {
+  (x: OpArray, options?: O & { axis?: null | undefined }): Promise<number>;
+  (x: OpArray, options: O & { axis: number }): Promise<NdArray>;
+  (x: OpArray, options?: O): Promise<number | NdArray>;
+}
+
+const NEEDS_ELEMENT: ReadonlySet<ReduceName> = new Set(["min", "max", "argmin", "argmax", "nanmin", "nanmax"]);
+
+/** The result of reducing zero elements, as numpy gives it (or a SabreTypeError where numpy raises). */
+function emptyResult(name: ReduceName): number {
+  if (NEEDS_ELEMENT.has(name)) {
+    throw new SabreTypeError(
+      `ops.${name}: zero-size array to a reduction operation ${name} which has no identity (numpy raises here too)`,
+    );
+  }
+  return name === "sum" || name === "nansum" ? 0 : NaN;
+}
+
+function outDType(name: ReduceName, x: NdArray): NumberDType {
+  if (name === "argmin" || name === "argmax") return "int32";
+  if (name === "min" || name === "max" || name === "nanmin" || name === "nanmax") return numberDType(x);
+  return "float64";
+}
+
+function checkNotAborted(name: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(`ops.${name}`, signal.reason);
+}
+
+// ---- whole array ----------------------------------------------------------------------------
+
+async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, n: number, ddof: number, o: OpOptions): Promise<number> {
+  if (n === 0) return emptyResult(name);
+  const op = KERNEL_OP[name];
+  const c = canonical(l, op !== "argmin" && op !== "argmax");
+  const args: WholeArgs = { op, data, n, offset: c.offset, shape: c.shape, stride: c.stride };
+  const w = WIDTH[op];
+  const nBlocks = Math.ceil(n / BLOCK);
+  const nChunks = Math.ceil(nBlocks / GROUP);
+  let part: Float64Array;
+  if (n <= SMALL_REDUCTION) {
+    checkNotAborted(name, o.signal);
+    part = new Float64Array(nChunks * w);
+    for (let ch = 0; ch < nChunks; ch++) wholeChunk(args, ch * GROUP, Math.min(nBlocks, (ch + 1) * GROUP), part, ch * w);
+  } else {
+    const engine = await engineFor(o);
+    if (w === 1) {
+      const values = await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args }, { chunk: GROUP, signal: o.signal });
+      part = Float64Array.from(values as number[]);
+    } else {
+      part = sharedTypedArray("float64", nChunks * w);
+      await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args, part }, { chunk: GROUP, signal: o.signal });
+    }
+  }
+  tree(op, part, 0, nChunks);
+  return finalize(name, part, 0, n, ddof);
+}
+
+
+// ---- along an axis --------------------------------------------------------------------------
+
+/** Lanes shorter than this, or more numerous than LANES_FEW, are reduced one lane per unit of work. */
+const LANES_FEW = 8;
+
+async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: number, o: OpOptions): Promise<NdArray> {
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  const out = shared.zeros(outDType(name, x), outShape);
+  const lanes = out.size;
+  const m = x.shape[axis]!;
+  const sa = x.stride[axis]!;
+  const outer: Layout = { offset: x.offset, shape: outShape, stride: x.stride.filter((_, i) => i !== axis) };
+  const data = x.data as NumberTypedArray;
+  const od = out.data as NumberTypedArray;
+  if (lanes === 0) return out;
+  if (m === 0) {
+    od.fill(emptyResult(name));
+    return out;
+  }
+  const small = lanes * m <= SMALL_REDUCTION;
+  // Few lanes: each lane is a whole-array reduction of its own, parallel over its blocks.
+  if (lanes <= LANES_FEW && !small) {
+    const bases = new Float64Array(lanes);
+    indices(outer, 0, lanes, bases);
+    for (let p = 0; p < lanes; p++) {
+      od[p] = await reduceWhole(name, { offset: bases[p]!, shape: [m], stride: [sa] }, data, m, ddof, o);
+    }
+    return out;
+  }
+  const args: AxisArgs = { name, ddof, data, m, sa, outer };
+  let inner = Infinity;
+  outShape.forEach((len, i) => {
+    if (len > 1) inner = Math.min(inner, Math.abs(outer.stride[i]!));
+  });
+  // The axis is the fastest in memory: each lane streams on its own. Otherwise rows are streamed
+  // in tiles, every lane of a tile advancing together (axis 0 of a row-major table).
+  const lanesMode = Math.abs(sa) <= inner;
+  if (lanesMode) {
+    if (small) {
+      checkNotAborted(name, o.signal);
+      lanesRange(args, od, 0, lanes);
+    } else {
+      const engine = await engineFor(o);
+      await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk: Math.max(1, Math.floor(65536 / m)), signal: o.signal });
+    }
+    return out;
+  }
+  const w = WIDTH[KERNEL_OP[name]];
+  const { groups, colTiles } = tileCounts(m, lanes);
+  const tasks = groups * colTiles;
+  let part: Float64Array;
+  if (small) {
+    checkNotAborted(name, o.signal);
+    part = new Float64Array(lanes * groups * w);
+    tilesRange(args, part, 0, tasks);
+  } else {
+    const engine: Engine = await engineFor(o);
+    part = sharedTypedArray("float64", lanes * groups * w);
+    // About 64K elements per chunk (short axes make small tiles); grouping tasks changes no bits.
+    const chunk = Math.max(1, Math.floor(65536 / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
+    await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part }, { chunk, signal: o.signal });
+  }
+  finishTiles(args, part, od);
+  return out;
+}
+
+// ---- the ops --------------------------------------------------------------------------------
+
+function reducer<O extends ReduceOptions>(name: ReduceName, extra: readonly string[]): Reducer<O> {
+  const run = async (x: OpArray, options?: O): Promise<number | NdArray> => {
+    const o = checkOptions<VarianceOptions>(name, options, ["axis", ...extra]);
+    let ddof = 0;
+    if (o.ddof !== undefined) {
+      if (typeof o.ddof !== "number" || !Number.isInteger(o.ddof) || o.ddof < 0) {
+        throw new SabreTypeError(`ops.${name}: ddof must be a non-negative integer, got ${describe(o.ddof)}`);
+      }
+      ddof = o.ddof;
+    }
+    const arr = opInput(name, x);
+    if (o.axis === undefined || o.axis === null) {
+      const data = arr.data as NumberTypedArray;
+      return reduceWhole(name, { offset: arr.offset, shape: arr.shape, stride: arr.stride }, data, arr.size, ddof, o);
+    }
+    const axis = checkAxis(name, o.axis, arr.shape.length);
+    return reduceAxis(name, arr, axis, ddof, o);
+  };
+  return run as Reducer<O>;
+}
+
+/** Sum of the elements (float64), pairwise over fixed blocks: numpy's accuracy, the same bits for any thread count. */
+export const sum: Reducer = reducer("sum", []);
+/** Arithmetic mean (float64); NaN for an empty array, as numpy. */
+export const mean: Reducer = reducer("mean", []);
+/** Variance, sum((x - mean)^2) / (n - ddof): blockwise two-pass, blocks merged with Chan's formula. */
+export const variance: Reducer<VarianceOptions> = reducer<VarianceOptions>("variance", ["ddof"]);
+/** Standard deviation: the square root of `variance`. */
+export const std: Reducer<VarianceOptions> = reducer<VarianceOptions>("std", ["ddof"]);
+/** Smallest element (NaN if any is NaN); x's dtype along an axis. */
+export const min: Reducer = reducer("min", []);
+/** Largest element (NaN if any is NaN); x's dtype along an axis. */
+export const max: Reducer = reducer("max", []);
+/** Row-major index of the first smallest element (of the first NaN if any); int32 along an axis. */
+export const argmin: Reducer = reducer("argmin", []);
+/** Row-major index of the first largest element (of the first NaN if any); int32 along an axis. */
+export const argmax: Reducer = reducer("argmax", []);
+/** Sum ignoring NaN (0 when every element is NaN). */
+export const nansum: Reducer = reducer("nansum", []);
+/** Mean of the non-NaN elements (NaN when there are none). */
+export const nanmean: Reducer = reducer("nanmean", []);
+/** Smallest non-NaN element (NaN when there are none). */
+export const nanmin: Reducer = reducer("nanmin", []);
+/** Largest non-NaN element (NaN when there are none). */
+export const nanmax: Reducer = reducer("nanmax", []);
