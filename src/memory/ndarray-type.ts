@@ -26,7 +26,6 @@ export interface NdArray<T extends TypedArray = TypedArray> {
   step(...step: Array<number | null | undefined>): NdArray<T>;
   transpose(...axes: number[]): NdArray<T>;
   pick(...index: Array<number | null | undefined>): NdArray<T>;
-  readonly T: NdArray<T>;
 }
 export type NdArrayOf<D extends DType> = NdArray<DTypeMap[D]>;
 
