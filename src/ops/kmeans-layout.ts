@@ -53,7 +53,10 @@ export interface KMeansJob {
   info: Float64Array;
   /** Labels of the run in progress. */
   work: Int32Array;
-  /** (trials + 1) * n: k-means++ distance rows; row 0 also holds Lloyd's per-row distances. */
+  /** Hamerly's bounds per row: above the distance to its center, below the distance to any other. */
+  upper: Float64Array;
+  lower: Float64Array;
+  /** (trials + 1) * n: k-means++ distance rows. */
   dist: Float64Array;
   /** 2 parities * blocks * (k * d + k + 1): per-block sums, counts and changed labels. */
   part: Float64Array;

@@ -74,6 +74,70 @@ for (const [file, cases] of [["small", ["small"]], ["blocks", ["blocks", "maxite
   }
 }
 
+/** Plain Lloyd as scikit-learn runs it (every distance computed, no bounds), for clusterings without empty clusters. */
+function plainLloyd(x: Float64Array, n: number, d: number, init: number[][], maxIter: number, tolAbs: number): { labels: Int32Array; centers: Float64Array; iterations: number } {
+  const k = init.length;
+  let centers = Float64Array.from(init.flat());
+  const labels = new Int32Array(n).fill(-1);
+  let strict = false;
+  let iterations = maxIter;
+  const assign = (): number => {
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let j = 0; j < k; j++) {
+        let s = 0;
+        for (let f = 0; f < d; f++) s += (x[i * d + f]! - centers[j * d + f]!) ** 2;
+        if (s < bestD) [best, bestD] = [j, s];
+      }
+      if (labels[i] !== best) changed++;
+      labels[i] = best;
+    }
+    return changed;
+  };
+  for (let it = 0; it < maxIter; it++) {
+    const changed = assign();
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      counts[labels[i]!]! += 1;
+      for (let f = 0; f < d; f++) sums[labels[i]! * d + f]! += x[i * d + f]!;
+    }
+    assert.ok(!counts.includes(0), "the reference has no empty-cluster rule");
+    for (let q = 0; q < k * d; q++) sums[q]! /= counts[Math.floor(q / d)]!;
+    let shift = 0;
+    for (let q = 0; q < k * d; q++) shift += (sums[q]! - centers[q]!) ** 2;
+    centers = sums;
+    if (changed === 0) {
+      strict = true;
+      iterations = it + 1;
+      break;
+    }
+    if (shift <= tolAbs) {
+      iterations = it + 1;
+      break;
+    }
+  }
+  if (!strict) assign();
+  return { labels, centers, iterations };
+}
+
+test("the distance bounds change no label: same labels and iterations as plain Lloyd on overlapping clusters", async () => {
+  const n = 8000;
+  const d = 3;
+  const x = blobs(n, d, 6, 21);
+  const X = shared.from(x, { shape: [n, d] });
+  for (const k of [2, 5, 13]) {
+    const init = Array.from({ length: k }, (_, j) => Array.from(x.subarray(j * 577 * d, (j * 577 + 1) * d)));
+    const r = await ops.kmeans(X, { k, init, tol: 0, engine });
+    const ref = plainLloyd(x, n, d, init, 300, 0);
+    assert.is(r.iterations, ref.iterations, `k = ${k}: iterations`);
+    assert.equal(Array.from(r.labels.data), Array.from(ref.labels), `k = ${k}: labels`);
+    for (let q = 0; q < k * d; q++) assert.ok(Math.abs(r.centers.data[q]! - ref.centers[q]!) < 1e-9, `k = ${k}: centers`);
+  }
+});
+
 test("the empty-cluster fixture does have an empty cluster in its first iteration", () => {
   const data = load<Dataset>("empty");
   const init = data.runs.empty!.init;
