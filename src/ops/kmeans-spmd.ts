@@ -472,18 +472,29 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
     assign.prepare();
     for (let b = b0; b < b1; b++) {
       const base = (parity * blocks + b) * stride;
-      part.fill(0, base, base + stride);
       const cnt = base + kd;
+      // A block's sums carry over from the last iteration (the other parity)
+      // and follow only the rows whose label changed: after the first
+      // iterations few do, and a pass costs the bounds checks alone.
+      if (it === 0) part.fill(0, base, base + stride);
+      else part.copyWithin(base, ((parity ^ 1) * blocks + b) * stride, ((parity ^ 1) * blocks + b) * stride + kd + k);
       let changed = 0;
       const r1 = Math.min(n, (b + 1) * blockRows);
       for (let i = b * blockRows; i < r1; i++) {
         const j = assign.row(i, it === 0);
-        if (work[i] !== j) changed++;
+        const was = work[i]!;
+        if (was === j) continue;
+        changed++;
         work[i] = j;
         const a = xOff + i * d;
         const sb = base + j * d;
         for (let f = 0; f < d; f++) part[sb + f]! += xc[a + f]!;
         part[cnt + j]! += 1;
+        if (was >= 0) {
+          const so = base + was * d;
+          for (let f = 0; f < d; f++) part[so + f]! -= xc[a + f]!;
+          part[cnt + was]! -= 1;
+        }
       }
       part[cnt + k] = changed;
       checkStop(job);
