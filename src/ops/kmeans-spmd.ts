@@ -256,14 +256,17 @@ function prepare(job: KMeansJob, b0: number, b1: number): number {
  * rows; every worker draws the same numbers and takes the same decisions.
  */
 function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array): void {
-  const { xc, xOff, n, d, k, blocks, blockRows, dist, pot } = job;
+  const { xc, xOff, n, d, k, blocks, blockRows, dist, pot, work: near } = job;
   const L = job.trials;
   copyRow(job, random.int(0, n), centers, 0);
   // dist holds L + 1 rows of n: `cur` is the distances to the chosen centers,
   // the other L take the candidates'. pot[parity] holds per-block sums; the
   // parity flips each step so that a worker still reading step s's sums is
-  // never overwritten by one already in step s + 1 (kmeans.md).
+  // never overwritten by one already in step s + 1 (kmeans.md). `near` (the
+  // rows' Lloyd labels, unused until Lloyd starts) is each own row's nearest
+  // chosen center.
   let cur = 0;
+  let prev = 0;
   let col = 0;
   let parity = 0;
   for (let b = b0; b < b1; b++) {
@@ -272,6 +275,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     for (let i = b * blockRows; i < r1; i++) {
       const v = sq(xc, xOff + i * d, centers, 0, d);
       dist[i] = v;
+      near[i] = 0;
       s += v;
     }
     pot[b * L] = s;
@@ -284,18 +288,36 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   const sums = new Float64Array(L);
   const rows = new Float64Array(L * d);
   const dd = new Float64Array(L);
+  // gap[q]: the smallest distance from chosen center q to any candidate.
+  const gap = new Float64Array(k);
   for (let c = 1; c < k; c++) {
     for (let j = 0; j < L; j++) cand[j] = search(job, random.float() * total, cur * n, parity * blocks * L, col);
     for (let q = 0, m = 0; q <= L; q++) if (q !== cur) bufs[m++] = q;
     for (let j = 0; j < L; j++) copyRow(job, cand[j]!, rows, j);
+    for (let q = 0; q < c; q++) {
+      let g = Infinity;
+      for (let j = 0; j < L; j++) g = Math.min(g, Math.sqrt(sq(centers, q * d, rows, j * d, d)));
+      gap[q] = g;
+    }
     const next = parity ^ 1;
     for (let b = b0; b < b1; b++) {
       const r1 = Math.min(n, (b + 1) * blockRows);
       sums.fill(0);
       for (let i = b * blockRows; i < r1; i++) {
-        const a = xOff + i * d;
         const have = dist[cur * n + i]!;
-        distances(xc, a, rows, L, d, dd);
+        // The last chosen center is nearest to this row if it lowered its distance.
+        if (c > 1 && have < dist[prev * n + i]!) near[i] = c - 1;
+        // Triangle inequality: every candidate at least 2 r from the row's
+        // nearest center is at least r from the row and changes nothing. The
+        // margin keeps rounding out of it: the sums are a full scan's bits.
+        if (gap[near[i]!]! >= 2 * Math.sqrt(have) * (1 + MARGIN)) {
+          for (let j = 0; j < L; j++) {
+            dist[bufs[j]! * n + i] = have;
+            sums[j]! += have;
+          }
+          continue;
+        }
+        distances(xc, xOff + i * d, rows, L, d, dd);
         for (let j = 0; j < L; j++) {
           let v = dd[j]!;
           if (!(v < have)) v = have;
@@ -319,6 +341,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       }
     }
     total = bestPot;
+    prev = cur;
     cur = bufs[best]!;
     col = best;
     parity = next;
@@ -356,7 +379,7 @@ function search(job: KMeansJob, r: number, rowBase: number, potBase: number, col
  * distances, and only when that is certain: the skip needs the bounds to
  * clear each other by this relative margin, far above the rounding of the
  * distances (~d * 1e-16), so a skipped row gets exactly the label a full
- * scan would give, and the result is the same bits as plain Lloyd.
+ * scan would give. k-means++ skips candidates the same way.
  */
 const MARGIN = 1e-7;
 
