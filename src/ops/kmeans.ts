@@ -45,9 +45,9 @@ const KNOWN = ["k", "maxIter", "tol", "nInit", "seed", "init"] as const;
 
 /**
  * Up to this much work per Lloyd iteration (n * k * d) the calling thread
- * runs the same code itself: one iteration of it takes ~65 us on one core
- * here, about what a broadcast's dispatch (~0.1 ms) and a barrier round per
- * iteration cost. Measured at a load average of ~29 on this 2-core machine
+ * runs the same code itself: one iteration of it should take ~65 us on an
+ * idle core (~1 ns per distance term, estimated), about what a broadcast's
+ * dispatch (~0.1 ms) and a barrier round per iteration cost. Measured at a load average of ~29 on this 2-core machine
  * (10 iterations, given centers, 2 workers): 2^16 took 8-13 ms on the
  * calling thread against 48-64 ms on the workers, and the calling thread
  * stayed ahead up to 2^22 (137-215 ms against 225-240 ms), because on an
