@@ -1,0 +1,622 @@
+// The body of ops.kmeans that every worker runs at once (SPMD), or the
+// calling thread alone for small inputs. The phases, who writes what and
+// why nothing deadlocks are in kernels/ops/kmeans.md.
+import { BrokenBarrierError } from "../errors.js";
+import { rng, type Rng } from "../random/rng.js";
+import type { Barrier } from "../sync/barrier.js";
+import { BAD, DONE, NOT_FINITE, STOP, STOPPED, type KMeansJob } from "./kmeans-layout.js";
+
+/** Unwinds a worker that saw the STOP word (another party breaks the barrier for the rest). */
+const STOP_SIGNAL = Symbol("kmeans stop");
+const ABORTED = AbortSignal.abort();
+
+/**
+ * Breaks `barrier` from outside its generations: every party waiting now,
+ * and every later wait(), gets BrokenBarrierError. (waitAsync with an
+ * aborted signal breaks the open generation before its first await.)
+ */
+export function breakBarrier(barrier: Barrier): void {
+  barrier.waitAsync({ signal: ABORTED }).catch(() => undefined);
+}
+
+/**
+ * Runs worker `w` of `threads`. Returns DONE, NOT_FINITE (every worker
+ * agrees) or STOPPED; any other failure stops the others and is rethrown.
+ */
+export function kmeansSpmd(w: number, threads: number, job: KMeansJob): number {
+  try {
+    return run(w, threads, job);
+  } catch (err) {
+    if (err === STOP_SIGNAL || err instanceof BrokenBarrierError) return STOPPED;
+    Atomics.store(job.control, STOP, 1);
+    breakBarrier(job.barrier);
+    throw err;
+  }
+}
+
+/** Meets the other workers; leaves by STOP_SIGNAL if the call was stopped. */
+function sync(job: KMeansJob): void {
+  if (Atomics.load(job.control, STOP) !== 0) throw STOP_SIGNAL;
+  job.barrier.wait();
+}
+
+function checkStop(job: KMeansJob): void {
+  if (Atomics.load(job.control, STOP) !== 0) throw STOP_SIGNAL;
+}
+
+/** Squared distance between row `a` of `xs` and row `b` of `cs`, in feature order. */
+function sq(xs: Float64Array, a: number, cs: Float64Array, b: number, d: number): number {
+  let s = 0;
+  for (let f = 0; f < d; f++) {
+    const t = xs[a + f]! - cs[b + f]!;
+    s += t * t;
+  }
+  return s;
+}
+
+/**
+ * Nearest center of the row at `a` (the first on ties): writes its squared
+ * distance to out[0] and the second smallest to out[1] (Infinity if k = 1),
+ * returns its index. Four centers at a time, so each value of the row is
+ * loaded once per four centers: ~1.5x faster here than one at a time. Each
+ * distance still sums its features in order.
+ */
+function nearest(xs: Float64Array, a: number, cs: Float64Array, k: number, d: number, out: Float64Array): number {
+  let best = 0;
+  let bestD = Infinity;
+  let second = Infinity;
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const c0 = j * d;
+    const c1 = c0 + d;
+    const c2 = c1 + d;
+    const c3 = c2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let f = 0; f < d; f++) {
+      const v = xs[a + f]!;
+      const t0 = v - cs[c0 + f]!;
+      const t1 = v - cs[c1 + f]!;
+      const t2 = v - cs[c2 + f]!;
+      const t3 = v - cs[c3 + f]!;
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
+    }
+    if (s0 < bestD) {
+      second = bestD;
+      bestD = s0;
+      best = j;
+    } else if (s0 < second) second = s0;
+    if (s1 < bestD) {
+      second = bestD;
+      bestD = s1;
+      best = j + 1;
+    } else if (s1 < second) second = s1;
+    if (s2 < bestD) {
+      second = bestD;
+      bestD = s2;
+      best = j + 2;
+    } else if (s2 < second) second = s2;
+    if (s3 < bestD) {
+      second = bestD;
+      bestD = s3;
+      best = j + 3;
+    } else if (s3 < second) second = s3;
+  }
+  for (; j < k; j++) {
+    const s = sq(xs, a, cs, j * d, d);
+    if (s < bestD) {
+      second = bestD;
+      bestD = s;
+      best = j;
+    } else if (s < second) second = s;
+  }
+  out[0] = bestD;
+  out[1] = second;
+  return best;
+}
+
+/** Squared distances of the row at `a` to each of the m rows of `cs` into out[0..m), four at a time as nearest(). */
+function distances(xs: Float64Array, a: number, cs: Float64Array, m: number, d: number, out: Float64Array): void {
+  let j = 0;
+  for (; j + 4 <= m; j += 4) {
+    const c0 = j * d;
+    const c1 = c0 + d;
+    const c2 = c1 + d;
+    const c3 = c2 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let f = 0; f < d; f++) {
+      const v = xs[a + f]!;
+      const t0 = v - cs[c0 + f]!;
+      const t1 = v - cs[c1 + f]!;
+      const t2 = v - cs[c2 + f]!;
+      const t3 = v - cs[c3 + f]!;
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
+    }
+    out[j] = s0;
+    out[j + 1] = s1;
+    out[j + 2] = s2;
+    out[j + 3] = s3;
+  }
+  for (; j < m; j++) out[j] = sq(xs, a, cs, j * d, d);
+}
+
+function run(w: number, threads: number, job: KMeansJob): number {
+  const { n, d, k, blocks, blockRows } = job;
+  const b0 = Math.floor((w * blocks) / threads);
+  const b1 = Math.floor(((w + 1) * blocks) / threads);
+  const tolAbs = prepare(job, b0, b1);
+  if (tolAbs < 0) return NOT_FINITE;
+  const centers = new Float64Array(k * d);
+  let bestInertia = Infinity;
+  for (let r = 0; r < job.nInit; r++) {
+    if (job.initKind === 2) centers.set(job.init);
+    else if (job.initKind === 1) {
+      const order = rng(job.seed, r).permutation(n);
+      for (let c = 0; c < k; c++) copyRow(job, order[c]!, centers, c);
+    } else plusPlus(job, b0, b1, rng(job.seed, r), centers);
+    const { iterations, inertia } = lloyd(job, b0, b1, centers, tolAbs);
+    // Every worker takes the same decision: the inertias are the same bits everywhere.
+    if (r === 0 || inertia < bestInertia) {
+      bestInertia = inertia;
+      const end = Math.min(n, b1 * blockRows);
+      job.labels.set(job.work.subarray(b0 * blockRows, end), b0 * blockRows);
+      if (w === 0) {
+        job.centers.set(centers);
+        job.info[0] = inertia;
+        job.info[1] = iterations;
+      }
+    }
+  }
+  return DONE;
+}
+
+function copyRow(job: KMeansJob, row: number, out: Float64Array, c: number): void {
+  const { xc, xOff, d } = job;
+  out.set(xc.subarray(xOff + row * d, xOff + (row + 1) * d), c * d);
+}
+
+/**
+ * Phase 0: copies the worker's blocks into float64 if needed, checks that
+ * every value is finite, and computes the absolute tolerance (tol times the
+ * mean per-feature variance, as scikit-learn). Returns -1 if X is not finite.
+ */
+function prepare(job: KMeansJob, b0: number, b1: number): number {
+  const { x, xc, xOff, n, d, blockRows, blocks, stat, control } = job;
+  let finite = true;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * blockRows;
+    const r1 = Math.min(n, r0 + blockRows);
+    if (job.copy) {
+      const data = x.data as ArrayLike<number>;
+      const [s0, s1] = x.stride as [number, number];
+      for (let i = r0; i < r1; i++) {
+        const src = x.offset + i * s0;
+        const dst = i * d;
+        for (let f = 0; f < d; f++) xc[dst + f] = data[src + f * s1]!;
+      }
+    }
+    const sb = b * d;
+    for (let f = 0; f < d; f++) stat[sb + f] = 0;
+    for (let i = r0; i < r1; i++) {
+      const a = xOff + i * d;
+      for (let f = 0; f < d; f++) {
+        const v = xc[a + f]!;
+        if (v - v !== 0) finite = false;
+        stat[sb + f]! += v;
+      }
+    }
+    checkStop(job);
+  }
+  if (!finite) Atomics.store(control, BAD, 1);
+  sync(job);
+  if (Atomics.load(control, BAD) !== 0) return -1;
+  if (job.tol === 0) return 0;
+  const mean = new Float64Array(d);
+  for (let b = 0; b < blocks; b++) for (let f = 0; f < d; f++) mean[f]! += stat[b * d + f]!;
+  for (let f = 0; f < d; f++) mean[f]! /= n;
+  const dev = blocks * d;
+  for (let b = b0; b < b1; b++) {
+    const r1 = Math.min(n, (b + 1) * blockRows);
+    const sb = dev + b * d;
+    for (let f = 0; f < d; f++) stat[sb + f] = 0;
+    for (let i = b * blockRows; i < r1; i++) {
+      const a = xOff + i * d;
+      for (let f = 0; f < d; f++) {
+        const t = xc[a + f]! - mean[f]!;
+        stat[sb + f]! += t * t;
+      }
+    }
+  }
+  sync(job);
+  let total = 0;
+  for (let f = 0; f < d; f++) {
+    let s = 0;
+    for (let b = 0; b < blocks; b++) s += stat[dev + b * d + f]!;
+    total += s / n;
+  }
+  return (total / d) * job.tol;
+}
+
+/**
+ * scikit-learn's greedy k-means++: the first center uniformly, then for each
+ * next one `trials` candidates drawn with probability proportional to the
+ * squared distance to the nearest chosen center, keeping the candidate that
+ * leaves the smallest potential. Workers update the distances of their own
+ * rows; every worker draws the same numbers and takes the same decisions.
+ */
+function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array): void {
+  const { xc, xOff, n, d, k, blocks, blockRows, dist, pot, work: near } = job;
+  const L = job.trials;
+  copyRow(job, random.int(0, n), centers, 0);
+  // dist holds L + 1 rows of n: `cur` is the distances to the chosen centers,
+  // the other L take the candidates'. pot[parity] holds per-block sums; the
+  // parity flips each step so that a worker still reading step s's sums is
+  // never overwritten by one already in step s + 1 (kmeans.md). `near` (the
+  // rows' Lloyd labels, unused until Lloyd starts) is each own row's nearest
+  // chosen center.
+  let cur = 0;
+  let prev = 0;
+  let col = 0;
+  let parity = 0;
+  for (let b = b0; b < b1; b++) {
+    const r1 = Math.min(n, (b + 1) * blockRows);
+    let s = 0;
+    for (let i = b * blockRows; i < r1; i++) {
+      const v = sq(xc, xOff + i * d, centers, 0, d);
+      dist[i] = v;
+      near[i] = 0;
+      s += v;
+    }
+    pot[b * L] = s;
+  }
+  sync(job);
+  let total = 0;
+  for (let b = 0; b < blocks; b++) total += pot[b * L]!;
+  const cand = new Int32Array(L);
+  const bufs = new Int32Array(L);
+  const sums = new Float64Array(L);
+  const rows = new Float64Array(L * d);
+  const dd = new Float64Array(L);
+  // gap[q]: the smallest distance from chosen center q to any candidate.
+  const gap = new Float64Array(k);
+  for (let c = 1; c < k; c++) {
+    for (let j = 0; j < L; j++) cand[j] = search(job, random.float() * total, cur * n, parity * blocks * L, col);
+    for (let q = 0, m = 0; q <= L; q++) if (q !== cur) bufs[m++] = q;
+    for (let j = 0; j < L; j++) copyRow(job, cand[j]!, rows, j);
+    for (let q = 0; q < c; q++) {
+      let g = Infinity;
+      for (let j = 0; j < L; j++) g = Math.min(g, Math.sqrt(sq(centers, q * d, rows, j * d, d)));
+      gap[q] = g;
+    }
+    const next = parity ^ 1;
+    for (let b = b0; b < b1; b++) {
+      const r1 = Math.min(n, (b + 1) * blockRows);
+      sums.fill(0);
+      for (let i = b * blockRows; i < r1; i++) {
+        const have = dist[cur * n + i]!;
+        // The last chosen center is nearest to this row if it lowered its distance.
+        if (c > 1 && have < dist[prev * n + i]!) near[i] = c - 1;
+        // Triangle inequality: every candidate at least 2 r from the row's
+        // nearest center is at least r from the row and changes nothing. The
+        // margin keeps rounding out of it: the sums are a full scan's bits.
+        if (gap[near[i]!]! >= 2 * Math.sqrt(have) * (1 + MARGIN)) {
+          for (let j = 0; j < L; j++) {
+            dist[bufs[j]! * n + i] = have;
+            sums[j]! += have;
+          }
+          continue;
+        }
+        distances(xc, xOff + i * d, rows, L, d, dd);
+        for (let j = 0; j < L; j++) {
+          let v = dd[j]!;
+          if (!(v < have)) v = have;
+          dist[bufs[j]! * n + i] = v;
+          sums[j]! += v;
+        }
+      }
+      const pb = (next * blocks + b) * L;
+      for (let j = 0; j < L; j++) pot[pb + j] = sums[j]!;
+      checkStop(job);
+    }
+    sync(job);
+    let best = 0;
+    let bestPot = Infinity;
+    for (let j = 0; j < L; j++) {
+      let s = 0;
+      for (let b = 0; b < blocks; b++) s += pot[(next * blocks + b) * L + j]!;
+      if (s < bestPot) {
+        bestPot = s;
+        best = j;
+      }
+    }
+    total = bestPot;
+    prev = cur;
+    cur = bufs[best]!;
+    col = best;
+    parity = next;
+    copyRow(job, cand[best]!, centers, c);
+  }
+}
+
+/**
+ * The first row whose running sum of distances reaches `r` (numpy's
+ * searchsorted on the cumulative sum, side "left"), clipped to n - 1. Block
+ * sums skip whole blocks; the running sum restarts at each block's prefix,
+ * so the answer depends only on the data, never on the thread count.
+ */
+function search(job: KMeansJob, r: number, rowBase: number, potBase: number, col: number): number {
+  const { n, blocks, blockRows, dist, pot } = job;
+  const L = job.trials;
+  let before = 0;
+  for (let b = 0; b < blocks; b++) {
+    const s = pot[potBase + b * L + col]!;
+    if (before + s >= r) {
+      const end = Math.min(n, (b + 1) * blockRows);
+      let acc = before;
+      for (let i = b * blockRows; i < end; i++) {
+        acc += dist[rowBase + i]!;
+        if (acc >= r) return i;
+      }
+    }
+    before += s;
+  }
+  return n - 1;
+}
+
+/**
+ * Hamerly's bounds let a row keep its label without computing its k
+ * distances, and only when that is certain: the skip needs the bounds to
+ * clear each other by this relative margin, far above the rounding of the
+ * distances (~d * 1e-16), so a skipped row gets exactly the label a full
+ * scan would give. k-means++ skips candidates the same way.
+ */
+const MARGIN = 1e-7;
+
+/**
+ * Per-iteration state of the assignment: the centers, half the distance from
+ * each to its nearest other center, and how far each moved in the last update.
+ */
+class Assign {
+  readonly half: Float64Array;
+  readonly move: Float64Array;
+  /** The center that moved most, how far, and the second largest move. */
+  far = -1;
+  move1 = 0;
+  move2 = 0;
+  readonly out = new Float64Array(2);
+
+  constructor(
+    readonly job: KMeansJob,
+    readonly centers: Float64Array,
+  ) {
+    this.half = new Float64Array(job.k);
+    this.move = new Float64Array(job.k);
+  }
+
+  /** Before an assignment pass: half the gap from each center to its nearest neighbour. */
+  prepare(): void {
+    const { k, d } = this.job;
+    const c = this.centers;
+    const half = this.half;
+    half.fill(Infinity);
+    for (let j = 0; j < k; j++) {
+      for (let q = j + 1; q < k; q++) {
+        const g = Math.sqrt(sq(c, j * d, c, q * d, d)) / 2;
+        if (g < half[j]!) half[j] = g;
+        if (g < half[q]!) half[q] = g;
+      }
+    }
+  }
+
+  /** After an update: how far each center moved (from the squared moves in `moved`). */
+  moved(moved: Float64Array): void {
+    let far = -1;
+    let m1 = 0;
+    let m2 = 0;
+    for (let j = 0; j < moved.length; j++) {
+      const m = Math.sqrt(moved[j]!);
+      this.move[j] = m;
+      if (m > m1) {
+        m2 = m1;
+        m1 = m;
+        far = j;
+      } else if (m > m2) m2 = m;
+    }
+    this.far = far;
+    this.move1 = m1;
+    this.move2 = m2;
+  }
+
+  /**
+   * The label of row i: its old one when the bounds prove it still nearest,
+   * else a scan of all centers (the first of equal distances wins, as in
+   * plain Lloyd). `fresh`: no bounds yet, scan.
+   */
+  row(i: number, fresh: boolean): number {
+    const { xc, xOff, d, k, work, upper, lower } = this.job;
+    const a = xOff + i * d;
+    if (!fresh) {
+      const j = work[i]!;
+      let u = upper[i]! + this.move[j]!;
+      const l = lower[i]! - (j === this.far ? this.move2 : this.move1);
+      const m = Math.max(this.half[j]!, l) * (1 - MARGIN);
+      if (u * (1 + MARGIN) < m) {
+        upper[i] = u;
+        lower[i] = l;
+        return j;
+      }
+      u = Math.sqrt(sq(xc, a, this.centers, j * d, d));
+      if (u * (1 + MARGIN) < m) {
+        upper[i] = u;
+        lower[i] = l;
+        return j;
+      }
+    }
+    const out = this.out;
+    const j = nearest(xc, a, this.centers, k, d, out);
+    upper[i] = Math.sqrt(out[0]!);
+    lower[i] = Math.sqrt(out[1]!);
+    return j;
+  }
+}
+
+/**
+ * Lloyd's iterations from `centers` (updated in place), then the final
+ * E-step, as scikit-learn's _kmeans_single_lloyd: stop when no label
+ * changed ("strict convergence") or when the squared center shift is
+ * <= tolAbs; after a tol stop (or maxIter), labels are recomputed for the
+ * final centers. Returns the iterations run and the inertia. Assignment
+ * uses Hamerly's bounds (see Assign), which change no label, only the work.
+ */
+function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, tolAbs: number): { iterations: number; inertia: number } {
+  const { xc, xOff, n, d, k, blocks, blockRows, part, work, stat } = job;
+  const kd = k * d;
+  const stride = kd + k + 1;
+  const fresh = new Float64Array(kd);
+  const counts = new Float64Array(k);
+  const moved = new Float64Array(k);
+  const assign = new Assign(job, centers);
+  work.fill(-1, b0 * blockRows, Math.min(n, b1 * blockRows));
+  let strict = false;
+  let iterations = job.maxIter;
+  for (let it = 0; it < job.maxIter; it++) {
+    const parity = it & 1;
+    assign.prepare();
+    for (let b = b0; b < b1; b++) {
+      const base = (parity * blocks + b) * stride;
+      const cnt = base + kd;
+      // A block's sums carry over from the last iteration (the other parity)
+      // and follow only the rows whose label changed: after the first
+      // iterations few do, and a pass costs the bounds checks alone.
+      if (it === 0) part.fill(0, base, base + stride);
+      else part.copyWithin(base, ((parity ^ 1) * blocks + b) * stride, ((parity ^ 1) * blocks + b) * stride + kd + k);
+      let changed = 0;
+      const r1 = Math.min(n, (b + 1) * blockRows);
+      for (let i = b * blockRows; i < r1; i++) {
+        const j = assign.row(i, it === 0);
+        const was = work[i]!;
+        if (was === j) continue;
+        changed++;
+        work[i] = j;
+        const a = xOff + i * d;
+        const sb = base + j * d;
+        for (let f = 0; f < d; f++) part[sb + f]! += xc[a + f]!;
+        part[cnt + j]! += 1;
+        if (was >= 0) {
+          const so = base + was * d;
+          for (let f = 0; f < d; f++) part[so + f]! -= xc[a + f]!;
+          part[cnt + was]! -= 1;
+        }
+      }
+      part[cnt + k] = changed;
+      checkStop(job);
+    }
+    sync(job);
+    // Every worker combines all blocks in block order: the same bits for any thread count.
+    fresh.fill(0);
+    counts.fill(0);
+    let changed = 0;
+    for (let b = 0; b < blocks; b++) {
+      const base = (parity * blocks + b) * stride;
+      for (let q = 0; q < kd; q++) fresh[q]! += part[base + q]!;
+      for (let j = 0; j < k; j++) counts[j]! += part[base + kd + j]!;
+      changed += part[base + kd + k]!;
+    }
+    if (counts.includes(0)) {
+      relocate(job, centers, fresh, counts);
+      // work is rewritten by the next assignment: wait until every worker has read it.
+      sync(job);
+    }
+    let shift = 0;
+    for (let j = 0; j < k; j++) {
+      const cb = j * d;
+      if (counts[j]! > 0) {
+        const alpha = 1 / counts[j]!;
+        for (let f = 0; f < d; f++) fresh[cb + f]! *= alpha;
+      }
+      let m = 0;
+      for (let f = 0; f < d; f++) {
+        const t = fresh[cb + f]! - centers[cb + f]!;
+        m += t * t;
+      }
+      moved[j] = m;
+      shift += m;
+    }
+    centers.set(fresh);
+    assign.moved(moved);
+    if (changed === 0) {
+      strict = true;
+      iterations = it + 1;
+      break;
+    }
+    if (shift <= tolAbs) {
+      iterations = it + 1;
+      break;
+    }
+  }
+  if (!strict) assign.prepare();
+  const inert = 2 * blocks * d;
+  for (let b = b0; b < b1; b++) {
+    const r1 = Math.min(n, (b + 1) * blockRows);
+    let s = 0;
+    for (let i = b * blockRows; i < r1; i++) {
+      if (!strict) work[i] = assign.row(i, false);
+      s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
+    }
+    stat[inert + b] = s;
+    checkStop(job);
+  }
+  sync(job);
+  let inertia = 0;
+  for (let b = 0; b < blocks; b++) inertia += stat[inert + b]!;
+  return { iterations, inertia };
+}
+
+/**
+ * scikit-learn's empty-cluster rule: each empty cluster takes one of the
+ * points farthest from their own centers (largest first; ties to the lower
+ * row), which leaves its old cluster's sums. `fresh` holds sums, not means.
+ */
+function relocate(job: KMeansJob, centers: Float64Array, fresh: Float64Array, counts: Float64Array): void {
+  const { xc, xOff, n, d, k, work } = job;
+  // Every worker needs every row's distance to its center: rare enough
+  // (an empty cluster) to recompute here rather than store on every pass.
+  const dist = new Float64Array(n);
+  for (let i = 0; i < n; i++) dist[i] = sq(xc, xOff + i * d, centers, work[i]! * d, d);
+  const empty: number[] = [];
+  for (let j = 0; j < k; j++) if (counts[j] === 0) empty.push(j);
+  let far: ArrayLike<number>;
+  if (empty.length === 1) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (dist[i]! > dist[best]!) best = i;
+    far = [best];
+  } else {
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => dist[b]! - dist[a]! || a - b);
+    far = order;
+  }
+  for (let e = 0; e < empty.length; e++) {
+    const j = empty[e]!;
+    const i = far[e]!;
+    const from = work[i]!;
+    const a = xOff + i * d;
+    for (let f = 0; f < d; f++) {
+      fresh[from * d + f]! -= xc[a + f]!;
+      fresh[j * d + f] = xc[a + f]!;
+    }
+    counts[j] = 1;
+    counts[from]! -= 1;
+  }
+}
