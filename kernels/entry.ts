@@ -8,6 +8,12 @@ import { kernelsOf, type Kernel } from "../src/engine/define.js";
 import type { WorkerBoot } from "../src/engine/boot.js";
 import builtin from "./builtin.js";
 import { Runner } from "./runner.js";
+// Every primitive registers its wire form when its module loads. A user's
+// kernel module need not import the class of each primitive it is handed
+// (a Barrier in the args, say), so the entry loads them all: otherwise such
+// args could not be revived in the worker.
+import "../src/sync/index.js";
+import "../src/queue/index.js";
 
 const boot = workerData as WorkerBoot;
 

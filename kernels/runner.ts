@@ -11,6 +11,7 @@ import { deserialize, serialize } from "../src/memory/serialize.js";
 import { checkedReadOnly, checkedRows, current } from "./checked.js";
 import { spinWhileEqualFor } from "../src/sync/wait.js";
 import type { NdArray } from "../src/memory/ndarray-type.js";
+import { Barrier } from "../src/sync/barrier.js";
 
 /** How long one blocking park lasts before the worker's event loop gets a turn, in ms. */
 const PARK_SLICE_MS = 50;
@@ -46,11 +47,19 @@ interface PreparedArgs {
   base: Record<string, unknown>;
   /** readOnly clauses by name: checked mode hands user kernels guarded views of these. */
   readOnly: Array<[string, NdArray]>;
+  /** Barriers among the args: a failing chunk breaks them, so parties waiting there are not left waiting forever. */
+  barriers: Barrier[];
   /** `base` with every readOnly array guarded, built on the first checked user-kernel chunk. */
   guarded?: Record<string, unknown>;
   /** Clauses that change per chunk: rows views, and reduction accumulators (in name order, as their partials are laid out). */
   rows: Array<[string, RowsMarker]>;
   reductions: PreparedReduction[];
+}
+
+/** An argument set whose revival threw. */
+interface FailedArgs {
+  version: number;
+  failed: unknown;
 }
 
 function prepare(version: number, message: unknown): PreparedArgs {
@@ -60,7 +69,9 @@ function prepare(version: number, message: unknown): PreparedArgs {
   const rows: Array<[string, RowsMarker]> = [];
   const readOnly: Array<[string, NdArray]> = [];
   const found: Array<[string, ReductionMarker]> = [];
+  const barriers: Barrier[] = [];
   for (const [name, v] of Object.entries(base)) {
+    if (v instanceof Barrier) barriers.push(v);
     if (!isClauseMarker(v)) continue;
     if (v.clause === "readOnly") {
       base[name] = v.value;
@@ -75,7 +86,7 @@ function prepare(version: number, message: unknown): PreparedArgs {
     widthBefore += marker.width;
     return r;
   });
-  return { version, base, readOnly, rows, reductions };
+  return { version, base, readOnly, rows, reductions, barriers };
 }
 
 /** The args a checked-mode user kernel sees: readOnly arrays behind guards. */
@@ -101,7 +112,8 @@ export class Runner {
   private readonly jobs: Int32Array;
   private readonly jobsF: Float64Array;
   private readonly me: number;
-  private readonly args: Array<PreparedArgs | undefined> = new Array(C.ARGS_SLOTS);
+  /** Revived argument sets by slot; one that could not be revived holds the error, thrown by every chunk that needs it. */
+  private readonly args: Array<PreparedArgs | FailedArgs | undefined> = new Array(C.ARGS_SLOTS);
   private readonly arenas = new Map<number, WorkerArena>();
   /** How many of `arenas` were made for one job (dropped once this worker is past it). */
   private oneOffs = 0;
@@ -162,7 +174,14 @@ export class Runner {
     if (m === undefined) return false;
     const msg = m.message as C.PortMessage;
     if (msg.kind === "args") {
-      this.args[msg.slot] = prepare(msg.version, msg.args);
+      // An argument set this thread cannot revive (e.g. a kind registered only
+      // on the main thread) must fail the job's chunks, not the worker: thrown
+      // here it would escape the loop that drains the port, outside any chunk.
+      try {
+        this.args[msg.slot] = prepare(msg.version, msg.args);
+      } catch (err) {
+        this.args[msg.slot] = { version: msg.version, failed: err };
+      }
     } else if (msg.forSeq === null || ((msg.forSeq - this.seq) | 0) >= 0) {
       // (A one-off arena for a job this worker has already left is never needed.)
       this.arenas.set(msg.id, { forSeq: msg.forSeq, ...R.arenaViews(msg.buffer) });
@@ -180,6 +199,7 @@ export class Runner {
       }
       a = this.args[slot];
     }
+    if ("failed" in a) throw a.failed;
     return a;
   }
 
@@ -447,6 +467,12 @@ class JobRun {
 
   private fail(err: unknown, chunk: number, start: number, end: number): void {
     Atomics.store(this.runner.jobWords, this.base + C.J_CANCEL, 1);
+    // An SPMD kernel whose parties meet at a Barrier would otherwise leave the
+    // others waiting for a party that will never arrive: break it for them, as
+    // an aborted waitAsync does (they get BrokenBarrierError; reset() reopens it).
+    for (const barrier of this.prepared?.barriers ?? []) {
+      if (!barrier.isBroken) barrier.waitAsync({ signal: AbortSignal.abort() }).catch(() => {});
+    }
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { code?: unknown }).code;
     this.ensureReport().error = {

@@ -1,7 +1,7 @@
 // Every engine entry point given bad input answers with a typed error that says what was wrong.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, SabreTypeError, reduction, rows, readOnly, shared, defineKernels } from "sabre";
+import { Engine, KernelError, SabreTypeError, reduction, rows, readOnly, shared, defineKernels, registerShareable } from "sabre";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 let engine: Engine;
@@ -88,3 +88,20 @@ test("the engine still works after all that", async () => {
 });
 
 test.run();
+
+test("args a worker cannot revive fail the call with a typed error, and the engine goes on", async () => {
+  // A kind registered on this thread only: the workers have never heard of it.
+  registerShareable<{ mainOnly: true }>({
+    kind: "test.mainOnly",
+    test: (v): v is { mainOnly: true } => typeof v === "object" && v !== null && (v as { mainOnly?: unknown }).mainOnly === true,
+    encode: () => ({}),
+    decode: () => ({ mainOnly: true }),
+  });
+  const plain = await Engine.start({ threads: 2, kernels: [fixture("kernels-plain")] });
+  try {
+    await rejectsTyped(plain.parallelFor(4, "unreachable", { thing: { mainOnly: true } }), KernelError, /"test\.mainOnly", which is no sabre kind this thread knows/);
+    assert.equal(await plain.parallelFor(2, "sabre.noop"), [undefined, undefined]);
+  } finally {
+    await plain.close();
+  }
+});

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Engine, SabreTypeError, shared } from "sabre";
+import { Barrier, Engine, KernelError, Mutex, Queue, SabreTypeError, Semaphore, shared } from "sabre";
 import { fixture, rejectsTyped } from "../helpers.js";
 
 // Written next to the built fixtures so that `require("sabre/worker")` resolves to this package.
@@ -53,3 +53,44 @@ test("a module without kernels, or one that throws on import, fails Engine.start
 });
 
 test.run();
+
+test("a kernel module that imports nothing from sabre still gets live primitives (more parties than cores)", async () => {
+  const threads = 6;
+  const engine = await Engine.start({ threads, kernels: [fixture("kernels-plain")] });
+  try {
+    const counts = shared.zeros("int32", [2]);
+    const queue = new Queue({ capacity: 64, dtype: "int32" });
+    const rounds = 20;
+    for (let r = 0; r < rounds; r++) {
+      await engine.parallelFor(threads, "usePrimitives", {
+        mutex: new Mutex(),
+        semaphore: new Semaphore(2),
+        barrier: new Barrier(threads),
+        queue,
+        counts,
+      }, { chunk: 1, schedule: "static" });
+      const starts: number[] = [];
+      for (let i = 0; i < threads; i++) starts.push(queue.tryPop() as number);
+      assert.equal(starts.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+    }
+    assert.equal(Array.from(counts.data), [rounds * threads, rounds * threads]);
+  } finally {
+    await engine.close();
+  }
+});
+
+test("a chunk that fails breaks the barriers in its args: the parties waiting there do not hang", async () => {
+  const threads = 4;
+  const engine = await Engine.start({ threads, kernels: [fixture("kernels-plain")] });
+  try {
+    for (let round = 0; round < 5; round++) {
+      const barrier = new Barrier(threads);
+      const err = await rejectsTyped(engine.parallelFor(threads, "meetOrThrow", { barrier }, { chunk: 1, schedule: "static" }), KernelError, /chunk 0 gives up/);
+      assert.equal(err.chunk, { start: 0, end: 1 });
+      assert.ok(barrier.isBroken);
+    }
+    assert.equal(await engine.parallelFor(2, "sabre.noop"), [undefined, undefined]);
+  } finally {
+    await engine.close();
+  }
+});

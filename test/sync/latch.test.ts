@@ -98,9 +98,11 @@ test("a pending waitAsync with a timeout keeps the process alive until it settle
   // exit (code 13, unsettled top-level await) before printing anything.
   const script = `
     const { Latch, Semaphore, Barrier } = await import(${JSON.stringify(import.meta.resolve("sabre"))});
-    for (const p of [new Latch(1).waitAsync({ timeout: 30 }), new Semaphore(0).acquireAsync(1, { timeout: 30 }), new Barrier(2).waitAsync({ timeout: 30 })]) {
-      try { await p; } catch (err) { console.log(err.name); }
-    }`;
+    // Handlers attached at once: under load a later timeout can fire while an
+    // earlier one is awaited, and an unhandled rejection would end the script.
+    const names = [new Latch(1).waitAsync({ timeout: 30 }), new Semaphore(0).acquireAsync(1, { timeout: 30 }), new Barrier(2).waitAsync({ timeout: 30 })]
+      .map((p) => p.then(() => "settled", (err) => err.name));
+    for (const p of names) console.log(await p);`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 10_000 });
   assert.is(out.trim(), "TimeoutError\nTimeoutError\nTimeoutError");
 });
