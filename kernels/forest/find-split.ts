@@ -67,7 +67,7 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   const knownMark = s.knownMark;
   for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
   if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
-  else out.set(known.subarray(knownOff, knownOff + nKnown), outOff);
+  else for (let i = 0; i < nKnown; i++) out[outOff + i] = known[knownOff + i]!;
   s.bestFeature = -1;
   s.bestProxy = -Infinity;
   const maxFeatures = s.p.maxFeatures;

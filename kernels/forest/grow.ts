@@ -89,6 +89,9 @@ export class Grower extends SplitState {
   readonly featMark: Int32Array;
   featStamp = 0;
   readonly keyBuf = new Int32Array(2);
+  /** The children's histogram buffers, set by childHists. */
+  private childL = -1;
+  private childR = -1;
   /** The slot and tree being grown. */
   board!: Board;
   slot = -1;
@@ -301,10 +304,13 @@ export class Grower extends SplitState {
         r++;
       }
     }
-    sIdx.set(tIdx.subarray(0, r), l);
-    sW.set(tW.subarray(0, r), l);
-    if (cls) sY.set(tY.subarray(0, r), l);
-    else sYf.set(tYf.subarray(0, r), l);
+    // Element loops, not set(subarray): a view per call is garbage, and a fit partitions once per split.
+    for (let j = 0; j < r; j++) {
+      sIdx[l + j] = tIdx[j]!;
+      sW[l + j] = tW[j]!;
+    }
+    if (cls) for (let j = 0; j < r; j++) sY[l + j] = tY[j]!;
+    else for (let j = 0; j < r; j++) sYf[l + j] = tYf[j]!;
     return l;
   }
 
@@ -389,10 +395,11 @@ export class Grower extends SplitState {
   /**
    * Sibling subtraction after node `buf`'s split at pos: the smaller child's
    * histograms are filled from its samples, the larger's are the parent's
-   * minus those (in the parent's buffer). Returns the children's buffers
-   * [left, right] (-1: the child fills its own, or needs none); consumes buf.
+   * minus those (in the parent's buffer). Leaves the children's buffers in
+   * childL and childR (-1: the child fills its own, or needs none), not in a
+   * returned pair: an array per split is garbage. Consumes buf.
    */
-  private childHists(buf: number, start: number, pos: number, end: number, depth: number, constants: Int32Array, off: number, len: number): [number, number] {
+  private childHists(buf: number, start: number, pos: number, end: number, depth: number, constants: Int32Array, off: number, len: number): void {
     const pool = this.histPool!;
     const nL = pos - start;
     const nR = end - pos;
@@ -400,12 +407,14 @@ export class Grower extends SplitState {
     const small = Math.min(nL, nR);
     if (depth + 1 >= this.p.maxDepth || big < this.p.minSamplesSplit || !this.histNode(big)) {
       pool.release(buf);
-      return [-1, -1];
+      this.childL = this.childR = -1;
+      return;
     }
     const sBuf = pool.acquire();
     if (sBuf < 0) {
       pool.release(buf);
-      return [-1, -1];
+      this.childL = this.childR = -1;
+      return;
     }
     const leftSmall = nL <= nR;
     const nf = this.unknownFeatures(constants, off, len);
@@ -417,7 +426,8 @@ export class Grower extends SplitState {
       pool.release(sBuf);
       keep = -1;
     }
-    return leftSmall ? [keep, buf] : [buf, keep];
+    this.childL = leftSmall ? keep : buf;
+    this.childR = leftSmall ? buf : keep;
   }
 
   /**
@@ -524,7 +534,13 @@ export class Grower extends SplitState {
       }
       nodes.feature[id] = f;
       nodes.threshold[id] = this.threshold(f, this.bestLo, this.bestHi);
-      let [lBuf, rBuf] = buf >= 0 ? this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst) : [-1, -1];
+      let lBuf = -1;
+      let rBuf = -1;
+      if (buf >= 0) {
+        this.childHists(buf, start, pos, end, depth, this.pool, poolTop, nConst);
+        lBuf = this.childL;
+        rBuf = this.childR;
+      }
       this.rng.childKey(kLo, kHi, 1, key);
       const lLo = key[0]!;
       const lHi = key[1]!;

@@ -30,15 +30,40 @@ export function checkFiniteRows(X: NdArray, start: number, end: number): void {
   const data = X.data as Float64Array;
   const [s0, s1] = X.stride as [number, number];
   const d = X.shape[1]!;
+  if (s1 === 1) {
+    // Rows of contiguous elements: one tight loop per row (measured 9.0 -> 6.7 ms for 10,000 x 784 float32).
+    for (let r = start; r < end; r++) {
+      const p = X.offset + r * s0;
+      if (!finiteSpan(data, p, p + d)) refuseRow(X, r);
+    }
+    return;
+  }
   for (let r = start; r < end; r++) {
     let p = X.offset + r * s0;
     for (let f = 0; f < d; f++, p += s1) {
       const v = data[p]!;
-      if (v - v !== 0) {
-        throw new SabreTypeError(`X[${r}][${f}] is ${v}: features must be finite numbers (NaN and Infinity are not supported)`);
-      }
+      if (v - v !== 0) refuseRow(X, r);
     }
   }
+}
+
+function finiteSpan(data: Float64Array, from: number, to: number): boolean {
+  for (let p = from; p < to; p++) {
+    const v = data[p]!;
+    if (v - v !== 0) return false;
+  }
+  return true;
+}
+
+/** Throws for the first non-finite feature of row r. */
+function refuseRow(X: NdArray, r: number): never {
+  const data = X.data as Float64Array;
+  const d = X.shape[1]!;
+  for (let f = 0, p = X.offset + r * X.stride[0]!; f < d; f++, p += X.stride[1]!) {
+    const v = data[p]!;
+    if (v - v !== 0) throw new SabreTypeError(`X[${r}][${f}] is ${v}: features must be finite numbers (NaN and Infinity are not supported)`);
+  }
+  throw new SabreTypeError(`X[${r}] holds a value that is not a finite number`);
 }
 
 function checkTree(tree: FlatTree, d: number, i = 0): void {
@@ -216,24 +241,73 @@ export function accumulatePredictions(
     throw new SabreTypeError(`out must be a Float64Array of at least ${end * C} elements (rows x outputs, absolute rows), got ${describe(out)}`);
   }
   if (typeof scale !== "number" || !Number.isFinite(scale)) throw new SabreTypeError(`scale must be a finite number, got ${describe(scale)}`);
-  checkFiniteRows(X, start, end);
   const big = isBigIntDType(dtypeOf(X.data)!);
-  // Every tree over the whole range before the next: a deep tree does not fit
-  // in cache, and walking it over few rows at a time (row chunks x trees) was
-  // measured 1.3x slower than over many.
-  for (const tree of list) {
-    const value = tree.value;
-    for (let r0 = start; r0 < end; r0 += LEAF_BLOCK) {
-      const r1 = Math.min(end, r0 + LEAF_BLOCK);
-      rowLeaves(tree, X, big, r0, r1, leafScratch);
-      for (let r = r0; r < r1; r++) {
-        const o = r * C;
-        const v = leafScratch[r - r0]! * C;
-        for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+  const { rows, trees: perGroup } = predictTiles(list, X);
+  // Tiles of (row block x tree group): the block's rows stay in cache while
+  // every tree of the group walks them, and the group's walk records stay in
+  // cache across the blocks. Each row still adds its trees' values in tree
+  // order, so any tiling gives the same sums bit for bit.
+  for (let t0 = 0; t0 < list.length; t0 += perGroup) {
+    const t1 = Math.min(list.length, t0 + perGroup);
+    for (let r0 = start; r0 < end; r0 += rows) {
+      const r1 = Math.min(end, r0 + rows);
+      // Checked as the first group reaches them: the check brings the rows into cache for the walks.
+      if (t0 === 0) checkFiniteRows(X, r0, r1);
+      for (let t = t0; t < t1; t++) {
+        const tree = list[t]!;
+        const value = tree.value;
+        rowLeaves(tree, X, big, r0, r1, leafScratch);
+        for (let r = r0; r < r1; r++) {
+          const o = r * C;
+          const v = leafScratch[r - r0]! * C;
+          for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+        }
       }
     }
   }
   return out;
+}
+
+/** Bytes of X's rows a row block may hold (kept in the L2 cache while a tree group walks them). */
+const ROW_BLOCK_BYTES = 256 << 10;
+/**
+ * Rows narrower than this span a few cache lines that a walk mostly reads
+ * anyway, so re-reading them per tree is cheap, and tree groups only cost
+ * (100,000 x 10 float64 regression, 20 trees of 8k nodes, 20,000 rows:
+ * 69-71 ms tree by tree, 78-83 ms in groups).
+ */
+const WIDE_ROW_BYTES = 512;
+/** Bytes of walk records a tree group may hold (16 per node). */
+const TREE_GROUP_BYTES = 1 << 20;
+
+/**
+ * How accumulatePredictions tiles its work: rows per block and trees per
+ * group. A walk reads ~depth values of a row, scattered over the row, and
+ * ~depth records of the tree. Walking every tree over all the rows (one
+ * group per tree) reads each row again for every tree, which costs when rows
+ * are wide: 10,000 Fashion-MNIST rows as float32 (3 KB a row) x 10 trees of
+ * 10k nodes took 76 ms against 32 ms for the same rows as uint8 (one thread).
+ * Walking all trees over a block of rows that stays in cache reads each row
+ * once, which costs when trees are big: a deep tree (61k nodes, 1 MB of
+ * records) falls out of cache between blocks (measured 1.3x slower on the
+ * 300k x 20 table). So for wide rows trees are grouped up to
+ * TREE_GROUP_BYTES of records (a tree of 1 MB or more is a group of its own:
+ * the tree-by-tree order) and rows blocked up to ROW_BLOCK_BYTES: 76 -> 57-66
+ * ms on the float32 case, 44-64 -> 37-39 ms on uint8 (load 16, paired runs).
+ */
+function predictTiles(list: readonly FlatTree[], X: NdArray): { rows: number; trees: number } {
+  const d = X.shape[1]!;
+  const elem = (X.data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  // A row whose elements are not adjacent costs a cache line per value read.
+  const rowBytes = X.stride[1] === 1 ? d * elem : d * 64;
+  if (rowBytes < WIDE_ROW_BYTES) return { rows: LEAF_BLOCK, trees: 1 };
+  const rows = Math.max(16, Math.min(LEAF_BLOCK, Math.floor(ROW_BLOCK_BYTES / rowBytes / 4) * 4));
+  let trees = 0;
+  for (let bytes = 0; trees < list.length; trees++) {
+    bytes += list[trees]!.nodeCount * 16;
+    if (bytes > TREE_GROUP_BYTES && trees > 0) break;
+  }
+  return { rows, trees: Math.max(1, trees) };
 }
 
 /**

@@ -185,4 +185,32 @@ test("tree-parallel prediction (treeLeaves per tree, then gatherLeaves per row, 
   throwsTyped(() => gatherLeaves(trees, matrix([[NaN, 1]]), new Int32Array(2), 0, 1, 0, 1, out), SabreTypeError, /X\[0\]\[0\] is NaN/);
 });
 
+
+test("wide rows: prediction in tiles (row blocks x tree groups) equals the trees added one at a time, bit for bit; NaN in a late block is refused", () => {
+  // 64 float64 features = 512 bytes a row: tiled (blocks of 128 rows); 60 trees of ~1.6k nodes make two groups (up to 1 MB of walk records each).
+  const n = 4000;
+  const d = 64;
+  const r = rng(11);
+  const data = new Float64Array(n * d);
+  for (let i = 0; i < data.length; i++) data[i] = r.normal();
+  const Xw = ndarray(data, [n, d]);
+  const targets = Float64Array.from({ length: n }, (_, i) => Math.sin(2 * data[i * d]!) + data[i * d + 1]! * data[i * d + 2]!);
+  // Noisy labels: fully grown trees of ~3k nodes either way.
+  const labels = Int32Array.from(targets, (t) => { const u = t + r.normal(); return u > 0.5 ? 2 : u > -0.5 ? 1 : 0; });
+  for (const [prep, C] of [[prepare(Xw, labels, 3), 3], [prepare(Xw, targets, 0), 1]] as const) {
+    const trees = Array.from({ length: 60 }, (_, i) => growTree(prep, { maxFeatures: 8 }, i, 3));
+    const nodes = trees.reduce((s, t) => s + t.nodeCount, 0);
+    assert.ok(nodes * 16 > 1 << 20, `at least two groups of walk records (${nodes} nodes)`);
+    const want = new Float64Array(n * C);
+    for (const t of trees) accumulatePredictions([t], Xw, 0, n, want, 1 / 60);
+    for (const [start, end] of [[0, n], [3, 3001]] as const) {
+      const got = accumulatePredictions(trees, Xw, start, end, new Float64Array(n * C), 1 / 60);
+      assert.equal(Array.from(got.subarray(start * C, end * C)), Array.from(want.subarray(start * C, end * C)), `${C} outputs, rows [${start}, ${end})`);
+    }
+    const bad = data.slice();
+    bad[3100 * d + 5] = Infinity;
+    throwsTyped(() => accumulatePredictions(trees, ndarray(bad, [n, d]), 0, n, new Float64Array(n * C)), SabreTypeError, /X\[3100\]\[5\] is Infinity/);
+  }
+});
+
 test.run();
