@@ -60,27 +60,13 @@ function mergePair(round: MergeRound, s0: number, s1: number, s2: number, nanL: 
   // The numbers.
   if (from < merged) {
     const end = Math.min(to, merged);
-    let i = mergePath(vals, s0, nl, s1, nr, from);
-    let j = from - i;
-    const ov = outVals?.data;
-    const oi = outIdx?.data;
-    let pv = outVals ? outVals.off + (s0 + from) * outVals.stride : 0;
-    let pi = outIdx ? outIdx.off + (s0 + from) * outIdx.stride : 0;
-    const sv = outVals ? outVals.stride : 0;
-    const si = outIdx ? outIdx.stride : 0;
-    for (let k = from; k < end; k++) {
-      let src: number;
-      if (i < nl && (j >= nr || vals[s0 + i]! <= vals[s1 + j]!)) src = s0 + i++;
-      else src = s1 + j++;
-      if (ov) {
-        ov[pv] = vals[src]!;
-        pv += sv;
-      }
-      if (oi) {
-        oi[pi] = idx![src]!;
-        pi += si;
-      }
-    }
+    const i = mergePath(vals, s0, nl, s1, nr, from);
+    const a = s0 + i;
+    const b = s1 + (from - i);
+    const count = end - from;
+    if (outVals && outIdx) mergeBoth(vals, idx!, a, s0 + nl, b, s1 + nr, count, outVals, outIdx, s0 + from);
+    else if (outVals) mergeVals(vals, a, s0 + nl, b, s1 + nr, count, outVals.data, outVals.off + (s0 + from) * outVals.stride, outVals.stride);
+    else mergeIdx(vals, idx!, a, s0 + nl, b, s1 + nr, count, outIdx!.data, outIdx!.off + (s0 + from) * outIdx!.stride, outIdx!.stride);
   }
   // The NaN tails, left run's first.
   for (let k = Math.max(from, merged); k < to; k++) {
@@ -105,4 +91,50 @@ function mergePath(v: NumberTypedArray, a: number, nl: number, b: number, nr: nu
     else hi = mid;
   }
   return lo;
+}
+
+// The merge loops, one per output shape so each stays tight: take the left
+// element on ties (stable) while both runs last, then copy what is left.
+
+function mergeVals(v: NumberTypedArray, a: number, aEnd: number, b: number, bEnd: number, count: number, out: NumberTypedArray, p: number, st: number): void {
+  const stop = p + count * st;
+  while (p !== stop && a < aEnd && b < bEnd) {
+    const x = v[a]!;
+    const y = v[b]!;
+    if (x <= y) {
+      out[p] = x;
+      a++;
+    } else {
+      out[p] = y;
+      b++;
+    }
+    p += st;
+  }
+  for (; p !== stop && a < aEnd; p += st) out[p] = v[a++]!;
+  for (; p !== stop; p += st) out[p] = v[b++]!;
+}
+
+function mergeIdx(v: NumberTypedArray, ix: Int32Array, a: number, aEnd: number, b: number, bEnd: number, count: number, out: Int32Array, p: number, st: number): void {
+  const stop = p + count * st;
+  while (p !== stop && a < aEnd && b < bEnd) {
+    if (v[a]! <= v[b]!) out[p] = ix[a++]!;
+    else out[p] = ix[b++]!;
+    p += st;
+  }
+  for (; p !== stop && a < aEnd; p += st) out[p] = ix[a++]!;
+  for (; p !== stop; p += st) out[p] = ix[b++]!;
+}
+
+function mergeBoth(v: NumberTypedArray, ix: Int32Array, a: number, aEnd: number, b: number, bEnd: number, count: number, outV: Dest, outI: Dest<Int32Array>, k: number): void {
+  const ov = outV.data;
+  const oi = outI.data;
+  const sv = outV.stride;
+  const si = outI.stride;
+  let pv = outV.off + k * sv;
+  let pi = outI.off + k * si;
+  for (let c = 0; c < count; c++, pv += sv, pi += si) {
+    const src = a < aEnd && (b >= bEnd || v[a]! <= v[b]!) ? a++ : b++;
+    ov[pv] = v[src]!;
+    oi[pi] = ix[src]!;
+  }
 }

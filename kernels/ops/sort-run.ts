@@ -156,12 +156,33 @@ function radix(kind: KeyKind, len: number, s: Scratch, withIdx: boolean): boolea
   const nd = digits.length;
   const radixSize = 1 << Math.max(...digits.map((d) => d.bits));
   const counts = new Int32Array(nd * radixSize);
-  for (let d = 0; d < nd; d++) {
-    const { hiWord, shift, bits } = digits[d]!;
+  // One read of each key word counts all of its digits.
+  for (const hiWord of [false, true]) {
+    const ds: number[] = [];
+    for (let d = 0; d < nd; d++) if (digits[d]!.hiWord === hiWord) ds.push(d);
+    if (ds.length === 0) continue;
     const w = hiWord ? s.h0 : s.l0;
-    const mask = (1 << bits) - 1;
-    const base = d * radixSize;
-    for (let i = 0; i < len; i++) counts[base + ((w[i]! >>> shift) & mask)]!++;
+    const sh = ds.map((d) => digits[d]!.shift);
+    const mk = ds.map((d) => (1 << digits[d]!.bits) - 1);
+    const bs = ds.map((d) => d * radixSize);
+    if (ds.length === 3) {
+      const [s0, s1, s2] = sh as [number, number, number];
+      const [m0, m1, m2] = mk as [number, number, number];
+      const [b0, b1, b2] = bs as [number, number, number];
+      for (let i = 0; i < len; i++) {
+        const k = w[i]!;
+        counts[b0 + ((k >>> s0) & m0)]!++;
+        counts[b1 + ((k >>> s1) & m1)]!++;
+        counts[b2 + ((k >>> s2) & m2)]!++;
+      }
+    } else {
+      for (let j = 0; j < ds.length; j++) {
+        const shift = sh[j]!;
+        const mask = mk[j]!;
+        const base = bs[j]!;
+        for (let i = 0; i < len; i++) counts[base + ((w[i]! >>> shift) & mask)]!++;
+      }
+    }
   }
   const wide = kind === "f64";
   let inFirst = true;
