@@ -10,9 +10,11 @@ const INSERTION_MAX = 32;
 const WIDE_DIGITS_MIN = 4096;
 
 /**
- * Scratch for the radix passes, kept per thread and grown as needed: a
- * worker runs one kernel at a time, so one set serves every call, and
- * allocating (zeroing) 100 MB per call would cost as much as a pass.
+ * Scratch for the radix passes, kept per thread for runs up to
+ * SCRATCH_KEEP elements: a worker runs one kernel at a time, so one set
+ * serves every call, and many small lanes must not allocate each. Bigger
+ * runs allocate their own (zeroing it costs a few percent of their passes)
+ * so an idle worker does not hold 24 bytes per element of its largest sort.
  */
 interface Scratch {
   cap: number;
@@ -23,13 +25,11 @@ interface Scratch {
   l1: Uint32Array;
   i1: Int32Array;
 }
-let scratch: Scratch | undefined;
+const SCRATCH_KEEP = 1 << 20;
+let kept: Scratch | undefined;
 
-function scratchFor(len: number): Scratch {
-  if (scratch && scratch.cap >= len) return scratch;
-  const cap = Math.max(len, 1024);
-  scratch = undefined; // let the old set go before allocating the new one
-  scratch = {
+function newScratch(cap: number): Scratch {
+  return {
     cap,
     h0: new Uint32Array(cap),
     l0: new Uint32Array(cap),
@@ -38,7 +38,12 @@ function scratchFor(len: number): Scratch {
     l1: new Uint32Array(cap),
     i1: new Int32Array(cap),
   };
-  return scratch;
+}
+
+function scratchFor(len: number): Scratch {
+  if (len > SCRATCH_KEEP) return newScratch(len);
+  if (!kept || kept.cap < len) kept = newScratch(Math.max(len, 1024));
+  return kept;
 }
 
 /** A strided destination: element k goes to data[off + k * stride]. */
