@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, fdatasyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { AbortError, SabreError, SabreTypeError } from "../errors.js";
+import { CONSTRUCTORS, dtypeOf, type DType, type TypedArray } from "../memory/dtypes.js";
+import { isNdArray, ndarray, type NdArray } from "../memory/ndarray-type.js";
+import { describe } from "../validate.js";
+import { formatHeader } from "./npy-header.js";
+import { checkNpyOptions, checkPath, type NpyOptions } from "./npy-path.js";
+
+/** Bytes gathered per write from a strided view: one write call per MiB is lost in the copy. */
+const GATHER_BYTES = 1 << 20;
+
+function checkArray(fn: string, x: unknown): { array: NdArray; dtype: DType } {
+  const array = isNdArray(x) ? x : ArrayBuffer.isView(x) && dtypeOf(x) ? ndarray(x as TypedArray, [(x as TypedArray).length]) : undefined;
+  const dtype = array && dtypeOf(array.data);
+  if (!array || !dtype) {
+    throw new SabreTypeError(`${fn} needs an ndarray (or a typed array) of one of sabre's dtypes, got ${describe(x)}${isNdArray(x) ? ` over ${describe(x.data)}` : ""}`);
+  }
+  return { array, dtype };
+}
+
+/** True when the elements lie in row-major order, back to back (whatever the offset). */
+function isCContiguous(x: NdArray): boolean {
+  let expected = 1;
+  for (let ax = x.shape.length - 1; ax >= 0; ax--) {
+    if (x.shape[ax]! !== 1 && x.stride[ax]! !== expected) return false;
+    expected *= x.shape[ax]!;
+  }
+  return true;
+}
+
+/**
+ * The file's bytes, in order, as a generator shared by the async and sync
+ * writers: the header, then the data in C order. A contiguous array goes
+ * out straight from its own buffer; a strided view (transposed, sliced,
+ * stepped, Fortran-ordered) is gathered into a reused 1 MiB buffer, so
+ * writing never needs a second copy of the array.
+ */
+function* npyChunks(x: NdArray, dtype: DType): Generator<Uint8Array, void, void> {
+  const shape = x.shape;
+  yield formatHeader(dtype, shape);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size === 0) return;
+  const itemSize = x.data.BYTES_PER_ELEMENT;
+  if (isCContiguous(x)) {
+    yield new Uint8Array(x.data.buffer, x.data.byteOffset + x.offset * itemSize, size * itemSize);
+    return;
+  }
+  const src = x.data as unknown as { [i: number]: number | bigint };
+  const buf = new CONSTRUCTORS[dtype](Math.min(size, Math.max(1, GATHER_BYTES / itemSize)));
+  const out = buf as unknown as { [i: number]: number | bigint };
+  const bytes = new Uint8Array(buf.buffer);
+  // Walk the outer axes like an odometer; copy along the last axis.
+  const d = shape.length;
+  const n = shape[d - 1]!;
+  const s = x.stride[d - 1]!;
+  const idx = new Array<number>(Math.max(0, d - 1)).fill(0);
+  let base = x.offset;
+  let k = 0;
+  for (let r = size / n; r > 0; r--) {
+    for (let j = 0, p = base; j < n; j++, p += s) {
+      out[k++] = src[p]!;
+      if (k === buf.length) {
+        yield bytes;
+        k = 0;
+      }
+    }
+    for (let ax = d - 2; ax >= 0; ax--) {
+      idx[ax]!++;
+      base += x.stride[ax]!;
+      if (idx[ax]! < shape[ax]!) break;
+      base -= x.stride[ax]! * shape[ax]!;
+      idx[ax] = 0;
+    }
+  }
+  if (k > 0) yield bytes.subarray(0, k * itemSize);
+}
+
+/** A hidden file next to the target, so that the final rename stays on one file system. */
+function tempPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+}
+
+function writeError(name: string, err: unknown): unknown {
+  if (err instanceof SabreError) return err;
+  return new SabreTypeError(`cannot write ${name}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Writes an ndarray to a .npy file numpy reads with `np.load`: C order,
+ * this machine's byte order (little-endian on x86 and ARM), format 1.0.
+ * Any ndarray (shared or not, any strides: transposed and sliced views are
+ * written in their logical order) or typed array; uint8_clamped is written
+ * as uint8. The file appears atomically: the data goes to a temporary file
+ * beside it, is flushed to disk, then renamed over `path`, so a reader never
+ * sees half a file and a failed write leaves the old file in place.
+ *
+ * ```ts
+ * await writeNpy("scores.npy", scores);   // np.load("scores.npy")
+ * ```
+ */
+export async function writeNpy(path: string | URL, x: NdArray | TypedArray, options?: NpyOptions): Promise<void> {
+  const name = checkPath("writeNpy", path);
+  const { array, dtype } = checkArray("writeNpy", x);
+  const signal = checkNpyOptions("writeNpy", options);
+  if (signal?.aborted) throw new AbortError(`writeNpy(${name})`, signal.reason);
+  const tmp = tempPath(name);
+  let file;
+  try {
+    file = await open(tmp, "wx");
+  } catch (err) {
+    throw writeError(name, err);
+  }
+  let renamed = false;
+  try {
+    for (const chunk of npyChunks(array, dtype)) {
+      if (signal?.aborted) throw new AbortError(`writeNpy(${name})`, signal.reason);
+      for (let off = 0; off < chunk.length; ) off += (await file.write(chunk, off, chunk.length - off)).bytesWritten;
+    }
+    await file.datasync();
+    await file.close();
+    file = undefined;
+    await rename(tmp, name);
+    renamed = true;
+  } catch (err) {
+    throw writeError(name, err);
+  } finally {
+    await file?.close().catch(() => {});
+    if (!renamed) await unlink(tmp).catch(() => {});
+  }
+}
+
+/** writeNpy, synchronously. */
+export function writeNpySync(path: string | URL, x: NdArray | TypedArray): void {
+  const name = checkPath("writeNpySync", path);
+  const { array, dtype } = checkArray("writeNpySync", x);
+  const tmp = tempPath(name);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "wx");
+  } catch (err) {
+    throw writeError(name, err);
+  }
+  let renamed = false;
+  try {
+    for (const chunk of npyChunks(array, dtype)) {
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+    }
+    fdatasyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, name);
+    renamed = true;
+  } catch (err) {
+    throw writeError(name, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    if (!renamed) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // Already gone, or never created: nothing to clean.
+      }
+    }
+  }
+}
