@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fdatasyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { closeSync, fchmodSync, fdatasyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { open, realpath, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AbortError, SabreError, SabreTypeError } from "../errors.js";
 import { CONSTRUCTORS, dtypeOf, type DType, type TypedArray } from "../memory/dtypes.js";
@@ -78,9 +78,32 @@ function* npyChunks(x: NdArray, dtype: DType): Generator<Uint8Array, void, void>
   if (k > 0) yield bytes.subarray(0, k * itemSize);
 }
 
-/** A hidden file next to the target, so that the final rename stays on one file system. */
+/** A hidden file next to the target, so that the final rename stays on one file system (its name kept short). */
 function tempPath(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  return join(dirname(target), `.${basename(target).slice(0, 40)}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/**
+ * Where the rename must land: through a symlink to its file (renaming onto
+ * the link would replace the link), keeping an existing file's permissions.
+ */
+async function targetOf(name: string): Promise<{ target: string; mode: number | undefined }> {
+  const target = await realpath(name).catch(() => name);
+  const mode = await stat(target).then((s) => (s.isFile() ? s.mode & 0o7777 : undefined), () => undefined);
+  return { target, mode };
+}
+
+function targetOfSync(name: string): { target: string; mode: number | undefined } {
+  let target = name;
+  let mode: number | undefined;
+  try {
+    target = realpathSync(name);
+    const s = statSync(target);
+    if (s.isFile()) mode = s.mode & 0o7777;
+  } catch {
+    // A new file: nothing to follow or keep.
+  }
+  return { target, mode };
 }
 
 function writeError(name: string, err: unknown): unknown {
@@ -95,7 +118,8 @@ function writeError(name: string, err: unknown): unknown {
  * written in their logical order) or typed array; uint8_clamped is written
  * as uint8. The file appears atomically: the data goes to a temporary file
  * beside it, is flushed to disk, then renamed over `path`, so a reader never
- * sees half a file and a failed write leaves the old file in place.
+ * sees half a file and a failed write leaves the old file in place. An
+ * existing file keeps its permissions; a symlink is written through.
  *
  * ```ts
  * await writeNpy("scores.npy", scores);   // np.load("scores.npy")
@@ -106,7 +130,8 @@ export async function writeNpy(path: string | URL, x: NdArray | TypedArray, opti
   const { array, dtype } = checkArray("writeNpy", x);
   const signal = checkNpyOptions("writeNpy", options);
   if (signal?.aborted) throw new AbortError(`writeNpy(${name})`, signal.reason);
-  const tmp = tempPath(name);
+  const { target, mode } = await targetOf(name);
+  const tmp = tempPath(target);
   let file;
   try {
     file = await open(tmp, "wx");
@@ -115,6 +140,7 @@ export async function writeNpy(path: string | URL, x: NdArray | TypedArray, opti
   }
   let renamed = false;
   try {
+    if (mode !== undefined) await file.chmod(mode);
     for (const chunk of npyChunks(array, dtype)) {
       if (signal?.aborted) throw new AbortError(`writeNpy(${name})`, signal.reason);
       for (let off = 0; off < chunk.length; ) off += (await file.write(chunk, off, chunk.length - off)).bytesWritten;
@@ -122,7 +148,7 @@ export async function writeNpy(path: string | URL, x: NdArray | TypedArray, opti
     await file.datasync();
     await file.close();
     file = undefined;
-    await rename(tmp, name);
+    await rename(tmp, target);
     renamed = true;
   } catch (err) {
     throw writeError(name, err);
@@ -136,7 +162,8 @@ export async function writeNpy(path: string | URL, x: NdArray | TypedArray, opti
 export function writeNpySync(path: string | URL, x: NdArray | TypedArray): void {
   const name = checkPath("writeNpySync", path);
   const { array, dtype } = checkArray("writeNpySync", x);
-  const tmp = tempPath(name);
+  const { target, mode } = targetOfSync(name);
+  const tmp = tempPath(target);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, "wx");
@@ -145,13 +172,14 @@ export function writeNpySync(path: string | URL, x: NdArray | TypedArray): void 
   }
   let renamed = false;
   try {
+    if (mode !== undefined) fchmodSync(fd, mode);
     for (const chunk of npyChunks(array, dtype)) {
       for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
     }
     fdatasyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, name);
+    renameSync(tmp, target);
     renamed = true;
   } catch (err) {
     throw writeError(name, err);

@@ -3,7 +3,7 @@
 // writes (live, when /usr/bin/python3 has numpy), and a 50 MB file streaming.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -134,6 +134,30 @@ test("writes are atomic: an existing file is replaced whole, a failed or aborted
   throwsTyped(() => writeNpySync(occupied, Float64Array.of(1)), SabreTypeError, /cannot write .*occupied\.npy/);
   await rejectsTyped(writeNpy(join(dir, "no-such-dir", "a.npy"), Float64Array.of(1)), SabreTypeError, /cannot write .*a\.npy: ENOENT/);
   throwsTyped(() => writeNpySync(join(dir, "no-such-dir", "a.npy"), Float64Array.of(1)), SabreTypeError, /ENOENT/);
+  assert.equal(leftovers(dir), []);
+});
+
+test("a write keeps the old file's permissions, writes through a symlink, and copes with a long name", async () => {
+  const path = join(dir, "kept.npy");
+  await writeNpy(path, Float64Array.of(1));
+  chmodSync(path, 0o640);
+  await writeNpy(path, Float64Array.of(2));
+  assert.is(statSync(path).mode & 0o777, 0o640);
+  chmodSync(path, 0o600);
+  writeNpySync(path, Float64Array.of(3));
+  assert.is(statSync(path).mode & 0o777, 0o600);
+  const link = join(dir, "link.npy");
+  symlinkSync(path, link);
+  await writeNpy(link, Float64Array.of(4));
+  assert.ok(lstatSync(link).isSymbolicLink(), "the link is still a link");
+  assert.equal(Array.from(readNpySync(path).data as Float64Array), [4]);
+  writeNpySync(link, Float64Array.of(5));
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.equal(Array.from(readNpySync(path).data as Float64Array), [5]);
+  const long = join(dir, `${"n".repeat(240)}.npy`);
+  await writeNpy(long, Float64Array.of(6));
+  writeNpySync(long, Float64Array.of(7));
+  assert.equal(Array.from((await readNpy(long)).data as Float64Array), [7]);
   assert.equal(leftovers(dir), []);
 });
 
