@@ -219,24 +219,27 @@ test("a pipe (no file size known up front) reads the same, and its truncation or
     return;
   }
   const fifo = join(dir, "pipe.npy");
-  const feed = (bytes: Uint8Array) => {
+  // A writer process feeds the pipe; it is killed if the read gives up before opening it.
+  const throughPipe = async (bytes: Uint8Array, read: () => Promise<unknown>) => {
     const src = join(dir, "pipe-src.npy");
     writeFileSync(src, bytes);
     rmSync(fifo, { force: true });
     spawnSync("mkfifo", [fifo]);
-    const child = spawn("sh", ["-c", `cat '${src}' > '${fifo}'`], { stdio: "ignore" });
-    return new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const child = spawn("sh", ["-c", `exec cat '${src}' > '${fifo}'`], { stdio: "ignore" });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    try {
+      await read();
+    } finally {
+      if (child.exitCode === null) child.kill();
+      await exited;
+    }
   };
   const bytes = readFileSync(join(FIXTURES, "be-f8.npy"));
-  let done = feed(bytes);
-  checkAgainst("be-f8.npy through a pipe", await readNpy(fifo), manifest["be-f8.npy"]!);
-  await done;
-  done = feed(bytes.subarray(0, bytes.length - 8));
-  await rejectsTyped(readNpy(fifo), FormatError, /truncated: shape \[2, 3\] of '>f8' needs 48 bytes of data after the 128-byte header, the file has 40/);
-  await done;
-  done = feed(Uint8Array.from([...bytes, 7]));
-  await rejectsTyped(readNpy(fifo), FormatError, /unexpected bytes after the data/);
-  await done;
+  await throughPipe(bytes, async () => checkAgainst("be-f8.npy through a pipe", await readNpy(fifo), manifest["be-f8.npy"]!));
+  await throughPipe(bytes, async () => checkAgainst("be-f8.npy through a pipe (sync)", readNpySync(fifo), manifest["be-f8.npy"]!));
+  const truncated = /truncated: shape \[2, 3\] of '>f8' needs 48 bytes of data after the 128-byte header, the file has 40/;
+  await throughPipe(bytes.subarray(0, bytes.length - 8), () => rejectsTyped(readNpy(fifo), FormatError, truncated));
+  await throughPipe(Uint8Array.from([...bytes, 7]), () => rejectsTyped(readNpy(fifo), FormatError, /unexpected bytes after the data/));
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
