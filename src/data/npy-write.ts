@@ -31,25 +31,38 @@ function isCContiguous(x: NdArray): boolean {
   return true;
 }
 
+/** Bytes to write at a file position. */
+interface Piece {
+  bytes: Uint8Array;
+  at: number;
+}
+
 /**
- * The file's bytes, in order, as a generator shared by the async and sync
- * writers: the header, then the data in C order. A contiguous array goes
- * out straight from its own buffer; a strided view (transposed, sliced,
- * stepped, Fortran-ordered) is gathered into a reused 1 MiB buffer, so
- * writing never needs a second copy of the array.
+ * The file's bytes as a generator shared by the async and sync writers: the
+ * header, then the data in C order. A contiguous array goes out straight
+ * from its own buffer; a strided view (transposed, sliced, stepped,
+ * Fortran-ordered) is gathered through one reused 1 MiB buffer, so writing
+ * never needs a second copy of the array. Each piece carries its file
+ * position: a 2-D view whose rows are strided in memory is gathered tile by
+ * tile (`tiles2d`), and a tile's rows land at separate places in the file.
  */
-function* npyChunks(x: NdArray, dtype: DType): Generator<Uint8Array, void, void> {
+function* npyChunks(x: NdArray, dtype: DType): Generator<Piece, void, void> {
   const shape = x.shape;
-  yield formatHeader(dtype, shape);
+  const header = formatHeader(dtype, shape);
+  yield { bytes: header, at: 0 };
   const size = shape.reduce((a, b) => a * b, 1);
   if (size === 0) return;
   const itemSize = x.data.BYTES_PER_ELEMENT;
   if (isCContiguous(x)) {
-    yield new Uint8Array(x.data.buffer, x.data.byteOffset + x.offset * itemSize, size * itemSize);
+    yield { bytes: new Uint8Array(x.data.buffer, x.data.byteOffset + x.offset * itemSize, size * itemSize), at: header.length };
+    return;
+  }
+  const buf = new CONSTRUCTORS[dtype](Math.min(size, Math.max(1, GATHER_BYTES / itemSize)));
+  if (shape.length === 2 && Math.abs(x.stride[0]!) < Math.abs(x.stride[1]!)) {
+    yield* tiles2d(x, buf, header.length);
     return;
   }
   const src = x.data as unknown as { [i: number]: number | bigint };
-  const buf = new CONSTRUCTORS[dtype](Math.min(size, Math.max(1, GATHER_BYTES / itemSize)));
   const out = buf as unknown as { [i: number]: number | bigint };
   const bytes = new Uint8Array(buf.buffer);
   // Walk the outer axes like an odometer; copy along the last axis.
@@ -59,11 +72,13 @@ function* npyChunks(x: NdArray, dtype: DType): Generator<Uint8Array, void, void>
   const idx = new Array<number>(Math.max(0, d - 1)).fill(0);
   let base = x.offset;
   let k = 0;
+  let at = header.length;
   for (let r = size / n; r > 0; r--) {
     for (let j = 0, p = base; j < n; j++, p += s) {
       out[k++] = src[p]!;
       if (k === buf.length) {
-        yield bytes;
+        yield { bytes, at };
+        at += bytes.length;
         k = 0;
       }
     }
@@ -75,7 +90,44 @@ function* npyChunks(x: NdArray, dtype: DType): Generator<Uint8Array, void, void>
       idx[ax] = 0;
     }
   }
-  if (k > 0) yield bytes.subarray(0, k * itemSize);
+  if (k > 0) yield { bytes: bytes.subarray(0, k * itemSize), at };
+}
+
+/**
+ * A 2-D view whose first axis has the smaller stride (a transpose, a
+ * Fortran-ordered array): walking it in C order would touch a new cache
+ * line for every element. Gathered instead in tiles of at least 16 rows,
+ * reading down each tile column (16 neighbouring elements in memory) and
+ * writing each tile row to its place in the file; short rows make tall
+ * tiles of whole rows, written at once. Measured on the transpose of a
+ * [250000, 100] float64 array (200 MB; 2 cores, load ~7, medians of 5):
+ * 0.83-0.90 s tiled against 1.14-1.30 s element by element in the same
+ * run, and 0.31 s to write the contiguous array itself.
+ */
+function* tiles2d(x: NdArray, buf: TypedArray, dataAt: number): Generator<Piece, void, void> {
+  const [n0, n1] = x.shape as [number, number];
+  const [s0, s1] = x.stride as [number, number];
+  const itemSize = buf.BYTES_PER_ELEMENT;
+  const src = x.data as unknown as { [i: number]: number | bigint };
+  const out = buf as unknown as { [i: number]: number | bigint };
+  const bytes = new Uint8Array(buf.buffer);
+  const rows = Math.min(n0, Math.max(16, Math.floor(buf.length / n1)));
+  const cols = Math.max(1, Math.min(n1, Math.floor(buf.length / rows)));
+  for (let i0 = 0; i0 < n0; i0 += rows) {
+    const h = Math.min(rows, n0 - i0);
+    for (let j0 = 0; j0 < n1; j0 += cols) {
+      const w = Math.min(cols, n1 - j0);
+      for (let j = 0; j < w; j++) {
+        for (let r = 0, p = x.offset + i0 * s0 + (j0 + j) * s1, k = j; r < h; r++, p += s0, k += w) out[k] = src[p]!;
+      }
+      const at = dataAt + (i0 * n1 + j0) * itemSize;
+      if (w === n1) {
+        yield { bytes: bytes.subarray(0, h * w * itemSize), at };
+        continue;
+      }
+      for (let r = 0; r < h; r++) yield { bytes: bytes.subarray(r * w * itemSize, (r + 1) * w * itemSize), at: at + r * n1 * itemSize };
+    }
+  }
 }
 
 /** A hidden file next to the target, so that the final rename stays on one file system (its name kept short). */
@@ -141,9 +193,9 @@ export async function writeNpy(path: string | URL, x: NdArray | TypedArray, opti
   let renamed = false;
   try {
     if (mode !== undefined) await file.chmod(mode);
-    for (const chunk of npyChunks(array, dtype)) {
+    for (const { bytes, at } of npyChunks(array, dtype)) {
       if (signal?.aborted) throw new AbortError(`writeNpy(${name})`, signal.reason);
-      for (let off = 0; off < chunk.length; ) off += (await file.write(chunk, off, chunk.length - off)).bytesWritten;
+      for (let off = 0; off < bytes.length; ) off += (await file.write(bytes, off, bytes.length - off, at + off)).bytesWritten;
     }
     await file.datasync();
     await file.close();
@@ -173,8 +225,8 @@ export function writeNpySync(path: string | URL, x: NdArray | TypedArray): void 
   let renamed = false;
   try {
     if (mode !== undefined) fchmodSync(fd, mode);
-    for (const chunk of npyChunks(array, dtype)) {
-      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+    for (const { bytes, at } of npyChunks(array, dtype)) {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, at + off);
     }
     fdatasyncSync(fd);
     closeSync(fd);

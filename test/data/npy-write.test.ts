@@ -41,6 +41,14 @@ function sample(dtype: DType): NdArray {
   return x;
 }
 
+/** An [n0, n1] C-ordered array of `dtype` holding distinct values (mod the dtype's range). */
+function sample2d(dtype: DType, n0: number, n1: number): NdArray {
+  const x = shared.zeros(dtype, [n0, n1]);
+  const d = x.data as unknown as { [i: number]: number | bigint; length: number };
+  for (let i = 0; i < d.length; i++) d[i] = dtype === "bigint64" ? BigInt(i) * 3n - 7n : (i * 37) % 251;
+  return x;
+}
+
 /** Names in a folder that look like a temporary file sabre left behind. */
 function leftovers(folder: string): string[] {
   return readdirSync(folder).filter((n) => n.endsWith(".tmp"));
@@ -90,6 +98,11 @@ test("strided views are written in their logical C order: transposed, stepped, s
     ["a Fortran file", await readNpy(join(FIXTURES, "fortran-f8.npy"))],
     ["transposed over several 1 MiB gather buffers", big.transpose(1, 0)],
     ["a column of a big array", big.pick(null, 17)],
+    ["transposed int16, ragged 16-row tiles", sample2d("int16", 1234, 567).transpose(1, 0)],
+    ["transposed, stepped backwards", sample2d("float32", 301, 77).transpose(1, 0).step(-2, 3)],
+    ["tall and thin, Fortran strides", sample2d("float64", 3, 100_001).transpose(1, 0)],
+    ["transposed bigint64 rows longer than the buffer", sample2d("bigint64", 140_000, 3).transpose(1, 0)],
+    ["transposed, one row", sample2d("uint8", 9, 1).transpose(1, 0)],
   ];
   for (const [what, v] of views) {
     const path = join(dir, "view.npy");
