@@ -11,6 +11,7 @@ const SUITES: Record<string, string> = {
   dispatch: "Engine round trip and throughput against threads.js, piscina and postMessage; kernel scaling over 1, 2, 4 threads",
   forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
   "forest-scaling": "Forest fit over 1-8 threads with few trees per thread against scikit-learn; one Fashion-MNIST tree on 1 vs 2 threads",
+  ops: "Numeric ops (reductions, matmul, argsort, histogram, k-means) against numpy, scikit-learn, JS libraries and the memory bandwidth",
 };
 
 function usage(): string {
