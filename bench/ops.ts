@@ -666,8 +666,8 @@ function argsortReason(report: Report, plan: Plan): string {
   const rs = report.ratio("argsort", "sabre", "numpy_stable");
   const where = r === undefined ? "not measured" : `${(1 / r).toFixed(2)}x numpy's default speed, ${rs === undefined ? "?" : (1 / rs).toFixed(2)}x its stable sort's`;
   return (
-    `argsort: sabre at ${where}. numpy sorts in C on one thread (introsort, AVX-512 partitioning in numpy >= 1.25 only; ` +
-    `this is numpy ${plan.pyInfo?.numpy ?? "?"}), comparing doubles inline. sabre sorts a run per worker ` +
+    `argsort: sabre at ${where}. numpy ${plan.pyInfo?.numpy ?? "?"} sorts in compiled C on one thread (introsort; ` +
+    `timsort for kind="stable"), comparing doubles inline. sabre sorts a run per worker ` +
     `(${plan.threads} threads) then merges: the merge passes stream the index array through memory again, and JS ` +
     `compares through the index (an indirect load per comparison), so more cores buy less than ${plan.threads}x.`
   );
