@@ -46,6 +46,12 @@ import { PyPeer, SKLEARN_HINT, type PyInfo } from "./workers/ops-python.js";
 /** The ops this suite calls (bench/workers/ops-api.ts). */
 const OPS_USED: (keyof OpsApi)[] = ["sum", "mean", "variance", "matmul", "argsort", "histogram", "kmeans"];
 
+/** The parts `--only` may name: the bandwidth group and every op group, in run order. */
+export const OPS_PARTS = ["bandwidth", "sum", "mean", "mean0", "mean1", "var0", "var1", "sum1000", "matmul64", "matmul32", "argsort", "histogram", "kmeans"] as const;
+
+/** Rounds of a row whose one call takes seconds (GroupSpec.rows' `slow`). */
+const SLOW_ROUNDS = 3;
+
 /** k-means settings, the same on every side: scikit-learn's defaults for max_iter and tol, one init. */
 const KM = { maxIter: 300, tol: 1e-4, nInit: 1 };
 
@@ -170,8 +176,13 @@ interface GroupSpec {
   better: "lower" | "higher";
   method: string;
   rounds: number;
-  /** Rows in order; the reference is "numpy" (or "sklearn"). */
-  rows: (Entry & { js?: boolean; contender?: Contender })[];
+  /**
+   * Rows in order; the reference is "numpy" (or "sklearn"). `slow`: one call
+   * takes seconds at full size (pure-JS matmul, tfjs's generic strided
+   * kernels, comparator sorts), so the row gets SLOW_ROUNDS rounds, run after
+   * the group's other rows, instead of the group's count.
+   */
+  rows: (Entry & { js?: boolean; slow?: boolean; contender?: Contender })[];
   reference?: string;
   /** Outcomes measured elsewhere (the bandwidth rows quoted in a memory-bound group). */
   extra?: Map<string, Outcome>;
@@ -180,8 +191,11 @@ interface GroupSpec {
 }
 
 async function measureGroup(report: Report, plan: Plan, g: GroupSpec): Promise<void> {
-  const contenders = g.rows.flatMap((r) => (r.contender ? [r.contender] : []));
-  const outcomes = await measureRounds(contenders, g.rounds, (id, round) => plan.log(`${g.id}: ${id}, round ${round + 1}/${g.rounds}`));
+  const pick = (slow: boolean) => g.rows.flatMap((r) => (r.contender && (r.slow ?? false) === slow ? [r.contender] : []));
+  const slowRounds = Math.min(g.rounds, SLOW_ROUNDS);
+  const outcomes = await measureRounds(pick(false), g.rounds, (id, round) => plan.log(`${g.id}: ${id}, round ${round + 1}/${g.rounds}`));
+  const slow = await measureRounds(pick(true), slowRounds, (id, round) => plan.log(`${g.id}: ${id}, round ${round + 1}/${slowRounds} (slow row)`));
+  for (const [id, o] of slow) outcomes.set(id, o);
   for (const [id, o] of g.extra ?? []) outcomes.set(id, o);
   for (const [id, o] of outcomes) if (o.kind === "failed") plan.log(`${g.id}: ${id} FAILED: ${o.message}`);
   report.addGroup({
@@ -190,8 +204,9 @@ async function measureGroup(report: Report, plan: Plan, g: GroupSpec): Promise<v
     unit: g.unit,
     better: g.better,
     reference: g.reference ?? "numpy",
-    entries: g.rows.map(({ id, label, ours, note }) => {
-      const n = g.annotate?.(id) ?? note;
+    entries: g.rows.map(({ id, label, ours, note, slow }) => {
+      const parts = [g.annotate?.(id) ?? note, slow && g.rounds > slowRounds ? `${slowRounds} rounds (seconds per call)` : undefined];
+      const n = parts.filter((p) => p !== undefined).join("; ");
       return { id, label, ...(ours ? { ours } : {}), ...(n ? { note: n } : {}) };
     }),
     outcomes,
@@ -255,6 +270,7 @@ function wholeArrayGroup(plan: Plan, which: "sum" | "mean", bw: Bandwidth): Grou
       },
       {
         id: "tfjs",
+        slow: true,
         label: `tfjs-backend-cpu ${which} (float32)`,
         js: true,
         contender: timed("tfjs", plan, async () => {
@@ -300,6 +316,7 @@ function axisGroup(plan: Plan, which: "mean" | "variance", axis: 0 | 1, bw: Band
     { id: "numpy", label: `numpy ${which === "mean" ? "mean" : "var"}(axis=${axis})`, contender: timed("numpy", plan, pyStart<number>(plan, key), fig, check("numpy")) },
     {
       id: "mlmatrix",
+      slow: true,
       label: `ml-matrix ${which}("${axis === 0 ? "column" : "row"}")`,
       js: true,
       note: "float64 rows (no float32)",
@@ -317,6 +334,7 @@ function axisGroup(plan: Plan, which: "mean" | "variance", axis: 0 | 1, bw: Band
     },
     {
       id: "tfjs",
+      slow: true,
       label: `tfjs-backend-cpu ${which === "mean" ? "mean" : "moments"}(axis ${axis})`,
       js: true,
       contender: timed("tfjs", plan, async () => {
@@ -433,6 +451,7 @@ function matmulGroup(plan: Plan, dt: "float64" | "float32"): GroupSpec {
     { id: "numpy", label: "numpy A @ B (OpenBLAS)", contender: timed("numpy", plan, pyStart<number>(plan, `matmul${tag}`), fig, check("numpy")) },
     {
       id: "mlmatrix",
+      slow: true,
       label: "ml-matrix mmul",
       js: true,
       ...(dt === "float32" ? { note: "computes in float64 (no float32)" } : {}),
@@ -447,6 +466,7 @@ function matmulGroup(plan: Plan, dt: "float64" | "float32"): GroupSpec {
   if (dt === "float32") {
     rows.push({
       id: "tfjs",
+      slow: true,
       label: "tfjs-backend-cpu matMul",
       js: true,
       contender: timed("tfjs", plan, async () => {
@@ -522,6 +542,7 @@ function argsortGroup(plan: Plan): GroupSpec {
       { id: "numpy_stable", label: 'numpy argsort(kind="stable")', contender: timed("numpy_stable", plan, pyStart<boolean>(plan, "argsort_stable"), asMs, pyCheck("numpy stable"), { fixedReps: 1 }) },
       {
         id: "tfjs",
+        slow: true,
         label: "tfjs-backend-cpu topk(x, n) (float32)",
         js: true,
         note: "descending; float32 values (ties possible), order not checked",
@@ -533,7 +554,7 @@ function argsortGroup(plan: Plan): GroupSpec {
           if (idx.length !== n) throw new WrongAnswer(`tfjs topk: ${idx.length} indices for ${n}`);
         }, { fixedReps: 1 }),
       },
-      { id: "plain", label: "plain JS indices.sort((a, b) => x[a] - x[b])", contender: timed("plain", plan, async () => syncTimed(() => plainArgsort(data)), asMs, checkOrder("plain sort"), { fixedReps: 1 }) },
+      { id: "plain", label: "plain JS indices.sort((a, b) => x[a] - x[b])", slow: true, contender: timed("plain", plan, async () => syncTimed(() => plainArgsort(data)), asMs, checkOrder("plain sort"), { fixedReps: 1 }) },
     ],
   });
 }
@@ -628,6 +649,7 @@ function kmeansGroup(plan: Plan, inertias: Map<string, number[]>, medInertia: (i
       },
       {
         id: "mlkmeans",
+        slow: true,
         label: "ml-kmeans",
         js: true,
         contender: timed("mlkmeans", plan, async () => {
@@ -682,6 +704,10 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
   const threads = os.availableParallelism();
   const report = new Report("ops", "sabre ops against numpy, scikit-learn and JS libraries", machineInfo());
 
+  const unknown = (options.only ?? []).filter((p) => !(OPS_PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`ops: no part named ${unknown.join(", ")} (parts: ${OPS_PARTS.join(", ")})`);
+  const runs = (part: string) => options.only === undefined || options.only.includes(part);
+
   const missing = missingOps(OPS_USED);
   if (missing.length > 0) {
     log(`WARNING: this build of sabre lacks ops.${missing.join(", ops.")}: their sabre rows will FAIL (merge the ops branches)`);
@@ -716,70 +742,72 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
   };
 
   try {
-    // The machine's bandwidth first, then the numpy copy beside it.
+    // The machine's bandwidth first (every memory-bound group quotes it, so it is measured for any part), then the copies beside it.
     log("memory bandwidth: bench/anchors/stream.c");
     const bw = await streamAnchor(plan, quick ? 1 : 5);
     const bytes = sizes.big * 8;
-    const copy = await measureRounds(
-      [
-        timed("npcopy", plan, pyStart<number>(plan, "copy"), gbps(2 * bytes), () => undefined),
-        timed("jscopy", plan, async () => {
-          const src = data.big.array.data as Float64Array;
-          const dst = new Float64Array(src.length);
-          return syncTimed(() => {
-            dst.set(src);
-            return dst[0]!;
-          });
-        }, gbps(2 * bytes), () => undefined),
-      ],
-      plan.rounds,
-      (id, round) => log(`bandwidth: ${id}, round ${round + 1}/${plan.rounds}`),
-    );
-    copy.set("bw", bw.read);
-    copy.set("ccopy", bw.copy);
-    report.addGroup({
-      id: "bandwidth",
-      title: "memory bandwidth",
-      unit: "GB/s",
-      better: "higher",
-      reference: "bw",
-      entries: [
-        { id: "bw", label: `C stream read, ${threads} threads`, note: "sum with 8 accumulators; what a reduction can reach" },
-        { id: "ccopy", label: `C stream copy, ${threads} threads`, note: "memcpy, read + write bytes counted" },
-        { id: "npcopy", label: "numpy copyto", note: "one thread, read + write bytes counted" },
-        { id: "jscopy", label: "JS Float64Array.set", note: "one thread, read + write bytes counted" },
-      ],
-      outcomes: copy,
-      method: `bench/anchors/stream.c (gcc -O2 -pthread) over ${Math.max(64, Math.min(512, Math.round(bytes / 2 ** 20)))} MiB, threads first-touching their slices, median of 5 reps per run; numpy and JS copy the ${(bytes / 1e6).toFixed(0)} MB array.`,
-    });
+    if (runs("bandwidth")) {
+      const copy = await measureRounds(
+        [
+          timed("npcopy", plan, pyStart<number>(plan, "copy"), gbps(2 * bytes), () => undefined),
+          timed("jscopy", plan, async () => {
+            const src = data.big.array.data as Float64Array;
+            const dst = new Float64Array(src.length);
+            return syncTimed(() => {
+              dst.set(src);
+              return dst[0]!;
+            });
+          }, gbps(2 * bytes), () => undefined),
+        ],
+        plan.rounds,
+        (id, round) => log(`bandwidth: ${id}, round ${round + 1}/${plan.rounds}`),
+      );
+      copy.set("bw", bw.read);
+      copy.set("ccopy", bw.copy);
+      report.addGroup({
+        id: "bandwidth",
+        title: "memory bandwidth",
+        unit: "GB/s",
+        better: "higher",
+        reference: "bw",
+        entries: [
+          { id: "bw", label: `C stream read, ${threads} threads`, note: "sum with 8 accumulators; what a reduction can reach" },
+          { id: "ccopy", label: `C stream copy, ${threads} threads`, note: "memcpy, read + write bytes counted" },
+          { id: "npcopy", label: "numpy copyto", note: "one thread, read + write bytes counted" },
+          { id: "jscopy", label: "JS Float64Array.set", note: "one thread, read + write bytes counted" },
+        ],
+        outcomes: copy,
+        method: `bench/anchors/stream.c (gcc -O2 -pthread) over ${Math.max(64, Math.min(512, Math.round(bytes / 2 ** 20)))} MiB, threads first-touching their slices, median of 5 reps per run; numpy and JS copy the ${(bytes / 1e6).toFixed(0)} MB array.`,
+      });
+    }
 
-    const specs: (() => GroupSpec)[] = [
-      () => wholeArrayGroup(plan, "sum", bw),
-      () => wholeArrayGroup(plan, "mean", bw),
-      () => axisGroup(plan, "mean", 0, bw),
-      () => axisGroup(plan, "mean", 1, bw),
-      () => axisGroup(plan, "variance", 0, bw),
-      () => axisGroup(plan, "variance", 1, bw),
-      () => smallSumGroup(plan),
-      () => matmulGroup(plan, "float64"),
-      () => matmulGroup(plan, "float32"),
-      () => argsortGroup(plan),
-      () => histogramGroup(plan, bw),
+    const specs: [string, () => GroupSpec][] = [
+      ["sum", () => wholeArrayGroup(plan, "sum", bw)],
+      ["mean", () => wholeArrayGroup(plan, "mean", bw)],
+      ["mean0", () => axisGroup(plan, "mean", 0, bw)],
+      ["mean1", () => axisGroup(plan, "mean", 1, bw)],
+      ["var0", () => axisGroup(plan, "variance", 0, bw)],
+      ["var1", () => axisGroup(plan, "variance", 1, bw)],
+      ["sum1000", () => smallSumGroup(plan)],
+      ["matmul64", () => matmulGroup(plan, "float64")],
+      ["matmul32", () => matmulGroup(plan, "float32")],
+      ["argsort", () => argsortGroup(plan)],
+      ["histogram", () => histogramGroup(plan, bw)],
     ];
-    for (const spec of specs) await measureGroup(report, plan, spec());
+    for (const [part, spec] of specs) if (runs(part)) await measureGroup(report, plan, spec());
     // The inertia each side reached goes beside its time (medians over the seeds of the rounds).
     const inertias = new Map<string, number[]>();
     const medInertia = (id: string) => {
       const l = inertias.get(id);
       return l && l.length > 0 ? summarize(l).median : undefined;
     };
-    await measureGroup(report, plan, kmeansGroup(plan, inertias, medInertia));
+    if (runs("kmeans")) await measureGroup(report, plan, kmeansGroup(plan, inertias, medInertia));
 
     addTargets(report, medInertia);
-    report.addNote(matmulReason(report, "matmul64", plan));
-    report.addNote(matmulReason(report, "matmul32", plan));
-    report.addNote(argsortReason(report, plan));
-    const hist = report.ratio("histogram", "sabre", "bw");
+    if (runs("matmul64")) report.addNote(matmulReason(report, "matmul64", plan));
+    if (runs("matmul32")) report.addNote(matmulReason(report, "matmul32", plan));
+    if (runs("argsort")) report.addNote(argsortReason(report, plan));
+    const hist = runs("histogram") ? report.ratio("histogram", "sabre", "bw") : undefined;
     if (hist !== undefined) report.addNote(`histogram: sabre reads at ${(hist * 100).toFixed(0)}% of the measured bandwidth.`);
     report.addNote(
       `Threads: sabre's Engine has ${threads} workers (os.availableParallelism()); numpy/scikit-learn run with OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=${threads} and threadpoolctl limits of ${threads} (${pyInfo?.pools.join("; ") || "pools not reported"}); the JS libraries are single-threaded.`,
@@ -792,27 +820,31 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
   return report;
 }
 
+/** The targets of the groups this run measured (a part left out by `--only` has none). */
 function addTargets(report: Report, medInertia: (id: string) => number | undefined): void {
+  const ran = (id: string) => report.groups.some((g) => g.id === id);
   const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
-  const t = report.ratio("kmeans", "sabre");
-  report.addTarget("kmeans: sabre at least as fast as scikit-learn (time ratio <= 1)", t, (r) => r <= 1);
-  const si = medInertia("sabre");
-  const ki = medInertia("sklearn");
-  report.addTarget(
-    "kmeans: sabre's inertia no worse than scikit-learn's (ratio <= 1 + 1e-6)",
-    si === undefined || ki === undefined ? undefined : si / ki,
-    (r) => r <= 1 + 1e-6,
-    (r) => `${r.toFixed(8)}x`,
-  );
-  for (const id of ["sum", "mean", "mean0", "mean1", "var0", "var1"]) {
+  if (ran("kmeans")) {
+    report.addTarget("kmeans: sabre at least as fast as scikit-learn (time ratio <= 1)", report.ratio("kmeans", "sabre"), (r) => r <= 1);
+    const si = medInertia("sabre");
+    const ki = medInertia("sklearn");
+    report.addTarget(
+      "kmeans: sabre's inertia no worse than scikit-learn's (ratio <= 1 + 1e-6)",
+      si === undefined || ki === undefined ? undefined : si / ki,
+      (r) => r <= 1 + 1e-6,
+      (r) => `${r.toFixed(8)}x`,
+    );
+  }
+  for (const id of ["sum", "mean", "mean0", "mean1", "var0", "var1"].filter(ran)) {
     report.addTarget(`${id}: sabre at or above numpy's speed`, report.ratio(id, "sabre"), (r) => r >= 1);
     report.addTarget(`${id}: sabre within 80% of the measured bandwidth`, report.ratio(id, "sabre", "bw"), (r) => r >= 0.8, pct);
   }
-  const us = report.median("sum1000", "sabre");
-  report.addTarget("sum of 1,000 float64 within 10 us per call", us, (v) => v <= 10, (v) => `${v.toFixed(2)} us`);
+  if (ran("sum1000")) {
+    report.addTarget("sum of 1,000 float64 within 10 us per call", report.median("sum1000", "sabre"), (v) => v <= 10, (v) => `${v.toFixed(2)} us`);
+  }
   for (const [id, peers] of jsRows) {
     // The histogram has no JS library to be ahead of (its plain loop is context, not a library).
-    if (peers.length === 0) continue;
+    if (peers.length === 0 || !ran(id)) continue;
     const g = report.group(id);
     const ours = report.median(id, "sabre");
     const theirs = peers.map((p) => report.median(id, p)).filter((v): v is number => v !== undefined);
