@@ -31,6 +31,7 @@ import {
   mlMatrix,
   ndarrayOps,
   ndColumnMeans,
+  ndView,
   plainArgsort,
   plainHistogram,
   plainSum,
@@ -264,7 +265,7 @@ function wholeArrayGroup(plan: Plan, which: "sum" | "mean", bw: Bandwidth): Grou
         js: true,
         contender: timed("ndops", plan, async () => {
           const nops = await ndarrayOps();
-          const a = (await import("ndarray")).default(data, [n]);
+          const a = ndView(data);
           return syncTimed(() => (which === "sum" ? nops.sum(a) : nops.sum(a) / n));
         }, fig, check("ndarray-ops", 1e-9)),
       },
@@ -409,7 +410,7 @@ function smallSumGroup(plan: Plan): GroupSpec {
         js: true,
         contender: timed("ndops", plan, async () => {
           const nops = await ndarrayOps();
-          const a = (await import("ndarray")).default(data, [data.length]);
+          const a = ndView(data);
           return syncTimed(() => nops.sum(a));
         }, usPerCall, check("ndarray-ops", 1e-9), opts),
       },
@@ -534,7 +535,9 @@ function argsortGroup(plan: Plan): GroupSpec {
           const op = sabreOp("argsort");
           return async () => {
             const r: NdArray = await op(x, { engine });
-            return r.data as ArrayLike<number>;
+            const idx = r.data as ArrayLike<number | bigint>;
+            // int64 indices (numpy's intp) come back as bigints: compared as numbers (n < 2^53).
+            return typeof idx[0] === "bigint" ? Array.from(idx, Number) : (idx as ArrayLike<number>);
           };
         }), asMs, checkOrder("ops.argsort"), { fixedReps: 1 }),
       },

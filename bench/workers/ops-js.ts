@@ -75,6 +75,11 @@ export async function ndarrayOps(): Promise<NdOps> {
   return m.default ?? m;
 }
 
+/** A 1-D ndarray-ops view of a typed array (no copy). */
+export function ndView(data: Float64Array): ndarray.NdArray<Float64Array> {
+  return ndarray(data, [data.length]);
+}
+
 /** Column means of a row-major [rows, cols] table with ndarray-ops: one strided sum per column (pick(null, j)). */
 export function ndColumnMeans(nops: NdOps, t: Float32Array, rows: number, cols: number): Float64Array {
   const a = ndarray(t, [rows, cols]);
