@@ -610,16 +610,22 @@ interface KmCheck {
 }
 
 /** k-means: time per fit (seed = round on every side) and the inertia reached, collected per contender. */
-function kmeansGroup(plan: Plan, inertias: Map<string, number[]>, medInertia: (id: string) => number | undefined): GroupSpec {
+/** The medians, over the rounds' seeds, of what each k-means row reached. */
+function kmMedian(fits: Map<string, KmCheck[]>, id: string, key: keyof KmCheck): number | undefined {
+  const l = fits.get(id);
+  return l && l.length > 0 ? summarize(l.map((c) => c[key])).median : undefined;
+}
+
+function kmeansGroup(plan: Plan, fits: Map<string, KmCheck[]>): GroupSpec {
   const d = plan.data;
   const X = d.km.array;
   const x = X.data as Float64Array;
   const [n, dim, k] = [d.sizes.kmRows, d.sizes.kmCols, d.sizes.k];
   const record = (id: string) => (c: KmCheck) => {
     if (!(Number.isFinite(c.inertia) && c.inertia > 0)) throw new WrongAnswer(`${id}: inertia ${c.inertia}`);
-    const list = inertias.get(id) ?? [];
-    list.push(c.inertia);
-    inertias.set(id, list);
+    const list = fits.get(id) ?? [];
+    list.push(c);
+    fits.set(id, list);
   };
   return remember({
     id: "kmeans",
@@ -628,7 +634,7 @@ function kmeansGroup(plan: Plan, inertias: Map<string, number[]>, medInertia: (i
     better: "lower",
     rounds: plan.heavyRounds,
     reference: "sklearn",
-    method: `One fit per sample (n_init=${KM.nInit}, max_iter=${KM.maxIter}, tol=${KM.tol}; round r uses seed r on every side, so each side's inertia is a median over seeds, beside its row). Data: ${k} Gaussian blobs. sabre on ${plan.threads} threads; scikit-learn's KMeans (lloyd) with OpenMP limited to ${plan.threads} threads (OMP_NUM_THREADS, threadpoolctl); ml-kmeans is one thread (tolerance and seed semantics its own).`,
+    method: `One fit per sample (n_init=${KM.nInit}, max_iter=${KM.maxIter}, tol=${KM.tol}; round r uses seed r on every side, so the inertia and iteration count beside each row are medians over seeds; tol as scikit-learn reads it, relative to the mean feature variance). Data: ${k} Gaussian blobs. sabre on ${plan.threads} threads; scikit-learn's KMeans (lloyd) with OpenMP limited to ${plan.threads} threads (OMP_NUM_THREADS, threadpoolctl); ml-kmeans is one thread (tolerance and seed semantics its own).`,
     rows: [
       {
         id: "sabre",
@@ -666,8 +672,9 @@ function kmeansGroup(plan: Plan, inertias: Map<string, number[]>, medInertia: (i
       },
     ],
     annotate: (id) => {
-      const v = medInertia(id);
-      return v === undefined ? undefined : `inertia ${v.toExponential(6)} (median over seeds)`;
+      const v = kmMedian(fits, id, "inertia");
+      const it = kmMedian(fits, id, "iterations");
+      return v === undefined ? undefined : `inertia ${v.toExponential(6)}, ${it} iterations (medians over seeds)`;
     },
   });
 }
@@ -799,14 +806,10 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
     ];
     for (const [part, spec] of specs) if (runs(part)) await measureGroup(report, plan, spec());
     // The inertia each side reached goes beside its time (medians over the seeds of the rounds).
-    const inertias = new Map<string, number[]>();
-    const medInertia = (id: string) => {
-      const l = inertias.get(id);
-      return l && l.length > 0 ? summarize(l).median : undefined;
-    };
-    if (runs("kmeans")) await measureGroup(report, plan, kmeansGroup(plan, inertias, medInertia));
+    const fits = new Map<string, KmCheck[]>();
+    if (runs("kmeans")) await measureGroup(report, plan, kmeansGroup(plan, fits));
 
-    addTargets(report, medInertia);
+    addTargets(report, (id) => kmMedian(fits, id, "inertia"));
     if (runs("matmul64")) report.addNote(matmulReason(report, "matmul64", plan));
     if (runs("matmul32")) report.addNote(matmulReason(report, "matmul32", plan));
     if (runs("argsort")) report.addNote(argsortReason(report, plan));
