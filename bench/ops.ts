@@ -23,7 +23,7 @@ import {
   type SuiteOptions,
 } from "./harness/index.js";
 import { missingOps, sabreOp, type OpsApi } from "./workers/ops-api.js";
-import { checksumOf, FULL, loadOpsData, QUICK, type OpsData } from "./workers/ops-data.js";
+import { checksumOf, FULL, KM_STD, loadOpsData, QUICK, type OpsData } from "./workers/ops-data.js";
 import {
   asyncTimed,
   inertiaOf,
@@ -638,7 +638,7 @@ function kmeansGroup(plan: Plan, fits: Map<string, KmCheck[]>): GroupSpec {
     better: "lower",
     rounds: plan.heavyRounds,
     reference: "sklearn",
-    method: `One fit per sample (n_init=${KM.nInit}, max_iter=${KM.maxIter}, tol=${KM.tol}; round r uses seed r on every side, so the inertia and iteration count beside each row are medians over seeds; tol as scikit-learn reads it, relative to the mean feature variance). Data: ${k} Gaussian blobs. sabre on ${plan.threads} threads; scikit-learn's KMeans (lloyd) with OpenMP limited to ${plan.threads} threads (OMP_NUM_THREADS, threadpoolctl); ml-kmeans is one thread (tolerance and seed semantics its own).`,
+    method: `One fit per sample (n_init=${KM.nInit}, max_iter=${KM.maxIter}, tol=${KM.tol}; round r uses seed r on every side, so the inertia and iteration count beside each row are medians over seeds; tol as scikit-learn reads it, relative to the mean feature variance). Data: ${k} overlapping Gaussian blobs (std ${KM_STD} around centers uniform in [-10, 10)^${dim}), so Lloyd's loop is most of a fit. sabre on ${plan.threads} threads; scikit-learn's KMeans (lloyd) with OpenMP limited to ${plan.threads} threads (OMP_NUM_THREADS, threadpoolctl); ml-kmeans is one thread (tolerance and seed semantics its own).`,
     rows: [
       {
         id: "sabre",
