@@ -39,6 +39,29 @@ export function asyncTimed<C>(fn: (round: number) => Promise<C>): Timed<C> {
   };
 }
 
+/**
+ * Call latency: each of the `reps` calls timed on its own; `ms` is the
+ * median call's time x reps, so a contender's figure (ms / reps) is the
+ * median call, which a stall of the machine (a descheduled thread, a GC)
+ * does not move. Awaits the call only when it returns a promise.
+ */
+export function perCallMedian<C>(fn: () => C | Promise<C>): Timed<C> {
+  return {
+    async run(reps) {
+      const times = new Float64Array(reps);
+      let out!: C;
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        const r = fn();
+        out = r instanceof Promise ? await r : r;
+        times[i] = performance.now() - t0;
+      }
+      times.sort();
+      return { ms: times[reps >> 1]! * reps, check: out };
+    },
+  };
+}
+
 // ---- plain loops ---------------------------------------------------------------------------------
 
 /** for (...) s += x[i]: what a user writes without a library. */
