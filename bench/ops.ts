@@ -542,7 +542,7 @@ function argsortGroup(plan: Plan): GroupSpec {
         id: "sabre",
         label: "sabre ops.argsort (stable)",
         ours: true,
-        note: "vs numpy: C compares doubles inline on one core; JS compares through the index, then merge passes (see the notes)",
+        note: "vs numpy: one C thread sorting in place vs JS passes over keys and indices per run, then merges (see the notes)",
         contender: timed("sabre", plan, sabreStart(plan, (engine) => {
           const op = sabreOp("argsort");
           return async () => {
@@ -713,9 +713,10 @@ function argsortReason(report: Report, plan: Plan): string {
   const where = r === undefined ? "not measured" : `at ${(1 / r).toFixed(2)}x numpy's default speed, ${rs === undefined ? "?" : (1 / rs).toFixed(2)}x its stable sort's`;
   return (
     `argsort: sabre ${where}. numpy ${plan.pyInfo?.numpy ?? "?"} sorts in compiled C on one thread (introsort; ` +
-    `timsort for kind="stable"), comparing doubles inline. sabre sorts a run per worker ` +
-    `(${plan.threads} threads) then merges: the merge passes stream the index array through memory again, and JS ` +
-    `compares through the index (an indirect load per comparison), so more cores buy less than ${plan.threads}x.`
+    `timsort for kind="stable"), moving the float64 keys and their indices in place. sabre's stable argsort sorts ` +
+    `a run per worker (${plan.threads} threads) and then merges the runs: every pass over a run (a radix sort makes ` +
+    `one per key digit) and every merge moves keys and indices through memory again, in JS loops without SIMD, ` +
+    `so ${plan.threads} cores buy less than ${plan.threads}x over a one-thread C sort.`
   );
 }
 
