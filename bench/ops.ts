@@ -542,7 +542,7 @@ function argsortGroup(plan: Plan): GroupSpec {
         id: "sabre",
         label: "sabre ops.argsort (stable)",
         ours: true,
-        note: "vs numpy: one C thread sorting in place vs JS passes over keys and indices per run, then merges (see the notes)",
+        note: "vs numpy: one C thread sorting indices vs JS passes over keys and indices per run, then merges (see the notes)",
         contender: timed("sabre", plan, sabreStart(plan, (engine) => {
           const op = sabreOp("argsort");
           return async () => {
@@ -712,8 +712,8 @@ function argsortReason(report: Report, plan: Plan): string {
   const rs = report.ratio("argsort", "sabre", "numpy_stable");
   const where = r === undefined ? "not measured" : `at ${(1 / r).toFixed(2)}x numpy's default speed, ${rs === undefined ? "?" : (1 / rs).toFixed(2)}x its stable sort's`;
   return (
-    `argsort: sabre ${where}. numpy ${plan.pyInfo?.numpy ?? "?"} sorts in compiled C on one thread (introsort; ` +
-    `timsort for kind="stable"), moving the float64 keys and their indices in place. sabre's stable argsort sorts ` +
+    `argsort: sabre ${where}. numpy ${plan.pyInfo?.numpy ?? "?"} sorts the index array in compiled C on one thread ` +
+    `(introsort; timsort for kind="stable"), reading each key through its index. sabre's stable argsort sorts ` +
     `a run per worker (${plan.threads} threads) and then merges the runs: every pass over a run (a radix sort makes ` +
     `one per key digit) and every merge moves keys and indices through memory again, in JS loops without SIMD, ` +
     `so ${plan.threads} cores buy less than ${plan.threads}x over a one-thread C sort.`
