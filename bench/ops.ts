@@ -196,8 +196,8 @@ interface GroupSpec {
   reference?: string;
   /** Outcomes measured elsewhere (the bandwidth rows quoted in a memory-bound group). */
   extra?: Map<string, Outcome>;
-  /** A note for a row known only once measured (k-means: the inertia reached). */
-  annotate?: (id: string) => string | undefined;
+  /** A note for a row known only once measured (k-means: the inertia reached; which side of numpy sabre landed). */
+  annotate?: (id: string, outcomes: ReadonlyMap<string, Outcome>) => string | undefined;
 }
 
 async function measureGroup(report: Report, plan: Plan, g: GroupSpec): Promise<void> {
@@ -215,7 +215,7 @@ async function measureGroup(report: Report, plan: Plan, g: GroupSpec): Promise<v
     better: g.better,
     reference: g.reference ?? "numpy",
     entries: g.rows.map(({ id, label, ours, note, slow }) => {
-      const parts = [g.annotate?.(id) ?? note, slow && g.rounds > slowRounds ? `${slowRounds} rounds (seconds per call)` : undefined];
+      const parts = [g.annotate?.(id, outcomes) ?? note, slow && g.rounds > slowRounds ? `${slowRounds} rounds (seconds per call)` : undefined];
       const n = parts.filter((p) => p !== undefined).join("; ");
       return { id, label, ...(ours ? { ours } : {}), ...(n ? { note: n } : {}) };
     }),
@@ -233,6 +233,20 @@ function remember(g: GroupSpec): GroupSpec {
     g.rows.filter((r) => r.js).map((r) => r.id),
   );
   return g;
+}
+
+/**
+ * The sabre row's note in the groups measured against numpy with a reason
+ * (matmul, argsort): the reason for the gap when numpy is ahead.
+ */
+function versusNumpy(better: "lower" | "higher", gap: string) {
+  return (id: string, outcomes: ReadonlyMap<string, Outcome>): string | undefined => {
+    const a = outcomes.get("sabre");
+    const b = outcomes.get("numpy");
+    if (id !== "sabre" || a?.kind !== "ok" || b?.kind !== "ok") return undefined;
+    const ahead = better === "higher" ? a.stats.median > b.stats.median : a.stats.median < b.stats.median;
+    return ahead ? "ahead of numpy (the notes say how each side runs)" : `behind numpy: ${gap} (see the notes)`;
+  };
 }
 
 function bwRow(label = "machine: C stream read"): Entry {
@@ -454,7 +468,6 @@ function matmulGroup(plan: Plan, dt: "float64" | "float32"): GroupSpec {
       id: "sabre",
       label: "sabre ops.matmul",
       ours: true,
-      note: "vs numpy: OpenBLAS's 256-bit FMA assembly kernels against 128-bit WebAssembly SIMD without FMA (see the notes)",
       contender: timed("sabre", plan, sabreStart(plan, (engine) => {
         const op = sabreOp("matmul");
         return async () => checksumOf(await op(A, B, { engine }));
@@ -504,6 +517,7 @@ function matmulGroup(plan: Plan, dt: "float64" | "float32"): GroupSpec {
     unit: "GFLOP/s",
     better: "higher",
     rounds: plan.rounds,
+    annotate: versusNumpy("higher", "OpenBLAS's 256-bit FMA assembly kernels against 128-bit WebAssembly SIMD without FMA"),
     method: `2 n^3 / time. sabre on ${plan.threads} threads; numpy's ${pools} limited to ${plan.threads} threads (OPENBLAS_NUM_THREADS, threadpoolctl).${dt === "float64" ? " tfjs has no float64 (see the float32 group)." : ""}`,
     rows,
   });
@@ -536,13 +550,13 @@ function argsortGroup(plan: Plan): GroupSpec {
     unit: "ms",
     better: "lower",
     rounds: plan.heavyRounds,
+    annotate: versusNumpy("lower", "one C thread sorting indices against JS passes over keys and indices per run, then merges"),
     method: `One call per sample, uniform random values (no ties). sabre's argsort is stable, on ${plan.threads} threads; numpy's is one thread: its default (introsort, not stable) and kind="stable" (radix sort does not apply to floats: timsort). The JS rows sort an index array with a comparator.`,
     rows: [
       {
         id: "sabre",
         label: "sabre ops.argsort (stable)",
         ours: true,
-        note: "vs numpy: one C thread sorting indices vs JS passes over keys and indices per run, then merges (see the notes)",
         contender: timed("sabre", plan, sabreStart(plan, (engine) => {
           const op = sabreOp("argsort");
           return async () => {
