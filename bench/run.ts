@@ -11,13 +11,14 @@ const SUITES: Record<string, string> = {
   dispatch: "Engine round trip and throughput against threads.js, piscina and postMessage; kernel scaling over 1, 2, 4 threads",
   forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
   "forest-scaling": "Forest fit over 1-8 threads with few trees per thread against scikit-learn; one Fashion-MNIST tree on 1 vs 2 threads",
+  ops: "Numeric ops (reductions, matmul, argsort, histogram, k-means) against numpy, scikit-learn, JS libraries and the memory bandwidth",
 };
 
 function usage(): string {
   const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
   return [
     "usage: npm run bench [-- suite... [--quick] [--only part,part]]",
-    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub)",
+    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub; ops: bandwidth, sum, mean, mean0, mean1, var0, var1, sum1000, matmul64, matmul32, argsort, histogram, kmeans)",
     "suites:",
     ...lines,
   ].join("\n");
