@@ -22,7 +22,7 @@ import {
   type Outcome,
   type SuiteOptions,
 } from "./harness/index.js";
-import { missingOps, sabreOp, type OpsApi } from "./workers/ops-api.js";
+import { sabreOp } from "./workers/ops-api.js";
 import { checksumOf, FULL, KM_STD, loadOpsData, QUICK, type OpsData } from "./workers/ops-data.js";
 import {
   asyncTimed,
@@ -45,8 +45,6 @@ import {
 } from "./workers/ops-js.js";
 import { PyPeer, SKLEARN_HINT, type PyInfo } from "./workers/ops-python.js";
 
-/** The ops this suite calls (bench/workers/ops-api.ts). */
-const OPS_USED: (keyof OpsApi)[] = ["sum", "mean", "variance", "matmul", "argsort", "histogram", "kmeans"];
 
 /** The parts `--only` may name: the bandwidth group and every op group, in run order. */
 export const OPS_PARTS = ["bandwidth", "sum", "mean", "mean0", "mean1", "var0", "var1", "sum1000", "matmul64", "matmul32", "argsort", "histogram", "kmeans"] as const;
@@ -747,11 +745,6 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
   if (unknown.length > 0) throw new Error(`ops: no part named ${unknown.join(", ")} (parts: ${OPS_PARTS.join(", ")})`);
   const runs = (part: string) => options.only === undefined || options.only.includes(part);
 
-  const missing = missingOps(OPS_USED);
-  if (missing.length > 0) {
-    log(`WARNING: this build of sabre lacks ops.${missing.join(", ops.")}: their sabre rows will FAIL (merge the ops branches)`);
-  }
-
   const data = loadOpsData(sizes, log);
   const started = await PyPeer.start(threads).catch((err: unknown) => {
     if (err instanceof Skip) return err;
@@ -847,7 +840,6 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
     report.addNote(
       `Threads: sabre's Engine has ${threads} workers (os.availableParallelism()); numpy/scikit-learn run with OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=${threads} and threadpoolctl limits of ${threads} (${pyInfo?.pools.join("; ") || "pools not reported"}); the JS libraries are single-threaded.`,
     );
-    if (missing.length > 0) report.addNote(`This build of sabre lacks ops.${missing.join(", ops.")}: those rows FAILED, and every target that needs them is "not measured".`);
   } finally {
     await engine.close();
     if (!(py instanceof Skip)) py.close();

@@ -1,9 +1,5 @@
 // The ops the ops suite calls, typed from DESIGN.md ("Built-in kernels: ops"),
-// over sabre's `ops` namespace through a cast: the ops are written in other
-// branches, and until they are merged the namespace is empty. Once merged,
-// each `sabreOp("x")` can become a direct `ops.x` call and this file can go.
-// An op missing from the build throws OpMissing, which fails its row loudly
-// (FAILED with the op's name), never a skipped or faked row.
+// and checked against sabre's real `ops` namespace at compile time.
 import { ops, type Engine, type NdArray } from "sabre";
 
 export interface OpBase {
@@ -43,7 +39,7 @@ export interface OpsApi {
   nanmean: ReduceOp;
   nanmin: ReduceOp;
   nanmax: ReduceOp;
-  map(x: NdArray, fn: string, options?: OpBase & { out?: NdArray; other?: NdArray | number; min?: number; max?: number }): Promise<NdArray>;
+  map: typeof ops.map;
   dot(a: NdArray, b: NdArray, options?: OpBase): Promise<number | NdArray>;
   matmul(a: NdArray, b: NdArray, options?: OpBase): Promise<NdArray>;
   histogram(x: NdArray, options?: OpBase & { bins?: number; range?: readonly [number, number] }): Promise<{ counts: NdArray; edges: NdArray }>;
@@ -54,23 +50,13 @@ export interface OpsApi {
   kmeans(X: NdArray, options: OpBase & { k: number; maxIter?: number; tol?: number; nInit?: number; seed?: number }): Promise<KMeansResult>;
 }
 
-/** An op this build of sabre does not have (its branch not merged yet). */
-export class OpMissing extends Error {
-  constructor(readonly op: string) {
-    super(`sabre's ops.${op} is not in this build (the ops namespace has no function "${op}"): merge the ops branches, then rerun`);
-    this.name = "OpMissing";
-  }
-}
+/**
+ * sabre's ops, checked against the signatures above at compile time (the
+ * assignment fails to type-check if an op's real signature drifts from them).
+ */
+const api: OpsApi = ops;
 
-/** sabre's `ops[name]`, or OpMissing. */
+/** sabre's `ops[name]`. */
 export function sabreOp<K extends keyof OpsApi>(name: K): OpsApi[K] {
-  const fn = (ops as unknown as Record<string, unknown>)[name];
-  if (typeof fn !== "function") throw new OpMissing(name);
-  return fn as OpsApi[K];
-}
-
-/** The names of the ops this suite needs that the build lacks (for one loud line at the start). */
-export function missingOps(names: readonly (keyof OpsApi)[]): string[] {
-  const table = ops as unknown as Record<string, unknown>;
-  return names.filter((n) => typeof table[n] !== "function");
+  return api[name];
 }
