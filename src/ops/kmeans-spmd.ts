@@ -319,6 +319,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   const sums = new Float64Array(L);
   const rows = new Float64Array(L * d);
   const dd = new Float64Array(L);
+  const de = new Float64Array(L);
   // gap[q]: the smallest distance from chosen center q to any candidate.
   const gap = new Float64Array(k);
   for (let c = 1; c < k; c++) {
@@ -332,9 +333,12 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     }
     const next = parity ^ 1;
     for (let b = b0; b < b1; b++) {
-      const r1 = Math.min(n, (b + 1) * blockRows);
-      sums.fill(0);
-      for (let i = b * blockRows; i < r1; i++) {
+      const r0 = b * blockRows;
+      const r1 = Math.min(n, r0 + blockRows);
+      // Rows that need their distances to the candidates are computed two at
+      // a time (as Lloyd's scan); the sums then follow the rows in order.
+      let pending = -1;
+      for (let i = r0; i < r1; i++) {
         const have = dist[cur * n + i]!;
         // The last chosen center is nearest to this row if it lowered its distance.
         if (c > 1 && have < dist[prev * n + i]!) near[i] = c - 1;
@@ -342,19 +346,27 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         // nearest center is at least r from the row and changes nothing. The
         // margin keeps rounding out of it: the sums are a full scan's bits.
         if (gap[near[i]!]! >= 2 * Math.sqrt(have) * (1 + MARGIN)) {
-          for (let j = 0; j < L; j++) {
-            dist[bufs[j]! * n + i] = have;
-            sums[j]! += have;
-          }
+          for (let j = 0; j < L; j++) dist[bufs[j]! * n + i] = have;
           continue;
         }
-        distances(xc, xOff + i * d, rows, L, d, dd);
-        for (let j = 0; j < L; j++) {
-          let v = dd[j]!;
-          if (!(v < have)) v = have;
-          dist[bufs[j]! * n + i] = v;
-          sums[j]! += v;
+        if (pending < 0) {
+          pending = i;
+          continue;
         }
+        distancesPair(xc, xOff + pending * d, xOff + i * d, rows, L, d, dd, de);
+        lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
+        lowered(dist, bufs, n, i, have, de);
+        pending = -1;
+      }
+      if (pending >= 0) {
+        distances(xc, xOff + pending * d, rows, L, d, dd);
+        lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
+      }
+      for (let j = 0; j < L; j++) {
+        const row = bufs[j]! * n;
+        let s = 0;
+        for (let i = r0; i < r1; i++) s += dist[row + i]!;
+        sums[j] = s;
       }
       const pb = (next * blocks + b) * L;
       for (let j = 0; j < L; j++) pot[pb + j] = sums[j]!;
@@ -377,6 +389,14 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     col = best;
     parity = next;
     copyRow(job, cand[best]!, centers, c);
+  }
+}
+
+/** Row i's distances to the candidates: each the smaller of `have` (to the chosen centers) and its distance in `ds`. */
+function lowered(dist: Float64Array, bufs: Int32Array, n: number, i: number, have: number, ds: Float64Array): void {
+  for (let j = 0; j < bufs.length; j++) {
+    const v = ds[j]!;
+    dist[bufs[j]! * n + i] = v < have ? v : have;
   }
 }
 
