@@ -55,18 +55,15 @@ function sq(xs: Float64Array, a: number, cs: Float64Array, b: number, d: number)
 }
 
 /**
- * Nearest center of the row at `a` (the first on ties): writes its squared
- * distance to out[0] and the second smallest to out[1] (Infinity if k = 1),
- * returns its index. Four centers at a time, so each value of the row is
- * loaded once per four centers: ~1.5x faster here than one at a time. Each
- * distance still sums its features in order.
+ * Squared distances of the rows at `a` and `b` to each of the m rows of
+ * `cs`, into outA[0..m) and outB[0..m). Two rows by four centers at a time
+ * (then two by two): each loaded value serves four or two distances, ~1.4x
+ * faster here than one row by four centers. Each distance still sums its
+ * features in order: the same bits as sq().
  */
-function nearest(xs: Float64Array, a: number, cs: Float64Array, k: number, d: number, out: Float64Array): number {
-  let best = 0;
-  let bestD = Infinity;
-  let second = Infinity;
+function distancesPair(xs: Float64Array, a: number, b: number, cs: Float64Array, m: number, d: number, outA: Float64Array, outB: Float64Array): void {
   let j = 0;
-  for (; j + 4 <= k; j += 4) {
+  for (; j + 4 <= m; j += 4) {
     const c0 = j * d;
     const c1 = c0 + d;
     const c2 = c1 + d;
@@ -75,52 +72,86 @@ function nearest(xs: Float64Array, a: number, cs: Float64Array, k: number, d: nu
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    let r3 = 0;
     for (let f = 0; f < d; f++) {
       const v = xs[a + f]!;
-      const t0 = v - cs[c0 + f]!;
-      const t1 = v - cs[c1 + f]!;
-      const t2 = v - cs[c2 + f]!;
-      const t3 = v - cs[c3 + f]!;
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
+      const w = xs[b + f]!;
+      const e0 = cs[c0 + f]!;
+      const e1 = cs[c1 + f]!;
+      const e2 = cs[c2 + f]!;
+      const e3 = cs[c3 + f]!;
+      let t = v - e0;
+      s0 += t * t;
+      t = v - e1;
+      s1 += t * t;
+      t = v - e2;
+      s2 += t * t;
+      t = v - e3;
+      s3 += t * t;
+      t = w - e0;
+      r0 += t * t;
+      t = w - e1;
+      r1 += t * t;
+      t = w - e2;
+      r2 += t * t;
+      t = w - e3;
+      r3 += t * t;
     }
-    if (s0 < bestD) {
-      second = bestD;
-      bestD = s0;
-      best = j;
-    } else if (s0 < second) second = s0;
-    if (s1 < bestD) {
-      second = bestD;
-      bestD = s1;
-      best = j + 1;
-    } else if (s1 < second) second = s1;
-    if (s2 < bestD) {
-      second = bestD;
-      bestD = s2;
-      best = j + 2;
-    } else if (s2 < second) second = s2;
-    if (s3 < bestD) {
-      second = bestD;
-      bestD = s3;
-      best = j + 3;
-    } else if (s3 < second) second = s3;
+    outA[j] = s0;
+    outA[j + 1] = s1;
+    outA[j + 2] = s2;
+    outA[j + 3] = s3;
+    outB[j] = r0;
+    outB[j + 1] = r1;
+    outB[j + 2] = r2;
+    outB[j + 3] = r3;
   }
-  for (; j < k; j++) {
-    const s = sq(xs, a, cs, j * d, d);
-    if (s < bestD) {
-      second = bestD;
-      bestD = s;
-      best = j;
-    } else if (s < second) second = s;
+  for (; j + 2 <= m; j += 2) {
+    const c0 = j * d;
+    const c1 = c0 + d;
+    let s0 = 0;
+    let s1 = 0;
+    let r0 = 0;
+    let r1 = 0;
+    for (let f = 0; f < d; f++) {
+      const v = xs[a + f]!;
+      const w = xs[b + f]!;
+      const e0 = cs[c0 + f]!;
+      const e1 = cs[c1 + f]!;
+      let t = v - e0;
+      s0 += t * t;
+      t = v - e1;
+      s1 += t * t;
+      t = w - e0;
+      r0 += t * t;
+      t = w - e1;
+      r1 += t * t;
+    }
+    outA[j] = s0;
+    outA[j + 1] = s1;
+    outB[j] = r0;
+    outB[j + 1] = r1;
   }
-  out[0] = bestD;
-  out[1] = second;
-  return best;
+  for (; j < m; j++) {
+    const c = j * d;
+    let s = 0;
+    let r = 0;
+    for (let f = 0; f < d; f++) {
+      const e = cs[c + f]!;
+      let t = xs[a + f]! - e;
+      s += t * t;
+      t = xs[b + f]! - e;
+      r += t * t;
+    }
+    outA[j] = s;
+    outB[j] = r;
+  }
 }
 
-/** Squared distances of the row at `a` to each of the m rows of `cs` into out[0..m), four at a time as nearest(). */
+/** Squared distances of the row at `a` to each of the m rows of `cs` into out[0..m), four centers at a time, each summed in feature order. */
 function distances(xs: Float64Array, a: number, cs: Float64Array, m: number, d: number, out: Float64Array): void {
   let j = 0;
   for (; j + 4 <= m; j += 4) {
@@ -288,6 +319,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   const sums = new Float64Array(L);
   const rows = new Float64Array(L * d);
   const dd = new Float64Array(L);
+  const de = new Float64Array(L);
   // gap[q]: the smallest distance from chosen center q to any candidate.
   const gap = new Float64Array(k);
   for (let c = 1; c < k; c++) {
@@ -301,9 +333,12 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     }
     const next = parity ^ 1;
     for (let b = b0; b < b1; b++) {
-      const r1 = Math.min(n, (b + 1) * blockRows);
-      sums.fill(0);
-      for (let i = b * blockRows; i < r1; i++) {
+      const r0 = b * blockRows;
+      const r1 = Math.min(n, r0 + blockRows);
+      // Rows that need their distances to the candidates are computed two at
+      // a time (as Lloyd's scan); the sums then follow the rows in order.
+      let pending = -1;
+      for (let i = r0; i < r1; i++) {
         const have = dist[cur * n + i]!;
         // The last chosen center is nearest to this row if it lowered its distance.
         if (c > 1 && have < dist[prev * n + i]!) near[i] = c - 1;
@@ -311,19 +346,27 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         // nearest center is at least r from the row and changes nothing. The
         // margin keeps rounding out of it: the sums are a full scan's bits.
         if (gap[near[i]!]! >= 2 * Math.sqrt(have) * (1 + MARGIN)) {
-          for (let j = 0; j < L; j++) {
-            dist[bufs[j]! * n + i] = have;
-            sums[j]! += have;
-          }
+          for (let j = 0; j < L; j++) dist[bufs[j]! * n + i] = have;
           continue;
         }
-        distances(xc, xOff + i * d, rows, L, d, dd);
-        for (let j = 0; j < L; j++) {
-          let v = dd[j]!;
-          if (!(v < have)) v = have;
-          dist[bufs[j]! * n + i] = v;
-          sums[j]! += v;
+        if (pending < 0) {
+          pending = i;
+          continue;
         }
+        distancesPair(xc, xOff + pending * d, xOff + i * d, rows, L, d, dd, de);
+        lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
+        lowered(dist, bufs, n, i, have, de);
+        pending = -1;
+      }
+      if (pending >= 0) {
+        distances(xc, xOff + pending * d, rows, L, d, dd);
+        lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
+      }
+      for (let j = 0; j < L; j++) {
+        const row = bufs[j]! * n;
+        let s = 0;
+        for (let i = r0; i < r1; i++) s += dist[row + i]!;
+        sums[j] = s;
       }
       const pb = (next * blocks + b) * L;
       for (let j = 0; j < L; j++) pot[pb + j] = sums[j]!;
@@ -346,6 +389,14 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     col = best;
     parity = next;
     copyRow(job, cand[best]!, centers, c);
+  }
+}
+
+/** Row i's distances to the candidates: each the smaller of `have` (to the chosen centers) and its distance in `ds`. */
+function lowered(dist: Float64Array, bufs: Int32Array, n: number, i: number, have: number, ds: Float64Array): void {
+  for (let j = 0; j < bufs.length; j++) {
+    const v = ds[j]!;
+    dist[bufs[j]! * n + i] = v < have ? v : have;
   }
 }
 
@@ -394,7 +445,9 @@ class Assign {
   far = -1;
   move1 = 0;
   move2 = 0;
-  readonly out = new Float64Array(2);
+  /** The k squared distances of the two rows scanned together. */
+  private readonly da: Float64Array;
+  private readonly db: Float64Array;
 
   constructor(
     readonly job: KMeansJob,
@@ -402,6 +455,8 @@ class Assign {
   ) {
     this.half = new Float64Array(job.k);
     this.move = new Float64Array(job.k);
+    this.da = new Float64Array(job.k);
+    this.db = new Float64Array(job.k);
   }
 
   /** Before an assignment pass: half the gap from each center to its nearest neighbour. */
@@ -439,35 +494,75 @@ class Assign {
   }
 
   /**
-   * The label of row i: its old one when the bounds prove it still nearest,
-   * else a scan of all centers (the first of equal distances wins, as in
-   * plain Lloyd). `fresh`: no bounds yet, scan.
+   * The labels of rows [r0, r1) into lab[0 .. r1 - r0): a row's old one when
+   * the bounds prove it still nearest, else a scan of all centers (the first
+   * of equal distances wins, as in plain Lloyd). Rows that need a scan are
+   * paired and scanned two at a time; each row's result is its own, so the
+   * labels are those of one row at a time. `fresh`: no bounds yet, scan all.
    */
-  row(i: number, fresh: boolean): number {
-    const { xc, xOff, d, k, work, upper, lower } = this.job;
-    const a = xOff + i * d;
-    if (!fresh) {
-      const j = work[i]!;
-      let u = upper[i]! + this.move[j]!;
-      const l = lower[i]! - (j === this.far ? this.move2 : this.move1);
-      const m = Math.max(this.half[j]!, l) * (1 - MARGIN);
-      if (u * (1 + MARGIN) < m) {
-        upper[i] = u;
-        lower[i] = l;
-        return j;
+  block(r0: number, r1: number, fresh: boolean, lab: Int32Array): void {
+    const { xOff, d } = this.job;
+    let pending = -1;
+    for (let i = r0; i < r1; i++) {
+      if (!fresh) {
+        const j = this.bounded(i);
+        if (j >= 0) {
+          lab[i - r0] = j;
+          continue;
+        }
       }
-      u = Math.sqrt(sq(xc, a, this.centers, j * d, d));
-      if (u * (1 + MARGIN) < m) {
-        upper[i] = u;
-        lower[i] = l;
-        return j;
+      if (pending < 0) {
+        pending = i;
+        continue;
       }
+      distancesPair(this.job.xc, xOff + pending * d, xOff + i * d, this.centers, this.job.k, d, this.da, this.db);
+      lab[pending - r0] = this.settle(pending, this.da);
+      lab[i - r0] = this.settle(i, this.db);
+      pending = -1;
     }
-    const out = this.out;
-    const j = nearest(xc, a, this.centers, k, d, out);
-    upper[i] = Math.sqrt(out[0]!);
-    lower[i] = Math.sqrt(out[1]!);
-    return j;
+    if (pending >= 0) {
+      distances(this.job.xc, xOff + pending * d, this.centers, this.job.k, d, this.da);
+      lab[pending - r0] = this.settle(pending, this.da);
+    }
+  }
+
+  /** Row i's old label when its bounds (tightened by its own distance if need be) prove it nearest; else -1. */
+  private bounded(i: number): number {
+    const { xc, xOff, d, work, upper, lower } = this.job;
+    const j = work[i]!;
+    let u = upper[i]! + this.move[j]!;
+    const l = lower[i]! - (j === this.far ? this.move2 : this.move1);
+    const m = Math.max(this.half[j]!, l) * (1 - MARGIN);
+    if (u * (1 + MARGIN) < m) {
+      upper[i] = u;
+      lower[i] = l;
+      return j;
+    }
+    u = Math.sqrt(sq(xc, xOff + i * d, this.centers, j * d, d));
+    if (u * (1 + MARGIN) < m) {
+      upper[i] = u;
+      lower[i] = l;
+      return j;
+    }
+    return -1;
+  }
+
+  /** Row i's nearest center from its k squared distances `ds` (the first on ties); resets its bounds. */
+  private settle(i: number, ds: Float64Array): number {
+    let best = 0;
+    let bestD = Infinity;
+    let second = Infinity;
+    for (let j = 0; j < this.job.k; j++) {
+      const s = ds[j]!;
+      if (s < bestD) {
+        second = bestD;
+        bestD = s;
+        best = j;
+      } else if (s < second) second = s;
+    }
+    this.job.upper[i] = Math.sqrt(bestD);
+    this.job.lower[i] = Math.sqrt(second);
+    return best;
   }
 }
 
@@ -487,6 +582,7 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
   const counts = new Float64Array(k);
   const moved = new Float64Array(k);
   const assign = new Assign(job, centers);
+  const lab = new Int32Array(blockRows);
   work.fill(-1, b0 * blockRows, Math.min(n, b1 * blockRows));
   let strict = false;
   let iterations = job.maxIter;
@@ -502,9 +598,12 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
       if (it === 0) part.fill(0, base, base + stride);
       else part.copyWithin(base, ((parity ^ 1) * blocks + b) * stride, ((parity ^ 1) * blocks + b) * stride + kd + k);
       let changed = 0;
-      const r1 = Math.min(n, (b + 1) * blockRows);
-      for (let i = b * blockRows; i < r1; i++) {
-        const j = assign.row(i, it === 0);
+      const r0 = b * blockRows;
+      const r1 = Math.min(n, r0 + blockRows);
+      assign.block(r0, r1, it === 0, lab);
+      // The sums follow the rows in order, as one row at a time would.
+      for (let i = r0; i < r1; i++) {
+        const j = lab[i - r0]!;
         const was = work[i]!;
         if (was === j) continue;
         changed++;
@@ -568,10 +667,14 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
   if (!strict) assign.prepare();
   const inert = 2 * blocks * d;
   for (let b = b0; b < b1; b++) {
-    const r1 = Math.min(n, (b + 1) * blockRows);
+    const r0 = b * blockRows;
+    const r1 = Math.min(n, r0 + blockRows);
+    if (!strict) {
+      assign.block(r0, r1, false, lab);
+      work.set(lab.subarray(0, r1 - r0), r0);
+    }
     let s = 0;
-    for (let i = b * blockRows; i < r1; i++) {
-      if (!strict) work[i] = assign.row(i, false);
+    for (let i = r0; i < r1; i++) {
       s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
     }
     stat[inert + b] = s;
