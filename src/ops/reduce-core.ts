@@ -162,6 +162,24 @@ function eightPieces(d: Float64Array, p: number): number {
   return q[0]! + q[1]! + (q[2]! + q[3]!) + (q[4]! + q[5]! + (q[6]! + q[7]!));
 }
 
+/** `eightPieces` of the squared deviations (v - shift)^2: `piece` with `squares`, then `halve`, same bits. */
+function eightSquares(d: Float64Array, p: number, shift: number): number {
+  const q = PIECES;
+  for (let k = 0; k < 8; k++) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const e = p + PIECE;
+    for (let i = p; i < e; i += 8) {
+      let t = d[i]! - shift; a0 += t * t; t = d[i + 1]! - shift; a1 += t * t;
+      t = d[i + 2]! - shift; a2 += t * t; t = d[i + 3]! - shift; a3 += t * t;
+      t = d[i + 4]! - shift; a4 += t * t; t = d[i + 5]! - shift; a5 += t * t;
+      t = d[i + 6]! - shift; a6 += t * t; t = d[i + 7]! - shift; a7 += t * t;
+    }
+    q[k] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+    p = e;
+  }
+  return q[0]! + q[1]! + (q[2]! + q[3]!) + (q[4]! + q[5]! + (q[6]! + q[7]!));
+}
+
 /** `piece` for float32 data: the same text, a separate function so each keeps monomorphic loads. */
 function piece32(d: Float32Array, p: number, s: number, c: number, squares: boolean, shift: number): number {
   let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
@@ -203,7 +221,7 @@ function sumLeaf(d: Float64Array | Float32Array, p: number, s: number, c: number
     return halve(PIECES, 0, k);
   }
   if (c <= PIECE) return piece(d, p, s, c, squares, shift);
-  if (s === 1 && c === 8 * PIECE && !squares) return eightPieces(d, p);
+  if (s === 1 && c === 8 * PIECE) return squares ? eightSquares(d, p, shift) : eightPieces(d, p);
   let k = 0;
   for (let i = 0; i < c; i += PIECE) PIECES[k++] = piece(d, p + i * s, s, Math.min(PIECE, c - i), squares, shift);
   return halve(PIECES, 0, k);
