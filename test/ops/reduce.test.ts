@@ -269,6 +269,41 @@ test("bits do not depend on the thread count: 1, 2 and 3 threads, whole array an
   }
 });
 
+test("contiguous float64 (the unit-stride block loops) gives the bits of the same values read through a stride", async () => {
+  const r = lcg(5);
+  for (const n of [1000, 4096, 200_003]) {
+    const x = shared.zeros("float64", [n]);
+    const y = shared.zeros("float64", [2 * n]);
+    for (let i = 0; i < n; i++) {
+      const v = (r() - 0.4) * 10 ** (r() * 4) + 1e6;
+      x.data[i] = v;
+      y.data[2 * i + 1] = v;
+      y.data[2 * i] = NaN;
+    }
+    const strided = y.lo(1).step(2);
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      const [a, b] = await Promise.all([OP[name](x, { engine: e2 }), OP[name](strided, { engine: e3 })]);
+      sameBits(flat(a), flat(b), `${name} of ${n}: contiguous vs stride 2`);
+    }
+  }
+  // Lanes along the last axis, both as few lanes (each one a whole-array reduction) and as many.
+  for (const rows of [3, 40]) {
+    const cols = 9000;
+    const x = shared.zeros("float64", [rows, cols]);
+    const y = shared.zeros("float64", [rows, 2 * cols]);
+    for (let i = 0; i < rows * cols; i++) {
+      const v = r() * 100 - 30;
+      x.data[i] = v;
+      y.data[2 * i] = v;
+    }
+    const strided = y.step(1, 2);
+    for (const name of ["sum", "mean", "variance"] as const) {
+      const [a, b] = await Promise.all([OP[name](x, { axis: 1, engine: e2 }), OP[name](strided, { axis: 1, engine: e2 })]);
+      sameBits(flat(a), flat(b), `${name}(axis 1) of ${rows} x ${cols}: contiguous vs stride 2`);
+    }
+  }
+});
+
 // ---- NaN, infinities, empty ----------------------------------------------------------------
 
 test("NaN propagates as in numpy; nan* variants skip it; infinities", async () => {
