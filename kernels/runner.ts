@@ -467,12 +467,6 @@ class JobRun {
 
   private fail(err: unknown, chunk: number, start: number, end: number): void {
     Atomics.store(this.runner.jobWords, this.base + C.J_CANCEL, 1);
-    // An SPMD kernel whose parties meet at a Barrier would otherwise leave the
-    // others waiting for a party that will never arrive: break it for them, as
-    // an aborted waitAsync does (they get BrokenBarrierError; reset() reopens it).
-    for (const barrier of this.prepared?.barriers ?? []) {
-      if (!barrier.isBroken) barrier.waitAsync({ signal: AbortSignal.abort() }).catch(() => {});
-    }
     const e = err instanceof Error ? err : new Error(String(err));
     const code = (e as { code?: unknown }).code;
     this.ensureReport().error = {
@@ -484,5 +478,13 @@ class JobRun {
       start,
       end,
     };
+    // An SPMD kernel whose parties meet at a Barrier would otherwise leave the
+    // others waiting for a party that will never arrive: break it for them, as
+    // an aborted waitAsync does (they get BrokenBarrierError; reset() reopens
+    // it). Only now, with this report counted in POSTED, so the engine knows
+    // to wait for it before it blames a broken barrier (engine.onReport).
+    for (const barrier of this.prepared?.barriers ?? []) {
+      if (!barrier.isBroken) barrier.waitAsync({ signal: AbortSignal.abort() }).catch(() => {});
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { AbortError, ClosedError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
+import { AbortError, ClosedError, KernelError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
 import { ArgsCache } from "./args-cache.js";
@@ -564,6 +564,17 @@ export class Engine {
     } catch (e) {
       err = e instanceof SabreTypeError ? e : new SabreTypeError(`a kernel result could not be revived: ${(e as Error).message}`);
     }
+    const posted = (): number => Atomics.load(this.control.jobs, C.slotOf(job.seq) * C.JOB_STRIDE + C.J_POSTED);
+    if (err instanceof KernelError && err.originalCode === "ERR_SABRE_BROKEN_BARRIER" && job.received < posted()) {
+      // A party that found its Barrier broken is usually the echo of another
+      // chunk's failure (a failing chunk breaks the barriers in its args, and
+      // starts its report before it does, so that report is counted in POSTED
+      // already). Hold this one until the reports started so far are in: the
+      // root cause, if among them, wins.
+      job.brokenBarrier ??= err;
+      return;
+    }
+    if (!err && job.brokenBarrier && job.received >= posted()) err = job.brokenBarrier;
     if (err) {
       // Stop the other workers' chunks too (a kernel error already did; a result that could not be revived did not).
       Atomics.store(this.control.jobs, C.slotOf(job.seq) * C.JOB_STRIDE + C.J_CANCEL, 1);

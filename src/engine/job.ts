@@ -11,6 +11,8 @@ export class PendingJob {
   private reported: unknown[] | undefined;
   received = 0;
   settled = false;
+  /** A party's BrokenBarrierError, held while the reports started before it may still carry the failure that broke the barrier. */
+  brokenBarrier: SabreError | undefined;
   lastProgress = -1;
   readonly started = performance.now();
   /** Called once when the job settles; `completed` is true when every chunk finished (no worker can write its block any more). */

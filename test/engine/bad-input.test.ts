@@ -87,7 +87,6 @@ test("the engine still works after all that", async () => {
   assert.ok(hits.data.every((v) => v === 1));
 });
 
-test.run();
 
 test("args a worker cannot revive fail the call with a typed error, and the engine goes on", async () => {
   // A kind registered on this thread only: the workers have never heard of it.
@@ -105,3 +104,5 @@ test("args a worker cannot revive fail the call with a typed error, and the engi
     await plain.close();
   }
 });
+
+test.run();

@@ -52,7 +52,6 @@ test("a module without kernels, or one that throws on import, fails Engine.start
   await rejectsTyped(Engine.start({ threads: 1, kernels: [broken] }), SabreTypeError, /boom at import/);
 });
 
-test.run();
 
 test("a kernel module that imports nothing from sabre still gets live primitives (more parties than cores)", async () => {
   const threads = 6;
@@ -94,3 +93,5 @@ test("a chunk that fails breaks the barriers in its args: the parties waiting th
     await engine.close();
   }
 });
+
+test.run();
