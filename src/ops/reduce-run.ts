@@ -3,6 +3,7 @@
 // worker kernels (kernels/ops/reduce.ts) and the calling thread's
 // small-input path run exactly these, so the bits agree.
 import type { NumberTypedArray } from "../memory/dtypes.js";
+import { fastLanes, fastTiles } from "./reduce-axis.js";
 import { BLOCK, COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, gather, leaf, reduceLane, tree, type KernelOp } from "./reduce-core.js";
 
 /** A user-facing reduction: its name in `ops` and what it makes of a partial. */
@@ -179,6 +180,7 @@ const lanePart = new Float64Array(4);
 
 /** Lanes [p0, p1): each reduced whole (axis contiguous in memory), written finished into out. */
 export function lanesRange(a: AxisArgs, out: NumberTypedArray, p0: number, p1: number): void {
+  if (fastLanes(a, out, p0, p1)) return;
   const op = KERNEL_OP[a.name];
   const bases = laneIdx.get(p1 - p0);
   indices(a.outer, p0, p1 - p0, bases);
@@ -206,6 +208,7 @@ export function tilesRange(a: AxisArgs, part: Float64Array, t0: number, t1: numb
   const w = WIDTH[op];
   const lanes = a.outer.shape.reduce((x, y) => x * y, 1);
   const { groups, colTiles } = tileCounts(a.m, lanes);
+  if (fastTiles(a, part, t0, t1, groups, colTiles, lanes)) return;
   const bases = laneIdx.get(COL_TILE);
   const buf = tileBuf.get(COL_TILE * ROW_GROUP * w);
   for (let t = t0; t < t1; t++) {

@@ -1,0 +1,171 @@
+// Fast paths of the axis reductions for the common case: sums, means and
+// variances of a float32 table along either axis (reduce-run.ts's lanesRange
+// and tilesRange try these first). They give the very bits the generic path
+// gives: the same leaf arithmetic (reduce-core.ts's `piece`: 8 interleaved
+// accumulators, the tail into the first, combined as
+// a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))), the same blocks, the same
+// `tree`. What changes is only the order in which memory is walked and how
+// much dispatch surrounds each element.
+//
+// Rows (axis 0 of a row-major table): tilesRange's units of work, but each
+// lane of a 128-row block is summed by one tight strided loop over the
+// float32 data in place (8 accumulators in registers, no per-block copy, no
+// per-element dispatch on op or dtype); the block (128 rows x at most 64
+// lanes x 4 bytes = 32 KiB) stays in cache across the lanes and the
+// variance's second pass. Keeping 8 x lanes accumulators in a float64 scratch
+// and streaming each row once was tried: 2-3x slower in V8 (a load and a
+// store of the scratch per element).
+//
+// Lanes (axis 1: each output is a short run): one loop per lane writing the
+// finished value straight into the float64 output. Partials travel through
+// float64 arrays, never as returned numbers (see fastLanes).
+import type { NumberTypedArray } from "../memory/dtypes.js";
+import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
+import type { AxisArgs, Layout } from "./reduce-run.js";
+
+/** The leaves below are reduce-core's `piece`, which covers at most this many elements. */
+const PIECE = 128;
+
+/** The reductions these paths serve, by user-facing name. */
+type Fast = "sum" | "mean" | "variance" | "std";
+function isFast(name: string): name is Fast {
+  return name === "sum" || name === "mean" || name === "variance" || name === "std";
+}
+
+/** out[o] = the sum of the c <= PIECE values d[p + i*s]: `piece` of reduce-core.ts, float32 in place. */
+function sumInto(d: Float32Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    a0 += d[q]!; a1 += d[q + s]!; a2 += d[q + 2 * s]!; a3 += d[q + 3 * s]!;
+    a4 += d[q + 4 * s]!; a5 += d[q + 5 * s]!; a6 += d[q + 6 * s]!; a7 += d[q + 7 * s]!;
+  }
+  for (let i = c8; i < c; i++, q += s) a0 += d[q]!;
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** out[o] = the sum of (d[p + i*s] - shift)^2 over c <= PIECE values, in `piece`'s order. */
+function squaresInto(d: Float32Array, p: number, s: number, c: number, shift: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    let e = d[q]! - shift; a0 += e * e;
+    e = d[q + s]! - shift; a1 += e * e;
+    e = d[q + 2 * s]! - shift; a2 += e * e;
+    e = d[q + 3 * s]! - shift; a3 += e * e;
+    e = d[q + 4 * s]! - shift; a4 += e * e;
+    e = d[q + 5 * s]! - shift; a5 += e * e;
+    e = d[q + 6 * s]! - shift; a6 += e * e;
+    e = d[q + 7 * s]! - shift; a7 += e * e;
+  }
+  for (let i = c8; i < c; i++, q += s) {
+    const e = d[q]! - shift;
+    a0 += e * e;
+  }
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** The outer axes as one strided walk (base + p * step), or undefined when they do not collapse to one. */
+function outerStep(outer: Layout): number | undefined {
+  let step: number | undefined;
+  let span = 1;
+  for (let i = outer.shape.length - 1; i >= 0; i--) {
+    const n = outer.shape[i]!;
+    if (n === 1) continue;
+    const s = outer.stride[i]!;
+    if (step === undefined) step = s;
+    else if (s !== step * span) return undefined;
+    span *= n;
+  }
+  return step ?? 1;
+}
+
+/**
+ * Lanes [p0, p1) of a float32 sum/mean/variance/std whose axis is at most
+ * PIECE long and whose lanes are one strided walk; false (nothing written)
+ * when the case is not one of those.
+ */
+export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: number): boolean {
+  const d = a.data;
+  if (!(d instanceof Float32Array) || !(out instanceof Float64Array) || !isFast(a.name) || a.m > PIECE) return false;
+  const step = outerStep(a.outer);
+  if (step === undefined) return false;
+  const { m, sa, ddof } = a;
+  const moments = a.name === "variance" || a.name === "std";
+  const ps = a.outer.offset + p0 * step;
+  // Results go through a float64 array, never a returned number: a double returned from a call
+  // that is not inlined is boxed, and 1M of them per call kept the worker's GC busy.
+  const r = LANE;
+  if (moments) {
+    const div = Math.max(m - ddof, 0);
+    const root = a.name === "std";
+    for (let p = p0, q = ps; p < p1; p++, q += step) {
+      sumInto(d, q, sa, m, r, 0);
+      squaresInto(d, q, sa, m, r[0]! / m, r, 1);
+      out[p] = root ? Math.sqrt(r[1]! / div) : r[1]! / div;
+    }
+  } else {
+    const scale = a.name === "mean" ? m : 1;
+    for (let p = p0, q = ps; p < p1; p++, q += step) {
+      sumInto(d, q, sa, m, r, 0);
+      out[p] = scale === 1 ? r[0]! : r[0]! / scale;
+    }
+  }
+  return true;
+}
+
+const tileScratch = new Scratch();
+const LANE = new Float64Array(2);
+
+/**
+ * Tiles [t0, t1) of a row-streamed float32 sum/mean/variance/std (tilesRange's
+ * units of work and output layout), when the lanes are one strided walk and
+ * ROW_BLOCK rows make one `piece`; false (nothing written) otherwise.
+ */
+export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: number, groups: number, colTiles: number, lanes: number): boolean {
+  const d = a.data;
+  if (!(d instanceof Float32Array) || !isFast(a.name) || ROW_BLOCK > PIECE) return false;
+  const step = outerStep(a.outer);
+  if (step === undefined) return false;
+  const moments = a.name === "variance" || a.name === "std";
+  const op = moments ? "moments" : "sum";
+  const w = WIDTH[op];
+  const buf = tileScratch.get(COL_TILE * ROW_GROUP * w);
+  const { m, sa } = a;
+  for (let t = t0; t < t1; t++) {
+    const g = Math.floor(t / colTiles);
+    const c0 = (t % colTiles) * COL_TILE;
+    const cols = Math.min(COL_TILE, lanes - c0);
+    const base = a.outer.offset + c0 * step;
+    const r0 = g * ROW_BLOCK * ROW_GROUP;
+    const nbi = Math.ceil(Math.min(ROW_BLOCK * ROW_GROUP, m - r0) / ROW_BLOCK);
+    for (let bi = 0; bi < nbi; bi++) {
+      const rb = r0 + bi * ROW_BLOCK;
+      const len = Math.min(ROW_BLOCK, m - rb);
+      const p = base + rb * sa;
+      for (let j = 0; j < cols; j++) {
+        const q = p + j * step;
+        if (!moments) {
+          sumInto(d, q, sa, len, buf, j * nbi + bi);
+          continue;
+        }
+        // momentsLeaf's two passes; the block (ROW_BLOCK rows of the tile) is still in cache.
+        const o = (j * nbi + bi) * 3;
+        sumInto(d, q, sa, len, buf, o + 1);
+        buf[o] = len;
+        buf[o + 1] = buf[o + 1]! / len;
+        squaresInto(d, q, sa, len, buf[o + 1]!, buf, o + 2);
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      tree(op, buf, j * nbi, nbi);
+      const dst = ((c0 + j) * groups + g) * w;
+      for (let q = 0; q < w; q++) part[dst + q] = buf[j * nbi * w + q]!;
+    }
+  }
+  return true;
+}
