@@ -81,6 +81,8 @@ export function countRange(job: CountJob, k0: number, k1: number, part: number):
       const b = binOf(spec, data[p]!);
       if (b >= 0) partials[base + b] = partials[base + b]! + w[q]!;
     }
+  } else if (spec.mode === "uniform64" && data instanceof Float64Array && partials instanceof Int32Array) {
+    countUniform64(data, off + k0 * stride, stride, k1 - k0, spec, partials, base);
   } else {
     for (let k = k0, p = off + k0 * stride; k < k1; k++, p += stride) {
       const b = binOf(spec, data[p]!);
@@ -88,6 +90,33 @@ export function countRange(job: CountJob, k0: number, k1: number, part: number):
     }
   }
 }
+
+/**
+ * binOf's "uniform64" case inlined into the loop over float64 data, the
+ * common histogram: one monomorphic loop, no per-element mode dispatch
+ * (40M float64, 100 bins: 1.26 GB/s through binOf on 2 workers, below a
+ * one-thread plain loop's 2.24). Same arithmetic, so the same bins.
+ */
+function countUniform64(data: Float64Array, p: number, stride: number, n: number, spec: BinSpec, counts: Int32Array, base: number): void {
+  const { nb, edges, lo, hi, norm } = spec;
+  const last = nb - 1;
+  if (local.length < nb) local = new Int32Array(nb);
+  else local.fill(0, 0, nb);
+  const c = local;
+  for (let k = 0; k < n; k++, p += stride) {
+    const v = data[p]!;
+    if (!(v >= lo && v <= hi)) continue;
+    let i = Math.trunc((v - lo) * norm);
+    if (i === nb) i--;
+    if (v < edges[i]!) i--;
+    else if (i !== last && v >= edges[i + 1]!) i++;
+    c[i]!++;
+  }
+  for (let b = 0; b < nb; b++) counts[base + b]! += c[b]!;
+}
+
+/** countUniform64's counts, private to this thread while it counts (reused). */
+let local = new Int32Array(0);
 
 export default defineKernels({
   "sabre.ops.histogramRange"({ start, end }: KernelContext, job: ScanJob): RangeScan {
