@@ -2,15 +2,15 @@
 // over the whole array (a number) or along an axis (a new shared ndarray).
 // How the work is split and why the bits do not depend on the thread count:
 // README.md, "Reductions"; the arithmetic: reduce-core.ts.
-import type { Engine } from "../engine/engine.js";
+import { Engine } from "../engine/engine.js";
 import { AbortError, SabreTypeError } from "../errors.js";
 import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
-import type { NdArray } from "../memory/ndarray-type.js";
+import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
-import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, tree } from "./reduce-core.js";
+import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
   canonical,
@@ -185,8 +185,38 @@ function reducer<O extends ReduceOptions>(name: ReduceName, extra: readonly stri
     const axis = checkAxis(name, o.axis, arr.shape.length);
     return reduceAxis(name, arr, axis, ddof, o);
   };
-  return run as Reducer<O>;
+  if (name !== "sum" && name !== "mean") return run as Reducer<O>;
+  // The call-latency path: a sum or mean of a small contiguous float vector
+  // with no options (or only an engine) skips the option, input and layout work (it needs no
+  // shared memory: it runs here). It is what the general path computes for
+  // such an input, the one chunk's reduceLane then finalize, so the bits
+  // are the same (tested against the general path).
+  const fast = (x: OpArray, options?: O): Promise<number | NdArray> => {
+    if ((options === undefined || onlyEngine(options)) && isNdArray(x) && x.shape.length === 1 && x.stride[0] === 1) {
+      const n = x.shape[0]!;
+      const data = x.data;
+      if (n > 0 && n <= SMALL_REDUCTION && (data instanceof Float64Array || data instanceof Float32Array)) {
+        reduceLane("sum", data, x.offset, 1, n, 0, fastPart, 0);
+        return Promise.resolve(finalize(name, fastPart, 0, n, 0));
+      }
+    }
+    return run(x, options);
+  };
+  return fast as Reducer<O>;
 }
+
+/** True for `{ engine }` alone with a real Engine (anything else takes the checked path). */
+function onlyEngine(options: object): boolean {
+  let keys = 0;
+  for (const key in options) {
+    if (key !== "engine") return false;
+    keys++;
+  }
+  return keys === 1 && (options as OpOptions).engine instanceof Engine;
+}
+
+/** The fast path's one partial. */
+const fastPart = new Float64Array(1);
 
 /** Sum of the elements (float64), pairwise over fixed blocks: numpy's accuracy, the same bits for any thread count. */
 export const sum: Reducer = reducer("sum", []);

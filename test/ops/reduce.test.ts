@@ -437,4 +437,34 @@ test("stress: 120 concurrent reductions on one 3-thread engine, every result exa
   await Promise.all(calls);
 });
 
+test("the fast path of sum and mean (no options, or only an engine) gives the general path's bits (float64, float32, offsets, 1..70,000 elements)", async () => {
+  let seed = 12345;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const big = shared.zeros("float64", [70_000]);
+  const big32 = shared.zeros("float32", [70_000]);
+  for (let i = 0; i < big.size; i++) {
+    // Magnitudes from 2^-20 to 2^20, both signs: the order of additions shows in the bits.
+    const v = (rand() - 0.5) * 2 ** Math.floor(rand() * 40 - 20);
+    big.data[i] = v;
+    big32.data[i] = v;
+  }
+  for (const n of [1, 2, 7, 8, 9, 127, 128, 129, 1000, 1023, 1024, 1025, 5000, 65_536, 65_537, 69_999]) {
+    for (const x of [big, big32]) {
+      for (const start of [0, 3]) {
+        const v = x.hi(start + n).lo(start) as NdArray;
+        for (const op of [ops.sum, ops.mean] as const) {
+          const fast = await op(v);
+          const fastEngine = await op(v, { engine: e3 });
+          // Any other key (here an explicit axis: undefined) takes the general path.
+          const general = await op(v, { engine: e3, axis: undefined });
+          sameBits(Float64Array.of(fast, fastEngine), Float64Array.of(general, general), `${x.dtype} n=${n} start=${start}`);
+        }
+      }
+    }
+  }
+});
+
 test.run();
