@@ -526,19 +526,20 @@ class Assign {
     }
   }
 
-  /** Row i's old label when its bounds (tightened by its own distance if need be) prove it nearest; else -1. */
+  /**
+   * Row i's old label when its bounds prove it nearest; else -1. A row whose
+   * bounds fail goes straight to the paired scan, without first tightening
+   * its upper bound by its own distance: that one distance waits on each of
+   * its d additions (a single chain), rarely saves the scan on overlapping
+   * data, and the scan resets both bounds exactly (200k x 32, k = 10, one
+   * thread: ~6% less time per fit).
+   */
   private bounded(i: number): number {
-    const { xc, xOff, d, work, upper, lower } = this.job;
+    const { work, upper, lower } = this.job;
     const j = work[i]!;
-    let u = upper[i]! + this.move[j]!;
+    const u = upper[i]! + this.move[j]!;
     const l = lower[i]! - (j === this.far ? this.move2 : this.move1);
     const m = Math.max(this.half[j]!, l) * (1 - MARGIN);
-    if (u * (1 + MARGIN) < m) {
-      upper[i] = u;
-      lower[i] = l;
-      return j;
-    }
-    u = Math.sqrt(sq(xc, xOff + i * d, this.centers, j * d, d));
     if (u * (1 + MARGIN) < m) {
       upper[i] = u;
       lower[i] = l;
