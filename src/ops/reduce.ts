@@ -6,7 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { AbortError, SabreTypeError } from "../errors.js";
 import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
-import { shared, sharedTypedArray } from "../memory/shared.js";
+import { isShared, rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
@@ -32,6 +32,13 @@ import {
 export interface ReduceOptions extends OpOptions {
   /** The axis to reduce along (negative counts from the end); absent or null: the whole array. */
   axis?: number | null;
+  /**
+   * Along an axis only: write the result here instead of a new array (as
+   * numpy's `out=`): a shared, C-contiguous ndarray of the result's shape and
+   * dtype that shares no memory with x. Reusing one output skips the page
+   * faults a fresh array costs on every call.
+   */
+  out?: NdArray;
 }
 
 /** Options of variance and std. */
@@ -104,15 +111,33 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
 /** Lanes shorter than this, or more numerous than LANES_FEW, are reduced one lane per unit of work. */
 const LANES_FEW = 8;
 
-async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: number, o: OpOptions): Promise<NdArray> {
+/** The caller's `out`, checked, or undefined. */
+function checkOut(name: ReduceName, out: unknown, x: NdArray, dtype: NumberDType, shape: number[]): NdArray | undefined {
+  if (out === undefined) return undefined;
+  const want = `a shared ${dtype} ndarray of shape [${shape.join(", ")}]`;
+  if (!isNdArray(out) || !isShared(out)) throw new SabreTypeError(`ops.${name}: out must be ${want}, got ${describe(out)}`);
+  if (out.dtype !== dtype || out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
+    throw new SabreTypeError(`ops.${name}: out must be ${want}, got a ${out.dtype} ndarray of shape [${out.shape.join(", ")}]`);
+  }
+  const rm = rowMajorStrides(shape);
+  if (shape.some((d, i) => d > 1 && out.stride[i] !== rm[i])) {
+    throw new SabreTypeError(`ops.${name}: out must be C-contiguous (strides [${rm.join(", ")}]), got strides [${out.stride.join(", ")}]`);
+  }
+  if (out.data.buffer === x.data.buffer) throw new SabreTypeError(`ops.${name}: out must not share memory with x`);
+  return out;
+}
+
+async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: number, o: ReduceOptions): Promise<NdArray> {
   const outShape = x.shape.filter((_, i) => i !== axis);
-  const out = shared.zeros(outDType(name, x), outShape);
+  const dtype = outDType(name, x);
+  const given = checkOut(name, o.out, x, dtype, outShape);
+  const out = given ?? shared.zeros(dtype, outShape);
   const lanes = out.size;
   const m = x.shape[axis]!;
   const sa = x.stride[axis]!;
   const outer: Layout = { offset: x.offset, shape: outShape, stride: x.stride.filter((_, i) => i !== axis) };
   const data = x.data as NumberTypedArray;
-  const od = out.data as NumberTypedArray;
+  const od = (given ? out.data.subarray(out.offset, out.offset + lanes) : out.data) as NumberTypedArray;
   if (lanes === 0) return out;
   if (m === 0) {
     od.fill(emptyResult(name));
@@ -169,7 +194,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
 
 function reducer<O extends ReduceOptions>(name: ReduceName, extra: readonly string[]): Reducer<O> {
   const run = async (x: OpArray, options?: O): Promise<number | NdArray> => {
-    const o = checkOptions<VarianceOptions>(name, options, ["axis", ...extra]);
+    const o = checkOptions<VarianceOptions>(name, options, ["axis", "out", ...extra]);
     let ddof = 0;
     if (o.ddof !== undefined) {
       if (typeof o.ddof !== "number" || !Number.isInteger(o.ddof) || o.ddof < 0) {
@@ -179,6 +204,7 @@ function reducer<O extends ReduceOptions>(name: ReduceName, extra: readonly stri
     }
     const arr = opInput(name, x);
     if (o.axis === undefined || o.axis === null) {
+      if (o.out !== undefined) throw new SabreTypeError(`ops.${name}: out needs an axis (a whole-array reduction resolves to a number)`);
       const data = arr.data as NumberTypedArray;
       return reduceWhole(name, { offset: arr.offset, shape: arr.shape, stride: arr.stride }, data, arr.size, ddof, o);
     }

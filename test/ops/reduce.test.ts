@@ -467,4 +467,33 @@ test("the fast path of sum and mean (no options, or only an engine) gives the ge
   }
 });
 
+test("out: an axis reduction writes into a given shared array, with the same bits; bad outs are refused", async () => {
+  const x = shared.zeros("float32", [3000, 24]);
+  for (let i = 0; i < x.size; i++) x.data[i] = Math.sin(i) * 2 ** ((i % 17) - 8);
+  for (const [axis, len] of [[0, 24], [1, 3000]] as const) {
+    for (const op of [ops.mean, ops.variance, ops.sum] as const) {
+      const fresh = await op(x, { axis, engine: e3 });
+      const out = shared.zeros("float64", [len]);
+      const got = await op(x, { axis, out, engine: e3 });
+      assert.is(got, out);
+      sameBits(flat(out), flat(fresh), `axis ${axis}`);
+      // An out that starts inside a bigger buffer (a view with an offset).
+      const big = shared.zeros("float64", [len + 5]);
+      const view = big.lo(5) as NdArray;
+      await op(x, { axis, out: view, engine: e3 });
+      sameBits(Float64Array.from(big.data.subarray(5)), flat(fresh), `axis ${axis}, offset out`);
+      assert.equal(Array.from(big.data.subarray(0, 5)), [0, 0, 0, 0, 0]);
+    }
+  }
+  const minOut = shared.zeros("float32", [24]);
+  await ops.min(x, { axis: 0, out: minOut, engine: e3 });
+  sameBits(Float64Array.from(minOut.data), flat(await ops.min(x, { axis: 0, engine: e3 })), "min into float32");
+  await rejectsTyped(ops.mean(x, { axis: 0, out: shared.zeros("float64", [25]) }), SabreTypeError, /out must be a shared float64 ndarray of shape \[24\], got a float64 ndarray of shape \[25\]/);
+  await rejectsTyped(ops.mean(x, { axis: 0, out: shared.zeros("float32", [24]) }), SabreTypeError, /out must be a shared float64/);
+  await rejectsTyped(ops.mean(x, { axis: 0, out: ndarray(new Float64Array(24)) as unknown as NdArray }), SabreTypeError, /out must be a shared float64/);
+  await rejectsTyped(ops.mean(x, { axis: 0, out: shared.zeros("float64", [48]).step(2) as NdArray }), SabreTypeError, /C-contiguous/);
+  await rejectsTyped(ops.min(x, { axis: 0, out: x.pick(0, null) as NdArray }), SabreTypeError, /must not share memory with x/);
+  await rejectsTyped(ops.sum(x, { out: shared.zeros("float64", [1]) }), SabreTypeError, /out needs an axis/);
+});
+
 test.run();
