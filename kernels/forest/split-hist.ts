@@ -105,16 +105,10 @@ export function fillHist(s: SplitState, codes: Uint8Array, base: number, sIdx: I
 }
 
 export function giniHist(s: SplitState, f: number, n: number, counted: boolean): boolean {
-  const { hist, histW, histCnt, L, R, T, C } = s;
+  const { hist, histW, histCnt, L, R, C } = s;
   const msl = s.p.minSamplesLeaf;
   const W = s.statW;
-  let sqR = 0;
-  for (let c = 0; c < C; c++) {
-    const t = T[c]!;
-    L[c] = 0;
-    R[c] = t;
-    sqR += t * t;
-  }
+  let sqR = s.openGini();
   let sqL = 0;
   let wL = 0;
   let nL = 0;
@@ -158,16 +152,10 @@ export function giniHist(s: SplitState, f: number, n: number, counted: boolean):
 }
 
 export function entropyHist(s: SplitState, f: number, n: number, counted: boolean): boolean {
-  const { hist, histW, histCnt, L, R, T, C } = s;
+  const { hist, histW, histCnt, L, R, C } = s;
   const msl = s.p.minSamplesLeaf;
   const W = s.statW;
-  let eR = 0;
-  for (let c = 0; c < C; c++) {
-    const t = T[c]!;
-    L[c] = 0;
-    R[c] = t;
-    if (t > 0) eR += t * Math.log(t);
-  }
+  let eR = s.openEntropy();
   let eL = 0;
   let wL = 0;
   let nL = 0;

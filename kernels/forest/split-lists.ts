@@ -128,19 +128,13 @@ export function giniList(s: SplitState, f: number, n: number): void {
 }
 
 export function entropyList(s: SplitState, f: number, n: number): void {
-  const { head, link, bitmap, sW, L, R, T, C } = s;
+  const { head, link, bitmap, sW, L, R } = s;
   const msl = s.p.minSamplesLeaf;
   // Sample counts only matter when minSamplesLeaf > 1: with 1, every bin after the first splits.
   const counted = msl > 1;
   const W = s.statW;
   // Maximize sum_c L_c ln L_c - wL ln wL + (the same for R): minus the weighted child entropies.
-  let eR = 0;
-  for (let c = 0; c < C; c++) {
-    const t = T[c]!;
-    L[c] = 0;
-    R[c] = t;
-    if (t > 0) eR += t * Math.log(t);
-  }
+  let eR = s.openEntropy();
   let eL = 0;
   let wL = 0;
   let nL = 0;

@@ -90,6 +90,36 @@ export class SplitState {
   }
 
   /** Keeps a candidate split if it beats the best so far (strictly: the first of equals wins, in scan order). */
+  /**
+   * Starts a class-count sweep over one feature: the left child empty, the
+   * right one holding every class total. Returns sum_c T_c^2 (Gini's term
+   * for the right child).
+   */
+  openGini(): number {
+    const { L, R, T, C } = this;
+    let sq = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      sq += t * t;
+    }
+    return sq;
+  }
+
+  /** openGini's start for entropy: returns sum_c T_c ln T_c over the non-empty classes. */
+  openEntropy(): number {
+    const { L, R, T, C } = this;
+    let e = 0;
+    for (let c = 0; c < C; c++) {
+      const t = T[c]!;
+      L[c] = 0;
+      R[c] = t;
+      if (t > 0) e += t * Math.log(t);
+    }
+    return e;
+  }
+
   consider(proxy: number, f: number, lo: number, hi: number): void {
     if (proxy > this.bestProxy) {
       this.bestProxy = proxy;
