@@ -3,12 +3,11 @@
 // would give int64: a float64 holds every partial sum exactly up to 2^53.
 // The block scheme and why the bits do not depend on the thread count:
 // cumsum-run.ts and README.md, "Reductions".
-import { AbortError } from "../errors.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import type { NdArray, NdArrayOf } from "../memory/ndarray-type.js";
 import { rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
 import { opInput, type OpArray } from "./input.js";
-import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkAxis, checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 import { blockOffsets, cumsumUnits, cumsumUnitsRange, type CumsumArgs } from "./cumsum-run.js";
 import { SMALL_REDUCTION } from "./reduce-core.js";
 
@@ -55,7 +54,7 @@ export async function cumsum(x: OpArray, options?: CumsumOptions): Promise<NdArr
   };
   const { blocks, units } = cumsumUnits(a);
   if (out.size <= SMALL_REDUCTION) {
-    if (o.signal?.aborted) throw new AbortError("ops.cumsum", o.signal.reason);
+    throwIfAborted("cumsum", o.signal);
     let offs: Float64Array | undefined;
     if (blocks > 1) {
       offs = new Float64Array(lanes * blocks);

@@ -9,7 +9,7 @@ import { describe } from "../validate.js";
 import { opInput, type OpArray } from "./input.js";
 import { blockRowsFor, NOT_FINITE, STOP, STOPPED, trialsFor, type KMeansJob } from "./kmeans-layout.js";
 import { breakBarrier, kmeansSpmd } from "./kmeans-spmd.js";
-import { checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 
 export interface KMeansOptions extends OpOptions {
   /** Number of clusters: an integer in [1, n]. */
@@ -114,7 +114,7 @@ export async function kmeans(X: OpArray, options: KMeansOptions): Promise<KMeans
     initKind = 2;
     nInit = 1; // every run would start from the same centers (scikit-learn also runs once)
   }
-  if (o.signal?.aborted) throw new AbortError("ops.kmeans", o.signal.reason);
+  throwIfAborted("kmeans", o.signal);
 
   const blockRows = blockRowsFor(n, k, d);
   const blocks = Math.ceil(n / blockRows);

@@ -1,11 +1,11 @@
 // ops.dot and ops.matmul: numpy's products of 1-D and 2-D arrays, over
 // shared ndarrays of any dtype and strides (transposed views included).
-import { AbortError, SabreTypeError } from "../errors.js";
+import { SabreTypeError } from "../errors.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { shared } from "../memory/shared.js";
 import { MC, MR, matmulBlocks, type MatmulArgs } from "../../kernels/ops/matmul-blocked.js";
 import { DOT_BLOCK, dotBlocks, matvecRows, type DotArgs, type MatvecArgs } from "../../kernels/ops/matmul-dot.js";
-import { checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 import { opInput, type OpArray } from "./input.js";
 
 /**
@@ -28,10 +28,6 @@ function checkRank(op: string, x: NdArray, name: string, ranks: readonly number[
   if (!ranks.includes(x.shape.length)) {
     throw new SabreTypeError(`ops.${op}: ${name} must be ${ranks.map((r) => `${r}-D`).join(" or ")}, got shape ${fmt(x.shape)}`);
   }
-}
-
-function aborted(op: string, signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortError(`ops.${op}`, signal.reason);
 }
 
 /**
@@ -58,7 +54,7 @@ export async function dot(a: OpArray, b: OpArray, options?: OpOptions): Promise<
   const out = shared.zeros(productDType(x, y), [m.shape[0]!]);
   const args: MatvecArgs = { a: m, v, out };
   if (m.shape[0]! * k < INLINE_ELEMENTS) {
-    aborted("dot", opts.signal);
+    throwIfAborted("dot", opts.signal);
     matvecRows(args, 0, m.shape[0]!);
   } else {
     const engine = await engineFor(opts);
@@ -73,7 +69,7 @@ async function vectorDot(x: NdArray, y: NdArray, opts: OpOptions): Promise<numbe
   const partials = shared.zeros("float64", [blocks]);
   const args: DotArgs = { x, y, partials };
   if (n < INLINE_ELEMENTS) {
-    aborted("dot", opts.signal);
+    throwIfAborted("dot", opts.signal);
     dotBlocks(args, 0, blocks);
   } else {
     const engine = await engineFor(opts);
@@ -111,7 +107,7 @@ async function matmulChecked(op: string, x: NdArray, y: NdArray, opts: OpOptions
   if (m === 0 || n === 0 || k === 0) return c;
   const work = m * n * k;
   if (work < INLINE_MULADDS) {
-    aborted(op, opts.signal);
+    throwIfAborted(op, opts.signal);
     const args: MatmulArgs = { a: x, b: y, c, rows: MC };
     matmulBlocks(args, 0, Math.ceil(m / MC));
     return c;

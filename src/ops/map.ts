@@ -1,6 +1,6 @@
 // ops.map: numpy's elementwise functions (and user kernels) over shared
 // ndarrays of any strides, with numpy broadcasting for the binary ones.
-import { AbortError, SabreTypeError } from "../errors.js";
+import { SabreTypeError } from "../errors.js";
 import { isDType, type NumberDType } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { isShared, rowMajorStrides, shared } from "../memory/shared.js";
@@ -9,7 +9,7 @@ import { describe } from "../validate.js";
 import { runMap, type MapArgs } from "../../kernels/ops/map-loops.js";
 import { BINARY, BUILTINS, UNARY_FLOAT, canStore, isBuiltin, isFloat, promote, promoteScalar, resultDType, type MapFunction } from "./map-dtypes.js";
 import { broadcastShapes, mergeAxes, sameElements, stridesFor } from "./map-layout.js";
-import { checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 import { numberDType, opInput, type OpArray } from "./input.js";
 
 export type { MapFunction } from "./map-dtypes.js";
@@ -77,7 +77,7 @@ export async function map(x: OpArray, fn: string, options?: MapOptions): Promise
   const engine = plan.size >= inline ? await engineFor(opts) : undefined;
   if (!plan.args) return plan.result;
   if (!engine) {
-    if (opts.signal?.aborted) throw new AbortError("ops.map", opts.signal.reason);
+    throwIfAborted("map", opts.signal);
     runMap(plan.args, 0, plan.size);
   } else {
     await engine.parallelFor(plan.size, "sabre.ops.map", plan.args as unknown as Record<string, unknown>, { signal: opts.signal });

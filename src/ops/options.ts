@@ -2,7 +2,7 @@
 // and the axis conventions numpy users expect.
 import { getDefaultEngine } from "../engine/default-engine.js";
 import type { Engine } from "../engine/engine.js";
-import { SabreTypeError } from "../errors.js";
+import { AbortError, SabreTypeError } from "../errors.js";
 import { checkSignal, describe } from "../validate.js";
 
 /** Options every op accepts. */
@@ -52,4 +52,9 @@ export function checkAxis(op: string, axis: unknown, ndim: number): number {
     throw new SabreTypeError(`ops.${op}: axis must be ${range} for a ${ndim}-d array, got ${describe(axis)}`);
   }
   return axis < 0 ? axis + ndim : axis;
+}
+
+/** Rejects an op whose signal is already aborted: the small-input paths run no chunks, so they check once here. */
+export function throwIfAborted(op: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(`ops.${op}`, signal.reason);
 }

@@ -3,13 +3,13 @@
 // How the work is split and why the bits do not depend on the thread count:
 // README.md, "Reductions"; the arithmetic: reduce-core.ts.
 import { Engine } from "../engine/engine.js";
-import { AbortError, SabreTypeError } from "../errors.js";
+import { SabreTypeError } from "../errors.js";
 import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { isShared, rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
-import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkAxis, checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
@@ -72,10 +72,6 @@ function outDType(name: ReduceName, x: NdArray): NumberDType {
   return "float64";
 }
 
-function checkNotAborted(name: string, signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortError(`ops.${name}`, signal.reason);
-}
-
 // ---- whole array ----------------------------------------------------------------------------
 
 async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, n: number, ddof: number, o: OpOptions): Promise<number> {
@@ -88,7 +84,7 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
   const nChunks = Math.ceil(nBlocks / GROUP);
   let part: Float64Array;
   if (n <= SMALL_REDUCTION) {
-    checkNotAborted(name, o.signal);
+    throwIfAborted(name, o.signal);
     part = new Float64Array(nChunks * w);
     for (let ch = 0; ch < nChunks; ch++) wholeChunk(args, ch * GROUP, Math.min(nBlocks, (ch + 1) * GROUP), part, ch * w);
   } else {
@@ -163,7 +159,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
   const lanesMode = Math.abs(sa) <= inner;
   if (lanesMode) {
     if (small) {
-      checkNotAborted(name, o.signal);
+      throwIfAborted(name, o.signal);
       lanesRange(args, od, 0, lanes);
     } else {
       const engine = await engineFor(o);
@@ -176,7 +172,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
   const tasks = groups * colTiles;
   let part: Float64Array;
   if (small) {
-    checkNotAborted(name, o.signal);
+    throwIfAborted(name, o.signal);
     part = new Float64Array(lanes * groups * w);
     tilesRange(args, part, 0, tasks);
   } else {

@@ -1,13 +1,12 @@
 // ops.sort and ops.argsort: numpy's kind="stable" order (NaN last, -0 and 0
 // equal and kept in input order) along an axis, default the last one.
-import { AbortError } from "../errors.js";
 import type { NdArray, NdArrayOf } from "../memory/ndarray-type.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { shared } from "../memory/shared.js";
 import { keyKindOf } from "../../kernels/ops/sort-keys.js";
 import { laneStart, sortLanes, type LanesJob } from "../../kernels/ops/sort-lanes.js";
 import { numberDType, opInput, type OpArray } from "./input.js";
-import { checkAxis, checkOptions, engineFor, type OpOptions } from "./options.js";
+import { checkAxis, checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
 import { RUN_MIN, sortLaneParallel } from "./sort-parallel.js";
 
 export interface SortOptions extends OpOptions {
@@ -58,7 +57,7 @@ async function run(op: string, x: OpArray, options: SortOptions | undefined, arg
   const len = a.shape[axis]!;
   const lanes = a.size / len;
   if (a.size <= SORT_LOCAL_MAX) {
-    if (o.signal?.aborted) throw new AbortError(`ops.${op}`, o.signal.reason);
+    throwIfAborted(op, o.signal);
     sortLanes(job, 0, lanes);
     return out;
   }
