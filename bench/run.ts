@@ -12,6 +12,9 @@ const SUITES: Record<string, string> = {
   forest: "RandomForestClassifier against scikit-learn and ml-random-forest: Fashion-MNIST, a continuous table",
   "forest-scaling": "Forest fit over 1-8 threads with few trees per thread against scikit-learn; one Fashion-MNIST tree on 1 vs 2 threads",
   ops: "Numeric ops (reductions, matmul, argsort, histogram, k-means) against numpy, scikit-learn, JS libraries and the memory bandwidth",
+  preprocess: "Scalers, imputer, KBins, one-hot, stratified split and readCsv against scikit-learn, numpy and pandas",
+  loader: "DataLoader samples/s over 0-4 workers and per-batch overhead against postMessage, piscina and tfjs-data loaders",
+  cluster: "Forest fit sharded over sabre worker hosts through BullMQ on a local redis-server against the one-host fit",
 };
 
 function usage(): string {

@@ -5,3 +5,4 @@ export type { EngineOptions, ParallelForOptions, Schedule, KernelArgs } from "./
 export * from "./data/index.js";
 export * from "./ml/index.js";
 export * as ops from "./ops/index.js";
+export * from "./cluster/index.js";

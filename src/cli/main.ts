@@ -3,6 +3,9 @@ import { bench } from "./bench.js";
 import { demo, DEMO_USAGE } from "./demo.js";
 import { forest, FOREST_USAGE } from "./forest.js";
 import { info } from "./info.js";
+import { clusterCommand, CLUSTER_USAGE } from "./cluster.js";
+import { preprocessCommand, PREPROCESS_USAGE } from "./preprocess.js";
+import { workerCommand, WORKER_USAGE } from "./worker.js";
 
 const USAGE = `usage: sabre <command> [options]
 
@@ -10,11 +13,14 @@ commands:
   demo            train a random forest on an embedded data set, on every core (what npm start runs)
   forest fit      train a forest on a CSV file and save it as JSON
   forest predict  predict (and score) a CSV file with a saved forest
+  preprocess      impute, scale, encode, bin and split a CSV or .npy table into .npy files
   bench [suite]   run the benchmarks (from a clone of the repository)
+  worker          serve jobs from a Redis queue as one host of a cluster
+  cluster status  list a cluster's hosts and jobs
   info            what this machine offers: threads, shared memory, Atomics, versions
 
 ${DEMO_USAGE}
-${FOREST_USAGE}`;
+${FOREST_USAGE}${PREPROCESS_USAGE}${WORKER_USAGE}${CLUSTER_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,6 +29,12 @@ async function main(argv: string[]): Promise<number> {
       return demo(rest);
     case "forest":
       return forest(rest);
+    case "preprocess":
+      return preprocessCommand(rest);
+    case "worker":
+      return workerCommand(rest);
+    case "cluster":
+      return clusterCommand(rest);
     case "bench":
       return bench(rest);
     case "info": {

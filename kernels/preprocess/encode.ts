@@ -1,0 +1,4 @@
+// Filled in by issue 11.
+import { defineKernels } from "../../src/engine/define.js";
+
+export default defineKernels({});

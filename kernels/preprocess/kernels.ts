@@ -1,0 +1,11 @@
+// Every preprocessing kernel, named "sabre.preprocess.<name>", as one module for builtin.ts.
+import { defineKernels } from "../../src/engine/define.js";
+import encode from "./encode.js";
+import gather from "./gather.js";
+import scale from "./scale.js";
+
+export default defineKernels({
+  ...scale.kernels,
+  ...encode.kernels,
+  ...gather.kernels,
+});

@@ -1,0 +1,2 @@
+// DataLoader, datasets and samplers (issue 12).
+export {};
