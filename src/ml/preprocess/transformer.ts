@@ -3,7 +3,10 @@
 // `Transformer` and registers its `fromJSON` under its class name, so that
 // `Pipeline.fromJSON` can revive any step.
 import type { Engine } from "../../engine/engine.js";
+import { FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
+import { opInput } from "../../ops/input.js";
+import { describe } from "../../validate.js";
 
 /** Options every fit takes. */
 export interface PreprocessFitOptions {
@@ -21,7 +24,7 @@ export interface TransformOptions extends PreprocessFitOptions {
 
 /** The saved form of a fitted (or unfitted) preprocessing estimator. */
 export interface TransformerJSON {
-  format: "sabre-preprocessing";
+  format: typeof TRANSFORMER_FORMAT;
   version: number;
   /** The public class name, e.g. "StandardScaler". */
   estimator: string;
@@ -40,3 +43,63 @@ export interface Transformer {
 }
 
 export const TRANSFORMER_FORMAT = "sabre-preprocessing";
+
+/**
+ * The 2-D table a transformer works on: a shared ndarray is used in place
+ * (any number dtype, any strides); typed arrays (with `nFeatures`), plain
+ * ndarrays and number[][] are copied to shared memory once. `who` names the
+ * call in messages, e.g. "StandardScaler.fit".
+ */
+export function asTable(who: string, X: unknown, name = "X"): NdArray {
+  let arr: NdArray;
+  try {
+    arr = opInput(who, X, name);
+  } catch (err) {
+    if (err instanceof SabreTypeError) throw new SabreTypeError(err.message.replace(`ops.${who}`, who));
+    throw err;
+  }
+  if (arr.shape.length !== 2) {
+    throw new SabreTypeError(`${who}: ${name} must be 2-D (samples x features), got shape [${arr.shape.join(", ")}]`);
+  }
+  return arr;
+}
+
+/** Checks the envelope of a saved transformer and returns it typed. */
+export function checkTransformerJSON(obj: unknown, estimator: string): TransformerJSON {
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    throw new FormatError(`${estimator}.fromJSON: expected an object, got ${describe(obj)}`);
+  }
+  const o = obj as Record<string, unknown>;
+  if (o.format !== TRANSFORMER_FORMAT) {
+    throw new FormatError(`${estimator}.fromJSON: format must be "${TRANSFORMER_FORMAT}", got ${describe(o.format)}`);
+  }
+  if (o.version !== TRANSFORMER_VERSION) {
+    throw new FormatError(`${estimator}.fromJSON: version ${describe(o.version)} is not supported (this sabre reads ${TRANSFORMER_VERSION})`);
+  }
+  if (o.estimator !== estimator) {
+    throw new FormatError(`${estimator}.fromJSON: the file holds a ${describe(o.estimator)}, not a ${estimator}`);
+  }
+  if (typeof o.params !== "object" || o.params === null || Array.isArray(o.params)) {
+    throw new FormatError(`${estimator}.fromJSON: params must be an object, got ${describe(o.params)}`);
+  }
+  if (o.state !== null && (typeof o.state !== "object" || Array.isArray(o.state))) {
+    throw new FormatError(`${estimator}.fromJSON: state must be an object or null, got ${describe(o.state)}`);
+  }
+  return o as unknown as TransformerJSON;
+}
+
+export const TRANSFORMER_VERSION = 1;
+
+/** Revives a saved estimator of one class (its static fromJSON). */
+export type FromJSON = (obj: unknown) => unknown;
+const registry = new Map<string, FromJSON>();
+
+/** Each estimator module registers its class's fromJSON under its public name. */
+export function registerEstimator(name: string, fromJSON: FromJSON): void {
+  registry.set(name, fromJSON);
+}
+
+/** The fromJSON of a registered estimator (Pipeline uses it to revive any step). */
+export function estimatorFromJSON(name: string): FromJSON | undefined {
+  return registry.get(name);
+}
