@@ -16,9 +16,10 @@ import { wholeArrayGroup, axisGroup, smallSumGroup } from "./ops/reductions.js";
 import { matmulGroup, matmulReason } from "./ops/matmul.js";
 import { argsortGroup, histogramGroup, argsortReason } from "./ops/sort-histogram.js";
 import { kmeansGroup, kmMedian, type KmCheck } from "./ops/kmeans.js";
+import { firstCallGroups } from "./ops/first-call.js";
 
 /** The parts `--only` may name: the bandwidth group and every op group, in run order. */
-export const OPS_PARTS = ["bandwidth", "sum", "mean", "mean0", "mean1", "var0", "var1", "sum1000", "matmul64", "matmul32", "argsort", "histogram", "kmeans"] as const;
+export const OPS_PARTS = ["bandwidth", "sum", "mean", "mean0", "mean1", "var0", "var1", "sum1000", "matmul64", "matmul32", "argsort", "histogram", "kmeans", "first"] as const;
 
 // ---- the suite -----------------------------------------------------------------------------------
 
@@ -118,6 +119,7 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
     // The inertia each side reached goes beside its time (medians over the seeds of the rounds).
     const fits = new Map<string, KmCheck[]>();
     if (runs("kmeans")) await measureGroup(report, plan, kmeansGroup(plan, fits));
+    if (runs("first")) await firstCallGroups(report, plan);
 
     addTargets(report, (id) => kmMedian(fits, id, "inertia"));
     if (runs("matmul64")) report.addNote(matmulReason(report, "matmul64", plan));
