@@ -45,10 +45,8 @@ function isTransformer(step: unknown): step is Transformer {
 }
 
 /** The name make_pipeline gives a step: its class name lowercased. */
-function defaultName(step: object): string {
-  const json = (step as { toJSON?: () => unknown }).toJSON?.() as { estimator?: unknown } | undefined;
-  const cls = typeof json?.estimator === "string" ? json.estimator : step.constructor.name;
-  return cls.toLowerCase();
+function defaultName(step: PipelineStep): string {
+  return estimatorName(step).toLowerCase();
 }
 
 function estimatorName(step: PipelineStep): string {
