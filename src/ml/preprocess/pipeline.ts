@@ -8,6 +8,8 @@ import { describe } from "../../validate.js";
 import { RandomForestClassifier } from "../forest/classifier.js";
 import { RandomForestRegressor } from "../forest/regressor.js";
 import type { Labels } from "../labels.js";
+// Registers ColumnTransformer, so a saved `sabre preprocess` pipeline revives.
+import "./column-transformer.js";
 import {
   checkTransformerJSON,
   estimatorFromJSON,
