@@ -138,6 +138,20 @@ test("shuffle: false takes the first rows; shuffle() permutes arrays alike; plai
   assert.equal(c!.shape, [2, 2]);
 });
 
+test("shuffle draws every order of 3 rows equally often (chi-square over 3,000 seeds)", async () => {
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < 3000; seed++) {
+    const [p] = await shuffle([0, 1, 2], { seed });
+    const key = values(p!).join("");
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.is(counts.size, 6);
+  let chi = 0;
+  for (const c of counts.values()) chi += (c - 500) ** 2 / 500;
+  // 5 degrees of freedom: P(chi2 > 20.5) < 0.001.
+  assert.ok(chi < 20.5, `chi-square ${chi.toFixed(2)}: ${JSON.stringify([...counts])}`);
+});
+
 test("bad input: typed errors", async () => {
   await rejectsTyped(trainTestSplit(), SabreTypeError, /at least one array/);
   await rejectsTyped(trainTestSplit([1, 2, 3], [1, 2]), SabreTypeError, /inconsistent numbers of samples: \[3, 2\]/);

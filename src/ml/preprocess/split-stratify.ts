@@ -8,6 +8,7 @@ import { SabreTypeError } from "../../errors.js";
 import { isNdArray } from "../../memory/ndarray-type.js";
 import type { Rng } from "../../random/rng.js";
 import { describe } from "../../validate.js";
+import { permuteInPlace } from "./permute.js";
 
 /** Class code (0..k-1, classes sorted as numpy's unique) of every sample, and the count of each class. */
 export interface ClassCodes {
@@ -156,19 +157,14 @@ export function stratifiedIndices(cc: ClassCodes, nTrain: number, nTest: number,
   let te = nTrain;
   for (let c = 0; c < k; c++) {
     const block = byClass.subarray(starts[c]!, starts[c + 1]!);
-    // Only the first nTrain + nTest positions of the class's permutation are used: a partial Fisher-Yates.
+    // Only the first nTrain + nTest positions of the class's permutation are used.
     const take = nTrainOf[c]! + nTestOf[c]!;
-    for (let i = 0; i < take; i++) {
-      const j = i + r.below(block.length - i);
-      const t = block[i]!;
-      block[i] = block[j]!;
-      block[j] = t;
-    }
+    permuteInPlace(r, block, take);
     out.set(block.subarray(0, nTrainOf[c]!), tr);
     tr += nTrainOf[c]!;
     out.set(block.subarray(nTrainOf[c]!, take), te);
     te += nTestOf[c]!;
   }
-  r.shuffle(out.subarray(0, nTrain));
-  r.shuffle(out.subarray(nTrain, nTrain + nTest));
+  permuteInPlace(r, out.subarray(0, nTrain));
+  permuteInPlace(r, out.subarray(nTrain, nTrain + nTest));
 }

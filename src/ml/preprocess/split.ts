@@ -13,6 +13,7 @@ import type { DType } from "../../memory/dtypes.js";
 import { rng } from "../../random/rng.js";
 import { checkSignal, describe } from "../../validate.js";
 import { gatherPart, type GatherJob, type GatherPart } from "../../../kernels/preprocess/gather.js";
+import { permutation } from "./permute.js";
 import { splitSizes } from "./split-sizes.js";
 import { classCodes, stratifiedIndices } from "./split-stratify.js";
 
@@ -145,12 +146,6 @@ export async function trainTestSplit(...args: Array<SplitArray | TrainTestSplitO
     }
   }
   return gather(arrays, idx, nTrain, true, o.engine, o.signal);
-}
-
-function permutation(r: ReturnType<typeof rng>, n: number): Uint32Array {
-  const perm = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  return r.shuffle(perm);
 }
 
 /**
