@@ -11,6 +11,10 @@ import { SabreTypeError } from "../errors.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { shared } from "../memory/shared.js";
 import { ColumnTransformer } from "../ml/preprocess/column-transformer.js";
+import { SimpleImputer } from "../ml/preprocess/imputer.js";
+// KBinsDiscretizer registers itself here once it exists; --bins builds it through the registry.
+import "../ml/preprocess/kbins.js";
+import { MinMaxScaler, RobustScaler, StandardScaler } from "../ml/preprocess/scalers.js";
 import { LabelEncoder } from "../ml/preprocess/label-encoder.js";
 import { OneHotEncoder } from "../ml/preprocess/onehot.js";
 import { Pipeline } from "../ml/preprocess/pipeline.js";
@@ -38,15 +42,14 @@ strings or integers: the pipeline is fitted on the train rows only; files
 --save writes the fitted Pipeline as JSON (Pipeline.fromJSON reads it).
 `;
 
-/** The step each option builds: the class name (from the estimator registry) and its options. */
-const SCALERS: Record<string, string> = { standard: "StandardScaler", minmax: "MinMaxScaler", robust: "RobustScaler" };
-const IMPUTE = ["mean", "median", "most_frequent"];
+const SCALERS: Record<string, () => Transformer> = {
+  standard: () => new StandardScaler(),
+  minmax: () => new MinMaxScaler(),
+  robust: () => new RobustScaler(),
+};
+const IMPUTE = ["mean", "median", "most_frequent"] as const;
 
-/**
- * A fresh, unfitted step by class name. Through the registry (each
- * preprocessing module registers its class), so the CLI builds whichever
- * estimators this sabre has.
- */
+/** A fresh, unfitted step by class name, through the estimator registry (for steps this build may not have). */
 function makeStep(estimator: string, params: Record<string, unknown>, flag: string): Transformer {
   const from = estimatorFromJSON(estimator);
   if (!from) throw new SabreTypeError(`${flag} needs ${estimator}, which this build of sabre does not have`);
@@ -111,13 +114,14 @@ function resolveColumns(spec: string, columns: string[]): number[] {
 function buildPipeline(values: Record<string, string | undefined>, d: number, oneHot: number[]): Pipeline | null {
   const numeric: Transformer[] = [];
   if (values.impute !== undefined) {
-    if (!IMPUTE.includes(values.impute)) throw new SabreTypeError(`--impute must be one of ${IMPUTE.join(", ")}, got ${JSON.stringify(values.impute)}`);
-    numeric.push(makeStep("SimpleImputer", { strategy: values.impute }, "--impute"));
+    const strategy = IMPUTE.find((s) => s === values.impute);
+    if (!strategy) throw new SabreTypeError(`--impute must be one of ${IMPUTE.join(", ")}, got ${JSON.stringify(values.impute)}`);
+    numeric.push(new SimpleImputer({ strategy }));
   }
   if (values.scale !== undefined) {
-    const cls = SCALERS[values.scale];
-    if (!cls) throw new SabreTypeError(`--scale must be one of ${Object.keys(SCALERS).join(", ")}, got ${JSON.stringify(values.scale)}`);
-    numeric.push(makeStep(cls, {}, "--scale"));
+    const make = Object.hasOwn(SCALERS, values.scale) ? SCALERS[values.scale] : undefined;
+    if (!make) throw new SabreTypeError(`--scale must be one of ${Object.keys(SCALERS).join(", ")}, got ${JSON.stringify(values.scale)}`);
+    numeric.push(make());
   }
   const bins = count("bins", values.bins, 2);
   if (bins !== undefined) numeric.push(makeStep("KBinsDiscretizer", { nBins: bins, encode: "ordinal", strategy: "quantile" }, "--bins"));
