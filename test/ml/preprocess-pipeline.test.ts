@@ -21,6 +21,8 @@ import {
 } from "sabre";
 import { rejectsTyped, throwsTyped } from "../helpers.js";
 
+const list = (a: unknown): unknown[] => Array.from(a as ArrayLike<unknown>);
+
 let engine: Engine;
 test.before(async () => {
   engine = await Engine.start({ threads: 2 });
@@ -79,16 +81,16 @@ test("onehot then a forest: the same predictions as the steps run by hand; names
   const enc = await new OneHotEncoder({ handleUnknown: "ignore" }).fit(X);
   const rf = await new RandomForestClassifier({ nEstimators: 5, seed: 3, engine }).fit(await enc.transform(X), y);
   const Xt = await enc.transform(X);
-  assert.equal(Array.from(await pipe.predict(X)), Array.from(await rf.predict(Xt)));
-  assert.equal(Array.from((await pipe.predictProba(X)).data), Array.from((await rf.predictProba(Xt)).data));
+  assert.equal(list(await pipe.predict(X)), list(await rf.predict(Xt)));
+  assert.equal(list((await pipe.predictProba(X)).data), list((await rf.predictProba(Xt)).data));
   assert.is(await pipe.score(X, y), await rf.score(Xt, y));
   assert.ok((await pipe.score(X, y)) > 0.9);
   const text = JSON.stringify(pipe.toJSON());
   const back = Pipeline.fromJSON(JSON.parse(text));
   assert.equal(Object.keys(back.namedSteps), ["onehotencoder", "forest"]);
   assert.ok(back.namedSteps.forest instanceof RandomForestClassifier);
-  assert.equal(Array.from(await back.predict(X)), Array.from(await pipe.predict(X)));
-  assert.equal(Array.from(await Pipeline.fromJSON(text).predict(X)), Array.from(await pipe.predict(X)), "from the JSON text too");
+  assert.equal(list(await back.predict(X)), list(await pipe.predict(X)));
+  assert.equal(list(await Pipeline.fromJSON(text).predict(X)), list(await pipe.predict(X)), "from the JSON text too");
 });
 
 test("a regressor last; transformer-only pipelines transform and fitTransform; repeated classes get -1, -2", async () => {
@@ -98,18 +100,18 @@ test("a regressor last; transformer-only pipelines transform and fitTransform; r
   const preds = await reg.predict(X);
   assert.is(preds.length, 400);
   const back = Pipeline.fromJSON(JSON.parse(JSON.stringify(reg.toJSON())));
-  assert.equal(Array.from(await back.predict(X)), Array.from(preds));
+  assert.equal(list(await back.predict(X)), list(preds));
   await rejectsTyped(reg.predictProba(X), SabreTypeError, /no predictProba/);
   const chain = new Pipeline([new Times(2), new Times(5), new OneHotEncoder()]);
   assert.equal(Object.keys(chain.namedSteps), ["times-1", "times-2", "onehotencoder"]);
   const out = await chain.fitTransform([[1], [2], [1]]);
-  assert.equal(Array.from(out.data), [1, 0, 0, 1, 1, 0]);
-  assert.equal(Array.from((await chain.transform([[2]])).data), [0, 1]);
+  assert.equal(list(out.data), [1, 0, 0, 1, 1, 0]);
+  assert.equal(list((await chain.transform([[2]])).data), [0, 1]);
   const revived = Pipeline.fromJSON(JSON.parse(JSON.stringify(chain.toJSON())));
-  assert.equal(Array.from((await revived.transform([[2], [1]])).data), [0, 1, 1, 0]);
+  assert.equal(list((await revived.transform([[2], [1]])).data), [0, 1, 1, 0]);
   await rejectsTyped(chain.predict([[1]]), SabreTypeError, /no predict/);
   await chain.fit([[1], [3]]);
-  assert.equal(Array.from((await chain.transform([[3]])).data), [0, 1]);
+  assert.equal(list((await chain.transform([[3]])).data), [0, 1]);
 });
 
 test("corrupted JSON: FormatError", async () => {
