@@ -61,7 +61,9 @@ export interface BinnedData {
  * distinct values, split by features, from a sample of at most
  * BIN_SUBSAMPLE rows drawn with `seed`; then both code layouts, split by
  * rows. Merging and the sample do not depend on how work was split, so the
- * bins and codes are the same for any thread count.
+ * bins and codes are the same for any thread count. Tables of at most
+ * forestTuning.binOneWorker values run the three passes on one worker in
+ * one call (binAll): the same bins and codes.
  */
 export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number, seed: number): Promise<BinnedData> {
   const [n, d] = checkMatrix(X);
