@@ -1,5 +1,5 @@
 // Exact order statistics of every column without a transposed copy of the
-// table: (1) a histogram of each column's non-NaN values over HIST_BINS equal
+// table: (1) a histogram of each column's non-NaN values over nbins equal
 // bins of [min, max], (2) the main thread finds the bin holding each wanted
 // rank, (3) a second pass copies only the values of those bins into small
 // per-bin runs, (4) a selection within each run. Two reads of the table and
@@ -13,18 +13,26 @@ import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { ROW_BLOCK } from "./colstats.js";
 import { selectRanks, type Column } from "./select.js";
 
-/** Bins per column: 16 KiB of int32 counts, in L1/L2 while a column of a block is counted. */
-export const HIST_BINS = 4096;
+/** At most this many bins per column: 16 KiB of int32 counts, in L1/L2 while a column of a block is counted. */
+export const MAX_HIST_BINS = 4096;
+
+/** Bins per column for n rows: about n / 256 (a wanted bin then holds ~256 values on smooth data), 64 to MAX_HIST_BINS. */
+export function histBins(n: number): number {
+  let b = 64;
+  while (b < MAX_HIST_BINS && b * 256 < n) b *= 2;
+  return b;
+}
 
 export interface HistCountArgs {
   x: NdArray;
+  nbins: number;
   lo: Float64Array;
   inv: Float64Array;
-  /** [chunks][columns][HIST_BINS] counts: each chunk adds into its own slice. */
+  /** [chunks][columns][nbins] counts: each chunk adds into its own slice. */
   hist: Int32Array;
 }
 
-function histCount(x: NdArray, lo: Float64Array, inv: Float64Array, hist: Int32Array, slice: number, b0: number, b1: number): void {
+function histCount(x: NdArray, nbins: number, lo: Float64Array, inv: Float64Array, hist: Int32Array, slice: number, b0: number, b1: number): void {
   const data = x.data as Float64Array;
   const [n, nf] = x.shape as [number, number];
   const [s0, s1] = x.stride as [number, number];
@@ -34,12 +42,12 @@ function histCount(x: NdArray, lo: Float64Array, inv: Float64Array, hist: Int32A
     for (let j = 0; j < nf; j++) {
       const l = lo[j]!;
       const s = inv[j]!;
-      const h = (slice * nf + j) * HIST_BINS;
+      const h = (slice * nf + j) * nbins;
       for (let i = r0, p = x.offset + r0 * s0 + j * s1; i < r1; i++, p += s0) {
         const v = data[p]!;
         if (v !== v) continue;
         let k = Math.floor((v - l) * s);
-        if (k >= HIST_BINS) k = HIST_BINS - 1;
+        if (k >= nbins) k = nbins - 1;
         hist[h + k]!++;
       }
     }
@@ -48,9 +56,10 @@ function histCount(x: NdArray, lo: Float64Array, inv: Float64Array, hist: Int32A
 
 export interface HistCollectArgs {
   x: NdArray;
+  nbins: number;
   lo: Float64Array;
   inv: Float64Array;
-  /** [columns][HIST_BINS]: the run a bin's values go to, or -1. */
+  /** [columns][nbins]: the run a bin's values go to, or -1. */
   runOf: Int32Array;
   /** [chunks][runs]: where this chunk's values of each run start in dst (from the per-chunk histograms). */
   chunkOffset: Float64Array;
@@ -65,7 +74,7 @@ export interface HistCollectArgs {
  * follows (and so which of -0 and 0 it returns) depends on the data only.
  */
 function histCollect(args: HistCollectArgs, chunk: number, b0: number, b1: number): void {
-  const { x, lo, inv, runOf, chunkOffset, nRuns, dst } = args;
+  const { x, nbins, lo, inv, runOf, chunkOffset, nRuns, dst } = args;
   const data = x.data as Float64Array;
   const [n, nf] = x.shape as [number, number];
   const [s0, s1] = x.stride as [number, number];
@@ -76,12 +85,12 @@ function histCollect(args: HistCollectArgs, chunk: number, b0: number, b1: numbe
     for (let j = 0; j < nf; j++) {
       const l = lo[j]!;
       const s = inv[j]!;
-      const h = j * HIST_BINS;
+      const h = j * nbins;
       for (let i = r0, p = x.offset + r0 * s0 + j * s1; i < r1; i++, p += s0) {
         const v = data[p]!;
         if (v !== v) continue;
         let k = Math.floor((v - l) * s);
-        if (k >= HIST_BINS) k = HIST_BINS - 1;
+        if (k >= nbins) k = nbins - 1;
         const run = runOf[h + k]!;
         if (run < 0) continue;
         dst[fill[run]!++] = v;
@@ -115,8 +124,8 @@ function histSelect(args: HistSelectArgs, r0: number, r1: number): void {
 }
 
 export default defineKernels({
-  "sabre.preprocess.histCount"({ start, end, chunk }, { x, lo, inv, hist }: HistCountArgs): void {
-    histCount(x, lo, inv, hist, chunk, start, end);
+  "sabre.preprocess.histCount"({ start, end, chunk }, { x, nbins, lo, inv, hist }: HistCountArgs): void {
+    histCount(x, nbins, lo, inv, hist, chunk, start, end);
   },
   "sabre.preprocess.histCollect"({ start, end, chunk }, args: HistCollectArgs): void {
     histCollect(args, chunk, start, end);

@@ -1,8 +1,7 @@
-// Order statistics of one column's values (NaN already left out), as numpy
-// computes them: np.percentile's "linear" method, np.ma.median / nanmedian,
-// scipy's mode (the smallest most frequent value). A multi-rank quickselect
-// finds just the ranks asked for, so 11 quantiles cost about two selections,
-// not a sort.
+// Order statistics as numpy computes them: np.percentile's "linear" method,
+// np.ma.median / nanmedian, scipy's mode (the smallest most frequent value).
+// A multi-rank quickselect finds just the ranks asked for, so 11 quantiles
+// cost about two selections, not a sort.
 export type Column = Float32Array | Float64Array;
 
 const SMALL = 24;
@@ -105,26 +104,6 @@ export function medianFrom(lowMid: number, highMid: number, n: number, f32: bool
   if (n % 2 === 1) return lowMid;
   const s = lowMid + highMid;
   return (f32 ? Math.fround(s) : s) / 2;
-}
-
-/** np.percentile(v, 100 * qs) of the n values v[0..n-1] (no NaN; reordered in place), bit for bit as numpy 1.24. NaN when n = 0. */
-export function percentiles(v: Column, n: number, qs: readonly number[], f32: boolean, out: Float64Array, at: number): void {
-  if (n === 0) {
-    for (let k = 0; k < qs.length; k++) out[at + k] = NaN;
-    return;
-  }
-  const plans = qs.map((q) => percentilePlan(n, q));
-  const ranks = [...new Set(plans.flatMap((p) => [p.prev, p.next]))].sort((a, b) => a - b);
-  selectRanks(v, 0, n - 1, ranks);
-  plans.forEach((p, k) => (out[at + k] = numpyLerp(v[p.prev]!, v[p.next]!, p.gamma, f32)));
-}
-
-/** The median as np.ma.median and np.nanmedian give it. NaN when n = 0. */
-export function median(v: Column, n: number, f32: boolean): number {
-  if (n === 0) return NaN;
-  const ranks = medianRanks(n);
-  selectRanks(v, 0, n - 1, ranks);
-  return medianFrom(v[ranks[0]!]!, v[ranks[ranks.length - 1]!]!, n, f32);
 }
 
 /** The most frequent value, the smallest among ties (scipy.stats.mode); sorts v. NaN when n = 0. */

@@ -1,14 +1,14 @@
 // Per-column statistics of a table on the engine (kernels/preprocess/colstats.ts):
 // one pass over fixed row blocks for counts, means, variances, min and max,
 // merged here in block order (Chan's formula), so the bits depend only on the
-// data; and order statistics (medians, percentiles, modes, 1-D k-means) from
-// a transposed copy of each column's non-NaN values.
+// data; medians and percentiles by histogram refinement (columnRanks); modes
+// and 1-D k-means from a transposed copy of each column's non-NaN values.
 import type { Engine } from "../../engine/engine.js";
 import { SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { ROW_BLOCK, STATS_SLOTS, type SelectTask } from "../../../kernels/preprocess/colstats.js";
-import { HIST_BINS } from "../../../kernels/preprocess/histselect.js";
+import { histBins } from "../../../kernels/preprocess/histselect.js";
 import { medianFrom, medianRanks, numpyLerp, percentilePlan } from "../../../kernels/preprocess/select.js";
 
 export interface ColumnStats {
@@ -77,7 +77,7 @@ export async function columnStats(who: string, engine: Engine, x: NdArray, momen
 }
 
 /**
- * One statistic (or `width` of them) per column from the column's non-NaN
+ * The mode or the k-means centres of each column from the column's non-NaN
  * values: the values are first copied column by column into one shared
  * buffer of the data's float dtype (float32 stays float32: exact, half the
  * memory), then each column is worked on by one worker.
@@ -121,20 +121,21 @@ export async function columnSelect(
 export async function columnRanks(engine: Engine, x: NdArray, stats: ColumnStats, ranks: readonly (readonly number[])[], signal: AbortSignal | undefined): Promise<Float64Array[]> {
   const [n, nf] = x.shape as [number, number];
   const blocks = Math.ceil(n / ROW_BLOCK);
+  const nbins = histBins(n);
   const lo = sharedTypedArray("float64", nf);
   const inv = sharedTypedArray("float64", nf);
   for (let j = 0; j < nf; j++) {
     lo[j] = stats.count[j]! > 0 ? stats.min[j]! : 0;
-    const s = HIST_BINS / (stats.max[j]! - stats.min[j]!);
+    const s = nbins / (stats.max[j]! - stats.min[j]!);
     // a constant column (or a range that overflows) puts every value in bin 0: still exact, only slower
     inv[j] = Number.isFinite(s) ? s : 0;
   }
   const chunk = Math.max(1, Math.ceil(blocks / (engine.threads * 2)));
   const nChunks = Math.ceil(blocks / chunk);
-  const hist = sharedTypedArray("int32", nChunks * nf * HIST_BINS);
-  await engine.parallelFor(blocks, "sabre.preprocess.histCount", { x, lo, inv, hist }, { chunk, signal });
+  const hist = sharedTypedArray("int32", nChunks * nf * nbins);
+  await engine.parallelFor(blocks, "sabre.preprocess.histCount", { x, nbins, lo, inv, hist }, { chunk, signal });
   // the runs: one per (column, bin holding a wanted rank)
-  const runOf = sharedTypedArray("int32", nf * HIST_BINS).fill(-1);
+  const runOf = sharedTypedArray("int32", nf * nbins).fill(-1);
   const runStarts: number[] = [];
   const runLengths: number[] = [];
   const rankStart: number[] = [0];
@@ -142,25 +143,25 @@ export async function columnRanks(engine: Engine, x: NdArray, stats: ColumnStats
   /** Per column, per wanted rank: its index in rankAt. */
   const where: number[][] = [];
   let total = 0;
-  const counts = new Int32Array(HIST_BINS);
+  const counts = new Int32Array(nbins);
   for (let j = 0; j < nf; j++) {
     const want = ranks[j]!;
     where.push([]);
     if (want.length === 0) continue;
     counts.fill(0);
     for (let c = 0; c < nChunks; c++) {
-      const h = (c * nf + j) * HIST_BINS;
-      for (let b = 0; b < HIST_BINS; b++) counts[b]! += hist[h + b]!;
+      const h = (c * nf + j) * nbins;
+      for (let b = 0; b < nbins; b++) counts[b]! += hist[h + b]!;
     }
     let k = 0;
     let before = 0;
-    for (let b = 0; b < HIST_BINS && k < want.length; b++) {
+    for (let b = 0; b < nbins && k < want.length; b++) {
       const cnt = counts[b]!;
       if (want[k]! >= before + cnt) {
         before += cnt;
         continue;
       }
-      runOf[j * HIST_BINS + b] = runStarts.length;
+      runOf[j * nbins + b] = runStarts.length;
       runStarts.push(total);
       runLengths.push(cnt);
       total += cnt;
@@ -184,17 +185,17 @@ export async function columnRanks(engine: Engine, x: NdArray, stats: ColumnStats
     // chunk c's values of run r start after those of chunks 0..c-1
     const chunkOffset = sharedTypedArray("float64", nChunks * nRuns);
     for (let j = 0, r = 0; j < nf; j++) {
-      for (let b = 0; b < HIST_BINS; b++) {
-        if (runOf[j * HIST_BINS + b] !== r) continue;
+      for (let b = 0; b < nbins; b++) {
+        if (runOf[j * nbins + b] !== r) continue;
         let at = runStart[r]!;
         for (let c = 0; c < nChunks; c++) {
           chunkOffset[c * nRuns + r] = at;
-          at += hist[(c * nf + j) * HIST_BINS + b]!;
+          at += hist[(c * nf + j) * nbins + b]!;
         }
         r++;
       }
     }
-    await engine.parallelFor(blocks, "sabre.preprocess.histCollect", { x, lo, inv, runOf, chunkOffset, nRuns, dst }, { chunk, signal });
+    await engine.parallelFor(blocks, "sabre.preprocess.histCollect", { x, nbins, lo, inv, runOf, chunkOffset, nRuns, dst }, { chunk, signal });
     const runLength = sharedTypedArray("float64", nRuns);
     runLength.set(runLengths);
     const rs = sharedTypedArray("int32", rankStart.length);

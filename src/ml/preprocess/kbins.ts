@@ -3,6 +3,7 @@ import type { Engine } from "../../engine/engine.js";
 import { FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { describe } from "../../validate.js";
+import { binLookup } from "../../../kernels/preprocess/scale.js";
 import { columnMedianPercentiles, columnSelect, columnStats } from "./column-stats.js";
 import {
   arrayFromJSON,
@@ -220,7 +221,8 @@ export class KBinsDiscretizer implements Transformer {
     const out = outputOf(who, o.out, [x.shape[0]!, width], this.#outDType(x));
     throwIfAborted(who, o.signal);
     const engine = await engineOf(o.engine, this.engine);
-    const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, onehot }, o.signal);
+    const { lut, lutLo, lutScale } = binLookup(inner, edgeStart);
+    const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, lut, lutLo, lutScale, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains NaN or infinity; KBinsDiscretizer takes finite values only`);
     return out;
   }
