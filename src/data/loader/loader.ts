@@ -554,6 +554,9 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = err.workerId;
       const index = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_INDEX));
       const batch = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_BATCH));
+      if (err.originalCode === "ERR_SABRE_WORKER_CRASHED") {
+        return new WorkerCrashedError(w, `${err.originalMessage}${batch >= 0 ? `; it was loading ${describeBatch(batch, ring, plan)}` : ""}`);
+      }
       if (err.originalCode === "ERR_SABRE_TYPE") return new SabreTypeError(`DataLoader worker ${w}: ${err.originalMessage}`, { cause: err });
       if (index >= 0) return new SampleError({ index, batch, workerId: w }, { message: err.originalMessage, stack: err.kernelStack, code: err.originalCode });
       return err;
@@ -562,15 +565,15 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = err.workerId;
       const b = Atomics.load(ring.ctl, R.workerWord(w, R.W_CUR));
       if (b < 0) return err;
-      const what =
-        plan.mode === "map"
-          ? `batch ${b} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`
-          : `batch ${b} of its shard`;
       const detail = err.message.replace(/^worker \d+ crashed: /, "");
-      return new WorkerCrashedError(w, `${detail}; it was loading ${what}`, err.exitCode);
+      return new WorkerCrashedError(w, `${detail}; it was loading ${describeBatch(b, ring, plan)}`, err.exitCode);
     }
     return err;
   }
+}
+
+function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
+  return plan.mode === "map" ? `batch ${b} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})` : `batch ${b} of its shard`;
 }
 
 function describeIndices(a: Int32Array): string {
