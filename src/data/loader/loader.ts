@@ -404,13 +404,17 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const engine = await this.startEngine();
     this.throwIfFailed();
     let settled = false;
+    // Once this epoch's consumer is done, a late rejection (the engine closed under a stopped loop) must not touch the next epoch.
+    let live = true;
+    let rejected = false;
     const job = engine.broadcast("sabre.loader.loop", { plan, ring }).then(
       () => {
         settled = true;
       },
       (err: unknown) => {
         settled = true;
-        this.fail(this.translate(err as Error, ring, plan));
+        rejected = true;
+        if (live) this.fail(this.translate(err as Error, ring, plan));
       },
     );
     let finished = false;
@@ -421,6 +425,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       await job;
       this.throwIfFailed();
     } finally {
+      live = false;
       const failed = this.failure !== undefined;
       if (!finished || failed) stopRing(ring, plan);
       if (failed || !this.persistentWorkers) {
@@ -433,7 +438,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         let timer: NodeJS.Timeout | undefined;
         const late = await Promise.race([job.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
         clearTimeout(timer);
-        if (late || this.failure) await this.stopWorkers();
+        if (late || rejected) await this.stopWorkers();
       }
     }
   }
