@@ -56,14 +56,22 @@ test("a stuck getItem is bounded by timeout (TimeoutError naming the batch and i
   await loader.close();
 });
 
-test("break frees the workers: a child process that breaks out of the loop exits by itself", () => {
-  for (const mode of ["", "persistent"]) {
+test("break frees the workers: a child process that breaks out of the loop (or finishes it) without close() exits by itself", () => {
+  for (const mode of ["", "persistent", "finish"]) {
     const script = fileURLToPath(fixture("loader/break-script"));
     const r = spawnSync(process.execPath, [script, mode], { encoding: "utf8", timeout: 30_000 });
     assert.is(r.error, undefined, `the child did not exit by itself (${mode})`);
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout, /broke after 5/);
+    assert.match(r.stdout, mode === "finish" ? /finished after 1000/ : /broke after 5/);
   }
+});
+
+test("Symbol.asyncDispose closes the loader and its workers", async () => {
+  const x = shared.zeros("float32", [20, 2]);
+  const loader = new DataLoader(new TensorDataset({ x }), { batchSize: 4, numWorkers: 2, persistentWorkers: true });
+  assert.is(await drain(loader), 20);
+  await loader[Symbol.asyncDispose]();
+  await rejectsTyped(drain(loader), ClosedError);
 });
 
 test("break, then the next epoch starts from the next epoch's first batch; return() on the iterator stops it", async () => {
