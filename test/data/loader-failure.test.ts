@@ -56,13 +56,13 @@ test("a stuck getItem is bounded by timeout (TimeoutError naming the batch and i
   await loader.close();
 });
 
-test("break frees the workers: a child process that breaks out of the loop (or finishes it) without close() exits by itself", () => {
-  for (const mode of ["", "persistent", "finish"]) {
+test("break frees the workers: a child process that breaks out of the loop, finishes it or abandons its iterator, without close(), exits by itself", () => {
+  for (const mode of ["", "persistent", "finish", "abandon"]) {
     const script = fileURLToPath(fixture("loader/break-script"));
     const r = spawnSync(process.execPath, [script, mode], { encoding: "utf8", timeout: 30_000 });
     assert.is(r.error, undefined, `the child did not exit by itself (${mode})`);
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout, mode === "finish" ? /finished after 1000/ : /broke after 5/);
+    assert.match(r.stdout, mode === "finish" ? /finished after 1000/ : mode === "abandon" ? /abandoned after 1/ : /broke after 5/);
   }
 });
 

@@ -419,10 +419,13 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     );
     let finished = false;
     try {
-      if (plan.mode === "map") yield* this.consumeMap(plan, ring, epoch, nb);
-      else yield* this.consumeIterable(plan, ring, epoch);
+      if (plan.mode === "map") yield* this.consumeMap(engine, plan, ring, epoch, nb);
+      else yield* this.consumeIterable(engine, plan, ring, epoch);
       finished = true;
+      // The workers are returning: their exit from the call must keep the process alive until the engine sees it.
+      holdWorkers(engine, true);
       await job;
+      holdWorkers(engine, false);
       this.throwIfFailed();
     } finally {
       live = false;
@@ -436,8 +439,10 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         // break / return(): the workers see STOP after their current batch; one that does not return in time is terminated.
         const grace = this.timeout > 0 ? this.timeout : 5000;
         let timer: NodeJS.Timeout | undefined;
+        holdWorkers(engine, true);
         const late = await Promise.race([job.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
         clearTimeout(timer);
+        holdWorkers(engine, false);
         if (late || rejected) await this.stopWorkers();
       }
     }
@@ -469,7 +474,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     return this.timeout > 0 ? performance.now() + this.timeout : Infinity;
   }
 
-  private async *consumeMap(plan: LoaderPlan, ring: RingMemory, epoch: number, nb: number): AsyncGenerator<Batch<F>> {
+  private async *consumeMap(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number, nb: number): AsyncGenerator<Batch<F>> {
     const S = plan.slots;
     const W = plan.numWorkers;
     const { ctl } = ring;
@@ -477,6 +482,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const expected = Int32Array.from({ length: S }, (_, s) => s);
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
+      holdWorkers(engine, true);
       let s: number;
       if (this.inOrder) {
         s = yielded % S;
@@ -511,6 +517,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           Atomics.notify(ctl, word);
         }
       });
+      holdWorkers(engine, false);
       try {
         yield batch;
       } finally {
@@ -519,7 +526,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     }
   }
 
-  private async *consumeIterable(plan: LoaderPlan, ring: RingMemory, epoch: number): AsyncGenerator<Batch<F>> {
+  private async *consumeIterable(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number): AsyncGenerator<Batch<F>> {
     const W = plan.numWorkers;
     const pf = plan.slots / W;
     const { ctl } = ring;
@@ -531,6 +538,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
       const word = R.slotWord(W, s, R.S_STATE);
+      holdWorkers(engine, true);
       const v = await this.waitWord(ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
       if (v === R.STATE_END) {
         active = active.filter((x) => x !== w);
@@ -545,6 +553,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         }
       });
       turn++;
+      holdWorkers(engine, false);
       try {
         yield batch;
       } finally {
@@ -575,6 +584,19 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     }
     return err;
   }
+}
+
+/**
+ * The engine refs its workers while a call is pending, and an epoch's loop
+ * is one call: an iterator abandoned mid-epoch (never finished, broken out
+ * of or closed) would keep the process alive forever. So the workers are
+ * ref'd only while the main thread waits for a batch (then they must keep
+ * it alive), and unref'd while the user holds one. The loader owns this
+ * engine and runs nothing else on it, so the engine's own toggles (at the
+ * call's start and end) do not interleave with these.
+ */
+function holdWorkers(engine: Engine, on: boolean): void {
+  (engine as unknown as { setReferenced(on: boolean): void }).setReferenced(on);
 }
 
 function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
