@@ -230,6 +230,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     if (this.closed) throw new ClosedError("the DataLoader");
     if (this.running !== undefined) throw new SabreTypeError("this DataLoader is already being iterated; finish (or break out of) that loop first");
     const epoch = this.nextEpoch;
+    // Every new iteration is the next epoch, however the previous one ended (break, error): replay one with setEpoch.
+    this.nextEpoch = epoch + 1;
     this.running = epoch;
     this.failure = undefined;
     const onAbort = (): void => this.fail(new AbortError("the DataLoader iteration", this.signal!.reason));
@@ -241,7 +243,6 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       this.throwIfFailed();
       if (this.numWorkers === 0) yield* this.runInline(plan, epoch);
       else yield* this.runWorkers(plan, epoch);
-      this.nextEpoch = epoch + 1;
     } catch (err) {
       if (err instanceof Error && err.name === "AbortError" && !(err instanceof AbortError)) throw new AbortError("the DataLoader iteration", this.signal?.reason);
       throw err;
