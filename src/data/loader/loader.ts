@@ -611,7 +611,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
  * call's start and end) do not interleave with these.
  */
 function holdWorkers(engine: Engine, on: boolean): void {
-  (engine as unknown as { setReferenced(on: boolean): void }).setReferenced(on);
+  engine.keepProcessAlive(on);
 }
 
 function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
