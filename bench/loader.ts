@@ -31,6 +31,8 @@ const PREFETCH = 2;
 const HEAVY_ROUNDS = 48;
 /** Overhead groups: 4 KB rows, so 256 rows = 1 MB and 4,096 rows = 16 MB. */
 const OVH_ROW = 1024;
+/** `--only` parts: heavy (warm epochs + the cores they got), cold, light, ovh1, ovh16, memory. */
+export const LOADER_PARTS = ["heavy", "cold", "light", "ovh1", "ovh16", "memory"] as const;
 
 interface Sizes {
   rounds: number;
@@ -107,8 +109,16 @@ async function runEpoch(loader: BenchLoader, e: number, n: number, id: string): 
   return ms;
 }
 
-/** Warm epochs (samples/s): one loader kept across rounds, its first epoch run in setup (worker start, JIT). */
-function warmEpochs(id: string, kind: Kind, spec: LoaderSpec): Contender {
+/** Per contender, the cores its process used in each sample: CPU time of every thread / wall time. */
+type CoresLog = Map<string, number[]>;
+
+/**
+ * Warm epochs (samples/s): one loader kept across rounds, its first epoch run
+ * in setup (worker start, JIT). With `cores`, also records the cores the
+ * process got during each epoch: on a machine shared with other work, a
+ * speedup is bounded by that, not by the loader.
+ */
+function warmEpochs(id: string, kind: Kind, spec: LoaderSpec, cores?: CoresLog): Contender {
   let loader: BenchLoader | undefined;
   let epoch = 0;
   return {
@@ -118,7 +128,11 @@ function warmEpochs(id: string, kind: Kind, spec: LoaderSpec): Contender {
       await runEpoch(loader, epoch++, spec.n, id);
     },
     async sample() {
-      return (spec.n * 1000) / (await runEpoch(loader!, epoch++, spec.n, id));
+      const cpu0 = process.cpuUsage();
+      const ms = await runEpoch(loader!, epoch++, spec.n, id);
+      const cpu = process.cpuUsage(cpu0);
+      if (cores) (cores.get(id) ?? cores.set(id, []).get(id)!).push((cpu.user + cpu.system) / 1000 / ms);
+      return (spec.n * 1000) / ms;
     },
     async teardown() {
       await loader?.close();
@@ -244,6 +258,9 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
   const report = new Report("loader", "DataLoader: samples/s, per-batch overhead and memory", machine);
   const progress = (group: string) => (id: string, round: number) => log(`${group}: ${id} round ${round + 1}`);
   const base = { prefetchFactor: PREFETCH, seed: 7, shuffle: true } as const;
+  const unknown = (options.only ?? []).filter((p) => !(LOADER_PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`no loader part ${unknown.join(", ")}; parts: ${LOADER_PARTS.join(", ")}`);
+  const want = (part: (typeof LOADER_PARTS)[number]) => !options.only || options.only.includes(part);
 
   // ---- samples/s, heavy getItem -------------------------------------------------------------
   const heavy = (numWorkers: number): LoaderSpec => ({
@@ -255,11 +272,11 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
     batchSize: sizes.heavyBatch,
     numWorkers,
   });
-  const samplesRows = (spec: (w: number) => LoaderSpec): Contender[] => [
-    ...WORKER_COUNTS.map((w) => warmEpochs(`sabre-${w}`, "sabre", spec(w))),
-    warmEpochs("postmessage", "postmessage", spec(PEER_WORKERS)),
-    warmEpochs("piscina", "piscina", spec(PEER_WORKERS)),
-    warmEpochs("tfjs", "tfjs", spec(PEER_WORKERS)),
+  const samplesRows = (spec: (w: number) => LoaderSpec, cores?: CoresLog): Contender[] => [
+    ...WORKER_COUNTS.map((w) => warmEpochs(`sabre-${w}`, "sabre", spec(w), cores)),
+    warmEpochs("postmessage", "postmessage", spec(PEER_WORKERS), cores),
+    warmEpochs("piscina", "piscina", spec(PEER_WORKERS), cores),
+    warmEpochs("tfjs", "tfjs", spec(PEER_WORKERS), cores),
   ];
   const samplesEntries = (what: string) => [
     ...WORKER_COUNTS.map((w) => ({ id: `sabre-${w}`, label: `sabre DataLoader, ${workersLabel(w)}`, ours: true })),
@@ -267,63 +284,83 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
     { id: "piscina", label: "piscina 5, transferred buffers", note: `${PEER_WORKERS} threads` },
     { id: "tfjs", label: "tfjs-data generator/map/batch/prefetch", note: "main thread only (tfjs-data has no workers)" },
   ];
-  log("heavy getItem, warm epochs");
-  report.addGroup({
-    id: "heavy",
-    title: `Heavy getItem (decode-like, ${HEAVY_ROUNDS} rounds over 784 floats), warm epochs`,
-    unit: "samples/s",
-    better: "higher",
-    reference: "sabre-0",
-    entries: samplesEntries("round robin, in order"),
-    outcomes: await measureRounds(samplesRows(heavy), sizes.rounds, progress("heavy")),
-    method: `${sizes.heavyN} samples per epoch, batch ${sizes.heavyBatch}, prefetchFactor ${PREFETCH}, shuffled; one sample = one whole epoch of a loader kept across rounds (its first epoch, cold, ran before); ${sizes.rounds} rounds, interleaved. ${machine.cores} cores available.`,
-  });
+  const heavyCores: CoresLog = new Map();
+  if (want("heavy")) {
+    log("heavy getItem, warm epochs");
+    report.addGroup({
+      id: "heavy",
+      title: `Heavy getItem (decode-like, ${HEAVY_ROUNDS} rounds over 784 floats), warm epochs`,
+      unit: "samples/s",
+      better: "higher",
+      reference: "sabre-0",
+      entries: samplesEntries("round robin, in order"),
+      outcomes: await measureRounds(samplesRows(heavy, heavyCores), sizes.rounds, progress("heavy")),
+      method: `${sizes.heavyN} samples per epoch, batch ${sizes.heavyBatch}, prefetchFactor ${PREFETCH}, shuffled; one sample = one whole epoch of a loader kept across rounds (its first epoch, cold, ran before); ${sizes.rounds} rounds, interleaved. ${machine.cores} cores available.`,
+    });
+    const coresOutcomes = new Map<string, Outcome>();
+    for (const [id, v] of heavyCores) coresOutcomes.set(id, { kind: "ok", stats: summarize(v) });
+    report.addGroup({
+      id: "heavy-cores",
+      title: "Heavy getItem, warm epochs: cores the process got",
+      unit: "cores",
+      better: "higher",
+      reference: "sabre-0",
+      entries: samplesEntries("round robin, in order"),
+      outcomes: coresOutcomes,
+      method: `CPU time of every thread of the benchmark process (process.cpuUsage) / wall time, over each epoch of the group above. On ${machine.cores} idle cores numWorkers 2 can get 2; when other processes share the cores, this (not the loader) bounds the speedup.`,
+    });
+  }
 
-  log("heavy getItem, first epoch of a fresh loader");
-  report.addGroup({
-    id: "cold",
-    title: "Heavy getItem, first epoch (cold: workers started, modules loaded, JIT cold)",
-    unit: "samples/s",
-    better: "higher",
-    reference: "sabre-0",
-    entries: WORKER_COUNTS.map((w) => ({ id: `sabre-${w}`, label: `sabre DataLoader, ${workersLabel(w)}`, ours: true })),
-    outcomes: await measureRounds(
-      WORKER_COUNTS.map((w) => coldEpoch(`sabre-${w}`, "sabre", heavy(w))),
-      sizes.coldRounds,
-      progress("cold"),
-    ),
-    method: `Timed from new DataLoader(...) to the end of its first epoch (close() not counted); same epoch as the warm group; ${sizes.coldRounds} rounds.`,
-  });
+  if (want("cold")) {
+    log("heavy getItem, first epoch of a fresh loader");
+    report.addGroup({
+      id: "cold",
+      title: "Heavy getItem, first epoch (cold: workers started, modules loaded, JIT cold)",
+      unit: "samples/s",
+      better: "higher",
+      reference: "sabre-0",
+      entries: WORKER_COUNTS.map((w) => ({ id: `sabre-${w}`, label: `sabre DataLoader, ${workersLabel(w)}`, ours: true })),
+      outcomes: await measureRounds(
+        WORKER_COUNTS.map((w) => coldEpoch(`sabre-${w}`, "sabre", heavy(w))),
+        sizes.coldRounds,
+        progress("cold"),
+      ),
+      method: `Timed from new DataLoader(...) to the end of its first epoch (close() not counted); same epoch as the warm group; ${sizes.coldRounds} rounds.`,
+    });
+  }
 
   // ---- samples/s, light getItem (row gather) -------------------------------------------------
-  const lightSource = new SharedArrayBuffer(sizes.lightN * SAMPLE_LEN * 4);
-  fillSource(new Float32Array(lightSource), SAMPLE_LEN);
-  const light = (numWorkers: number): LoaderSpec => ({
-    ...base,
-    kind: "gather",
-    rowLen: SAMPLE_LEN,
-    rounds: 0,
-    source: lightSource,
-    n: sizes.lightN,
-    batchSize: sizes.lightBatch,
-    numWorkers,
-  });
-  log("light getItem (row gather), warm epochs");
-  report.addGroup({
-    id: "light",
-    title: "Light getItem (row gather from a TensorDataset), warm epochs",
-    unit: "samples/s",
-    better: "higher",
-    reference: "sabre-0",
-    entries: samplesEntries("rows read from the same shared source"),
-    outcomes: await measureRounds(samplesRows(light), sizes.rounds, progress("light")),
-    method: `${sizes.lightN} rows x ${SAMPLE_LEN} float32 (${((sizes.lightN * SAMPLE_LEN * 4) / 1e6).toFixed(0)} MB, one SharedArrayBuffer every loader reads), batch ${sizes.lightBatch}, shuffled; one sample = one epoch; ${sizes.rounds} rounds.`,
-  });
+  if (want("light")) {
+    const lightSource = new SharedArrayBuffer(sizes.lightN * SAMPLE_LEN * 4);
+    fillSource(new Float32Array(lightSource), SAMPLE_LEN);
+    const light = (numWorkers: number): LoaderSpec => ({
+      ...base,
+      kind: "gather",
+      rowLen: SAMPLE_LEN,
+      rounds: 0,
+      source: lightSource,
+      n: sizes.lightN,
+      batchSize: sizes.lightBatch,
+      numWorkers,
+    });
+    log("light getItem (row gather), warm epochs");
+    report.addGroup({
+      id: "light",
+      title: "Light getItem (row gather from a TensorDataset), warm epochs",
+      unit: "samples/s",
+      better: "higher",
+      reference: "sabre-0",
+      entries: samplesEntries("rows read from the same shared source"),
+      outcomes: await measureRounds(samplesRows(light), sizes.rounds, progress("light")),
+      method: `${sizes.lightN} rows x ${SAMPLE_LEN} float32 (${((sizes.lightN * SAMPLE_LEN * 4) / 1e6).toFixed(0)} MB, one SharedArrayBuffer every loader reads), batch ${sizes.lightBatch}, shuffled; one sample = one epoch; ${sizes.rounds} rounds.`,
+    });
+  }
 
   // ---- per-batch overhead, 1 MB and 16 MB batches ---------------------------------------------
-  const ovhSource = new SharedArrayBuffer(sizes.ovhRows * OVH_ROW * 4);
+  const ovhParts = ([1, 16] as const).filter((mb) => want(`ovh${mb}`));
+  const ovhSource = new SharedArrayBuffer(ovhParts.length > 0 ? sizes.ovhRows * OVH_ROW * 4 : 0);
   fillSource(new Float32Array(ovhSource), OVH_ROW);
-  for (const mb of [1, 16] as const) {
+  for (const mb of ovhParts) {
     const batchSize = (mb * 2 ** 20) / (OVH_ROW * 4);
     const spec: LoaderSpec = {
       ...base,
@@ -363,43 +400,54 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
 
   // ---- peak memory ------------------------------------------------------------------------------
   const gb = sizes.memBytes / 1e9;
-  log(`peak memory, ${gb} GB TensorDataset`);
-  const memOutcomes = await measureRounds(
-    [
-      memoryRow("sabre-4", "sabre", sizes.memBytes, 4),
-      memoryRow("sabre-0", "sabre", sizes.memBytes, 0),
-      memoryRow("postmessage-4", "postmessage", sizes.memBytes, 4),
-      memoryRow("floor-4", "floor", sizes.memBytes, 4),
-    ],
-    sizes.memRuns,
-    progress("memory"),
-  );
-  memOutcomes.set("data", fixedOutcome(sizes.memBytes / 1e6));
-  report.addGroup({
-    id: "memory",
-    title: `Peak memory, ${gb} GB TensorDataset, one epoch of 1 MB batches`,
-    unit: "MB",
-    better: "lower",
-    reference: "data",
-    entries: [
-      { id: "data", label: "the dataset itself" },
-      { id: "sabre-4", label: "sabre DataLoader, numWorkers 4", ours: true },
-      { id: "sabre-0", label: "sabre DataLoader, numWorkers 0", ours: true },
-      { id: "postmessage-4", label: "postMessage loader, 4 workers", note: "source shared with its workers (its best case)" },
-      { id: "floor-4", label: "floor: the dataset + 4 bare worker_threads", note: "no loader: what Node itself costs with 4 workers" },
-    ],
-    outcomes: memOutcomes,
-    method: `Each row a fresh child process (bench/workers/loader-memory.ts): the float32 dataset allocated in one SharedArrayBuffer and touched, one shuffled epoch, peak RSS from /proc/self/status VmHWM (every thread; getrusage's maxRSS survives exec, so a child would report this large parent's peak); ${sizes.memRuns} run(s) per row.`,
-  });
+  if (want("memory")) {
+    log(`peak memory, ${gb} GB TensorDataset`);
+    const memOutcomes = await measureRounds(
+      [
+        memoryRow("sabre-4", "sabre", sizes.memBytes, 4),
+        memoryRow("sabre-0", "sabre", sizes.memBytes, 0),
+        memoryRow("postmessage-4", "postmessage", sizes.memBytes, 4),
+        memoryRow("floor-4", "floor", sizes.memBytes, 4),
+      ],
+      sizes.memRuns,
+      progress("memory"),
+    );
+    memOutcomes.set("data", fixedOutcome(sizes.memBytes / 1e6));
+    report.addGroup({
+      id: "memory",
+      title: `Peak memory, ${gb} GB TensorDataset, one epoch of 1 MB batches`,
+      unit: "MB",
+      better: "lower",
+      reference: "data",
+      entries: [
+        { id: "data", label: "the dataset itself" },
+        { id: "sabre-4", label: "sabre DataLoader, numWorkers 4", ours: true },
+        { id: "sabre-0", label: "sabre DataLoader, numWorkers 0", ours: true },
+        { id: "postmessage-4", label: "postMessage loader, 4 workers", note: "source shared with its workers (its best case)" },
+        { id: "floor-4", label: "floor: the dataset + 4 bare worker_threads", note: "no loader: what Node itself costs with 4 workers" },
+      ],
+      outcomes: memOutcomes,
+      method: `Each row a fresh child process (bench/workers/loader-memory.ts): the float32 dataset allocated in one SharedArrayBuffer and touched, one shuffled epoch, peak RSS from /proc/self/status VmHWM (every thread; getrusage's maxRSS survives exec, so a child would report this large parent's peak); ${sizes.memRuns} run(s) per row.`,
+    });
+  }
 
   // ---- targets ---------------------------------------------------------------------------------
-  report.addTarget(`heavy getItem: 2 workers at least 1.7x numWorkers 0 (on ${machine.cores} cores)`, report.ratio("heavy", "sabre-2"), (r) => r >= 1.7);
-  report.addTarget("per-batch overhead, 1 MB batches: at most 1/10 of the postMessage loader's", report.ratio("ovh1", "sabre"), (r) => r <= 0.1);
-  const peak = report.median("memory", "sabre-4");
+  // A part left out by --only leaves its target "not measured".
+  const ran = (group: string) => report.groups.some((g) => g.id === group);
+  report.addTarget(
+    `heavy getItem: 2 workers at least 1.7x numWorkers 0 (on ${machine.cores} cores)`,
+    ran("heavy") ? report.ratio("heavy", "sabre-2") : undefined,
+    (r) => r >= 1.7,
+  );
+  report.addTarget(
+    "per-batch overhead, 1 MB batches: at most 1/10 of the postMessage loader's",
+    ran("ovh1") ? report.ratio("ovh1", "sabre") : undefined,
+    (r) => r <= 0.1,
+  );
   const limit = sizes.memBytes / 1e6 + 100;
   report.addTarget(
     `peak memory with 4 workers at most ${(limit / 1000).toFixed(2)} GB (${gb} GB dataset)`,
-    peak,
+    ran("memory") ? report.median("memory", "sabre-4") : undefined,
     (v) => v <= limit,
     (v) => `${(v / 1000).toFixed(3)} GB`,
   );
