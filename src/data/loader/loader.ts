@@ -404,23 +404,31 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const engine = await this.startEngine();
     this.throwIfFailed();
     let settled = false;
+    // Once this epoch's consumer is done, a late rejection (the engine closed under a stopped loop) must not touch the next epoch.
+    let live = true;
+    let rejected = false;
     const job = engine.broadcast("sabre.loader.loop", { plan, ring }).then(
       () => {
         settled = true;
       },
       (err: unknown) => {
         settled = true;
-        this.fail(this.translate(err as Error, ring, plan));
+        rejected = true;
+        if (live) this.fail(this.translate(err as Error, ring, plan));
       },
     );
     let finished = false;
     try {
-      if (plan.mode === "map") yield* this.consumeMap(plan, ring, epoch, nb);
-      else yield* this.consumeIterable(plan, ring, epoch);
+      if (plan.mode === "map") yield* this.consumeMap(engine, plan, ring, epoch, nb);
+      else yield* this.consumeIterable(engine, plan, ring, epoch);
       finished = true;
+      // The workers are returning: their exit from the call must keep the process alive until the engine sees it.
+      holdWorkers(engine, true);
       await job;
+      holdWorkers(engine, false);
       this.throwIfFailed();
     } finally {
+      live = false;
       const failed = this.failure !== undefined;
       if (!finished || failed) stopRing(ring, plan);
       if (failed || !this.persistentWorkers) {
@@ -431,9 +439,11 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         // break / return(): the workers see STOP after their current batch; one that does not return in time is terminated.
         const grace = this.timeout > 0 ? this.timeout : 5000;
         let timer: NodeJS.Timeout | undefined;
+        holdWorkers(engine, true);
         const late = await Promise.race([job.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
         clearTimeout(timer);
-        if (late || this.failure) await this.stopWorkers();
+        holdWorkers(engine, false);
+        if (late || rejected) await this.stopWorkers();
       }
     }
   }
@@ -464,7 +474,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     return this.timeout > 0 ? performance.now() + this.timeout : Infinity;
   }
 
-  private async *consumeMap(plan: LoaderPlan, ring: RingMemory, epoch: number, nb: number): AsyncGenerator<Batch<F>> {
+  private async *consumeMap(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number, nb: number): AsyncGenerator<Batch<F>> {
     const S = plan.slots;
     const W = plan.numWorkers;
     const { ctl } = ring;
@@ -472,6 +482,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const expected = Int32Array.from({ length: S }, (_, s) => s);
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
+      holdWorkers(engine, true);
       let s: number;
       if (this.inOrder) {
         s = yielded % S;
@@ -506,6 +517,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           Atomics.notify(ctl, word);
         }
       });
+      holdWorkers(engine, false);
       try {
         yield batch;
       } finally {
@@ -514,7 +526,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     }
   }
 
-  private async *consumeIterable(plan: LoaderPlan, ring: RingMemory, epoch: number): AsyncGenerator<Batch<F>> {
+  private async *consumeIterable(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number): AsyncGenerator<Batch<F>> {
     const W = plan.numWorkers;
     const pf = plan.slots / W;
     const { ctl } = ring;
@@ -526,6 +538,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
       const word = R.slotWord(W, s, R.S_STATE);
+      holdWorkers(engine, true);
       const v = await this.waitWord(ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
       if (v === R.STATE_END) {
         active = active.filter((x) => x !== w);
@@ -540,6 +553,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         }
       });
       turn++;
+      holdWorkers(engine, false);
       try {
         yield batch;
       } finally {
@@ -554,6 +568,9 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = err.workerId;
       const index = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_INDEX));
       const batch = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_BATCH));
+      if (err.originalCode === "ERR_SABRE_WORKER_CRASHED") {
+        return new WorkerCrashedError(w, `${err.originalMessage}${batch >= 0 ? `; it was loading ${describeBatch(batch, ring, plan)}` : ""}`);
+      }
       if (err.originalCode === "ERR_SABRE_TYPE") return new SabreTypeError(`DataLoader worker ${w}: ${err.originalMessage}`, { cause: err });
       if (index >= 0) return new SampleError({ index, batch, workerId: w }, { message: err.originalMessage, stack: err.kernelStack, code: err.originalCode });
       return err;
@@ -562,15 +579,28 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = err.workerId;
       const b = Atomics.load(ring.ctl, R.workerWord(w, R.W_CUR));
       if (b < 0) return err;
-      const what =
-        plan.mode === "map"
-          ? `batch ${b} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`
-          : `batch ${b} of its shard`;
       const detail = err.message.replace(/^worker \d+ crashed: /, "");
-      return new WorkerCrashedError(w, `${detail}; it was loading ${what}`, err.exitCode);
+      return new WorkerCrashedError(w, `${detail}; it was loading ${describeBatch(b, ring, plan)}`, err.exitCode);
     }
     return err;
   }
+}
+
+/**
+ * The engine refs its workers while a call is pending, and an epoch's loop
+ * is one call: an iterator abandoned mid-epoch (never finished, broken out
+ * of or closed) would keep the process alive forever. So the workers are
+ * ref'd only while the main thread waits for a batch (then they must keep
+ * it alive), and unref'd while the user holds one. The loader owns this
+ * engine and runs nothing else on it, so the engine's own toggles (at the
+ * call's start and end) do not interleave with these.
+ */
+function holdWorkers(engine: Engine, on: boolean): void {
+  (engine as unknown as { setReferenced(on: boolean): void }).setReferenced(on);
+}
+
+function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
+  return plan.mode === "map" ? `batch ${b} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})` : `batch ${b} of its shard`;
 }
 
 function describeIndices(a: Int32Array): string {
