@@ -16,6 +16,7 @@ export class PostMessageLoader implements BenchLoader {
   private failure: Error | undefined;
   private current = -1;
   private serial = 0;
+  private closed = false;
 
   private constructor(
     private readonly spec: LoaderSpec,
@@ -29,8 +30,6 @@ export class PostMessageLoader implements BenchLoader {
       });
     }
   }
-
-  private closed = false;
 
   static async start(spec: LoaderSpec, url: URL): Promise<PostMessageLoader> {
     const workerData = { kind: spec.kind, rowLen: spec.rowLen, rounds: spec.rounds, source: spec.source };
