@@ -32,67 +32,54 @@ export function blockStats(x: NdArray, part: Float64Array, moments: boolean, b0:
   const data = x.data as Float64Array;
   const [n, nf] = x.shape as [number, number];
   const [s0, s1] = x.stride as [number, number];
-  const off = x.offset;
-  const cnt = new Float64Array(nf);
-  const sum = new Float64Array(nf);
-  const mn = new Float64Array(nf);
-  const mx = new Float64Array(nf);
-  const corr = new Float64Array(nf);
-  const m2 = new Float64Array(nf);
   let infinities = 0;
+  // Column by column within a block: the accumulators stay in registers, and
+  // the block (ROW_BLOCK rows) stays in cache for the second pass.
   for (let b = b0; b < b1; b++) {
     const r0 = b * ROW_BLOCK;
     const r1 = Math.min(n, r0 + ROW_BLOCK);
-    cnt.fill(0);
-    sum.fill(0);
-    mn.fill(Infinity);
-    mx.fill(-Infinity);
-    for (let i = r0; i < r1; i++) {
-      let p = off + i * s0;
-      for (let j = 0; j < nf; j++, p += s1) {
+    for (let j = 0; j < nf; j++) {
+      const p0 = x.offset + r0 * s0 + j * s1;
+      let cnt = 0;
+      let sum = 0;
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let i = r0, p = p0; i < r1; i++, p += s0) {
         const v = data[p]!;
         if (v !== v) continue;
-        cnt[j]!++;
-        sum[j]! += v;
-        if (v < mn[j]!) mn[j] = v;
-        if (v > mx[j]!) mx[j] = v;
+        cnt++;
+        sum += v;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
       }
-    }
-    for (let j = 0; j < nf; j++) {
-      if (mx[j] === Infinity) infinities++;
-      if (mn[j] === -Infinity) infinities++;
-    }
-    const base = b * nf * STATS_SLOTS;
-    if (moments) {
-      for (let j = 0; j < nf; j++) sum[j] = cnt[j]! > 0 ? sum[j]! / cnt[j]! : 0;
-      corr.fill(0);
-      m2.fill(0);
-      for (let i = r0; i < r1; i++) {
-        let p = off + i * s0;
-        for (let j = 0; j < nf; j++, p += s1) {
-          const v = data[p]!;
-          if (v !== v) continue;
-          const d = v - sum[j]!;
-          corr[j]! += d;
-          m2[j]! += d * d;
-        }
-      }
-    }
-    for (let j = 0; j < nf; j++) {
-      const q = base + j * STATS_SLOTS;
-      const c = cnt[j]!;
-      part[q] = c;
-      if (c === 0) {
+      if (mx === Infinity || mn === -Infinity) infinities++;
+      const q = (b * nf + j) * STATS_SLOTS;
+      part[q] = cnt;
+      if (cnt === 0) {
         part[q + 1] = 0;
         part[q + 2] = 0;
         part[q + 3] = NaN;
         part[q + 4] = NaN;
         continue;
       }
-      part[q + 1] = moments ? sum[j]! : 0;
-      part[q + 2] = moments ? Math.max(0, m2[j]! - (corr[j]! * corr[j]!) / c) : 0;
-      part[q + 3] = mn[j]!;
-      part[q + 4] = mx[j]!;
+      let mean = 0;
+      let m2 = 0;
+      if (moments) {
+        mean = sum / cnt;
+        let corr = 0;
+        for (let i = r0, p = p0; i < r1; i++, p += s0) {
+          const v = data[p]!;
+          if (v !== v) continue;
+          const d = v - mean;
+          corr += d;
+          m2 += d * d;
+        }
+        m2 = Math.max(0, m2 - (corr * corr) / cnt);
+      }
+      part[q + 1] = mean;
+      part[q + 2] = m2;
+      part[q + 3] = mn;
+      part[q + 4] = mx;
     }
   }
   return infinities;
@@ -135,7 +122,7 @@ export type SelectTask =
    */
   | { kind: "percentiles"; qs: number[][]; median: boolean }
   | { kind: "mode" }
-  /** Per column its number of clusters; the column must hold two distinct values at least. */
+  /** Per column its number of clusters (< 2: the column is skipped); the column must hold two distinct values at least. */
   | { kind: "kmeans"; nBins: number[] };
 
 export interface SelectArgs {
@@ -168,6 +155,7 @@ export function selectColumns(args: SelectArgs, j0: number, j1: number): void {
         out[j * width] = mostFrequent(seg, n);
         break;
       case "kmeans": {
+        if (task.nBins[j]! < 2) break;
         seg.sort();
         const c = kmeans1d(seg, n, task.nBins[j]!, f32);
         out.set(c, j * width);

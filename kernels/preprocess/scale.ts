@@ -24,26 +24,69 @@ export interface AffineArgs {
 /** Rows [r0, r1) of an affine per-column map. Returns how many infinite inputs it met. */
 export function affineRows(args: AffineArgs, r0: number, r1: number): number {
   const { x, out, mode, a, b, clip, lo, hi, f32 } = args;
-  const src = x.data as Float64Array;
-  const dst = out.data as Float64Array;
   const nf = x.shape[1]!;
   const [s0, s1] = x.stride as [number, number];
   const [t0, t1] = out.stride as [number, number];
   let bad = 0;
-  for (let i = r0; i < r1; i++) {
-    let p = x.offset + i * s0;
-    let q = out.offset + i * t0;
-    for (let j = 0; j < nf; j++, p += s1, q += t1) {
-      const v = src[p]!;
-      if (v === Infinity || v === -Infinity) bad++;
-      let r: number;
-      if (mode === 0) r = f32 ? Math.fround(Math.fround(v - a[j]!) / b[j]!) : (v - a[j]!) / b[j]!;
-      else r = f32 ? Math.fround(Math.fround(v * a[j]!) + b[j]!) : v * a[j]! + b[j]!;
-      if (clip) r = r < lo ? lo : r > hi ? hi : r;
-      dst[q] = r;
+  // one loop per (mode, dtype) so each stays small and monomorphic; a row's
+  // per-column numbers are read from a and b, which sit in L1
+  if (f32) {
+    const src = x.data as Float32Array;
+    const dst = out.data as Float32Array;
+    for (let i = r0; i < r1; i++) {
+      let p = x.offset + i * s0;
+      let q = out.offset + i * t0;
+      if (mode === 0) {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = Math.fround(Math.fround(v - a[j]!) / b[j]!);
+        }
+      } else {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = Math.fround(Math.fround(v * a[j]!) + b[j]!);
+        }
+      }
+    }
+  } else {
+    const src = x.data as Float64Array;
+    const dst = out.data as Float64Array;
+    for (let i = r0; i < r1; i++) {
+      let p = x.offset + i * s0;
+      let q = out.offset + i * t0;
+      if (mode === 0) {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = (v - a[j]!) / b[j]!;
+        }
+      } else {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = v * a[j]! + b[j]!;
+        }
+      }
     }
   }
+  if (clip) clipRows(out, r0, r1, lo, hi);
   return bad;
+}
+
+/** MinMaxScaler's clip, a second sweep over the rows just written (NaN stays NaN). */
+function clipRows(out: NdArray, r0: number, r1: number, lo: number, hi: number): void {
+  const dst = out.data as Float64Array;
+  const nf = out.shape[1]!;
+  const [t0, t1] = out.stride as [number, number];
+  for (let i = r0; i < r1; i++) {
+    let q = out.offset + i * t0;
+    for (let j = 0; j < nf; j++, q += t1) {
+      const r = dst[q]!;
+      dst[q] = r < lo ? lo : r > hi ? hi : r;
+    }
+  }
 }
 
 export interface ImputeArgs {

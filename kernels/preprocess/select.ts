@@ -70,9 +70,9 @@ function swap(a: Column, i: number, j: number): void {
   a[j] = t;
 }
 
-/** numpy's virtual index of quantile q (a fraction) among n values, "linear" method: n*q + (1 - q) - 1. */
+/** numpy's virtual index of quantile q (a fraction) among n values, "linear" method. */
 function virtualIndex(n: number, q: number): number {
-  return n * q + (1 + q * -1) - 1;
+  return (n - 1) * q;
 }
 
 /**

@@ -74,19 +74,29 @@ test("Symbol.asyncDispose closes the loader and its workers", async () => {
   await rejectsTyped(drain(loader), ClosedError);
 });
 
-test("break, then the next epoch starts from the next epoch's first batch; return() on the iterator stops it", async () => {
+test("break, then the next iteration is the next epoch from its first batch; return() on the iterator stops it; setEpoch replays", async () => {
   const x = shared.zeros("float32", [64, 2]);
-  const loader = new DataLoader(new TensorDataset({ x }), { batchSize: 4, numWorkers: 3, persistentWorkers: true, seed: 1 });
+  const loader = new DataLoader(new TensorDataset({ x }), { batchSize: 4, numWorkers: 3, persistentWorkers: true, seed: 1, shuffle: true });
+  const firsts: number[][] = [];
   for await (const b of loader) {
     assert.is(b.index, 0);
+    assert.is(b.epoch, 0);
+    firsts.push([...b.indices]);
     break;
   }
-  assert.is(loader.epoch, 0);
+  assert.is(loader.epoch, 1);
   const it = loader[Symbol.asyncIterator]();
   const first = await it.next();
   assert.is(first.done, false);
+  assert.is((first.value as { epoch: number }).epoch, 1);
   await it.return();
   assert.is(await drain(loader), 64);
+  assert.is(loader.epoch, 3);
+  loader.setEpoch(0);
+  for await (const b of loader) {
+    assert.equal([...b.indices], firsts[0]);
+    break;
+  }
   await loader.close();
 });
 

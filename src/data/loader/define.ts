@@ -1,7 +1,7 @@
 // What a dataset module (run inside the loader's workers) and a user
 // transform module export. Re-exported by `sabre/worker`.
 import { SabreTypeError } from "../../errors.js";
-import { CONSTRUCTORS, MAX_ELEMENTS, isDType, type DType, type DTypeMap } from "../../memory/dtypes.js";
+import type { DType, DTypeMap } from "../../memory/dtypes.js";
 import type { Rng } from "../../random/rng.js";
 import { describe } from "../../validate.js";
 
@@ -63,32 +63,8 @@ export interface TransformDefinition<P = unknown> {
   apply(input: DTypeMap[DType], output: DTypeMap[DType], ctx: { readonly input: FieldSpec; readonly output: FieldSpec; readonly params: P; readonly rng: Rng; readonly index: number }): void;
 }
 
-const DATASET = Symbol.for("sabre.loader.dataset");
-const ITERABLE = Symbol.for("sabre.loader.iterable");
-const TRANSFORM = Symbol.for("sabre.loader.transform");
-
-/** Checks one field spec; returns a normalised copy. */
-export function checkField(name: string, spec: unknown): FieldSpec {
-  if (typeof spec !== "object" || spec === null) throw new SabreTypeError(`field "${name}" must be { dtype, shape }, got ${describe(spec)}`);
-  const { dtype, shape } = spec as { dtype?: unknown; shape?: unknown };
-  if (!isDType(dtype)) throw new SabreTypeError(`field "${name}" has dtype ${describe(dtype)}; expected one of ${Object.keys(CONSTRUCTORS).join(", ")}`);
-  if (!Array.isArray(shape)) throw new SabreTypeError(`field "${name}" needs a shape (an array of sizes, [] or [1] for a scalar), got ${describe(shape)}`);
-  let size = 1;
-  for (const d of shape) {
-    if (typeof d !== "number" || !Number.isInteger(d) || d < 1) throw new SabreTypeError(`field "${name}" shape [${shape.join(", ")}] must hold positive integers`);
-    size *= d;
-  }
-  if (size > MAX_ELEMENTS) throw new SabreTypeError(`field "${name}" has ${size} elements per sample, more than 2^31 - 1`);
-  return Object.freeze({ dtype, shape: Object.freeze([...shape] as number[]) });
-}
-
-export function checkFields(fields: unknown): FieldSpecs {
-  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new SabreTypeError(`fields must be an object of { dtype, shape }, got ${describe(fields)}`);
-  const out: Record<string, FieldSpec> = {};
-  for (const [name, spec] of Object.entries(fields)) out[name] = checkField(name, spec);
-  if (Object.keys(out).length === 0) throw new SabreTypeError("fields must name at least one field");
-  return Object.freeze(out);
-}
+import { checkFields } from "./fields.js";
+import { DATASET, ITERABLE, TRANSFORM } from "./modules.js";
 
 function checkHook(what: string, name: string, fn: unknown, optional = false): void {
   if (fn === undefined && optional) return;
@@ -120,24 +96,4 @@ export function defineTransform<P = unknown>(def: TransformDefinition<P>): Trans
   checkHook("defineTransform", "output", def.output, true);
   checkHook("defineTransform", "apply", def.apply);
   return Object.freeze({ ...def, [TRANSFORM]: true });
-}
-
-export type LoadedDataset =
-  | { kind: "map"; def: DatasetDefinition<unknown> }
-  | { kind: "iterable"; def: IterableDatasetDefinition<unknown> };
-
-/** The dataset a loaded module exports (default export made by defineDataset / defineIterableDataset). */
-export function datasetOf(mod: unknown, where: string): LoadedDataset {
-  const d = ((mod as { default?: unknown } | null)?.default ?? mod) as Record<symbol, unknown> | null;
-  if (d && typeof d === "object") {
-    if (d[DATASET] === true) return { kind: "map", def: d as unknown as DatasetDefinition<unknown> };
-    if (d[ITERABLE] === true) return { kind: "iterable", def: d as unknown as IterableDatasetDefinition<unknown> };
-  }
-  throw new SabreTypeError(`${where} is not a dataset module: its default export must be defineDataset({ ... }) or defineIterableDataset({ ... })`);
-}
-
-export function transformOf(mod: unknown, where: string): TransformDefinition<unknown> {
-  const d = ((mod as { default?: unknown } | null)?.default ?? mod) as Record<symbol, unknown> | null;
-  if (d && typeof d === "object" && d[TRANSFORM] === true) return d as unknown as TransformDefinition<unknown>;
-  throw new SabreTypeError(`${where} is not a transform module: its default export must be defineTransform({ ... })`);
 }

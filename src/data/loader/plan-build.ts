@@ -7,7 +7,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { SabreTypeError } from "../../errors.js";
 import { describe } from "../../validate.js";
 import type { DatasetSource } from "../../../kernels/loader/plan.js";
-import { checkField, datasetOf, transformOf, type FieldSpec, type FieldSpecs } from "./define.js";
+import type { FieldSpec, FieldSpecs } from "./define.js";
+import { checkField } from "./fields.js";
+import { datasetOf, transformOf } from "./modules.js";
 import { TensorDataset } from "./dataset.js";
 import { builtinOutput, type TransformSpec } from "./transforms.js";
 
