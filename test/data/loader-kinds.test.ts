@@ -57,6 +57,22 @@ test("randomCrop / randomFlip / normalize: the slot takes the cropped shape and 
   assert.equal(results[0]!.get(i), want);
 });
 
+test("layout hwc: crop, flip and normalize give the channels-last transpose of the chw result", async () => {
+  const chw = images(9, 3, 5, 4);
+  const hwc = shared.zeros("uint8", [9, 5, 4, 3]);
+  for (let i = 0; i < 9; i++) for (let c = 0; c < 3; c++) for (let y = 0; y < 5; y++) for (let x = 0; x < 4; x++) {
+    hwc.data[((i * 5 + y) * 4 + x) * 3 + c] = chw.data[((i * 3 + c) * 5 + y) * 4 + x]!;
+  }
+  const chain = (layout: "chw" | "hwc") => [randomCrop("img", { size: [3, 3], padding: 2, layout }), randomFlip("img", { vertical: true, horizontal: true, layout }), normalize("img", { mean: [1, 2, 3], std: [1, 2, 4], layout })];
+  const a = await all(new DataLoader(new TensorDataset({ img: chw }), { batchSize: 4, numWorkers: 2, seed: 4, transform: chain("chw") }));
+  const b = await all(new DataLoader(new TensorDataset({ img: hwc }), { batchSize: 4, numWorkers: 2, seed: 4, transform: chain("hwc") }));
+  for (let i = 0; i < 9; i++) {
+    const p = a.get(i)!;
+    const q = b.get(i)!;
+    for (let c = 0; c < 3; c++) for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) assert.is(q[(y * 3 + x) * 3 + c], p[(c * 3 + y) * 3 + x]);
+  }
+});
+
 test("a user transform module (changes the dtype) after a module dataset's getItem; bad transforms are typed errors", async () => {
   const X = images(10, 1, 3, 3);
   const loader = new DataLoader(new TensorDataset({ img: X }), { batchSize: 4, numWorkers: 2, transform: transformModule("img", fixture("loader/invert"), { max: 255 }) });
