@@ -102,9 +102,13 @@ test("--impute, --scale and --bins use the preprocessing estimators this build h
   const saved = JSON.parse(readFileSync(join(dir, "p5.json"), "utf8")) as { targetClasses: string[] };
   assert.equal(saved.targetClasses, ["cat", "dog"]);
   assert.ok(Pipeline.fromJSON(saved) instanceof Pipeline);
-  const b = sabre(file, "--out", "o6.npy", "--target", "label", "--bins", "4");
+  // the CSV has missing cells: KBinsDiscretizer refuses NaN (as sklearn), so impute first
+  const b = sabre(file, "--out", "o6.npy", "--target", "label", "--impute", "median", "--bins", "4");
   if (estimatorFromJSON("KBinsDiscretizer")) {
     assert.is(b.code, 0, b.err);
+    const nan = sabre(file, "--out", "o6n.npy", "--target", "label", "--bins", "4");
+    assert.is(nan.code, 2);
+    assert.match(nan.err, /contains NaN/);
   } else {
     assert.is(b.code, 2);
     assert.match(b.err, /--bins needs KBinsDiscretizer/);
