@@ -4,11 +4,12 @@
 // delimiter...) return null and go to the serial reader. The protocol and
 // why each rule matches the serial reader: csv-parallel.md.
 import { parse } from "csv-parse/sync";
-import type { CsvLayout, ParseArgs } from "../../kernels/data/csv.js";
+import csvKernels, { type CsvLayout, type ParseArgs } from "../../kernels/data/csv.js";
+import type { KernelArgs } from "../engine/engine.js";
 import type { RangeCount, RangeParse } from "../../kernels/data/csv-scan.js";
 import type { CsvSource } from "../../kernels/data/csv-window.js";
 import { getDefaultEngine } from "../engine/default-engine.js";
-import { FormatError } from "../errors.js";
+import { AbortError, FormatError } from "../errors.js";
 import { shared } from "../memory/shared.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import type { CsvTable, ReadCsvOptions } from "./csv.js";
@@ -29,7 +30,22 @@ function delimiterByte(delimiter: string): number {
   return c;
 }
 
-export async function readCsvParallel(source: CsvSource, size: number, options: ReadCsvOptions, where: string): Promise<CsvTable | null> {
+/** Runs the passes: on the engine, or (small files) as one range on the calling thread, which saves the dispatch and an engine start. */
+type Runner = (nRanges: number, kernel: "sabre.data.csv.count" | "sabre.data.csv.parse" | "sabre.data.csv.targetText", args: KernelArgs) => Promise<unknown[]>;
+
+function localRunner(): Runner {
+  return (nRanges, kernel, args) => {
+    const ctx = { start: 0, end: nRanges, chunk: 0, nChunks: 1, threadId: 0, threads: 1, kernel };
+    const k = csvKernels.kernels[kernel] as unknown as (c: typeof ctx, a: KernelArgs) => unknown[];
+    return Promise.resolve([k(ctx, args)]);
+  };
+}
+
+/**
+ * readCsv's fast path (parallel unless `local`), or null when the file
+ * needs the serial reader (csv-parallel.md says when).
+ */
+export async function readCsvParallel(source: CsvSource, size: number, options: ReadCsvOptions, where: string, local = false): Promise<CsvTable | null> {
   const delim = delimiterByte(options.delimiter ?? ",");
   if (delim < 0) return null;
   const head = findHead(source, size);
@@ -43,13 +59,22 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
     return null;
   }
   const layout = tableLayout(first, options);
-  const engine = options.engine ?? (await getDefaultEngine());
   const signal = options.signal;
-  const rangeBytes = options.rangeBytes ?? autoRangeBytes(size - head.end, engine.threads);
+  let run: Runner;
+  let rangeBytes: number;
+  if (local) {
+    if (signal?.aborted) throw new AbortError("readCsv", signal.reason);
+    run = localRunner();
+    rangeBytes = options.rangeBytes ?? Math.max(1, size - head.end);
+  } else {
+    const engine = options.engine ?? (await getDefaultEngine());
+    run = (n, kernel, args) => engine.parallelFor(n, kernel, args, { chunk: 1, signal });
+    rangeBytes = options.rangeBytes ?? autoRangeBytes(size - head.end, engine.threads);
+  }
   const at: CsvLayout = { source, size, body: head.end, rangeBytes, delim, nCols: first.length, crlf: head.crlf };
   const nRanges = Math.ceil((size - head.end) / rangeBytes);
 
-  const counts = nRanges === 0 ? [] : ((await engine.parallelFor(nRanges, "sabre.data.csv.count", { ...at }, { chunk: 1, signal })) as RangeCount[][]).flat();
+  const counts = nRanges === 0 ? [] : ((await run(nRanges, "sabre.data.csv.count", { ...at })) as RangeCount[][]).flat();
   if (counts.some((c) => c.odd !== "")) return null;
   let line = head.lines + 1;
   let records = layout.hasHeader ? 0 : 1;
@@ -75,7 +100,7 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
   let parsed: RangeParse[] = [];
   if (nRanges > 0) {
     const args: ParseArgs = { ...at, target: layout.t ?? -1, x: X, y, rowStart };
-    parsed = ((await engine.parallelFor(nRanges, "sabre.data.csv.parse", { ...args }, { chunk: 1, signal })) as RangeParse[][]).flat();
+    parsed = ((await run(nRanges, "sabre.data.csv.parse", { ...args })) as RangeParse[][]).flat();
   }
   if (parsed.some((p) => p.odd !== "")) return null;
   for (let r = 0; r < parsed.length; r++) {
@@ -88,7 +113,7 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
     const textual = parsed.some((p) => p.textTarget) || firstTargets.some((s) => s === "" || Number.isNaN(Number(s)));
     if (!textual) yOut = Array.from(y.data);
     else {
-      const parts = nRanges === 0 ? [] : ((await engine.parallelFor(nRanges, "sabre.data.csv.targetText", { ...at, target: layout.t! }, { chunk: 1, signal })) as string[][][]).flat();
+      const parts = nRanges === 0 ? [] : ((await run(nRanges, "sabre.data.csv.targetText", { ...at, target: layout.t! })) as string[][][]).flat();
       yOut = firstTargets.concat(...parts);
     }
   }

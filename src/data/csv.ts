@@ -86,18 +86,18 @@ export async function readCsv(path: string | URL, options: ReadCsvOptions = {}):
     } catch (err) {
       throw new FormatError(`${where} is not valid gzip: ${(err as Error).message}`, { cause: err });
     }
-    if (bytes.length >= minBytes && bytes.length > 0) {
+    if (bytes.length > 0) {
       // The workers need the decompressed bytes in shared memory.
       const sharedBytes = shared.empty("uint8", [bytes.length]) as NdArray<Uint8Array>;
       sharedBytes.data.set(bytes);
-      const t = await readCsvParallel({ bytes: sharedBytes }, bytes.length, o, where);
+      const t = await readCsvParallel({ bytes: sharedBytes }, bytes.length, o, where, bytes.length < minBytes);
       if (t !== null) return t;
     }
   } else {
     const size = await fileSize(path);
-    if (size >= minBytes && size > 0) {
+    if (size > 0) {
       const file = path instanceof URL ? fileURLToPath(path) : path;
-      const t = await readCsvParallel({ path: file }, size, o, where);
+      const t = await readCsvParallel({ path: file }, size, o, where, size < minBytes);
       if (t !== null) return t;
     }
   }

@@ -86,6 +86,9 @@ async function check(text: string, options: ReadCsvOptions, engine: Engine, rang
   } else assert.is(direct, null, `${what}: the fast path should decline`);
   const viaReadCsv = (await outcome(() => readCsv(path, { ...options, engine, rangeBytes, parallelMinBytes: 0 })))!;
   sameOutcome(viaReadCsv, want, `${what} (readCsv)`);
+  // A small file: the same passes as one range on the calling thread.
+  const local = (await outcome(() => readCsv(path, options)))!;
+  sameOutcome(local, want, `${what} (calling thread)`);
 }
 
 interface Gen {
