@@ -60,64 +60,77 @@ export function walkLines(win: Window, s: number, e: number, first: number, v: L
 
 /** What the counting walk found in one range. */
 export interface RangeCount {
-  /** Data records (blank lines are skipped, as csv-parse's skip_empty_lines with trim does). */
+  /** Records: lines that are not blank (csv-parse's skip_empty_lines with trim skips a line of blank bytes). */
   records: number;
   /** Lines that start in the range (blank ones included): the line numbers of later ranges. */
   lines: number;
-  /** The first line (1-based within the range) whose field count is not the header's, and that count. */
-  ragged: { line: number; got: number } | null;
   /** Why the fast path cannot read this file ("" when it can). */
   odd: string;
 }
 
+/**
+ * Pass 1 touches each byte only in native searches (indexOf: the line ends
+ * in walkLines, the next quote and the next "\r" here), so it costs a
+ * fraction of the parse; field counts are checked by the parse.
+ */
 export class Counter implements LineVisitor {
   records = 0;
   lines = 0;
-  ragged: { line: number; got: number } | null = null;
   odd = "";
+  /**
+   * The file offset of the next quote and "\r" at or after the lines seen;
+   * when not real, the end of the window that was searched (Infinity: none
+   * to the end of the file).
+   */
+  private readonly at = [-1, -1];
+  private readonly real = [false, false];
 
   constructor(
-    private readonly delim: number,
-    private readonly nCols: number,
+    private readonly win: Window,
     private readonly crlf: boolean,
   ) {}
 
+  /** Whether `byte` (slot 0: quote, 1: "\r") occurs in buffer [ls, le); then at[slot] is where. */
+  private hit(slot: number, byte: number, ls: number, le: number): boolean {
+    const base = this.win.base;
+    if (this.at[slot]! < base + ls) this.search(slot, byte, ls);
+    while (!this.real[slot] && this.at[slot]! < base + le) this.search(slot, byte, this.at[slot]! - base);
+    return this.real[slot]! && this.at[slot]! < base + le;
+  }
+
+  private search(slot: number, byte: number, from: number): void {
+    const win = this.win;
+    const k = win.view.indexOf(byte, from);
+    this.real[slot] = k >= 0;
+    this.at[slot] = k >= 0 ? win.base + k : win.eof ? Infinity : win.base + win.n;
+  }
+
   line(buf: Uint8Array, ls: number, le: number, hadNl: boolean): boolean {
     this.lines++;
-    const delim = this.delim;
-    let f = 1;
-    let special = -1;
-    for (let k = ls; k < le; k++) {
-      const c = buf[k]!;
-      if (c === delim) f++;
-      else if ((c === 34 || c === 13) && special < 0) special = k;
+    // Each search reaches ahead to the next hit; it is redone only once a line passes it.
+    if (this.hit(0, 34, ls, le)) {
+      this.odd = "a quote in the body";
+      return false;
     }
-    if (special >= 0) {
-      if (buf[special] === 34) {
-        this.odd = "a quote in the body";
-        return false;
-      }
+    if (this.hit(1, 13, ls, le)) {
       // csv-parse counts a "\r" as a line of its own except in the "\r\n" it splits records at.
-      if (!this.crlf || special !== le - 1) {
+      if (!this.crlf || this.at[1] !== this.win.base + le - 1) {
         this.odd = 'a "\\r" that is not part of a "\\r\\n" record delimiter';
         return false;
       }
+      this.at[1] = -1;
     }
     if (this.crlf && hadNl && (le === ls || buf[le - 1] !== 13)) {
       this.odd = 'a bare "\\n" in a file whose first line ends in "\\r\\n"';
       return false;
     }
-    if (f === 1 && isBlankLine(buf, ls, le)) return true;
-    if (f !== this.nCols) {
-      this.ragged = { line: this.lines, got: f };
-      return false;
-    }
+    if ((le === ls || isBlankByte(buf[ls]!)) && isBlankLine(buf, ls, le)) return true;
     this.records++;
     return true;
   }
 
   result(): RangeCount {
-    return { records: this.records, lines: this.lines, ragged: this.ragged, odd: this.odd };
+    return { records: this.records, lines: this.lines, odd: this.odd };
   }
 }
 
@@ -128,6 +141,8 @@ function isBlankLine(buf: Uint8Array, ls: number, le: number): boolean {
 
 /** What the parsing walk found in one range. */
 export interface RangeParse {
+  /** The first line (1-based within the range) whose field count is not the first record's, and that count. */
+  ragged: { line: number; got: number } | null;
   /** The first cell that is not a number: its record within the range (0-based), file column and text. */
   bad: { record: number; col: number; text: string } | null;
   /** Some target cell is not a number (the target column will be read as text). */
@@ -137,6 +152,8 @@ export interface RangeParse {
 
 export class Parser implements LineVisitor {
   record = 0;
+  lines = 0;
+  ragged: RangeParse["ragged"] = null;
   bad: RangeParse["bad"] = null;
   textTarget = false;
   odd = "";
@@ -156,45 +173,52 @@ export class Parser implements LineVisitor {
   }
 
   line(buf: Uint8Array, ls: number, le: number): boolean {
+    this.lines++;
     const delim = this.delim;
+    const nCols = this.nCols;
     const target = this.target;
     const x = this.x;
     const row = this.row0 + this.record;
+    // After a bad cell the range still looks for a ragged line (the serial reader reports that first), parsing nothing.
+    const parse = this.bad === null;
     let out = row * this.d;
     let k = ls;
-    for (let col = 0; ; col++) {
+    let col = 0;
+    for (;;) {
       let fs = k;
       while (k < le && buf[k] !== delim) k++;
       let fe = k;
-      // No delimiter on the line: the counting walk let it through, so it is blank (or a 1-column file's).
-      if (col === 0 && k === le && this.nCols > 1) return true;
-      while (fs < fe && isBlankByte(buf[fs]!)) fs++;
-      while (fe > fs && isBlankByte(buf[fe - 1]!)) fe--;
-      if (fe > fs && (buf[fs]! >= 0x80 || buf[fe - 1]! >= 0x80)) {
-        // csv-parse trims some non-ASCII spaces too: leave such files to it.
-        this.odd = "a cell that starts or ends with a non-ASCII character";
-        return false;
-      }
-      if (this.nCols === 1 && fe === fs) return true;
-      const v = parseCell(buf, fs, fe);
-      if (col === target) this.y![row] = v;
-      else {
-        if (v !== v && !isMissingCell(buf, fs, fe)) {
-          this.bad = { record: this.record, col, text: cellText(buf, fs, fe) };
+      if (col === 0 && k === le && isBlankLine(buf, ls, le)) return true;
+      if (parse && col < nCols) {
+        while (fs < fe && isBlankByte(buf[fs]!)) fs++;
+        while (fe > fs && isBlankByte(buf[fe - 1]!)) fe--;
+        if (fe > fs && (buf[fs]! >= 0x80 || buf[fe - 1]! >= 0x80)) {
+          // csv-parse trims some non-ASCII spaces too: leave such files to it.
+          this.odd = "a cell that starts or ends with a non-ASCII character";
           return false;
         }
-        x[out++] = v;
+        const v = parseCell(buf, fs, fe);
+        if (col === target) {
+          this.y![row] = v;
+          if (v !== v) this.textTarget = true;
+        } else if (v !== v && !isMissingCell(buf, fs, fe)) {
+          if (this.bad === null) this.bad = { record: this.record, col, text: cellText(buf, fs, fe) };
+        } else x[out++] = v;
       }
-      if (col === target && v !== v) this.textTarget = true;
+      col++;
       if (k >= le) break;
       k++;
+    }
+    if (col !== nCols) {
+      this.ragged = { line: this.lines, got: col };
+      return false;
     }
     this.record++;
     return true;
   }
 
   result(): RangeParse {
-    return { bad: this.bad, textTarget: this.textTarget, odd: this.odd };
+    return { ragged: this.ragged, bad: this.bad, textTarget: this.textTarget, odd: this.odd };
   }
 }
 

@@ -54,7 +54,7 @@ export default defineKernels({
   "sabre.data.csv.count"(ctx: KernelContext, at: CsvLayout): RangeCount[] {
     const out: RangeCount[] = [];
     eachRange(ctx, at, (_r, win, s, e) => {
-      const c = new Counter(at.delim, at.nCols, at.crlf);
+      const c = new Counter(win, at.crlf);
       walk(win, s, at, e, c);
       out.push(c.result());
     });

@@ -76,24 +76,26 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
 
   const counts = nRanges === 0 ? [] : ((await run(nRanges, "sabre.data.csv.count", { ...at })) as RangeCount[][]).flat();
   if (counts.some((c) => c.odd !== "")) return null;
-  let line = head.lines + 1;
   let records = layout.hasHeader ? 0 : 1;
   const rowStart: number[] = [];
+  const lineStart: number[] = [];
+  let line = head.lines + 1;
   for (const c of counts) {
-    if (c.ragged !== null) {
-      throw new FormatError(`${where}: Invalid Record Length: expect ${first.length}, got ${c.ragged.got} on line ${line + c.ragged.line - 1}`);
-    }
     rowStart.push(records);
+    lineStart.push(line);
     records += c.records;
     line += c.lines;
   }
-  if (records === 0) throw new FormatError(`${where} has a header but no data rows`);
-
   const X = shared.zeros(options.dtype ?? "float64", [records, layout.d]) as NdArray<Float64Array | Float32Array>;
   const y = layout.t === undefined ? null : (shared.empty("float64", [records]) as NdArray<Float64Array>);
   const firstTargets: string[] = [];
+  let firstError: FormatError | null = null;
   if (!layout.hasHeader) {
-    fillRow(where, layout, first, 0, X.data, firstTargets);
+    try {
+      fillRow(where, layout, first, 0, X.data, firstTargets);
+    } catch (err) {
+      firstError = err as FormatError;
+    }
     if (y !== null) y.data[0] = Number(firstTargets[0]);
   }
 
@@ -103,10 +105,17 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
     parsed = ((await run(nRanges, "sabre.data.csv.parse", { ...args })) as RangeParse[][]).flat();
   }
   if (parsed.some((p) => p.odd !== "")) return null;
+  // The serial reader parses the whole file before it converts a cell: a ragged line anywhere comes first.
+  for (let r = 0; r < parsed.length; r++) {
+    const ragged = parsed[r]!.ragged;
+    if (ragged !== null) throw new FormatError(`${where}: Invalid Record Length: expect ${first.length}, got ${ragged.got} on line ${lineStart[r]! + ragged.line - 1}`);
+  }
+  if (firstError !== null) throw firstError;
   for (let r = 0; r < parsed.length; r++) {
     const bad = parsed[r]!.bad;
     if (bad !== null) throw notANumber(where, layout, rowStart[r]! + bad.record, bad.col, bad.text);
   }
+  if (records === 0) throw new FormatError(`${where} has a header but no data rows`);
 
   let yOut: number[] | string[] | undefined;
   if (y !== null) {

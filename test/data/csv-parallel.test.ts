@@ -175,7 +175,12 @@ test("1, 2, 3 and 8 threads give the same array as the serial reader, rows cross
 test("a long line crosses many ranges and outgrows the read window", async () => {
   const long = Array.from({ length: 400 }, (_, i) => (i * 1.25).toString()).join(",");
   const text = `${long}\n${long}\n\n${long}`;
-  for (const rangeBytes of [1, 5, 50, 5000]) await check(text, {}, engines[2]!, rangeBytes, `400 columns, ranges of ${rangeBytes}`);
+  for (const rangeBytes of [1, 5, 50, 5000]) {
+    await check(text, {}, engines[2]!, rangeBytes, `400 columns, ranges of ${rangeBytes}`);
+    // A quote or a stray "\r" deep in a line that needed the window to refill is still seen.
+    await check(`${text}\n${long.replace(/,498\.75$/, ',"498.75"')}\n`, {}, engines[2]!, rangeBytes, `a quote after many refills, ranges of ${rangeBytes}`, false);
+    await check(`${text}\n${long.replace(/,498\.75$/, ",49\r8.75")}\n`, {}, engines[2]!, rangeBytes, `a CR after many refills, ranges of ${rangeBytes}`, false);
+  }
 });
 
 test("a ragged row is the same FormatError, with its line number, whichever range holds it", async () => {
