@@ -244,8 +244,9 @@ function nodeCold(step: string, args: Record<string, string>): Promise<{ ms: num
     child.stderr.on("data", (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
     child.on("exit", (code) => {
       if (code !== 0) {
-        const last = err.trim().split("\n").slice(-3).join(" | ");
-        return reject(/not built yet/.test(err) ? new Skip(last.replace(/^.*?(sabre\.\w+ not built yet[^|]*).*$/, "$1")) : new Error(`cold ${step} exited ${code}: ${last}`));
+        const missing = /sabre\.\w+ not built yet[^'\n]*/.exec(err);
+        if (missing) return reject(new Skip(missing[0]));
+        return reject(new Error(`cold ${step} exited ${code}: ${err.trim().split("\n").slice(-3).join(" | ")}`));
       }
       try {
         resolve(JSON.parse(out.trim().split("\n").pop()!) as { ms: number; check: PreCheck });

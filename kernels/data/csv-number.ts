@@ -6,8 +6,8 @@
 // exponents past 22, garbage) is decoded and handed to Number itself, so the
 // rare cell costs a string and the result never differs.
 
-const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-const TWO53 = 2 ** 53;
+export const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+export const TWO53 = 2 ** 53;
 const decoder = new TextDecoder();
 
 /** The text of bytes [s, e) (UTF-8, as the whole-file decode of the serial reader gives it). */

@@ -5,7 +5,7 @@
 // serial reader's (csv-parse with trim and skip_empty_lines) restricted to
 // files without quotes in the body; src/data/csv-parallel.md says why each
 // rule matches.
-import { cellText, isBlankByte, isMissingCell, parseCell } from "./csv-number.js";
+import { cellText, isBlankByte, isMissingCell, parseCell, POW10, TWO53 } from "./csv-number.js";
 import type { Window } from "./csv-window.js";
 
 export interface LineVisitor {
@@ -185,6 +185,42 @@ export class Parser implements LineVisitor {
     let k = ls;
     let col = 0;
     for (;;) {
+      if (parse && col < nCols) {
+        // The common cell, [-+]digits[.digits] with no blanks, parsed in the scan that finds its end:
+        // a mantissa below 2^53 over 10^(<= 22) is one correctly rounded division (csv-number.ts).
+        let i = k;
+        let c = i < le ? buf[i]! : 0;
+        const neg = c === 45;
+        if (neg || c === 43) i++;
+        let m = 0;
+        const d0 = i;
+        while (i < le && (c = buf[i]! - 48) >= 0 && c <= 9) {
+          m = m * 10 + c;
+          i++;
+        }
+        let digits = i - d0;
+        let frac = 0;
+        if (i < le && buf[i] === 46) {
+          const f0 = ++i;
+          while (i < le && (c = buf[i]! - 48) >= 0 && c <= 9) {
+            m = m * 10 + c;
+            i++;
+          }
+          frac = i - f0;
+          digits += frac;
+        }
+        if (digits > 0 && (i === le || buf[i] === delim) && m < TWO53 && frac <= 22) {
+          let v = frac === 0 ? m : m / POW10[frac]!;
+          if (neg) v = -v;
+          if (col === target) this.y![row] = v;
+          else x[out++] = v;
+          k = i;
+          col++;
+          if (k >= le) break;
+          k++;
+          continue;
+        }
+      }
       let fs = k;
       while (k < le && buf[k] !== delim) k++;
       let fe = k;
