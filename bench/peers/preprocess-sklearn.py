@@ -10,8 +10,8 @@ Requests:
     {"cmd": "load", "name": n, "path": p}     an .npy file (np.load)
     {"cmd": "run", "row": r, "reps": k, ...}  time k calls of row r inside this process
 Replies: {"ok": true, ...} or {"ok": false, "error": "..."}; a "run" reply
-carries "ms" (all k calls) and a "check" of the last result (its shape and
-a float64 sum) that bench/preprocess.ts compares with sabre's.
+carries "ms" (all k calls) and a "check" of the last result (its shape, a
+float64 sum and a sum of absolute values) that bench/preprocess.ts compares with sabre's.
 
     /usr/bin/python3 bench/peers/preprocess-sklearn.py --cold ROW PATH...
 
@@ -64,7 +64,7 @@ def check_of(a):
     if hasattr(a, "to_numpy"):
         a = a.to_numpy()
     a = np.asarray(a)
-    return {"shape": list(a.shape), "sum": float(np.nansum(a, dtype=np.float64))}
+    return {"shape": list(a.shape), "sum": float(np.nansum(a, dtype=np.float64)), "abs": float(np.nansum(np.abs(a), dtype=np.float64))}
 
 
 def row_fn(row, args):

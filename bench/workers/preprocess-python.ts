@@ -16,6 +16,8 @@ export const NUMPY_HINT = `numpy not importable by ${PYTHON}: apt-get update && 
 export interface PreCheck {
   shape?: number[];
   sum?: number;
+  /** Sum of absolute values (NaN skipped). */
+  abs?: number;
   parts?: PreCheck[];
 }
 
