@@ -1,62 +1,34 @@
 // sabre's side of the preprocess suite: each step as a user writes it
-// (DESIGN.md names, the default engine), looked up by name so that a step
-// whose class has not landed yet is a skipped row ("not built yet"), not a
-// build error.
-import * as sabre from "sabre";
-import type { NdArray } from "sabre";
-import { Skip } from "../harness/index.js";
+// (DESIGN.md names, the default engine).
+import { KBinsDiscretizer, OneHotEncoder, readCsv, SimpleImputer, StandardScaler, trainTestSplit, type NdArray } from "sabre";
 import type { PreCheck } from "./preprocess-python.js";
 
-interface FitTransformer {
-  fitTransform(X: NdArray): Promise<NdArray>;
-}
-type EstimatorClass = new (options?: Record<string, unknown>) => FitTransformer;
-type Split = (...args: unknown[]) => Promise<NdArray[]> | NdArray[];
-
-function exported(name: string): unknown {
-  const v = (sabre as unknown as Record<string, unknown>)[name];
-  if (typeof v !== "function") throw new Skip(`sabre.${name} not built yet (issue 11; lands with the scalers/encoders work)`);
-  return v;
-}
-
-/** The steps, by part name; each returns its output (checked against Python's). */
+/** The steps, by part name. */
 export type Step = "scaler" | "imputer" | "kbins" | "onehot" | "split" | "csv";
 
 export interface StepInput {
   X?: NdArray;
   y?: NdArray;
   path?: string;
-  /** onehot's output dtype when the encoder takes one. */
-  dtype?: string;
+  /** onehot's output dtype. */
+  dtype?: "float32" | "float64";
 }
 
-/** Makes the call of one step (throws Skip when its class is missing). */
+/** Makes the call of one step; it resolves to the step's output (checked against Python's). */
 export function sabreStep(step: Step, input: StepInput): () => Promise<unknown> {
   switch (step) {
-    case "scaler": {
-      const C = exported("StandardScaler") as EstimatorClass;
-      return () => new C().fitTransform(input.X!);
-    }
-    case "imputer": {
-      const C = exported("SimpleImputer") as EstimatorClass;
-      return () => new C({ strategy: "median" }).fitTransform(input.X!);
-    }
-    case "kbins": {
-      const C = exported("KBinsDiscretizer") as EstimatorClass;
-      return () => new C({ nBins: 10, strategy: "quantile", encode: "ordinal" }).fitTransform(input.X!);
-    }
-    case "onehot": {
-      const C = exported("OneHotEncoder") as EstimatorClass;
-      const opts: Record<string, unknown> = { sparseOutput: false };
-      if (input.dtype !== undefined) opts.dtype = input.dtype;
-      return () => new C(opts).fitTransform(input.X!);
-    }
-    case "split": {
-      const f = exported("trainTestSplit") as Split;
-      return async () => await f(input.X!, input.y!, { testSize: 0.25, seed: 0, stratify: input.y! });
-    }
+    case "scaler":
+      return () => new StandardScaler().fitTransform(input.X!);
+    case "imputer":
+      return () => new SimpleImputer({ strategy: "median" }).fitTransform(input.X!);
+    case "kbins":
+      return () => new KBinsDiscretizer({ nBins: 10, strategy: "quantile", encode: "ordinal" }).fitTransform(input.X!);
+    case "onehot":
+      return () => new OneHotEncoder({ sparseOutput: false, dtype: input.dtype ?? "float64" }).fitTransform(input.X!);
+    case "split":
+      return () => trainTestSplit(input.X!, input.y!, { testSize: 0.25, seed: 0, stratify: input.y! });
     case "csv":
-      return () => sabre.readCsv(input.path!);
+      return () => readCsv(input.path!);
   }
 }
 
