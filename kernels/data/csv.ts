@@ -50,7 +50,7 @@ function walk(win: Window, s: number, at: CsvLayout, e: number, v: LineVisitor):
 }
 
 export default defineKernels({
-  /** Pass 1: records, lines and column counts per range. */
+  /** Pass 1: lines and records per range, and whether the fast path can read it. */
   "sabre.data.csv.count"(ctx: KernelContext, at: CsvLayout): RangeCount[] {
     const out: RangeCount[] = [];
     eachRange(ctx, at, (_r, win, s, e) => {
@@ -61,7 +61,7 @@ export default defineKernels({
     return out;
   },
 
-  /** Pass 2: the numbers, into each range's rows of X (and y). */
+  /** Pass 2: the numbers, into each range's rows of X (and y); field counts checked here. */
   "sabre.data.csv.parse"(ctx: KernelContext, a: ParseArgs): RangeParse[] {
     const out: RangeParse[] = [];
     eachRange(ctx, a, (r, win, s, e) => {
