@@ -166,6 +166,7 @@ export class Report {
       `- Machine: ${m.cores} cores (os.availableParallelism()), ${m.cpu}, ${m.memoryGiB} GiB`,
       `- Node ${m.node}, ${m.os}`,
       `- Date: ${m.date}`,
+      `- Memory pages: ${m.glibcTunables.includes("hugetlb=1") ? "GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (set by \`npm run bench\`: large buffers on transparent huge pages, as numpy asks for its own)" : "GLIBC_TUNABLES not set (4 KiB pages for fresh buffers)"}`,
       `- Load average (1 min): ${m.load.toFixed(2)} at the start, ${this.endLoad().toFixed(2)} at the end${busy(m, this.endLoad())}`,
       "",
       "Every figure is the median of several runs taken in this one run, with its",
