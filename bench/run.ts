@@ -70,8 +70,12 @@ async function main(argv: string[]): Promise<number> {
     const mod = (await import(url.href)) as { default: Suite };
     const report = await mod.default({ quick, log: (line) => console.error(`[${name}] ${line}`), ...(only ? { only } : {}) });
     console.log(`\n${report.terminal()}\n`);
-    if (quick || only) {
-      console.error(`[${name}] ${quick ? "--quick" : "--only"}: results not written (a partial run must not replace the full results)`);
+    if (quick) {
+      console.error(`[${name}] --quick: results not written (reduced sizes must not replace the full results)`);
+    } else if (only) {
+      // Some parts at full size: their own file beside the full run's, e.g. forest-friedman.md.
+      const written = report.write({ chart: true, name: `${name}-${only.join("-")}`, command: `npm run bench -- ${name} --only ${only.join(",")}` });
+      for (const path of written) console.error(`[${name}] wrote ${path}`);
     } else {
       for (const path of report.write({ chart: true })) console.error(`[${name}] wrote ${path}`);
     }
