@@ -70,9 +70,18 @@ function sabreContender(id: string, ctx: Ctx, step: Step, input: () => Promise<S
     async sample() {
       const t0 = performance.now();
       for (let i = 0; i < reps; i++) await call!();
-      return (performance.now() - t0) / reps;
+      const ms = (performance.now() - t0) / reps;
+      // Outputs are garbage at once, but V8 frees a SharedArrayBuffer only when a GC runs: without one
+      // here, five rounds of 1.6 GB one-hot outputs filled the 24 GiB machine (the run was OOM-killed).
+      collect();
+      return ms;
     },
   };
+}
+
+/** A full GC between samples, outside the timing (`npm run bench` runs Node with --expose-gc). */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 function pyContender(id: string, ctx: Ctx, row: string, needs: "sklearn" | "pandas" | "numpy", args: () => Promise<Record<string, unknown>>, reps: number, checks: Checks): Contender {
