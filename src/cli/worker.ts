@@ -74,6 +74,7 @@ export async function workerCommand(args: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
-  process.stdout.write(`sabre worker ${host.name}: stopped\n`);
-  return 0;
+  // BullMQ's own connections may still be retrying a Redis that is gone: they must not keep a stopped host alive.
+  await new Promise<void>((resolve) => process.stdout.write(`sabre worker ${host.name}: stopped\n`, () => resolve()));
+  process.exit(0);
 }

@@ -56,6 +56,8 @@ export interface HostOptions {
 const CHUNK_BUILTINS = new Set(["sabre.noop"]);
 /** A stop waits this long for running jobs; then it leaves them to stalled-job detection (another host redoes them). */
 const STOP_GRACE_MS = 60_000;
+/** Then this long for the workers to report back to Redis (which may be gone). */
+const CLOSE_MS = 3_000;
 
 function identity(op: "sum" | "min" | "max"): number {
   return op === "sum" ? 0 : op === "min" ? Infinity : -Infinity;
@@ -260,15 +262,16 @@ export class ClusterHost {
     if (!this.stopping) {
       this.stopping = (async () => {
         if (this.heartbeat) clearInterval(this.heartbeat);
-        await Promise.all(
-          this.workers.map(async (w) => {
-            try {
-              await within(w.close(), STOP_GRACE_MS, "finishing jobs");
-            } catch {
-              await within(w.close(true), 2_000, "closing").catch(() => {});
-            }
-          }),
-        );
+        // Take no new jobs; let the running ones finish on the engine.
+        const closing = this.workers.map((w) => w.close().catch(() => {}));
+        const graceEnd = Date.now() + STOP_GRACE_MS;
+        while (this.running > 0 && Date.now() < graceEnd) await new Promise((r) => setTimeout(r, 50));
+        // Handing results back needs Redis: a few seconds, then whatever is left is left to stalled-job detection.
+        try {
+          await within(Promise.all(closing), CLOSE_MS, "closing the workers");
+        } catch {
+          await Promise.all(this.workers.map((w) => within(w.close(true), CLOSE_MS, "closing").catch(() => {})));
+        }
         await within(this.redis.del(`${keyPrefix(this.queue)}:host:${this.name}`), 1_000, "heartbeat").catch(() => {});
         await this.engine.close();
         await Promise.all([this.redis, ...this.workerConnections].map((c) => closeConnection(c)));
