@@ -1,11 +1,13 @@
 // Every preprocessing kernel, named "sabre.preprocess.<name>", as one module for builtin.ts.
 import { defineKernels } from "../../src/engine/define.js";
+import colstats from "./colstats.js";
 import encode from "./encode.js";
 import gather from "./gather.js";
 import scale from "./scale.js";
 
 export default defineKernels({
   ...scale.kernels,
+  ...colstats.kernels,
   ...encode.kernels,
   ...gather.kernels,
 });

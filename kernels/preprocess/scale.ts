@@ -1,4 +1,227 @@
-// Filled in by issue 11.
+// The row-parallel transforms of the scalers, the imputer and
+// KBinsDiscretizer: each output element depends on its input element and
+// fitted per-column numbers only, so any chunking gives the same bits.
+// Arithmetic follows scikit-learn's in-place numpy steps: for float32 output
+// every step is rounded to float32, as numpy stores after each step.
 import { defineKernels } from "../../src/engine/define.js";
+import type { NdArray } from "../../src/memory/ndarray-type.js";
 
-export default defineKernels({});
+export interface AffineArgs {
+  x: NdArray;
+  out: NdArray;
+  /** 0: (x - a[j]) / b[j]; 1: x * a[j] + b[j]. */
+  mode: 0 | 1;
+  a: Float64Array;
+  b: Float64Array;
+  /** Clip the result into [lo, hi] when clip (MinMaxScaler's clip). */
+  clip: boolean;
+  lo: number;
+  hi: number;
+  /** float32 output: round after each step, as numpy's in-place float32 arithmetic. */
+  f32: boolean;
+}
+
+/** Rows [r0, r1) of an affine per-column map. Returns how many infinite inputs it met. */
+export function affineRows(args: AffineArgs, r0: number, r1: number): number {
+  const { x, out, mode, a, b, clip, lo, hi, f32 } = args;
+  const nf = x.shape[1]!;
+  const [s0, s1] = x.stride as [number, number];
+  const [t0, t1] = out.stride as [number, number];
+  let bad = 0;
+  // one loop per (mode, dtype) so each stays small and monomorphic; a row's
+  // per-column numbers are read from a and b, which sit in L1
+  if (f32) {
+    const src = x.data as Float32Array;
+    const dst = out.data as Float32Array;
+    for (let i = r0; i < r1; i++) {
+      let p = x.offset + i * s0;
+      let q = out.offset + i * t0;
+      if (mode === 0) {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = Math.fround(Math.fround(v - a[j]!) / b[j]!);
+        }
+      } else {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = Math.fround(Math.fround(v * a[j]!) + b[j]!);
+        }
+      }
+    }
+  } else {
+    const src = x.data as Float64Array;
+    const dst = out.data as Float64Array;
+    for (let i = r0; i < r1; i++) {
+      let p = x.offset + i * s0;
+      let q = out.offset + i * t0;
+      if (mode === 0) {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = (v - a[j]!) / b[j]!;
+        }
+      } else {
+        for (let j = 0; j < nf; j++, p += s1, q += t1) {
+          const v = src[p]!;
+          if (v === Infinity || v === -Infinity) bad++;
+          dst[q] = v * a[j]! + b[j]!;
+        }
+      }
+    }
+  }
+  if (clip) clipRows(out, r0, r1, lo, hi);
+  return bad;
+}
+
+/** MinMaxScaler's clip, a second sweep over the rows just written (NaN stays NaN). */
+function clipRows(out: NdArray, r0: number, r1: number, lo: number, hi: number): void {
+  const dst = out.data as Float64Array;
+  const nf = out.shape[1]!;
+  const [t0, t1] = out.stride as [number, number];
+  for (let i = r0; i < r1; i++) {
+    let q = out.offset + i * t0;
+    for (let j = 0; j < nf; j++, q += t1) {
+      const r = dst[q]!;
+      dst[q] = r < lo ? lo : r > hi ? hi : r;
+    }
+  }
+}
+
+export interface ImputeArgs {
+  x: NdArray;
+  out: NdArray;
+  /** The input column of each output column (all-NaN columns left out). */
+  cols: Int32Array;
+  /** The value a NaN of each output column becomes. */
+  fill: Float64Array;
+}
+
+/** Rows [r0, r1): NaN replaced by its column's statistic. Returns how many infinite inputs it met. */
+export function imputeRows(args: ImputeArgs, r0: number, r1: number): number {
+  const { x, out, cols, fill } = args;
+  const src = x.data as Float64Array;
+  const dst = out.data as Float64Array;
+  const nk = cols.length;
+  const [s0, s1] = x.stride as [number, number];
+  const [t0, t1] = out.stride as [number, number];
+  let bad = 0;
+  for (let i = r0; i < r1; i++) {
+    const p = x.offset + i * s0;
+    let q = out.offset + i * t0;
+    for (let k = 0; k < nk; k++, q += t1) {
+      const v = src[p + cols[k]! * s1]!;
+      if (v === Infinity || v === -Infinity) bad++;
+      dst[q] = v === v ? v : fill[k]!;
+    }
+  }
+  return bad;
+}
+
+export interface BinArgs {
+  x: NdArray;
+  out: NdArray;
+  /** Every column's inner edges (bin_edges[j][1:-1]) one after the other. */
+  edges: Float64Array;
+  /** nf + 1 offsets into edges. */
+  edgeStart: Int32Array;
+  /** One-hot: column j's first output column (nf + 1 offsets); null for ordinal output. */
+  onehot: Int32Array | null;
+}
+
+/** Rows [r0, r1): np.searchsorted(inner edges, x, side="right"), ordinal or one-hot. Returns how many non-finite inputs it met. */
+export function binRows(args: BinArgs, r0: number, r1: number): number {
+  const { x, out, edges, edgeStart, onehot } = args;
+  const src = x.data as Float64Array;
+  const dst = out.data as Float64Array;
+  const nf = x.shape[1]!;
+  const width = out.shape[1]!;
+  const [s0, s1] = x.stride as [number, number];
+  const [t0, t1] = out.stride as [number, number];
+  let bad = 0;
+  for (let i = r0; i < r1; i++) {
+    const p = x.offset + i * s0;
+    const q = out.offset + i * t0;
+    if (onehot) for (let k = 0; k < width; k++) dst[q + k * t1] = 0;
+    for (let j = 0; j < nf; j++) {
+      const v = src[p + j * s1]!;
+      if (v - v !== 0) bad++;
+      // first inner edge > v: the count of edges <= v
+      let l = edgeStart[j]!;
+      const e0 = l;
+      let h = edgeStart[j + 1]!;
+      while (l < h) {
+        const m = (l + h) >>> 1;
+        if (edges[m]! <= v) l = m + 1;
+        else h = m;
+      }
+      const bin = l - e0;
+      if (onehot) dst[q + (onehot[j]! + bin) * t1] = 1;
+      else dst[q + j * t1] = bin;
+    }
+  }
+  return bad;
+}
+
+export interface UnbinArgs {
+  x: NdArray;
+  out: NdArray;
+  /** Every column's bin centres one after the other. */
+  centers: Float64Array;
+  /** nf + 1 offsets into centers. */
+  centerStart: Int32Array;
+  /** One-hot input: column j's first input column (nf + 1 offsets); null for ordinal input. */
+  onehot: Int32Array | null;
+}
+
+/** Rows [r0, r1): each bin index (or one-hot group) back to its bin's centre. Returns how many entries were not a valid bin. */
+export function unbinRows(args: UnbinArgs, r0: number, r1: number): number {
+  const { x, out, centers, centerStart, onehot } = args;
+  const src = x.data as Float64Array;
+  const dst = out.data as Float64Array;
+  const nf = out.shape[1]!;
+  const [s0, s1] = x.stride as [number, number];
+  const [t0, t1] = out.stride as [number, number];
+  let bad = 0;
+  for (let i = r0; i < r1; i++) {
+    const p = x.offset + i * s0;
+    const q = out.offset + i * t0;
+    for (let j = 0; j < nf; j++) {
+      const nb = centerStart[j + 1]! - centerStart[j]!;
+      let bin = -1;
+      if (onehot) {
+        for (let k = 0; k < nb; k++) {
+          if (src[p + (onehot[j]! + k) * s1] === 1) {
+            bin = k;
+            break;
+          }
+        }
+      } else {
+        // np.int_ truncates toward zero; a negative index counts from the end, as numpy's fancy indexing
+        const v = Math.trunc(src[p + j * s1]!);
+        if (v >= -nb && v < nb) bin = v < 0 ? v + nb : v;
+      }
+      if (bin < 0) {
+        bad++;
+        dst[q + j * t1] = NaN;
+      } else dst[q + j * t1] = centers[centerStart[j]! + bin]!;
+    }
+  }
+  return bad;
+}
+
+export default defineKernels({
+  "sabre.preprocess.affine"({ start, end }, args: AffineArgs): number {
+    return affineRows(args, start, end);
+  },
+  "sabre.preprocess.impute"({ start, end }, args: ImputeArgs): number {
+    return imputeRows(args, start, end);
+  },
+  "sabre.preprocess.bin"({ start, end }, args: BinArgs): number {
+    return binRows(args, start, end);
+  },
+  "sabre.preprocess.unbin"({ start, end }, args: UnbinArgs): number {
+    return unbinRows(args, start, end);
+  },
+});

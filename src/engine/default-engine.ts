@@ -1,6 +1,7 @@
 import { Engine } from "./engine.js";
 
 let current: Promise<Engine> | undefined;
+let ready: Engine | undefined;
 
 /**
  * The engine built-ins use when none is given: started on first use with one
@@ -12,9 +13,20 @@ export async function getDefaultEngine(): Promise<Engine> {
     const engine = await current.catch(() => undefined);
     if (engine && !engine.closed) return engine;
   }
-  current = Engine.start();
-  current.catch(() => {
-    current = undefined;
-  });
-  return current;
+  const starting = Engine.start();
+  current = starting;
+  starting.then(
+    (engine) => {
+      if (current === starting) ready = engine;
+    },
+    () => {
+      if (current === starting) current = undefined;
+    },
+  );
+  return starting;
+}
+
+/** The default engine if it has started and is open; undefined while it starts (or before anything asked for it). */
+export function defaultEngineIfReady(): Engine | undefined {
+  return ready && !ready.closed ? ready : undefined;
 }

@@ -1,6 +1,6 @@
 // What every op takes besides its data: the engine to run on, cancellation,
 // and the axis conventions numpy users expect.
-import { getDefaultEngine } from "../engine/default-engine.js";
+import { defaultEngineIfReady, getDefaultEngine } from "../engine/default-engine.js";
 import type { Engine } from "../engine/engine.js";
 import { AbortError, SabreTypeError } from "../errors.js";
 import { checkSignal, describe } from "../validate.js";
@@ -16,6 +16,28 @@ export interface OpOptions {
 /** The engine an op runs on. */
 export function engineFor(options: OpOptions): Promise<Engine> {
   return options.engine ? Promise.resolve(options.engine) : getDefaultEngine();
+}
+
+/**
+ * The most elements an op works through on the calling thread while the
+ * default engine is still starting. Starting it (workers spawned, the worker
+ * module loaded) takes 150-350 ms on 2 cores; one thread reduces 2^25
+ * float64 (256 MB) in about 30-60 ms even with a cold JIT, so a script's
+ * first op does not wait for the workers, and later ops use them.
+ */
+export const COLD_INLINE_MAX = 2 ** 25;
+
+/**
+ * Whether an op of `elements` elements should run on the calling thread
+ * because no engine was given and the default engine is not ready yet (its
+ * start is set off here, so the next op finds it). The calling-thread path
+ * runs the same blocks in the same order as the workers do, so the result
+ * has the same bits either way.
+ */
+export function runBeforeDefaultEngine(options: OpOptions, elements: number): boolean {
+  if (options.engine !== undefined || elements > COLD_INLINE_MAX || defaultEngineIfReady() !== undefined) return false;
+  getDefaultEngine().catch(() => undefined); // a start that fails is reported by the op that next awaits it
+  return true;
 }
 
 /**

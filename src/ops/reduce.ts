@@ -9,7 +9,7 @@ import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { isShared, rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
-import { checkAxis, checkOptions, engineFor, throwIfAborted, type OpOptions } from "./options.js";
+import { checkAxis, checkOptions, engineFor, runBeforeDefaultEngine, throwIfAborted, type OpOptions } from "./options.js";
 import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
@@ -83,7 +83,7 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
   const nBlocks = Math.ceil(n / BLOCK);
   const nChunks = Math.ceil(nBlocks / GROUP);
   let part: Float64Array;
-  if (n <= SMALL_REDUCTION) {
+  if (n <= SMALL_REDUCTION || runBeforeDefaultEngine(o, n)) {
     throwIfAborted(name, o.signal);
     part = new Float64Array(nChunks * w);
     for (let ch = 0; ch < nChunks; ch++) wholeChunk(args, ch * GROUP, Math.min(nBlocks, (ch + 1) * GROUP), part, ch * w);
@@ -139,7 +139,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
     od.fill(emptyResult(name));
     return out;
   }
-  const small = lanes * m <= SMALL_REDUCTION;
+  const small = lanes * m <= SMALL_REDUCTION || runBeforeDefaultEngine(o, lanes * m);
   // Few lanes: each lane is a whole-array reduction of its own, parallel over its blocks.
   if (lanes <= LANES_FEW && !small) {
     const bases = new Float64Array(lanes);
