@@ -42,6 +42,13 @@ const suite: Suite = async ({ quick, log }) => {
   let data: Setup | undefined;
   const engines: Engine[] = [];
   const clusters: Cluster[] = [];
+  // An interrupted run must not leave redis-server and hosts behind.
+  const kill = (): void => {
+    for (const c of children) c.kill("SIGKILL");
+    process.exit(130);
+  };
+  process.once("SIGINT", kill);
+  process.once("SIGTERM", kill);
   const skip = !redisServerPresent() ? REDIS_HINT : !fashionPresent() ? FASHION_HINT : undefined;
   try {
     if (!skip) {
@@ -279,6 +286,8 @@ const suite: Suite = async ({ quick, log }) => {
     for (const e of engines) await e.close();
     for (const c of children.slice(1)) await stop(c);
     if (children[0]) await stop(children[0], "SIGKILL");
+    process.off("SIGINT", kill);
+    process.off("SIGTERM", kill);
   }
 };
 

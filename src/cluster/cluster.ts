@@ -10,6 +10,7 @@ import type { ForestCluster, ForestGrowData } from "../ml/forest/remote.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
 import { treeArraysToJSON } from "../ml/forest/model-json.js";
 import { putBlobs } from "./blobs.js";
+import { clusterFile, type ClusterFile, type FileFormat } from "./file-ref.js";
 import { JobTracker } from "./jobs.js";
 import { DEFAULT_QUEUE, keyPrefix, MAX_JOB_JSON, queueNames, type ChunkJob, type GrowJob, type HostInfo, type PredictJob } from "./protocol.js";
 import { closeConnection, connection, connectWithin, COMMAND_TIMEOUT_MS, redactUrl, within, type RedisTarget } from "./redis.js";
@@ -78,6 +79,17 @@ export class Cluster implements ForestCluster {
     this.timers.push(setInterval(() => void this.health(), HEALTH_MS));
     this.timers.push(setInterval(() => void this.poll(), POLL_MS));
     for (const t of this.timers) t.unref();
+  }
+
+  /**
+   * An arg naming a file every host reads itself (.npy, IDX or CSV, by an
+   * absolute path that is the same on every host), for data that should not
+   * go through Redis. Each host reads it once (again when it changes) and
+   * shares it between its jobs: kernels must only read it. A CSV arrives as
+   * { X, y, columns, target } (readCsv's table).
+   */
+  static file(path: string | URL, format?: FileFormat): ClusterFile {
+    return clusterFile(path, format);
   }
 
   /** Connects to Redis; rejects within connectTimeout (5 s) with a ClusterError when nothing answers. */
@@ -332,8 +344,12 @@ export class Cluster implements ForestCluster {
       this.lastHealthy = Date.now();
       this.lost = undefined;
     } catch (err) {
-      if (Date.now() - this.lastHealthy >= this.lostAfter && this.tracker.size > 0) {
-        this.tracker.failAll(new ClusterError("ERR_SABRE_CLUSTER_REDIS", `Redis has not answered for ${Date.now() - this.lastHealthy} ms: the call was abandoned (${(err as Error).message})`, { cause: err }));
+      if (Date.now() - this.lastHealthy >= this.lostAfter) {
+        // Until Redis answers again, new calls fail at once instead of each waiting out its own time limits.
+        this.lost = new ClusterError("ERR_SABRE_CLUSTER_REDIS", `Redis has not answered for ${Date.now() - this.lastHealthy} ms (${(err as Error).message})`, { cause: err });
+        if (this.tracker.size > 0) {
+          this.tracker.failAll(new ClusterError("ERR_SABRE_CLUSTER_REDIS", `Redis has not answered for ${Date.now() - this.lastHealthy} ms: the call was abandoned (${(err as Error).message})`, { cause: err }));
+        }
       }
     }
   }

@@ -35,7 +35,8 @@ import {
   type RemoteFailure,
 } from "./protocol.js";
 import { closeConnection, connection, connectWithin, within, type RedisTarget } from "./redis.js";
-import { blobHashes, decode, encode, type Wire } from "./wire.js";
+import { blobHashes, decode, encode, fileRefs, type Wire } from "./wire.js";
+import { FileCache } from "./file-ref.js";
 
 export interface HostOptions {
   redis: string;
@@ -70,6 +71,7 @@ function failure(f: RemoteFailure): UnrecoverableError {
 
 export class ClusterHost {
   private readonly cache: BlobCache;
+  private readonly files = new FileCache();
   private readonly workers: Worker[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private jobs = 0;
@@ -172,7 +174,7 @@ export class ClusterHost {
         throw failure({ host: this.name, type: "kernel", kernel, message: err.originalMessage, ...(err.originalCode ? { code: err.originalCode } : {}), ...(err.kernelStack ? { stack: err.kernelStack } : {}), ...(chunk ? { chunk } : {}) });
       }
       const e = err as { message?: string; code?: string };
-      const type = e.code === "ERR_SABRE_CLUSTER_LIMIT" ? "limit" : e.code === "ERR_SABRE_CLUSTER_PROTOCOL" ? "protocol" : "kernel";
+      const type = e.code === "ERR_SABRE_CLUSTER_LIMIT" ? "limit" : e.code === "ERR_SABRE_CLUSTER_PROTOCOL" ? "protocol" : e.code === "ERR_SABRE_CLUSTER_FILE" ? "file" : "kernel";
       throw failure({ host: this.name, type, kernel, message: String(e.message ?? err), ...(e.code ? { code: e.code } : {}), ...(chunk ? { chunk } : {}) });
     } finally {
       this.running--;
@@ -200,9 +202,12 @@ export class ClusterHost {
     }
     if (CHUNK_BUILTINS.has(job.kernel)) return { value: null, partials: { $o: {} } };
     await this.cache.ensure(blobHashes(job.args));
+    const files = new Map<string, unknown>();
+    for (const [path, fmt] of fileRefs(job.args)) files.set(path, await this.files.get(path, fmt));
     const reductions: string[] = [];
     const args = decode(job.args, "args", {
       blob: (h) => this.cache.peek(h)!,
+      file: (p) => files.get(p),
       shared: true,
       readOnly: (x) => (isNdArray(x) && isShared(x) ? readOnly(x) : x),
       reduction: (op, initial, name) => {

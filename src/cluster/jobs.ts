@@ -38,7 +38,7 @@ export function failureError(reason: string, fallbackKernel: string): SabreError
         if (f.stack !== undefined) original.stack = f.stack;
         return new RemoteKernelError(site, original);
       }
-      const code = f.type === "refused" ? "ERR_SABRE_CLUSTER_REFUSED" : f.type === "limit" ? "ERR_SABRE_CLUSTER_LIMIT" : "ERR_SABRE_CLUSTER_PROTOCOL";
+      const code = f.type === "refused" ? "ERR_SABRE_CLUSTER_REFUSED" : f.type === "limit" ? "ERR_SABRE_CLUSTER_LIMIT" : f.type === "file" ? "ERR_SABRE_CLUSTER_FILE" : "ERR_SABRE_CLUSTER_PROTOCOL";
       return new ClusterError(code, `host ${f.host}: ${f.message}`);
     } catch {
       // fall through: not ours after all

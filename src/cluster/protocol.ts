@@ -83,7 +83,7 @@ export const FAILURE_PREFIX = "sabre-remote-failure ";
 export interface RemoteFailure {
   host: string;
   /** "kernel": the kernel threw; "refused": the host does not serve this kernel or payload; "limit": a size limit. */
-  type: "kernel" | "refused" | "limit" | "protocol";
+  type: "kernel" | "refused" | "limit" | "protocol" | "file";
   kernel: string;
   message: string;
   code?: string;

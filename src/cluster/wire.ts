@@ -9,6 +9,7 @@ import { CONSTRUCTORS, dtypeOf, isDType, type DType, type TypedArray } from "../
 import { isNdArray, ndarray, type NdArray } from "../memory/ndarray-type.js";
 import { allocShared } from "../memory/shared.js";
 import { describe } from "../validate.js";
+import { ClusterFile, type FileFormat } from "./file-ref.js";
 
 export type Wire = null | boolean | number | string | Wire[] | { [k: string]: Wire };
 
@@ -97,6 +98,7 @@ export function encode(value: unknown, path: string, blobs?: Map<string, Blob>, 
     if (!top) throw new SabreTypeError(`${path}: reduction() clauses must be top-level properties of args`);
     return { $r: value.op, i: typeof value.initial === "number" ? number(value.initial) : b64(value.initial) };
   }
+  if (value instanceof ClusterFile) return { $f: value.path, fmt: value.format };
   if (value instanceof RowsClause) {
     throw new SabreTypeError(`${path}: rows() hands each chunk a view to write into, and shared memory does not cross hosts; return the chunk's values from the kernel instead`);
   }
@@ -131,6 +133,19 @@ export function blobHashes(w: Wire, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** Every file reference in `w`, by path. */
+export function fileRefs(w: Wire, out = new Map<string, FileFormat>()): Map<string, FileFormat> {
+  if (Array.isArray(w)) for (const v of w) fileRefs(v, out);
+  else if (w !== null && typeof w === "object") {
+    if (typeof w["$f"] === "string") {
+      const fmt = w["fmt"];
+      if (fmt !== "npy" && fmt !== "idx" && fmt !== "csv") throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `file ${w["$f"]}: unknown format ${describe(fmt)}`);
+      out.set(w["$f"], fmt);
+    } else for (const v of Object.values(w)) fileRefs(v, out);
+  }
+  return out;
+}
+
 function bad(path: string, what: string): never {
   throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `${path}: malformed payload: ${what}`);
 }
@@ -143,6 +158,8 @@ export interface DecodeContext {
   /** Makes a reduction clause's accumulator (a host) or the clause itself. */
   reduction?: (op: "sum" | "min" | "max", initial: number | Float64Array, name: string) => unknown;
   readOnly?: (x: unknown) => unknown;
+  /** A file a host has read (fileRefs first). */
+  file?: (path: string) => unknown;
 }
 
 function typed(dtype: DType, bytes: Uint8Array, shared: boolean, copy: boolean, path: string): TypedArray {
@@ -188,6 +205,10 @@ export function decode(w: Wire, path: string, ctx: DecodeContext = {}, top = fal
     return bad(path, `number ${describe(s)}`);
   }
   if ("$u" in w) return undefined;
+  if ("$f" in w) {
+    if (!ctx.file || typeof w["$f"] !== "string") bad(path, "a file reference where none is expected");
+    return ctx.file(w["$f"]);
+  }
   if ("$bi" in w) {
     if (typeof w["$bi"] !== "string" || !/^-?\d+$/.test(w["$bi"])) bad(path, "bigint");
     return BigInt(w["$bi"]);

@@ -6,7 +6,11 @@ import { Engine } from "../../src/engine/engine.js";
 import { readOnly, reduction, rows } from "../../src/engine/clauses.js";
 import { ClusterError, RemoteKernelError, SabreTypeError } from "../../src/errors.js";
 import { shared } from "../../src/memory/shared.js";
-import { rejectsTyped } from "../helpers.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeNpy } from "../../src/data/npy-write.js";
+import { rejectsTyped, throwsTyped } from "../helpers.js";
 import { cli, KERNELS, redisAvailable, startHost, startRedis, stopChild, stopHosts, type Host, type RedisServer } from "./util.js";
 
 if (redisAvailable("test/cluster/parallel-for")) {
@@ -66,6 +70,24 @@ if (redisAvailable("test/cluster/parallel-for")) {
     await cluster.parallelFor(60, "cl.slow", { ms: 30 }, { chunk: 1 });
     const list = await new Promise<Awaited<ReturnType<Cluster["hosts"]>>>((resolve) => setTimeout(() => resolve(cluster.hosts()), 2_500));
     for (const h of list) assert.ok(h.jobs > 0, `${h.name} ran no job`);
+  });
+
+  test("a file every host reads (Cluster.file) instead of a blob; a missing one is a typed error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sabre-cluster-"));
+    const n = 3_000;
+    const x = shared.zeros("float64", [n]);
+    for (let i = 0; i < n; i++) x.data[i] = (i % 97) / 3;
+    await writeNpy(join(dir, "x.npy"), x);
+    const total = reduction(0);
+    const localTotal = reduction(0);
+    const remote = await cluster.parallelFor(n, "cl.sumSquares", { x: Cluster.file(join(dir, "x.npy")), total }, { chunk: 250 });
+    const local = await engine.parallelFor(n, "cl.sumSquares", { x: readOnly(x), total: localTotal }, { chunk: 250 });
+    assert.equal(remote, local);
+    assert.is(total.value, localTotal.value);
+    const err = await rejectsTyped(cluster.parallelFor(10, "cl.sumSquares", { x: Cluster.file(join(dir, "missing.npy")), total: reduction(0) }), ClusterError, /cannot read/);
+    assert.is(err.code, "ERR_SABRE_CLUSTER_FILE");
+    throwsTyped(() => Cluster.file("relative.npy"), SabreTypeError, /absolute/);
+    throwsTyped(() => Cluster.file("/data/x.bin"), SabreTypeError, /format/);
   });
 
   test("a throwing kernel rejects with the host's name and the original message", async () => {
