@@ -12,7 +12,7 @@ import { treeArraysToJSON } from "../ml/forest/model-json.js";
 import { putBlobs } from "./blobs.js";
 import { clusterFile, type ClusterFile, type FileFormat } from "./file-ref.js";
 import { JobTracker } from "./jobs.js";
-import { DEFAULT_QUEUE, keyPrefix, MAX_JOB_JSON, queueNames, type ChunkJob, type GrowJob, type HostInfo, type PredictJob } from "./protocol.js";
+import { DEFAULT_QUEUE, EVENTS_MAX_LEN, keyPrefix, MAX_JOB_JSON, queueNames, type ChunkJob, type GrowJob, type HostInfo, type PredictJob } from "./protocol.js";
 import { closeConnection, connection, connectWithin, COMMAND_TIMEOUT_MS, redactUrl, within, type RedisTarget } from "./redis.js";
 import { decode, encode, hashBytes, type Blob, type Wire } from "./wire.js";
 
@@ -108,8 +108,9 @@ export class Cluster implements ForestCluster {
     await connectWithin(redis, connectTimeout, url);
     const names = queueNames(queue);
     const eventConnections = [connection(target, true, ignore), connection(target, true, ignore)];
-    const chunks = new Queue(names.chunks, { connection: redis });
-    const engine = new Queue(names.engine, { connection: redis });
+    const streams = { events: { maxLen: EVENTS_MAX_LEN } };
+    const chunks = new Queue(names.chunks, { connection: redis, streams });
+    const engine = new Queue(names.engine, { connection: redis, streams });
     chunks.on("error", ignore);
     engine.on("error", ignore);
     const events = [new QueueEvents(names.chunks, { connection: eventConnections[0]! }), new QueueEvents(names.engine, { connection: eventConnections[1]! })];

@@ -59,6 +59,7 @@ export class JobTracker {
     const id = callId();
     const ids = payloads.map((_, i) => `${id}-${i}`);
     const results = new Array<unknown>(payloads.length);
+    const failed = new Set<number>();
     const settled = Promise.all(
       ids.map(
         (jobId, i) =>
@@ -69,7 +70,10 @@ export class JobTracker {
                 options.onDone?.(i);
                 resolve(v);
               },
-              reject,
+              reject: (err) => {
+                failed.add(i);
+                reject(err);
+              },
               onProgress: options.onProgress ? (data) => options.onProgress!(i, data) : undefined,
               queue,
             });
@@ -77,10 +81,13 @@ export class JobTracker {
       ),
     );
     settled.catch(() => {});
-    // Whatever ends the call early, its other jobs stop mattering: forget them, drop those not yet taken.
+    // Whatever ends the call, its jobs stop mattering: forget them, and drop them from Redis (results can be
+    // megabytes of trees; a job still running is not removed and expires with removeOnComplete/removeOnFail).
+    // Failed jobs stay (an hour) for `sabre cluster status` and a look at their reason.
     const cleanup = (): void => {
-      const left = ids.filter((j) => this.waiters.delete(j));
-      if (left.length > 0) void Promise.allSettled(left.map((j) => within(queue.remove(j), COMMAND_TIMEOUT_MS, "removing a job")));
+      for (const j of ids) this.waiters.delete(j);
+      const drop = ids.filter((_, i) => !failed.has(i));
+      void Promise.allSettled(drop.map((j) => within(queue.remove(j), COMMAND_TIMEOUT_MS, "removing a job")));
     };
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {

@@ -91,6 +91,13 @@ export interface RemoteFailure {
   chunk?: { start: number; end: number };
 }
 
+/**
+ * BullMQ's event stream repeats each job's return value (a grow job's trees:
+ * megabytes), and keeps 10,000 events by default. A short stream bounds that
+ * memory; a caller that falls further behind settles its jobs by polling.
+ */
+export const EVENTS_MAX_LEN = 200;
+
 /** A heartbeat, as hosts() returns it. */
 export interface HostInfo {
   name: string;
