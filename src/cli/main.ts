@@ -22,8 +22,22 @@ commands:
 ${DEMO_USAGE}
 ${FOREST_USAGE}${PREPROCESS_USAGE}${WORKER_USAGE}${CLUSTER_USAGE}`;
 
+/** Each command's own usage, printed for `sabre <command> --help`. */
+const COMMAND_USAGE: Record<string, string> = {
+  demo: DEMO_USAGE,
+  forest: FOREST_USAGE,
+  preprocess: PREPROCESS_USAGE,
+  worker: WORKER_USAGE,
+  cluster: CLUSTER_USAGE,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const own = command === undefined ? undefined : COMMAND_USAGE[command];
+  if (own && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(own.endsWith("\n") ? own : `${own}\n`);
+    return 0;
+  }
   switch (command) {
     case "demo":
       return demo(rest);
