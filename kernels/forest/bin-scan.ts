@@ -588,7 +588,7 @@ export function quantileBins(X: NdArray, job: QuantileJob, start = 0, end = job.
   const [n, d] = checkMatrix(X);
   const rows = job.rows;
   const m = rows === null ? n : rows.length;
-  const per = Math.max(1, Math.min(16, Math.floor(GATHER_VALUES / Math.max(m, 1))));
+  const per = Math.max(1, Math.min(16, end - start, Math.floor(GATHER_VALUES / Math.max(m, 1))));
   if (gatherScratch.length < per * m) gatherScratch = new Float64Array(per * m);
   const cols = gatherScratch;
   const big = isBigIntDType(dtypeOf(X.data)!);

@@ -8,7 +8,7 @@ import { sharedTypedArray } from "../../src/memory/shared.js";
 import { describe } from "../../src/validate.js";
 import { checkMatrix, checkMaxBins, type BinMapper, type FeatureBins } from "./bin-math.js";
 import { encodeBlock, makeEncoder, type BinEncoder } from "./bin-encode.js";
-import { assembleBins, quantileBins, quantileJob, scanColumns } from "./bin-scan.js";
+import { assembleBins, mergeSummaries, quantileBins, quantileJob, scanColumns } from "./bin-scan.js";
 
 export { checkMatrix, checkMaxBins, codeOf, type BinMapper, type FeatureBins } from "./bin-math.js";
 export { BIN_SUBSAMPLE, assembleBins, mergeSummaries, quantileBins, quantileJob, scanColumns, type ColumnSummary, type MergedScan, type QuantileJob } from "./bin-scan.js";
@@ -52,6 +52,26 @@ export function fitFeatureBins(X: NdArray, f: number, maxBins = 256, seed = 0): 
 export function fitBins(X: NdArray, maxBins = 256, seed = 0): BinMapper {
   const [, d] = checkMatrix(X);
   return packBins(fitFeatureRange(X, 0, d, maxBins, seed), maxBins);
+}
+
+/**
+ * All of binning on one thread: the engine's three passes (scan writing
+ * ids to rowCodes, quantiles, codes from the ids) with a single row chunk.
+ * Returns the bins (in shared memory) and fills both layouts: the same bins
+ * and codes as fitBins + applyBinsBoth, and as the passes split over
+ * workers. The engine runs it on one worker for small tables
+ * (src/ml/forest/binning.ts).
+ */
+export function binAll(X: NdArray, maxBins: number, seed: number, codes: Uint8Array, rowCodes: Uint8Array): BinMapper {
+  const [n, d] = checkMatrix(X);
+  checkMaxBins(maxBins);
+  if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
+  if (!(codes instanceof Uint8Array) || codes.length < n * d) throw new SabreTypeError(`codes must be a Uint8Array of at least ${n * d} elements, got ${describe(codes)}`);
+  const { summary, remapStart, remap } = mergeSummaries([scanColumns(X, 0, n, maxBins, 0, d, rowCodes)]);
+  const job = quantileJob(summary, n, seed);
+  const bins = packBins(assembleBins(summary, job, quantileBins(X, job)), maxBins);
+  encodeBlock(X, bins, makeEncoder(bins), codes, rowCodes, 0, n, 0, d, { remapStart, remap, chunkRows: n });
+  return bins;
 }
 
 /** Packs per-feature bins (e.g. fitted by several workers over feature ranges) into one shared BinMapper. */

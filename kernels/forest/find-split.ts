@@ -2,6 +2,7 @@ import { gather, MAX_BATCH } from "./split-gather.js";
 import { scanHist, scanStored } from "./split-hist.js";
 import { prepareList, scanList, scanLocal } from "./split-lists.js";
 import type { SplitState } from "./split-state.js";
+import { scanTiny, TINY_LIMIT } from "./split-tiny.js";
 import { forestTuning } from "./tuning.js";
 
 /**
@@ -75,6 +76,8 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   const batched = s.data.rowCodes != null && n <= forestTuning.rowMax;
   const useHist = n > forestTuning.histMin;
   if (!useHist && s.C > 0) prepareList(s, start, end);
+  // Entropy keeps the lists: its sweep updates two class arrays per sample, where the tiny sort saves little.
+  const tiny = batched && n <= Math.min(forestTuning.tinyMax, TINY_LIMIT) && s.p.criterion !== 1;
   const batch = s.batch;
   let visited = 0;
   let drawn = 0;
@@ -96,7 +99,8 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
     for (let k = 0; k < nb; k++) {
       const f = batch[k]!;
       let constant: boolean;
-      if (batched && nb > 1) constant = scanLocal(s, f, k * forestTuning.rowMax - start, start, end);
+      if (tiny && nb > 1) constant = scanTiny(s, f, k * forestTuning.rowMax - start, start, end);
+      else if (batched && nb > 1) constant = scanLocal(s, f, k * forestTuning.rowMax - start, start, end);
       else if (useHist) constant = s.nodeHist >= 0 ? scanStored(s, f, end - start) : scanHist(s, f, start, end);
       else constant = scanList(s, f, s.srcCodes, f * s.srcFMul, s.srcIdx, s.srcIMul, start, end);
       if (constant) out[outOff + nKnown + nFound++] = f;

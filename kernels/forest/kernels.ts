@@ -2,7 +2,7 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
-import { encodeBlock, quantileBins, scanColumns, transposeCodes8, type BinEncoder, type BinMapper, type ColumnSummary, type FeatureBins, type IdRemap, type QuantileJob } from "./bins.js";
+import { binAll, encodeBlock, quantileBins, scanColumns, transposeCodes8, type BinEncoder, type BinMapper, type ColumnSummary, type FeatureBins, type IdRemap, type QuantileJob } from "./bins.js";
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
@@ -87,6 +87,14 @@ export default defineKernels({
    */
   "sabre.forest.scanBins"({ start, end }, { X, maxBins, rowCodes }: { X: NdArray; maxBins: number; rowCodes: Uint8Array }): ColumnSummary {
     return scanColumns(X, start, end, maxBins, 0, X.shape[1]!, rowCodes);
+  },
+
+  /** All of binning for a small table, on one worker (binAll): returns the bins, fills both code layouts. */
+  "sabre.forest.binAll"(
+    _ctx,
+    a: { X: NdArray; maxBins: number; seed: number; codes: Uint8Array; rowCodes: Uint8Array },
+  ): BinMapper {
+    return binAll(a.X, a.maxBins, a.seed, a.codes, a.rowCodes);
   },
 
   /** Binning pass 2: quantile bins of the job's features [start, end) (positions in job.features). */

@@ -81,12 +81,18 @@ export class NodeStream {
     return this.buf[this.pos++]!;
   }
 
-  /** A uniform integer in [0, range), 1 <= range <= 2^32, without modulo bias. */
+  /**
+   * A uniform integer in [0, range), 1 <= range <= 2^32, without modulo bias.
+   * x % range on a uint32 (a double above 2^31) calls V8's float modulo:
+   * ~5% of a small-node regression tree. Floor division gives the same
+   * integers exactly (a quotient of two integers below 2^32 never rounds
+   * across an integer), so the draws do not change.
+   */
   below(range: number): number {
-    const limit = TWO32 - (TWO32 % range);
+    const limit = Math.floor(TWO32 / range) * range;
     for (;;) {
       const x = this.uint32();
-      if (x < limit) return x % range;
+      if (x < limit) return x - Math.floor(x / range) * range;
     }
   }
 }

@@ -2,6 +2,7 @@ import type { ForestData, ResolvedParams } from "./params.js";
 import type { HistPool } from "./node-hist.js";
 import { NodeStream } from "./node-rng.js";
 import { MAX_BATCH } from "./split-gather.js";
+import { TINY_LIMIT } from "./split-tiny.js";
 
 /** scikit-learn's tolerance for "pure" nodes and impurity decreases. */
 export const EPSILON = 2.220446049250313e-16;
@@ -38,6 +39,8 @@ export class SplitState {
   /** The features drawn for one batch, and their gathered codes. */
   readonly batch = new Int32Array(MAX_BATCH);
   local = new Uint8Array(0) as Uint8Array;
+  /** A tiny node's sort keys for one feature (split-tiny.ts). */
+  readonly tiny = new Int32Array(TINY_LIMIT);
   readonly L: Float64Array;
   readonly R: Float64Array;
   readonly T: Float64Array;

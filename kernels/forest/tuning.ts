@@ -11,7 +11,12 @@
  * subtree task that another worker may grow (parallel.md); it shapes only
  * who grows what, so a fit passes its own value to every worker.
  * taskConsts: known-constant features a task carries (more: it finds them
- * again; same tree). failAtTask (tests only): the fit's task number
+ * again; same tree). tinyMax: gathered nodes with at most this many
+ * samples sort them by code instead of walking per-bin lists
+ * (split-tiny.ts; capped at TINY_LIMIT, 0 turns it off). binOneWorker:
+ * tables of at most this many values (rows x features) are binned on one
+ * worker in one call, larger ones in passes split over workers (the same
+ * bins and codes either way). failAtTask (tests only): the fit's task number
  * failAtTask throws, number -failAtTask ends its worker thread; 0 never.
  */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0 };
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0, tinyMax: 8, binOneWorker: 1 << 20 };

@@ -1,4 +1,7 @@
-// DataLoader kernels ("sabre.loader.*"), filled in by issue 12.
-import { defineKernels } from "../../src/engine/define.js";
+// DataLoader kernels ("sabre.loader.*"): the worker side of the slot ring.
+import { defineKernels, type Kernel } from "../../src/engine/define.js";
+import { loaderLoop } from "./loop.js";
 
-export default defineKernels({});
+export default defineKernels({
+  "sabre.loader.loop": loaderLoop as Kernel,
+});

@@ -6,7 +6,7 @@
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { kmeans1d } from "./kmeans1d.js";
-import { median, mostFrequent, percentiles } from "./select.js";
+import { mostFrequent } from "./select.js";
 
 /** Rows per block: 2048 rows x 32 float32 columns is 256 KiB, in L2 for the second pass. */
 export const ROW_BLOCK = 2048;
@@ -114,13 +114,8 @@ export function gatherColumns(x: NdArray, dst: Float32Array | Float64Array, at: 
 }
 
 /** What to compute from each column's gathered values. */
+// (medians and percentiles read the table in place: histselect.ts)
 export type SelectTask =
-  | { kind: "median" }
-  /**
-   * Per column its quantiles as fractions (np.percentile(v, 100 * q)), after
-   * the median (out[j * width]) when median is true.
-   */
-  | { kind: "percentiles"; qs: number[][]; median: boolean }
   | { kind: "mode" }
   /** Per column its number of clusters (< 2: the column is skipped); the column must hold two distinct values at least. */
   | { kind: "kmeans"; nBins: number[] };
@@ -144,13 +139,6 @@ export function selectColumns(args: SelectArgs, j0: number, j1: number): void {
     const n = colStart[j + 1]! - s;
     const seg = dst.subarray(s, s + n);
     switch (task.kind) {
-      case "median":
-        out[j * width] = median(seg, n, f32);
-        break;
-      case "percentiles":
-        if (task.median) out[j * width] = median(seg, n, f32);
-        percentiles(seg, n, task.qs[j]!, f32, out, j * width + (task.median ? 1 : 0));
-        break;
       case "mode":
         out[j * width] = mostFrequent(seg, n);
         break;

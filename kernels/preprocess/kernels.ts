@@ -3,11 +3,13 @@ import { defineKernels } from "../../src/engine/define.js";
 import colstats from "./colstats.js";
 import encode from "./encode.js";
 import gather from "./gather.js";
+import histselect from "./histselect.js";
 import scale from "./scale.js";
 
 export default defineKernels({
   ...scale.kernels,
   ...colstats.kernels,
+  ...histselect.kernels,
   ...encode.kernels,
   ...gather.kernels,
 });

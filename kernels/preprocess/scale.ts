@@ -126,13 +126,52 @@ export interface BinArgs {
   edges: Float64Array;
   /** nf + 1 offsets into edges. */
   edgeStart: Int32Array;
+  /** Per column, LUT_CELLS guesses of the bin (see binLookup). */
+  lut: Int32Array;
+  /** Per column: the first inner edge and LUT_CELLS / (last - first inner edge), 0 when fewer than two. */
+  lutLo: Float64Array;
+  lutScale: Float64Array;
   /** One-hot: column j's first output column (nf + 1 offsets); null for ordinal output. */
   onehot: Int32Array | null;
 }
 
+/** Cells of a column's bin lookup table. */
+export const LUT_CELLS = 1024;
+
+/**
+ * Per column a table over [first, last] inner edge in LUT_CELLS equal cells:
+ * the number of inner edges <= the cell's left end. A value's cell gives a
+ * guess that is right unless an edge falls inside the cell; two short scans
+ * correct it, so the result is searchsorted's exactly while a value costs
+ * one table read instead of a branchy binary search.
+ */
+export function binLookup(edges: Float64Array, edgeStart: Int32Array): { lut: Int32Array; lutLo: Float64Array; lutScale: Float64Array } {
+  const nf = edgeStart.length - 1;
+  const lut = new Int32Array(nf * LUT_CELLS);
+  const lutLo = new Float64Array(nf);
+  const lutScale = new Float64Array(nf);
+  for (let j = 0; j < nf; j++) {
+    const e0 = edgeStart[j]!;
+    const ne = edgeStart[j + 1]! - e0;
+    if (ne < 2) continue;
+    const lo = edges[e0]!;
+    const scale = LUT_CELLS / (edges[e0 + ne - 1]! - lo);
+    if (!Number.isFinite(scale)) continue;
+    lutLo[j] = lo;
+    lutScale[j] = scale;
+    let k = 0;
+    for (let c = 0; c < LUT_CELLS; c++) {
+      const left = lo + c / scale;
+      while (k < ne && edges[e0 + k]! <= left) k++;
+      lut[j * LUT_CELLS + c] = k;
+    }
+  }
+  return { lut, lutLo, lutScale };
+}
+
 /** Rows [r0, r1): np.searchsorted(inner edges, x, side="right"), ordinal or one-hot. Returns how many non-finite inputs it met. */
 export function binRows(args: BinArgs, r0: number, r1: number): number {
-  const { x, out, edges, edgeStart, onehot } = args;
+  const { x, out, edges, edgeStart, lut, lutLo, lutScale, onehot } = args;
   const src = x.data as Float64Array;
   const dst = out.data as Float64Array;
   const nf = x.shape[1]!;
@@ -147,16 +186,18 @@ export function binRows(args: BinArgs, r0: number, r1: number): number {
     for (let j = 0; j < nf; j++) {
       const v = src[p + j * s1]!;
       if (v - v !== 0) bad++;
-      // first inner edge > v: the count of edges <= v
-      let l = edgeStart[j]!;
-      const e0 = l;
-      let h = edgeStart[j + 1]!;
-      while (l < h) {
-        const m = (l + h) >>> 1;
-        if (edges[m]! <= v) l = m + 1;
-        else h = m;
+      const e0 = edgeStart[j]!;
+      const ne = edgeStart[j + 1]! - e0;
+      // the count of inner edges <= v, from the table's guess
+      let bin = 0;
+      const sc = lutScale[j]!;
+      if (sc !== 0) {
+        let c = Math.floor((v - lutLo[j]!) * sc);
+        c = c < 0 ? 0 : c >= LUT_CELLS ? LUT_CELLS - 1 : c;
+        bin = lut[j * LUT_CELLS + c]!;
       }
-      const bin = l - e0;
+      while (bin < ne && edges[e0 + bin]! <= v) bin++;
+      while (bin > 0 && edges[e0 + bin - 1]! > v) bin--;
       if (onehot) dst[q + (onehot[j]! + bin) * t1] = 1;
       else dst[q + j * t1] = bin;
     }

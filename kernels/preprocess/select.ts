@@ -1,8 +1,7 @@
-// Order statistics of one column's values (NaN already left out), as numpy
-// computes them: np.percentile's "linear" method, np.ma.median / nanmedian,
-// scipy's mode (the smallest most frequent value). A multi-rank quickselect
-// finds just the ranks asked for, so 11 quantiles cost about two selections,
-// not a sort.
+// Order statistics as numpy computes them: np.percentile's "linear" method,
+// np.ma.median / nanmedian, scipy's mode (the smallest most frequent value).
+// A multi-rank quickselect finds just the ranks asked for, so 11 quantiles
+// cost about two selections, not a sort.
 export type Column = Float32Array | Float64Array;
 
 const SMALL = 24;
@@ -75,55 +74,35 @@ function virtualIndex(n: number, q: number): number {
   return (n - 1) * q;
 }
 
-/**
- * np.percentile(v, 100 * qs) of the n values v[0..n-1] (no NaN; reordered
- * in place), bit for bit as numpy 1.24 computes it: the two neighbours'
- * difference in the data's dtype (f32), the interpolation in float64 and
- * from the upper neighbour when the weight is >= 0.5. NaN when n = 0.
- */
-export function percentiles(v: Column, n: number, qs: readonly number[], f32: boolean, out: Float64Array, at: number): void {
-  if (n === 0) {
-    for (let k = 0; k < qs.length; k++) out[at + k] = NaN;
-    return;
-  }
-  const prev: number[] = [];
-  const next: number[] = [];
-  const gamma: number[] = [];
-  for (const q of qs) {
-    const vi = virtualIndex(n, q);
-    let p: number;
-    let x: number;
-    if (vi >= n - 1) p = x = n - 1;
-    else if (vi < 0) p = x = 0;
-    else {
-      p = Math.floor(vi);
-      x = p + 1;
-    }
-    prev.push(p);
-    next.push(x);
-    gamma.push(vi - Math.floor(vi));
-  }
-  const ranks = [...new Set([...prev, ...next])].sort((a, b) => a - b);
-  selectRanks(v, 0, n - 1, ranks);
-  for (let k = 0; k < qs.length; k++) {
-    const a = v[prev[k]!]!;
-    const b = v[next[k]!]!;
-    const t = gamma[k]!;
-    const diff = f32 ? Math.fround(b - a) : b - a;
-    out[at + k] = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
-  }
+/** Where np.percentile's "linear" method reads among n sorted values for quantile q: two ranks and the weight of the upper one. */
+export function percentilePlan(n: number, q: number): { prev: number; next: number; gamma: number } {
+  const vi = virtualIndex(n, q);
+  if (vi >= n - 1) return { prev: n - 1, next: n - 1, gamma: 0 };
+  if (vi < 0) return { prev: 0, next: 0, gamma: 0 };
+  const prev = Math.floor(vi);
+  return { prev, next: prev + 1, gamma: vi - prev };
 }
 
-/** The median as np.ma.median and np.nanmedian give it: the middle value, or the mean of the two middle ones (summed in the data's dtype). NaN when n = 0. */
-export function median(v: Column, n: number, f32: boolean): number {
-  if (n === 0) return NaN;
+/**
+ * numpy 1.24's _lerp of the two neighbours a <= b with weight t: their
+ * difference in the data's dtype (f32), the rest in float64, from the upper
+ * neighbour when t >= 0.5.
+ */
+export function numpyLerp(a: number, b: number, t: number, f32: boolean): number {
+  const diff = f32 ? Math.fround(b - a) : b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/** The ranks np.ma.median / np.nanmedian read among n sorted values (one or two). */
+export function medianRanks(n: number): number[] {
   const k = (n - 1) >>> 1;
-  if (n % 2 === 1) {
-    selectRanks(v, 0, n - 1, [k]);
-    return v[k]!;
-  }
-  selectRanks(v, 0, n - 1, [k, k + 1]);
-  const s = v[k]! + v[k + 1]!;
+  return n % 2 === 1 ? [k] : [k, k + 1];
+}
+
+/** The median from the values at medianRanks(n): the middle one, or the two summed in the data's dtype and halved. */
+export function medianFrom(lowMid: number, highMid: number, n: number, f32: boolean): number {
+  if (n % 2 === 1) return lowMid;
+  const s = lowMid + highMid;
   return (f32 ? Math.fround(s) : s) / 2;
 }
 

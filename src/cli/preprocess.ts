@@ -12,14 +12,13 @@ import type { NdArray } from "../memory/ndarray-type.js";
 import { shared } from "../memory/shared.js";
 import { ColumnTransformer } from "../ml/preprocess/column-transformer.js";
 import { SimpleImputer } from "../ml/preprocess/imputer.js";
-// KBinsDiscretizer registers itself here once it exists; --bins builds it through the registry.
-import "../ml/preprocess/kbins.js";
+import { KBinsDiscretizer } from "../ml/preprocess/kbins.js";
 import { MinMaxScaler, RobustScaler, StandardScaler } from "../ml/preprocess/scalers.js";
 import { LabelEncoder } from "../ml/preprocess/label-encoder.js";
 import { OneHotEncoder } from "../ml/preprocess/onehot.js";
 import { Pipeline } from "../ml/preprocess/pipeline.js";
 import { trainTestSplit } from "../ml/preprocess/split.js";
-import { estimatorFromJSON, TRANSFORMER_FORMAT, TRANSFORMER_VERSION, type Transformer } from "../ml/preprocess/transformer.js";
+import type { Transformer } from "../ml/preprocess/transformer.js";
 import { ProgressBar } from "./progress.js";
 
 export const PREPROCESS_USAGE = `usage:
@@ -48,13 +47,6 @@ const SCALERS: Record<string, () => Transformer> = {
   robust: () => new RobustScaler(),
 };
 const IMPUTE = ["mean", "median", "most_frequent"] as const;
-
-/** A fresh, unfitted step by class name, through the estimator registry (for steps this build may not have). */
-function makeStep(estimator: string, params: Record<string, unknown>, flag: string): Transformer {
-  const from = estimatorFromJSON(estimator);
-  if (!from) throw new SabreTypeError(`${flag} needs ${estimator}, which this build of sabre does not have`);
-  return from({ format: TRANSFORMER_FORMAT, version: TRANSFORMER_VERSION, estimator, params, state: null }) as Transformer;
-}
 
 function count(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -124,7 +116,7 @@ function buildPipeline(values: Record<string, string | undefined>, d: number, on
     numeric.push(make());
   }
   const bins = count("bins", values.bins, 2);
-  if (bins !== undefined) numeric.push(makeStep("KBinsDiscretizer", { nBins: bins, encode: "ordinal", strategy: "quantile" }, "--bins"));
+  if (bins !== undefined) numeric.push(new KBinsDiscretizer({ nBins: bins, encode: "ordinal", strategy: "quantile" }));
   if (oneHot.length === 0) return numeric.length === 0 ? null : new Pipeline(numeric);
   const rest = Array.from({ length: d }, (_, j) => j).filter((j) => !oneHot.includes(j));
   const numericStep: Transformer | "passthrough" = numeric.length === 0 ? "passthrough" : numeric.length === 1 ? numeric[0]! : (new Pipeline(numeric) as unknown as Transformer);

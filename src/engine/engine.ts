@@ -584,6 +584,15 @@ export class Engine {
 
   // ---- workers coming and going ----------------------------------------------------------------
 
+  /**
+   * @internal For an owner whose one call lasts long (the DataLoader's epoch
+   * loop): whether the workers keep the process alive, overriding the
+   * engine's own toggle until the next call starts or ends.
+   */
+  keepProcessAlive(on: boolean): void {
+    this.setReferenced(on);
+  }
+
   private setReferenced(on: boolean): void {
     this.referenced = on;
     for (const h of this.handles) {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { estimatorFromJSON, Pipeline, readCsv, readNpySync, writeNpySync, shared } from "sabre";
+import { Pipeline, readCsv, readNpySync, writeNpySync, shared } from "sabre";
 
 const bin = fileURLToPath(new URL("../../../bin/sabre.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "sabre-preprocess-"));
@@ -81,7 +81,7 @@ test(".npy input with a target column index; no steps writes the table as is", (
   assert.equal(rows(readNpySync(join(dir, "o4.npy"))), [[1, 10, 0], [2, 20, 1], [3, 30, 0], [4, 40, 1]]);
 });
 
-test("--impute, --scale and --bins use the preprocessing estimators this build has", () => {
+test("--impute, --scale, --bins: imputed, scaled and binned columns; saved pipelines revive", () => {
   const file = csv("t5.csv");
   const r = sabre(file, "--out", "o5.npy", "--target", "label", "--impute", "mean", "--scale", "standard");
   assert.is(r.code, 0, r.err);
@@ -102,13 +102,18 @@ test("--impute, --scale and --bins use the preprocessing estimators this build h
   const saved = JSON.parse(readFileSync(join(dir, "p5.json"), "utf8")) as { targetClasses: string[] };
   assert.equal(saved.targetClasses, ["cat", "dog"]);
   assert.ok(Pipeline.fromJSON(saved) instanceof Pipeline);
-  const b = sabre(file, "--out", "o6.npy", "--target", "label", "--bins", "4");
-  if (estimatorFromJSON("KBinsDiscretizer")) {
-    assert.is(b.code, 0, b.err);
-  } else {
-    assert.is(b.code, 2);
-    assert.match(b.err, /--bins needs KBinsDiscretizer/);
+  const b = sabre(file, "--out", "o6.npy", "--target", "label", "--impute", "mean", "--bins", "4", "--one-hot", "colour");
+  assert.is(b.code, 0, b.err);
+  const binned = rows(readNpySync(join(dir, "o6.npy")));
+  assert.equal(binned[0]!.length, 5);
+  for (let j = 0; j < 2; j++) {
+    const codes = new Set(binned.map((row) => row[j]!));
+    assert.equal([...codes].sort(), [0, 1, 2, 3], `column ${j}: quantile bins 0..3`);
   }
+  // KBinsDiscretizer refuses NaN, as scikit-learn does: --bins on the CSV with missing cells needs --impute
+  const nan = sabre(file, "--out", "o6n.npy", "--target", "label", "--bins", "4");
+  assert.is(nan.code, 2);
+  assert.match(nan.err, /contains NaN/);
 });
 
 test("bad input: one line on stderr, exit code 2", () => {

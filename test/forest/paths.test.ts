@@ -12,7 +12,7 @@ const PATHS: [string, { histMin: number; rowMax: number }, boolean][] = [
   ["gathered batches", { histMin: 1e9, rowMax: 4096 }, true],
 ];
 
-function withTuning<T>(t: { histMin: number; rowMax: number }, fn: () => T): T {
+function withTuning<T>(t: Partial<typeof forestTuning>, fn: () => T): T {
   const saved = { ...forestTuning };
   Object.assign(forestTuning, t);
   try {
@@ -75,6 +75,36 @@ test("minSamplesLeaf counts samples on the histogram path too", () => {
   for (const [name, tuning] of PATHS) {
     const t = withTuning(tuning, () => growTree(data, { minSamplesLeaf: 9 }, 0, 2));
     for (let i = 0; i < t.nodeCount; i++) if (t.left[i] === -1) assert.ok(t.nNodeSamples[i]! >= 9, `${name}: leaf ${i} has ${t.nNodeSamples[i]}`);
+  }
+});
+
+// Tiny nodes sort their few samples by code instead of walking 256-bin lists
+// (split-tiny.ts): the same sums in the same order, so the same trees bit for bit.
+test("tiny nodes grow the same trees as the per-bin lists (gini, squared error, minSamplesLeaf, weights)", () => {
+  const yc = y.slice(0, 1000);
+  const yr = Float64Array.from(yc, (v, i) => v * 1.5 + (i % 7) * 0.125);
+  const weights = Float64Array.from({ length: 1000 }, (_, i) => 0.5 + (i % 5) * 0.75);
+  const cases: [string, ForestData, TreeParams][] = [
+    ["gini", prepare(train, yc, 10), {}],
+    ["gini, minSamplesLeaf 2", prepare(train, yc, 10), { minSamplesLeaf: 2 }],
+    ["gini, sample and class weights", { ...prepare(train, yc, 10), sampleWeight: weights }, { classWeight: "balanced" }],
+    ["squared error", prepare(train, yr, 0), { maxFeatures: 1 }],
+    ["squared error, minSamplesLeaf 3", prepare(train, yr, 0), { minSamplesLeaf: 3, maxFeatures: 0.5 }],
+    ["squared error, sample weights", { ...prepare(train, yr, 0), sampleWeight: weights }, {}],
+  ];
+  for (const [name, data, params] of cases) {
+    const lists = withTuning({ tinyMax: 0 }, () => grow(data, params, 3));
+    for (const tinyMax of [2, 8, 64]) {
+      const tiny = withTuning({ tinyMax }, () => grow(data, params, 3));
+      for (let k = 0; k < 3; k++) {
+        const a = lists[k]!;
+        const b = tiny[k]!;
+        assert.equal(b.nodeCount, a.nodeCount, `${name}, tinyMax ${tinyMax}, tree ${k}: node count`);
+        for (const key of ["feature", "threshold", "left", "right", "value", "impurity", "weightedNNodeSamples"] as const) {
+          assert.ok(Buffer.from(b[key].buffer, b[key].byteOffset, b[key].byteLength).equals(Buffer.from(a[key].buffer, a[key].byteOffset, a[key].byteLength)), `${name}, tinyMax ${tinyMax}, tree ${k}: ${key}`);
+        }
+      }
+    }
   }
 });
 

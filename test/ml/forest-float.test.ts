@@ -5,10 +5,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Engine, RandomForestClassifier, RandomForestRegressor, SabreTypeError, shared, type NdArray } from "sabre";
-import { applyBinsBoth, fitBins, type FlatTree } from "../../kernels/forest/index.js";
+import { applyBinsBoth, fitBins, forestTuning, type FlatTree } from "../../kernels/forest/index.js";
 // binOnEngine is internal: it runs on the source tree's Engine (the same workers; its clauses are this bundle's classes).
 import { binOnEngine } from "../../src/ml/forest/binning.js";
 import { Engine as SrcEngine } from "../../src/engine/engine.js";
+import { SabreTypeError as SrcTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
 import { digits, rows } from "../forest/util.js";
 import { rejectsTyped } from "../helpers.js";
@@ -61,18 +62,47 @@ test("binning on 1, 2 and 3 threads gives fitBins' bins and both code layouts, f
         const codes = new Uint8Array(n * 64);
         const rowCodes = new Uint8Array(n * 64);
         applyBinsBoth(data, bins, codes, rowCodes);
-        for (const e of engines) {
-          const got = await binOnEngine(e, data, maxBins, 9);
-          for (const k of ["nBins", "threshold", "binMin", "binMax"] as const) {
-            assert.equal(Array.from(got.bins[k]), Array.from(bins[k]), `${e.threads} threads, maxBins ${maxBins}: ${k}`);
+        // Passes split over the workers, and (a small table) all of it on one worker.
+        for (const oneWorker of [0, n * 64]) {
+          for (const e of engines) {
+            const saved = forestTuning.binOneWorker;
+            forestTuning.binOneWorker = oneWorker;
+            const got = await binOnEngine(e, data, maxBins, 9).finally(() => (forestTuning.binOneWorker = saved));
+            const how = `${e.threads} threads${oneWorker > 0 ? ", one worker" : ""}, maxBins ${maxBins}`;
+            for (const k of ["nBins", "threshold", "binMin", "binMax"] as const) {
+              assert.equal(Array.from(got.bins[k]), Array.from(bins[k]), `${how}: ${k}`);
+            }
+            assert.ok(Buffer.compare(got.codes, codes) === 0, `${how}: feature-major codes`);
+            assert.ok(Buffer.compare(got.rowCodes, rowCodes) === 0, `${how}: sample-major codes`);
           }
-          assert.ok(Buffer.compare(got.codes, codes) === 0, `${e.threads} threads: feature-major codes`);
-          assert.ok(Buffer.compare(got.rowCodes, rowCodes) === 0, `${e.threads} threads: sample-major codes`);
         }
       }
     }
   } finally {
     await Promise.all(engines.map((e) => e.close()));
+  }
+});
+
+test("NaN or Infinity in X is a typed error naming the value, binned on one worker or split over several", async () => {
+  const bad = shared.from(f32);
+  bad.set(700, 5, Number.NaN);
+  const inf = shared.from(f64);
+  inf.set(3, 60, -Infinity);
+  // Through the public fit (a small table: one worker bins it).
+  await rejectsTyped(new RandomForestClassifier({ nEstimators: 2, seed: 1, engine }).fit(bad, trainY), SabreTypeError, /X\[700\]\[5\] is NaN/);
+  await rejectsTyped(new RandomForestRegressor({ nEstimators: 2, seed: 1, engine }).fit(inf, Float64Array.from(trainY)), SabreTypeError, /X\[3\]\[60\] is -Infinity/);
+  // Both binning paths, on the source tree's engine (whose forestTuning this test sets).
+  const e = await SrcEngine.start({ threads: 2 });
+  const saved = forestTuning.binOneWorker;
+  try {
+    for (const oneWorker of [0, n * 64]) {
+      forestTuning.binOneWorker = oneWorker;
+      await rejectsTyped(binOnEngine(e, bad, 256, 1), SrcTypeError, /X\[700\]\[5\] is NaN/);
+      await rejectsTyped(binOnEngine(e, inf, 256, 1), SrcTypeError, /X\[3\]\[60\] is -Infinity/);
+    }
+  } finally {
+    forestTuning.binOneWorker = saved;
+    await e.close();
   }
 });
 

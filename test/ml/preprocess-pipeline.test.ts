@@ -12,6 +12,8 @@ import {
   RandomForestClassifier,
   RandomForestRegressor,
   SabreTypeError,
+  SimpleImputer,
+  StandardScaler,
   checkTransformerJSON,
   registerEstimator,
   shared,
@@ -112,6 +114,18 @@ test("a regressor last; transformer-only pipelines transform and fitTransform; r
   await rejectsTyped(chain.predict([[1]]), SabreTypeError, /no predict/);
   await chain.fit([[1], [3]]);
   assert.equal(list((await chain.transform([[3]])).data), [0, 1]);
+});
+
+test("imputer and scaler from main then a forest: saved and revived, the same predictions", async () => {
+  const { X, y } = data();
+  X.set(3, 1, NaN);
+  const pipe = new Pipeline([new SimpleImputer({ strategy: "median" }), new StandardScaler(), new RandomForestClassifier({ nEstimators: 4, seed: 2, engine })]);
+  assert.equal(Object.keys(pipe.namedSteps), ["simpleimputer", "standardscaler", "randomforestclassifier"]);
+  await pipe.fit(X, y);
+  const back = Pipeline.fromJSON(JSON.parse(JSON.stringify(pipe.toJSON())));
+  assert.ok(back.namedSteps.standardscaler instanceof StandardScaler);
+  assert.equal(list(await back.predict(X)), list(await pipe.predict(X)));
+  assert.is(await back.score(X, y), await pipe.score(X, y));
 });
 
 test("corrupted JSON: FormatError", async () => {

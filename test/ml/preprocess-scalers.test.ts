@@ -61,6 +61,49 @@ test("live against scikit-learn on fresh random data (skipped without /usr/bin/p
   for (let i = 0; i < cases.length; i++) await check(cases[i]!, results[i]!, `live seed ${seed} case ${i} ${cases[i]!.estimator}`);
 });
 
+/** np.nanpercentile (linear) and np.nanmedian by a full sort: the reference for the histogram route. */
+function sortedRef(col: number[]): { median: number; pct: (q: number) => number } {
+  const s = Float64Array.from(col.filter((v) => !Number.isNaN(v))).sort();
+  const n = s.length;
+  const k = (n - 1) >>> 1;
+  return {
+    median: n % 2 ? s[k]! : (s[k]! + s[k + 1]!) / 2,
+    pct(q: number): number {
+      const vi = (n - 1) * q;
+      const p = Math.min(Math.floor(vi), n - 1);
+      const nx = Math.min(p + 1, n - 1);
+      const t = vi - Math.floor(vi);
+      const d = s[nx]! - s[p]!;
+      return t >= 0.5 ? s[nx]! - d * (1 - t) : s[p]! + d * t;
+    },
+  };
+}
+
+test("RobustScaler on 60,000 skewed rows (outliers, long runs of equal values, -0 and 0, NaN): center and scale exactly those of a full sort", async () => {
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rows: number[][] = [];
+  for (let i = 0; i < 60000; i++) {
+    const u = rnd();
+    rows.push([
+      -Math.log(1 - u) * 3, // exponential
+      u < 0.6 ? 2.5 : u < 0.7 ? NaN : u * 100, // a long run of one value
+      i === 5 ? 1e300 : i === 6 ? -1e300 : u - 0.5, // two huge outliers: one histogram bin holds almost everything
+      u < 0.5 ? -0 : u < 0.9 ? 0 : 1,
+    ]);
+  }
+  const X = shared.from(rows, { dtype: "float64" });
+  for (const qr of [[25, 75], [0, 100], [1, 99.5]] as [number, number][]) {
+    const s = await new RobustScaler({ engine, quantileRange: qr }).fit(X);
+    for (let j = 0; j < 4; j++) {
+      const ref = sortedRef(rows.map((r) => r[j]!));
+      assert.ok(Object.is(s.center![j], ref.median) || s.center![j] === ref.median, `center[${j}]: ${s.center![j]} vs ${ref.median}`);
+      const d = ref.pct(qr[1] / 100) - ref.pct(qr[0] / 100);
+      assert.is(s.scale![j], d < 10 * 2 ** -52 ? 1 : d, `scale[${j}] for ${qr}`);
+    }
+  }
+});
+
 test("inverseTransform(transform(X)) gives X back", async () => {
   const rows = randomTable(500, 6, 11, 0.1);
   const X = shared.from(rows, { dtype: "float64" });

@@ -133,9 +133,11 @@ export function sharedArgs(args: Record<string, unknown>): Record<string, unknow
 // ---- JSON ----------------------------------------------------------------
 
 /** A number as JSON holds it: NaN and the infinities as strings (JSON has no literal for them). */
-export type JSONNumber = number | "NaN" | "Infinity" | "-Infinity";
+export type JSONNumber = number | "NaN" | "Infinity" | "-Infinity" | "-0";
 
+/** A number for JSON: NaN, the infinities and -0 (JSON.stringify would write 0, and x - (-0) differs from x - 0 for x = -0) as strings. */
 export function numberToJSON(v: number): JSONNumber {
+  if (Object.is(v, -0)) return "-0";
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "-Infinity";
@@ -163,6 +165,7 @@ export function numberFromJSON(who: string, what: string, v: unknown, rule: Numb
   else if (v === "NaN") x = NaN;
   else if (v === "Infinity") x = Infinity;
   else if (v === "-Infinity") x = -Infinity;
+  else if (v === "-0") x = -0;
   else throw new FormatError(`${who}.fromJSON: ${what} must be a number, got ${describe(v)}`);
   if (Number.isNaN(x) && !rule.nan) throw new FormatError(`${who}.fromJSON: ${what} must not be NaN`);
   if ((x === Infinity || x === -Infinity) && !rule.infinite) throw new FormatError(`${who}.fromJSON: ${what} must be finite, got ${x}`);

@@ -3,7 +3,7 @@ import type { Engine } from "../../engine/engine.js";
 import { FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { describe } from "../../validate.js";
-import { columnSelect, columnStats } from "./column-stats.js";
+import { columnMedianPercentiles, columnSelect, columnStats } from "./column-stats.js";
 import {
   arrayFromJSON,
   arrayToJSON,
@@ -120,11 +120,10 @@ export class SimpleImputer implements Transformer {
       const engine = await engineOf(o.engine, this.engine);
       const s = await columnStats(who, engine, x, this.strategy === "mean", o.signal);
       if (this.strategy === "mean") statistics = Float64Array.from(s.mean, r);
-      else {
-        const task = this.strategy === "median" ? ({ kind: "median" } as const) : ({ kind: "mode" } as const);
-        statistics = await columnSelect(engine, x, s, task, 1, o.signal);
-        statistics = Float64Array.from(statistics);
-      }
+      else if (this.strategy === "median") {
+        const res = await columnMedianPercentiles(engine, x, s, Array.from({ length: nf }, () => []), true, o.signal);
+        statistics = res.median!;
+      } else statistics = Float64Array.from(await columnSelect(engine, x, s, { kind: "mode" }, 1, o.signal));
     }
     this.#state = { nFeaturesIn: nf, dtype, statistics };
     return this;

@@ -3,7 +3,8 @@ import type { Engine } from "../../engine/engine.js";
 import { FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { describe } from "../../validate.js";
-import { columnSelect, columnStats } from "./column-stats.js";
+import { binLookup } from "../../../kernels/preprocess/scale.js";
+import { columnMedianPercentiles, columnSelect, columnStats } from "./column-stats.js";
 import {
   arrayFromJSON,
   arrayToJSON,
@@ -146,11 +147,12 @@ export class KBinsDiscretizer implements Transformer {
     const constant = Array.from({ length: nf }, (_, j) => s.min[j] === s.max[j]);
     const edges: Float64Array[] = [];
     let selected: Float64Array | null = null;
+    let quantiles: Float64Array[] | null = null;
     let width = 0;
     if (this.strategy === "quantile") {
-      width = Math.max(...nBins) + 1;
-      const qs = nBins.map((k) => linspace(0, 100, k + 1).map((p) => p / 100));
-      selected = await columnSelect(engine, x, s, { kind: "percentiles", qs, median: false }, width, o.signal);
+      // a constant column needs no quantiles
+      const qs = nBins.map((k, j) => (constant[j] ? [] : linspace(0, 100, k + 1).map((p) => p / 100)));
+      quantiles = (await columnMedianPercentiles(engine, x, s, qs, false, o.signal)).percentiles;
     } else if (this.strategy === "kmeans") {
       if (n < Math.max(...nBins.filter((_, j) => !constant[j]), 0)) {
         throw new SabreTypeError(`${who}: strategy "kmeans" needs at least as many samples as bins (n_samples=${n})`);
@@ -172,7 +174,7 @@ export class KBinsDiscretizer implements Transformer {
       const k = nBins[j]!;
       let e: number[];
       if (this.strategy === "uniform") e = linspace(lo, hi, k + 1);
-      else if (this.strategy === "quantile") e = Array.from(selected!.subarray(j * width, j * width + k + 1));
+      else if (this.strategy === "quantile") e = Array.from(quantiles![j]!);
       else {
         const c = selected!.subarray(j * width, j * width + k);
         const r = f32 ? Math.fround : (v: number) => v;
@@ -219,7 +221,8 @@ export class KBinsDiscretizer implements Transformer {
     const out = outputOf(who, o.out, [x.shape[0]!, width], this.#outDType(x));
     throwIfAborted(who, o.signal);
     const engine = await engineOf(o.engine, this.engine);
-    const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, onehot }, o.signal);
+    const { lut, lutLo, lutScale } = binLookup(inner, edgeStart);
+    const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, lut, lutLo, lutScale, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains NaN or infinity; KBinsDiscretizer takes finite values only`);
     return out;
   }

@@ -8,7 +8,7 @@ import type { Engine } from "../../engine/engine.js";
 import { FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { describe } from "../../validate.js";
-import { columnSelect, columnStats } from "./column-stats.js";
+import { columnMedianPercentiles, columnStats } from "./column-stats.js";
 import {
   arrayFromJSON,
   arrayToJSON,
@@ -513,14 +513,13 @@ export class RobustScaler implements Transformer {
     if (this.withCentering || this.withScaling) {
       const s = await columnStats(who, engine, x, false, o.signal);
       const qs = this.withScaling ? [this.quantileRange[0] / 100, this.quantileRange[1] / 100] : [];
-      const width = qs.length + 1;
-      const res = await columnSelect(engine, x, s, { kind: "percentiles", qs: Array.from({ length: nf }, () => qs), median: true }, width, o.signal);
-      if (this.withCentering) center = Float64Array.from({ length: nf }, (_, j) => res[j * width]!);
+      const res = await columnMedianPercentiles(engine, x, s, Array.from({ length: nf }, () => qs), this.withCentering, o.signal);
+      center = res.median;
       if (this.withScaling) {
         const adjust = this.unitVariance ? normalPpf(this.quantileRange[1] / 100) - normalPpf(this.quantileRange[0] / 100) : 1;
         scale = new Float64Array(nf);
         for (let j = 0; j < nf; j++) {
-          const d = res[j * width + 2]! - res[j * width + 1]!;
+          const d = res.percentiles[j]![1]! - res.percentiles[j]![0]!;
           const handled = d < 10 * EPS64 ? 1 : d;
           scale[j] = this.unitVariance ? handled / adjust : handled;
         }

@@ -1,0 +1,670 @@
+import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, WorkerCrashedError } from "../../errors.js";
+import { Engine } from "../../engine/engine.js";
+import { sharedTypedArray } from "../../memory/shared.js";
+import { checkInteger, checkSignal, describe } from "../../validate.js";
+import * as R from "../../../kernels/loader/ring.js";
+import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
+import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
+import { Batch, allocSlots, slotViews } from "./batch.js";
+import type { FieldSpecs } from "./define.js";
+import { SampleError } from "./errors.js";
+import { checkTransformList, resolveDataset, resolveTransforms, type DatasetInput } from "./plan-build.js";
+import { BatchSampler, RandomSampler, SequentialSampler, type BatchSamplerLike, type Sampler } from "./samplers.js";
+import type { TransformSpec } from "./transforms.js";
+
+export interface DataLoaderOptions {
+  /** Samples per batch (default 1). Not with batchSampler. */
+  batchSize?: number;
+  /** A new random order every epoch, from (seed, epoch). Not with sampler / batchSampler. */
+  shuffle?: boolean;
+  /** Any iterable of dataset indices (e.g. RandomSampler, SequentialSampler); setEpoch(n) is called before each epoch. */
+  sampler?: Sampler;
+  /** Any iterable of index arrays, one per batch (e.g. BatchSampler). Excludes batchSize, shuffle, sampler, dropLast. */
+  batchSampler?: BatchSamplerLike;
+  /** Worker threads filling batches; 0 (default) fills them on the calling thread. */
+  numWorkers?: number;
+  /** Batches in flight per worker (default 2): the ring has numWorkers x prefetchFactor slots. */
+  prefetchFactor?: number;
+  /** Drop the last, smaller batch (default false). */
+  dropLast?: boolean;
+  /** Seeds the shuffle and the transforms' streams (default: a random seed chosen at construction). */
+  seed?: number;
+  /** Keep the workers (and the datasets' init state) between epochs (default false: started each epoch, stopped after). */
+  persistentWorkers?: boolean;
+  /** Milliseconds to wait for one batch from the workers; 0 (default) waits forever. On expiry: TimeoutError, workers stopped. */
+  timeout?: number;
+  /** Yield batches in order (default true). false yields whichever filled batch is ready first (map-style datasets). */
+  inOrder?: boolean;
+  /** Aborting stops the iteration (AbortError) and the workers. */
+  signal?: AbortSignal;
+  /** Transforms run in the workers after getItem, in order: randomCrop, randomFlip, normalize, transformModule. */
+  transform?: TransformSpec | readonly TransformSpec[];
+}
+
+let loaderIds = 0;
+
+/**
+ * How long the main thread polls a slot between event-loop turns before it
+ * parks on Atomics.waitAsync, in ms. A waitAsync wake-up travels through the
+ * event loop's async handle (50-150 us on these VMs), which a fast consumer
+ * would pay on every batch; polling a little first catches a batch that is
+ * about to land, and costs a slow (CPU-heavy) epoch well under 1% of a core.
+ */
+const POLL_MS = 0.3;
+
+interface Prepared {
+  plan: LoaderPlan;
+  length: number | undefined;
+}
+
+/** What the current epoch's consumer is parked on, so a failure can wake it. */
+type Wake = (err: Error) => void;
+
+/**
+ * Batches prepared by workers straight into shared memory
+ * (src/data/loader/README.md has the protocol).
+ *
+ * ```ts
+ * const loader = new DataLoader(new TensorDataset({ image: X, label: y }), { batchSize: 64, shuffle: true, numWorkers: 2, seed: 1 });
+ * for await (const batch of loader) train(batch.fields.image, batch.fields.label);
+ * await loader.close();
+ * ```
+ */
+export class DataLoader<F extends string = string> implements AsyncIterable<Batch<F>> {
+  readonly batchSize: number;
+  readonly numWorkers: number;
+  readonly prefetchFactor: number;
+  readonly dropLast: boolean;
+  readonly seed: number;
+  readonly persistentWorkers: boolean;
+  readonly timeout: number;
+  readonly inOrder: boolean;
+  private readonly dataset: DatasetInput;
+  private readonly sampler: Sampler | undefined;
+  private readonly batchSampler: BatchSamplerLike | undefined;
+  private readonly shuffle: boolean;
+  private readonly signal: AbortSignal | undefined;
+  private readonly transforms: TransformSpec[];
+  private readonly id = `${process.pid}.${++loaderIds}.${Date.now()}`;
+  private prepared: Promise<Prepared> | undefined;
+  private resolved: Prepared | undefined;
+  private nextEpoch = 0;
+  private running: number | undefined;
+  private closed = false;
+  private engine: Promise<Engine> | undefined;
+  private inline: Promise<SampleWriter> | undefined;
+  private ring: RingMemory | undefined;
+  private wake: Wake | undefined;
+  private failure: Error | undefined;
+
+  constructor(dataset: DatasetInput, options: DataLoaderOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new SabreTypeError(`DataLoader options must be an object, got ${describe(options)}`);
+    if (typeof dataset !== "object" || dataset === null) {
+      throw new SabreTypeError(`DataLoader needs a TensorDataset or { module, params }, got ${describe(dataset)}`);
+    }
+    const o = options;
+    if (o.batchSampler !== undefined) {
+      if (o.batchSize !== undefined || o.shuffle || o.sampler !== undefined || o.dropLast) {
+        throw new SabreTypeError("batchSampler excludes batchSize, shuffle, sampler and dropLast (they are the batch sampler's)");
+      }
+      if (typeof (o.batchSampler as Partial<BatchSamplerLike>)[Symbol.iterator] !== "function") {
+        throw new SabreTypeError(`batchSampler must be an iterable of index arrays, got ${describe(o.batchSampler)}`);
+      }
+    }
+    if (o.sampler !== undefined) {
+      if (o.shuffle) throw new SabreTypeError("sampler excludes shuffle (shuffle by using a RandomSampler)");
+      if (typeof (o.sampler as Partial<Sampler>)[Symbol.iterator] !== "function") throw new SabreTypeError(`sampler must be an iterable of indices, got ${describe(o.sampler)}`);
+    }
+    this.batchSize = o.batchSize === undefined ? 1 : checkInteger("batchSize", o.batchSize, 1, 2 ** 24);
+    if (o.shuffle !== undefined && typeof o.shuffle !== "boolean") throw new SabreTypeError(`shuffle must be a boolean, got ${describe(o.shuffle)}`);
+    this.shuffle = o.shuffle ?? false;
+    this.numWorkers = checkInteger("numWorkers", o.numWorkers ?? 0, 0, 1024);
+    this.prefetchFactor = checkInteger("prefetchFactor", o.prefetchFactor ?? 2, 1, 1024);
+    this.dropLast = o.dropLast ?? false;
+    if (typeof this.dropLast !== "boolean") throw new SabreTypeError(`dropLast must be a boolean, got ${describe(o.dropLast)}`);
+    this.seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : checkInteger("seed", o.seed);
+    this.persistentWorkers = o.persistentWorkers ?? false;
+    if (typeof this.persistentWorkers !== "boolean") throw new SabreTypeError(`persistentWorkers must be a boolean, got ${describe(o.persistentWorkers)}`);
+    if (this.persistentWorkers && this.numWorkers === 0) throw new SabreTypeError("persistentWorkers needs numWorkers > 0");
+    const t = o.timeout ?? 0;
+    if (typeof t !== "number" || !(t >= 0)) throw new SabreTypeError(`timeout must be a number of milliseconds >= 0 (0: none), got ${describe(t)}`);
+    this.timeout = t;
+    this.inOrder = o.inOrder ?? true;
+    if (typeof this.inOrder !== "boolean") throw new SabreTypeError(`inOrder must be a boolean, got ${describe(o.inOrder)}`);
+    this.signal = checkSignal(o.signal);
+    this.sampler = o.sampler;
+    this.batchSampler = o.batchSampler;
+    this.transforms = checkTransformList(o.transform);
+    this.dataset = dataset;
+    if (this.batchSampler === undefined && !(dataset instanceof Object && "arrays" in dataset) && !("module" in dataset)) {
+      throw new SabreTypeError(`DataLoader needs a TensorDataset or { module, params }, got ${describe(dataset)}`);
+    }
+  }
+
+  /** Loads the dataset module (on this thread, to learn its fields and length) and checks the transforms. Iteration awaits it too. */
+  async ready(): Promise<this> {
+    await this.prepare();
+    return this;
+  }
+
+  private prepare(): Promise<Prepared> {
+    this.prepared ??= (async () => {
+      const ds = await resolveDataset(this.dataset);
+      if (ds.mode === "iterable" && (this.sampler || this.batchSampler || this.shuffle)) {
+        throw new SabreTypeError("an iterable dataset takes no sampler, batchSampler or shuffle: it orders (and shards) its own samples");
+      }
+      const { stepOutputs, outFields } = await resolveTransforms(this.transforms, ds.fields);
+      const W = Math.max(1, this.numWorkers);
+      const batchSize = this.batchSampler ? this.batchSamplerMax() : this.batchSize;
+      const plan: LoaderPlan = Object.freeze({
+        id: this.id,
+        mode: ds.mode,
+        source: ds.source,
+        inFields: ds.fields,
+        outFields,
+        transforms: this.transforms,
+        stepOutputs,
+        batchSize,
+        slots: this.numWorkers === 0 ? 1 : W * this.prefetchFactor,
+        numWorkers: W,
+        seed: this.seed,
+        dropLast: this.dropLast,
+      });
+      this.resolved = { plan, length: ds.length };
+      return this.resolved;
+    })();
+    this.prepared.catch(() => {
+      this.prepared = undefined; // a failed preparation is retried by the next iteration
+    });
+    return this.prepared;
+  }
+
+  /** A batch sampler's slots are sized by its largest batch: found by one pass over epoch 0 (batch samplers are usually fixed-size). */
+  private batchSamplerMax(): number {
+    this.batchSampler!.setEpoch?.(0);
+    let max = 1;
+    for (const b of this.batchSampler!) max = Math.max(max, b.length);
+    return max;
+  }
+
+  /** The fields of a batch as they land in it (after the transforms); undefined before ready(). */
+  get fields(): FieldSpecs | undefined {
+    return this.resolved?.plan.outFields;
+  }
+
+  /**
+   * Batches per epoch. NaN for an iterable dataset (its length is unknown),
+   * for a sampler without a length, and for a dataset module before ready()
+   * (or the first iteration) has loaded it.
+   */
+  get length(): number {
+    if (this.batchSampler) return this.batchSampler.length ?? NaN;
+    let n: number | undefined;
+    if (this.sampler) n = this.sampler.length;
+    else if (!("module" in this.dataset)) n = (this.dataset as { length: number }).length;
+    else n = this.resolved?.length;
+    if (n === undefined) return NaN;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The epoch the running iteration loads, or (between iterations) the one the next will load. */
+  get epoch(): number {
+    return this.running ?? this.nextEpoch;
+  }
+
+  /** The next iteration loads epoch `n` (then n + 1, ...), as DistributedSampler's set_epoch. */
+  setEpoch(n: number): void {
+    this.nextEpoch = checkInteger("epoch", n, 0, 2 ** 31 - 1);
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Batch<F>, void, undefined> {
+    return this.iterate();
+  }
+
+  /** Stops any running iteration and the workers (a stuck one is terminated). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new ClosedError("the DataLoader (closed while iterating)"));
+    await this.stopWorkers();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- one epoch -----------------------------------------------------------------------------------
+
+  private async *iterate(): AsyncGenerator<Batch<F>, void, undefined> {
+    if (this.closed) throw new ClosedError("the DataLoader");
+    if (this.running !== undefined) throw new SabreTypeError("this DataLoader is already being iterated; finish (or break out of) that loop first");
+    const epoch = this.nextEpoch;
+    // Every new iteration is the next epoch, however the previous one ended (break, error): replay one with setEpoch.
+    this.nextEpoch = epoch + 1;
+    this.running = epoch;
+    this.failure = undefined;
+    const onAbort = (): void => this.fail(new AbortError("the DataLoader iteration", this.signal!.reason));
+    try {
+      this.signal?.throwIfAborted();
+      if (this.signal?.aborted) throw new AbortError("the DataLoader iteration", this.signal.reason);
+      this.signal?.addEventListener("abort", onAbort, { once: true });
+      const { plan } = await this.prepare();
+      this.throwIfFailed();
+      if (this.numWorkers === 0) yield* this.runInline(plan, epoch);
+      else yield* this.runWorkers(plan, epoch);
+    } catch (err) {
+      if (err instanceof Error && err.name === "AbortError" && !(err instanceof AbortError)) throw new AbortError("the DataLoader iteration", this.signal?.reason);
+      throw err;
+    } finally {
+      this.signal?.removeEventListener("abort", onAbort);
+      this.running = undefined;
+      this.wake = undefined;
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.(this.failure);
+    const ring = this.ring;
+    if (ring) stopRing(ring, this.resolved!.plan);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** This epoch's batches as (order, starts); checks every index. */
+  private materialize(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+    const indices: number[] = [];
+    const starts: number[] = [0];
+    const check = (i: number): void => {
+      if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= length) {
+        throw new SabreTypeError(`the sampler yielded index ${describe(i)}; the dataset has ${length} samples`);
+      }
+    };
+    const batchSize = this.resolved!.plan.batchSize;
+    let batches: Iterable<ArrayLike<number>>;
+    if (this.batchSampler) {
+      this.batchSampler.setEpoch?.(epoch);
+      batches = this.batchSampler;
+    } else {
+      const sampler: Sampler = this.sampler ?? (this.shuffle ? new RandomSampler(length, { seed: this.seed }) : new SequentialSampler(length));
+      sampler.setEpoch?.(epoch);
+      batches = new BatchSampler(sampler, this.batchSize, this.dropLast);
+    }
+    for (const b of batches) {
+      if (b.length === 0) throw new SabreTypeError("the batch sampler yielded an empty batch");
+      if (b.length > batchSize) throw new SabreTypeError(`the batch sampler yielded a batch of ${b.length}; the slots hold ${batchSize} (its largest batch in epoch 0)`);
+      for (let k = 0; k < b.length; k++) {
+        check(b[k]!);
+        indices.push(b[k]!);
+      }
+      starts.push(indices.length);
+    }
+    return { order: Int32Array.from(indices), starts: Int32Array.from(starts), count: starts.length - 1 };
+  }
+
+  // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
+
+  private async *runInline(plan: LoaderPlan, epoch: number): AsyncGenerator<Batch<F>> {
+    const writer = await (this.inline ??= SampleWriter.open(plan, 0));
+    const ring = this.ringFor(plan, 0);
+    const fields = plan.outFields;
+    if (plan.mode === "iterable") {
+      const it = writer.records(epoch);
+      let k = 0;
+      let ordinal = 0;
+      for (;;) {
+        let row = 0;
+        let done = false;
+        while (row < plan.batchSize) {
+          this.throwIfFailed();
+          let next: IteratorResult<unknown>;
+          try {
+            const n = it.next();
+            next = n instanceof Promise ? await n : (n as IteratorResult<unknown>);
+            if (next.done) {
+              done = true;
+              break;
+            }
+            writer.writeRecord(ring, row, next.value, ordinal, epoch);
+          } catch (err) {
+            throw sampleError(err, ordinal, k, 0);
+          }
+          ring.indices[row++] = ordinal++;
+        }
+        if (row > 0 && (row === plan.batchSize || !plan.dropLast)) {
+          const batch = new Batch<F>(k++, epoch, row, slotViews(fields, ring.fields, plan.batchSize, 0, row) as Record<F, never>, ring.indices.subarray(0, row), undefined);
+          yield batch;
+          batch.release();
+        }
+        if (done) return;
+      }
+    }
+    const { order, starts, count } = this.materialize(epoch, this.resolved!.length!);
+    const local: RingMemory = { ...ring, order, starts };
+    for (let b = 0; b < count; b++) {
+      this.throwIfFailed();
+      const start = starts[b]!;
+      const end = starts[b + 1]!;
+      try {
+        const p = writer.fillMap(local, 0, start, end, epoch, b);
+        if (p) await p;
+      } catch (err) {
+        throw sampleError(err, -1, b, 0);
+      }
+      ring.indices.set(order.subarray(start, end), 0);
+      const batch = new Batch<F>(b, epoch, end - start, slotViews(fields, ring.fields, plan.batchSize, 0, end - start) as Record<F, never>, ring.indices.subarray(0, end - start), undefined);
+      yield batch;
+      batch.release();
+    }
+  }
+
+  // ---- workers --------------------------------------------------------------------------------------
+
+  private ringFor(plan: LoaderPlan, capacity: number): RingMemory {
+    if (this.ring && this.ring.order.length >= capacity) return this.ring;
+    const ctl = sharedTypedArray("int32", R.controlLength(plan.numWorkers, plan.slots));
+    this.ring = {
+      ctl,
+      order: sharedTypedArray("int32", Math.max(capacity, 1)),
+      starts: this.ring?.starts ?? sharedTypedArray("int32", 2),
+      indices: this.ring?.indices ?? sharedTypedArray("int32", plan.slots * plan.batchSize),
+      fields: this.ring?.fields ?? allocSlots(plan.outFields, plan.slots, plan.batchSize),
+    };
+    return this.ring;
+  }
+
+  private startEngine(): Promise<Engine> {
+    if (!this.engine) {
+      const p = Engine.start({ threads: this.numWorkers });
+      this.engine = p;
+      p.catch(() => {
+        if (this.engine === p) this.engine = undefined;
+      });
+    }
+    return this.engine;
+  }
+
+  private async stopWorkers(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    if (!engine) return;
+    try {
+      await (await engine).close();
+    } catch {
+      // An engine that failed to start has nothing to stop.
+    }
+  }
+
+  private async *runWorkers(plan: LoaderPlan, epoch: number): AsyncGenerator<Batch<F>> {
+    let ring: RingMemory;
+    let nb = 0;
+    if (plan.mode === "map") {
+      const m = this.materialize(epoch, this.resolved!.length!);
+      ring = this.ringFor(plan, m.order.length);
+      ring.order.set(m.order);
+      if (ring.starts.length < m.starts.length) ring = this.ring = { ...ring, starts: sharedTypedArray("int32", m.starts.length) };
+      ring.starts.set(m.starts);
+      nb = m.count;
+    } else ring = this.ringFor(plan, 0);
+    resetRing(ring, plan, epoch, nb);
+    const engine = await this.startEngine();
+    this.throwIfFailed();
+    let settled = false;
+    // Once this epoch's consumer is done, a late rejection (the engine closed under a stopped loop) must not touch the next epoch.
+    let live = true;
+    let rejected = false;
+    const job = engine.broadcast("sabre.loader.loop", { plan, ring }).then(
+      () => {
+        settled = true;
+      },
+      (err: unknown) => {
+        settled = true;
+        rejected = true;
+        if (live) this.fail(this.translate(err as Error, ring, plan));
+      },
+    );
+    let finished = false;
+    try {
+      if (plan.mode === "map") yield* this.consumeMap(engine, plan, ring, epoch, nb);
+      else yield* this.consumeIterable(engine, plan, ring, epoch);
+      finished = true;
+      // The workers are returning: their exit from the call must keep the process alive until the engine sees it.
+      holdWorkers(engine, true);
+      await job;
+      holdWorkers(engine, false);
+      this.throwIfFailed();
+    } finally {
+      live = false;
+      const failed = this.failure !== undefined;
+      if (!finished || failed) stopRing(ring, plan);
+      if (failed || !this.persistentWorkers) {
+        // Terminates a worker stuck in getItem too; the next epoch starts fresh ones.
+        await this.stopWorkers();
+        this.inline = undefined;
+      } else if (!settled) {
+        // break / return(): the workers see STOP after their current batch; one that does not return in time is terminated.
+        const grace = this.timeout > 0 ? this.timeout : 5000;
+        let timer: NodeJS.Timeout | undefined;
+        holdWorkers(engine, true);
+        const late = await Promise.race([job.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
+        clearTimeout(timer);
+        holdWorkers(engine, false);
+        if (late || rejected) await this.stopWorkers();
+      }
+    }
+  }
+
+  /** Parks until ctl[word] satisfies `ready`, a failure, or the deadline (then TimeoutError from `onTimeout`). */
+  private async waitWord(ctl: Int32Array, word: number, ready: (v: number) => boolean, deadline: number, onTimeout: () => Error): Promise<number> {
+    const pollUntil = performance.now() + POLL_MS;
+    for (;;) {
+      this.throwIfFailed();
+      const v = Atomics.load(ctl, word);
+      if (ready(v)) return v;
+      if (performance.now() < pollUntil) {
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        const err = onTimeout();
+        this.fail(err);
+        throw err;
+      }
+      const res = Atomics.waitAsync(ctl, word, v, Number.isFinite(left) ? left : undefined);
+      if (!res.async) continue;
+      await new Promise<void>((resolve, reject) => {
+        this.wake = reject;
+        res.value.then(() => resolve());
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private deadline(): number {
+    return this.timeout > 0 ? performance.now() + this.timeout : Infinity;
+  }
+
+  private async *consumeMap(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number, nb: number): AsyncGenerator<Batch<F>> {
+    const S = plan.slots;
+    const W = plan.numWorkers;
+    const { ctl } = ring;
+    // Slot s holds batches s, s + S, ...: expected[s] is the next one it will hold.
+    const expected = Int32Array.from({ length: S }, (_, s) => s);
+    const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
+    for (let yielded = 0; yielded < nb; yielded++) {
+      holdWorkers(engine, true);
+      let s: number;
+      if (this.inOrder) {
+        s = yielded % S;
+        await this.waitWord(ctl, R.slotWord(W, s, R.S_STATE), (v) => v === 2 * expected[s]! + 1, this.deadline(), timeoutError(expected[s]!));
+      } else {
+        const deadline = this.deadline();
+        let low = nb;
+        for (;;) {
+          const fills = Atomics.load(ctl, R.FILLS);
+          s = -1;
+          low = nb;
+          for (let k = 0; k < S; k++) {
+            const b = expected[k]!;
+            if (b >= nb) continue;
+            if (b < low) low = b;
+            if (Atomics.load(ctl, R.slotWord(W, k, R.S_STATE)) === 2 * b + 1) {
+              s = k;
+              break;
+            }
+          }
+          if (s >= 0) break;
+          await this.waitWord(ctl, R.FILLS, (v) => v !== fills, deadline, timeoutError(low));
+        }
+      }
+      const b = expected[s]!;
+      const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
+      const word = R.slotWord(W, s, R.S_STATE);
+      const batch = new Batch<F>(b, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
+        expected[s] = expected[s]! + S;
+        if (this.failure === undefined) {
+          Atomics.store(ctl, word, 2 * expected[s]!);
+          Atomics.notify(ctl, word);
+        }
+      });
+      holdWorkers(engine, false);
+      try {
+        yield batch;
+      } finally {
+        batch.release();
+      }
+    }
+  }
+
+  private async *consumeIterable(engine: Engine, plan: LoaderPlan, ring: RingMemory, epoch: number): AsyncGenerator<Batch<F>> {
+    const W = plan.numWorkers;
+    const pf = plan.slots / W;
+    const { ctl } = ring;
+    const k = new Array<number>(W).fill(0);
+    let active = Array.from({ length: W }, (_, w) => w);
+    let turn = 0;
+    let yielded = 0;
+    while (active.length > 0) {
+      const w = active[turn % active.length]!;
+      const s = w * pf + (k[w]! % pf);
+      const word = R.slotWord(W, s, R.S_STATE);
+      holdWorkers(engine, true);
+      const v = await this.waitWord(ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
+      if (v === R.STATE_END) {
+        active = active.filter((x) => x !== w);
+        continue;
+      }
+      const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
+      const batch = new Batch<F>(yielded++, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
+        k[w] = k[w]! + 1;
+        if (this.failure === undefined) {
+          Atomics.store(ctl, word, 2 * (k[w]! + pf - 1));
+          Atomics.notify(ctl, word);
+        }
+      });
+      turn++;
+      holdWorkers(engine, false);
+      try {
+        yield batch;
+      } finally {
+        batch.release();
+      }
+    }
+  }
+
+  /** A worker's failure as the user should see it: the sample, the batch, or the crash with what it was filling. */
+  private translate(err: Error, ring: RingMemory, plan: LoaderPlan): Error {
+    if (err instanceof KernelError) {
+      const w = err.workerId;
+      const index = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_INDEX));
+      const batch = Atomics.load(ring.ctl, R.workerWord(w, R.W_ERR_BATCH));
+      if (err.originalCode === "ERR_SABRE_WORKER_CRASHED") {
+        return new WorkerCrashedError(w, `${err.originalMessage}${batch >= 0 ? `; it was loading ${describeBatch(batch, ring, plan)}` : ""}`);
+      }
+      if (err.originalCode === "ERR_SABRE_TYPE") return new SabreTypeError(`DataLoader worker ${w}: ${err.originalMessage}`, { cause: err });
+      if (index >= 0) return new SampleError({ index, batch, workerId: w }, { message: err.originalMessage, stack: err.kernelStack, code: err.originalCode });
+      return err;
+    }
+    if (err instanceof WorkerCrashedError) {
+      const w = err.workerId;
+      const b = Atomics.load(ring.ctl, R.workerWord(w, R.W_CUR));
+      if (b < 0) return err;
+      const detail = err.message.replace(/^worker \d+ crashed: /, "");
+      return new WorkerCrashedError(w, `${detail}; it was loading ${describeBatch(b, ring, plan)}`, err.exitCode);
+    }
+    return err;
+  }
+}
+
+/**
+ * The engine refs its workers while a call is pending, and an epoch's loop
+ * is one call: an iterator abandoned mid-epoch (never finished, broken out
+ * of or closed) would keep the process alive forever. So the workers are
+ * ref'd only while the main thread waits for a batch (then they must keep
+ * it alive), and unref'd while the user holds one. The loader owns this
+ * engine and runs nothing else on it, so the engine's own toggles (at the
+ * call's start and end) do not interleave with these.
+ */
+function holdWorkers(engine: Engine, on: boolean): void {
+  engine.keepProcessAlive(on);
+}
+
+function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
+  return plan.mode === "map" ? `batch ${b} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})` : `batch ${b} of its shard`;
+}
+
+function describeIndices(a: Int32Array): string {
+  const head = Array.from(a.subarray(0, 8)).join(", ");
+  return a.length > 8 ? `${head}, ... ${a.length} in all` : head;
+}
+
+function sampleError(err: unknown, index: number, batch: number, workerId: number): Error {
+  if (err instanceof SampleFailure) {
+    const o = err.original;
+    if (o instanceof SabreTypeError) return o;
+    const e = o instanceof Error ? o : new Error(String(o));
+    return new SampleError({ index: err.index, batch: err.batch, workerId }, { message: e.message, stack: e.stack, code: (e as { code?: string }).code });
+  }
+  if (err instanceof SabreTypeError) return err;
+  const e = err instanceof Error ? err : new Error(String(err));
+  return new SampleError({ index, batch, workerId }, { message: e.message, stack: e.stack, code: (e as { code?: string }).code });
+}
+
+/** Every slot free for its first batch of the epoch. */
+function resetRing(ring: RingMemory, plan: LoaderPlan, epoch: number, nb: number): void {
+  const { ctl } = ring;
+  const W = plan.numWorkers;
+  Atomics.store(ctl, R.STOP, 0);
+  Atomics.store(ctl, R.NEXT, 0);
+  Atomics.store(ctl, R.NBATCHES, nb);
+  Atomics.store(ctl, R.EPOCH, epoch);
+  Atomics.store(ctl, R.FILLS, 0);
+  for (let w = 0; w < W; w++) {
+    Atomics.store(ctl, R.workerWord(w, R.W_CUR), -1);
+    Atomics.store(ctl, R.workerWord(w, R.W_ERR_INDEX), -1);
+    Atomics.store(ctl, R.workerWord(w, R.W_ERR_BATCH), -1);
+  }
+  const pf = plan.slots / W;
+  for (let s = 0; s < plan.slots; s++) {
+    Atomics.store(ctl, R.slotWord(W, s, R.S_SIZE), 0);
+    Atomics.store(ctl, R.slotWord(W, s, R.S_STATE), plan.mode === "map" ? 2 * s : 2 * (s % pf));
+  }
+}
+
+/** STOP, and every slot word changed and notified, so no worker (nor the main thread) stays parked. */
+function stopRing(ring: RingMemory, plan: LoaderPlan): void {
+  const { ctl } = ring;
+  Atomics.store(ctl, R.STOP, 1);
+  for (let s = 0; s < plan.slots; s++) {
+    const word = R.slotWord(plan.numWorkers, s, R.S_STATE);
+    Atomics.store(ctl, word, R.STATE_STOPPED);
+    Atomics.notify(ctl, word);
+  }
+  Atomics.add(ctl, R.FILLS, 1);
+  Atomics.notify(ctl, R.FILLS);
+}
