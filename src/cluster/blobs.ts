@@ -50,6 +50,18 @@ export async function putBlobs(redis: Redis, prefix: string, blobs: Iterable<Blo
   }
 }
 
+/** Deletes a blob that served its one purpose (a job's trees), best effort. */
+export async function dropBlob(redis: Redis, prefix: string, hash: string): Promise<void> {
+  try {
+    const meta = await within(redis.get(metaKey(prefix, hash)), COMMAND_TIMEOUT_MS, "dropping a blob");
+    const chunks = meta ? (JSON.parse(meta) as { chunks: number }).chunks : 0;
+    const keys = [metaKey(prefix, hash), ...Array.from({ length: chunks }, (_, i) => chunkKey(prefix, hash, i))];
+    await within(redis.del(...keys), COMMAND_TIMEOUT_MS, "dropping a blob");
+  } catch {
+    // it expires with its TTL
+  }
+}
+
 /** A host's blobs, in shared memory, least recently used dropped first past `capacity` bytes. */
 export class BlobCache {
   private readonly entries = new Map<string, Uint8Array>();

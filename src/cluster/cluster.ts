@@ -9,7 +9,7 @@ import { checkInteger, checkSignal, describe } from "../validate.js";
 import type { ForestCluster, ForestGrowData } from "../ml/forest/remote.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
 import { treeArraysToJSON } from "../ml/forest/model-json.js";
-import { putBlobs } from "./blobs.js";
+import { BlobCache, dropBlob, putBlobs } from "./blobs.js";
 import { clusterFile, type ClusterFile, type FileFormat } from "./file-ref.js";
 import { JobTracker } from "./jobs.js";
 import { DEFAULT_QUEUE, EVENTS_MAX_LEN, keyPrefix, MAX_JOB_JSON, queueNames, type ChunkJob, type GrowJob, type HostInfo, type PredictJob } from "./protocol.js";
@@ -261,23 +261,41 @@ export class Cluster implements ForestCluster {
       }
     };
     report();
-    const raw = await this.tracker.run(this.queues.engine, "sabre.forest.grow", payloads, {
+    // Each job's trees are a blob (host.ts): fetched, hash-checked and parsed as soon as the job is done (while
+    // the hosts grow the others), then dropped from Redis.
+    const cache = new BlobCache(this.redis, this.prefix, Number.MAX_SAFE_INTEGER);
+    const parts: Array<Promise<unknown[]>> = new Array(payloads.length);
+    const fetchTrees = async (i: number, value: unknown): Promise<unknown[]> => {
+      const p = payloads[i]!;
+      const malformed = (): ClusterError => new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `trees [${p.first}, ${p.first + p.count}) came back malformed`);
+      const hash = (value as { treesBlob?: unknown } | null)?.treesBlob;
+      if (typeof hash !== "string") throw malformed();
+      const bytes = await cache.get(hash);
+      let t: unknown;
+      try {
+        t = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+      } catch {
+        throw malformed();
+      }
+      if (!Array.isArray(t) || t.length !== p.count) throw malformed();
+      void dropBlob(this.redis, this.prefix, hash);
+      return t;
+    };
+    await this.tracker.run(this.queues.engine, "sabre.forest.grow", payloads, {
       signal: options.signal,
       onProgress: (i, d) => {
         if (typeof d === "number" && d >= 0 && d <= payloads[i]!.count) doneIn[i] = d;
         report();
       },
-      onDone: (i) => {
+      onDone: (i, value) => {
+        parts[i] = fetchTrees(i, value);
+        parts[i]!.catch(() => {});
         doneIn[i] = payloads[i]!.count;
         report();
       },
     });
     const trees: unknown[] = [];
-    raw.forEach((r, i) => {
-      const t = (r as { trees?: unknown } | null)?.trees;
-      if (!Array.isArray(t) || t.length !== payloads[i]!.count) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `trees [${payloads[i]!.first}, ${payloads[i]!.first + payloads[i]!.count}) came back malformed`);
-      trees.push(...t);
-    });
+    for (const part of parts) trees.push(...(await part!));
     return trees;
   }
 

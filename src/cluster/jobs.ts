@@ -55,7 +55,7 @@ export class JobTracker {
   }
 
   /** Adds the jobs and resolves to their return values in order; rejects on the first failure. */
-  async run(queue: Queue, name: string, payloads: JobData[], options: { onProgress?: (index: number, data: unknown) => void; onDone?: (index: number) => void; signal?: AbortSignal | undefined } = {}): Promise<unknown[]> {
+  async run(queue: Queue, name: string, payloads: JobData[], options: { onProgress?: (index: number, data: unknown) => void; onDone?: (index: number, value: unknown) => void; signal?: AbortSignal | undefined } = {}): Promise<unknown[]> {
     const id = callId();
     const ids = payloads.map((_, i) => `${id}-${i}`);
     const results = new Array<unknown>(payloads.length);
@@ -67,7 +67,7 @@ export class JobTracker {
             this.waiters.set(jobId, {
               resolve: (v) => {
                 results[i] = v;
-                options.onDone?.(i);
+                options.onDone?.(i, v);
                 resolve(v);
               },
               reject: (err) => {
