@@ -21,7 +21,7 @@ function usage(): string {
   const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
   return [
     "usage: npm run bench [-- suite... [--quick] [--only part,part]]",
-    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub; ops: bandwidth, sum, mean, mean0, mean1, var0, var1, sum1000, matmul64, matmul32, argsort, histogram, kmeans, first)",
+    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub; ops: bandwidth, sum, mean, mean0, mean1, var0, var1, sum1000, matmul64, matmul32, argsort, histogram, kmeans, first; loader: heavy, cold, light, ovh1, ovh16, memory; preprocess: scaler, imputer, kbins, onehot, split, csv, cold)",
     "suites:",
     ...lines,
   ].join("\n");
@@ -70,8 +70,12 @@ async function main(argv: string[]): Promise<number> {
     const mod = (await import(url.href)) as { default: Suite };
     const report = await mod.default({ quick, log: (line) => console.error(`[${name}] ${line}`), ...(only ? { only } : {}) });
     console.log(`\n${report.terminal()}\n`);
-    if (quick || only) {
-      console.error(`[${name}] ${quick ? "--quick" : "--only"}: results not written (a partial run must not replace the full results)`);
+    if (quick) {
+      console.error(`[${name}] --quick: results not written (reduced sizes must not replace the full results)`);
+    } else if (only) {
+      // Some parts at full size: their own file beside the full run's, e.g. forest-friedman.md.
+      const written = report.write({ chart: true, name: `${name}-${only.join("-")}`, command: `npm run bench -- ${name} --only ${only.join(",")}` });
+      for (const path of written) console.error(`[${name}] wrote ${path}`);
     } else {
       for (const path of report.write({ chart: true })) console.error(`[${name}] wrote ${path}`);
     }

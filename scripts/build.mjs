@@ -22,6 +22,9 @@ const common = {
   // (its CJS requires break there), and users get one copy of ndarray.
   packages: "external",
   sourcemap: "linked",
+  // Classes keep their names (StandardScaler.name is "StandardScaler", not "_StandardScaler"):
+  // users see them in messages, logs and the REPL.
+  keepNames: true,
   logLevel: "warning",
 };
 

@@ -10,6 +10,8 @@ export interface Machine {
   readonly date: string;
   /** 1-minute load average when the run started: above the core count, other work shared the cores. */
   readonly load: number;
+  /** GLIBC_TUNABLES of this process (hugetlb=1 lets glibc back large buffers with transparent huge pages), or "" when unset. */
+  readonly glibcTunables: string;
 }
 
 export function machineInfo(): Machine {
@@ -22,6 +24,7 @@ export function machineInfo(): Machine {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     load: os.loadavg()[0] ?? 0,
+    glibcTunables: process.env.GLIBC_TUNABLES ?? "",
   };
 }
 

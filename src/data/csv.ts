@@ -1,10 +1,14 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
+import type { Engine } from "../engine/engine.js";
 import { FormatError, SabreTypeError } from "../errors.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { shared } from "../memory/shared.js";
-import { describe } from "../validate.js";
+import { checkSignal, describe } from "../validate.js";
+import { fillRow, tableLayout, targetValues } from "./csv-layout.js";
+import { readCsvParallel } from "./csv-parallel.js";
 
 export interface ReadCsvOptions {
   /** true: the first row names the columns; false: it is data; "auto" (default): a header if any of its cells is not a number. */
@@ -15,6 +19,14 @@ export interface ReadCsvOptions {
   target?: string | number;
   /** Element type of X (default float64). */
   dtype?: "float64" | "float32";
+  /** readCsv: the engine a big file is parsed on (default: the default engine). */
+  engine?: Engine;
+  /** readCsv: cancels a parallel read between byte ranges (AbortError). */
+  signal?: AbortSignal;
+  /** readCsv: files from this many bytes up are parsed in parallel (default 1 MiB; 0: always; Infinity: never). */
+  parallelMinBytes?: number;
+  /** readCsv: bytes per range of the parallel parse (default: about 8 ranges per thread, 256 KiB to 4 MiB). */
+  rangeBytes?: number;
 }
 
 export interface CsvTable {
@@ -28,9 +40,24 @@ export interface CsvTable {
   target: string | undefined;
 }
 
-function toNumber(cell: string): number {
-  if (cell === "" || cell === "NaN" || cell === "nan" || cell === "NA") return Number.NaN;
-  return Number(cell);
+/** Below this many bytes a file is parsed on the calling thread: see src/data/README.md (readCsv) for the measurement. */
+export const CSV_PARALLEL_MIN_BYTES = 1 << 20;
+
+function checkReadOptions(options: unknown): ReadCsvOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) throw new SabreTypeError(`readCsv options must be an object, got ${describe(options)}`);
+  const o = options as ReadCsvOptions;
+  checkSignal(o.signal);
+  if (o.engine !== undefined && (typeof o.engine !== "object" || o.engine === null || typeof (o.engine as { parallelFor?: unknown }).parallelFor !== "function")) {
+    throw new SabreTypeError(`readCsv: engine must be an Engine, got ${describe(o.engine)}`);
+  }
+  if (o.parallelMinBytes !== undefined && !(typeof o.parallelMinBytes === "number" && o.parallelMinBytes >= 0)) {
+    throw new SabreTypeError(`readCsv: parallelMinBytes must be a number >= 0, got ${describe(o.parallelMinBytes)}`);
+  }
+  if (o.rangeBytes !== undefined && !(typeof o.rangeBytes === "number" && Number.isInteger(o.rangeBytes) && o.rangeBytes >= 1)) {
+    throw new SabreTypeError(`readCsv: rangeBytes must be a positive integer, got ${describe(o.rangeBytes)}`);
+  }
+  return o;
 }
 
 /**
@@ -38,6 +65,8 @@ function toNumber(cell: string): number {
  * into a shared ndarray, optionally splitting off a target column that may
  * hold labels. Parsing is csv-parse's (quotes, CRLF, ...); a ragged row or a
  * non-numeric cell outside the target column is a FormatError naming it.
+ * A file of 1 MiB or more is parsed in parallel on the engine, in byte
+ * ranges, with the same results (see src/data/README.md).
  *
  * ```ts
  * const { X, y } = await readCsv("iris.csv", { target: "species" });
@@ -46,23 +75,60 @@ function toNumber(cell: string): number {
  */
 export async function readCsv(path: string | URL, options: ReadCsvOptions = {}): Promise<CsvTable> {
   if (typeof path !== "string" && !(path instanceof URL)) throw new SabreTypeError(`path must be a string or URL, got ${describe(path)}`);
-  let bytes: Buffer;
+  const o = checkReadOptions(options);
+  const where = String(path);
+  const minBytes = o.parallelMinBytes ?? CSV_PARALLEL_MIN_BYTES;
+  let bytes: Buffer | undefined;
+  if (where.endsWith(".gz")) {
+    const packed = await readWhole(path);
+    try {
+      bytes = gunzipSync(packed);
+    } catch (err) {
+      throw new FormatError(`${where} is not valid gzip: ${(err as Error).message}`, { cause: err });
+    }
+    if (bytes.length > 0) {
+      // The workers need the decompressed bytes in shared memory.
+      const sharedBytes = shared.empty("uint8", [bytes.length]) as NdArray<Uint8Array>;
+      sharedBytes.data.set(bytes);
+      const t = await readCsvParallel({ bytes: sharedBytes }, bytes.length, o, where, bytes.length < minBytes);
+      if (t !== null) return t;
+    }
+  } else {
+    const size = await fileSize(path);
+    if (size > 0) {
+      const file = path instanceof URL ? fileURLToPath(path) : path;
+      const t = await readCsvParallel({ path: file }, size, o, where, size < minBytes);
+      if (t !== null) return t;
+    }
+  }
+  bytes ??= await readWhole(path);
+  return parseCsv(bytes.toString("utf8"), o, where);
+}
+
+async function readWhole(path: string | URL): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (err) {
     throw new SabreTypeError(`cannot read ${String(path)}: ${(err as Error).message}`, { cause: err });
   }
-  if (String(path).endsWith(".gz")) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new FormatError(`${String(path)} is not valid gzip: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return parseCsv(bytes.toString("utf8"), options, String(path));
 }
 
-/** readCsv on text already in memory. */
+async function fileSize(path: string | URL): Promise<number> {
+  try {
+    const h = await open(path, "r");
+    try {
+      const st = await h.stat();
+      // A pipe or other non-regular file has no size to split: the serial reader takes it.
+      return st.isFile() ? st.size : 0;
+    } finally {
+      await h.close();
+    }
+  } catch (err) {
+    throw new SabreTypeError(`cannot read ${String(path)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** readCsv on text already in memory (always on the calling thread). */
 export function parseCsv(text: string, options: ReadCsvOptions = {}, where = "CSV text"): CsvTable {
   const delimiter = options.delimiter ?? ",";
   let records: string[][];
@@ -73,45 +139,12 @@ export function parseCsv(text: string, options: ReadCsvOptions = {}, where = "CS
   }
   if (records.length === 0) throw new FormatError(`${where} has no rows`);
   const first = records[0]!;
-  const header = options.header ?? "auto";
-  const hasHeader = header === "auto" ? first.some((c) => c !== "" && Number.isNaN(Number(c))) : header;
-  const names = hasHeader ? first.slice() : first.map((_, i) => String(i));
-  const body = hasHeader ? records.slice(1) : records;
+  const layout = tableLayout(first, options);
+  const body = layout.hasHeader ? records.slice(1) : records;
   if (body.length === 0) throw new FormatError(`${where} has a header but no data rows`);
-  let t: number | undefined;
-  if (options.target !== undefined) {
-    if (typeof options.target === "number") {
-      if (!Number.isInteger(options.target) || options.target >= names.length || options.target < -names.length) {
-        throw new SabreTypeError(`target column ${options.target} is out of range: the file has ${names.length} columns`);
-      }
-      t = options.target < 0 ? names.length + options.target : options.target;
-    } else {
-      t = names.indexOf(options.target);
-      if (t < 0) throw new SabreTypeError(`no column named ${JSON.stringify(options.target)} (columns: ${names.join(", ")})`);
-    }
-  }
-  const d = names.length - (t === undefined ? 0 : 1);
-  const X = shared.zeros(options.dtype ?? "float64", [body.length, d]);
+  const X = shared.zeros(options.dtype ?? "float64", [body.length, layout.d]);
   const targets: string[] = [];
-  body.forEach((row, r) => {
-    let k = 0;
-    for (let c = 0; c < row.length; c++) {
-      if (c === t) {
-        targets.push(row[c]!);
-        continue;
-      }
-      const v = toNumber(row[c]!);
-      if (Number.isNaN(v) && !/^(|NaN|nan|NA)$/.test(row[c]!)) {
-        const hint = t === undefined ? " (if it is the label column, name it as the target)" : "";
-        throw new FormatError(`${where}: row ${r + (hasHeader ? 2 : 1)}, column ${JSON.stringify(names[c])}: ${JSON.stringify(row[c])} is not a number${hint}`);
-      }
-      X.data[r * d + k++] = v;
-    }
-  });
-  let y: number[] | string[] | undefined;
-  if (t !== undefined) {
-    const nums = targets.map(Number);
-    y = targets.every((s, i) => s !== "" && !Number.isNaN(nums[i]!)) ? nums : targets;
-  }
-  return { X, y, columns: names.filter((_, i) => i !== t), target: t === undefined ? undefined : names[t] };
+  body.forEach((row, r) => fillRow(where, layout, row, r, X.data, targets));
+  const y = layout.t !== undefined ? targetValues(targets) : undefined;
+  return { X, y, columns: layout.names.filter((_, i) => i !== layout.t), target: layout.t === undefined ? undefined : layout.names[layout.t] };
 }
