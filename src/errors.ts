@@ -145,3 +145,38 @@ export class ClosedError extends SabreError {
     super("ERR_SABRE_CLOSED", `${what} is closed`);
   }
 }
+
+/**
+ * A cluster (src/cluster) could not do what was asked: Redis unreachable or
+ * lost (ERR_SABRE_CLUSTER_REDIS), a host refused a job (ERR_SABRE_CLUSTER_REFUSED),
+ * data too large to ship (ERR_SABRE_CLUSTER_LIMIT), or a host's answer failed
+ * validation (ERR_SABRE_CLUSTER_PROTOCOL).
+ */
+export class ClusterError extends SabreError {
+  constructor(code: `ERR_SABRE_CLUSTER_${string}`, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** A kernel threw on a cluster host. `host` names it; `originalMessage` is the kernel's own message. */
+export class RemoteKernelError extends SabreError {
+  readonly host: string;
+  readonly kernel: string;
+  readonly chunk: { start: number; end: number } | undefined;
+  readonly originalMessage: string;
+  readonly originalCode: string | undefined;
+  readonly kernelStack: string | undefined;
+  constructor(
+    site: { host: string; kernel: string; chunk?: { start: number; end: number } },
+    original: { message: string; code?: string; stack?: string },
+  ) {
+    const where = site.chunk ? ` on chunk [${site.chunk.start}, ${site.chunk.end})` : "";
+    super("ERR_SABRE_CLUSTER_KERNEL", `kernel "${site.kernel}" threw on host ${site.host}${where}: ${original.message}`);
+    this.host = site.host;
+    this.kernel = site.kernel;
+    this.chunk = site.chunk;
+    this.originalMessage = original.message;
+    this.originalCode = original.code;
+    this.kernelStack = original.stack;
+  }
+}

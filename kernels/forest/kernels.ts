@@ -31,6 +31,8 @@ export interface GrowArgs {
    * which worker grew which tree.
    */
   oob: { votes: Float64Array; counts: Float64Array; scale: number } | null;
+  /** Tree k of the board is tree firstTree + k of the forest (a cluster host grows a range); default 0. */
+  firstTree?: number;
 }
 
 /** Training rows each grown tree predicts to warm the predict code (see warmPredict). */
@@ -143,7 +145,7 @@ export default defineKernels({
       out.push([k, tree]);
     };
     try {
-      growForest(board, { data, params, seed: a.seed, firstTree: 0, shared: true, walk: true, canWait: true, onTree });
+      growForest(board, { data, params, seed: a.seed, firstTree: a.firstTree ?? 0, shared: true, walk: true, canWait: true, onTree });
     } catch (err) {
       // Stopped: the call already failed elsewhere (a worker's error, an abort, a crash), which is what it reports.
       if (err instanceof StoppedError) return out;

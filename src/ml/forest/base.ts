@@ -14,6 +14,8 @@ import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
 import { checkOptions, type FitOptions, type StoredOptions } from "./options.js";
 import { binOnEngine, unwrapInputErrors } from "./binning.js";
+import { treeArraysFromJSON } from "./model-json.js";
+import { isForestCluster, type ForestCluster } from "./remote.js";
 
 /**
  * Rows per chunk of row-parallel prediction: two chunks per worker. Each
@@ -55,6 +57,17 @@ export interface FittedForest {
 
 
 
+
+/** Options of predict and predictProba. */
+export interface PredictOptions {
+  /** Predict on a cluster's hosts (src/cluster's Cluster): rows split over them, the same result as a local predict. */
+  cluster?: ForestCluster;
+}
+
+function checkCluster(c: unknown): ForestCluster {
+  if (!isForestCluster(c)) throw new SabreTypeError(`cluster must be a Cluster (await Cluster.connect({ redis })), got ${describe(c)}`);
+  return c;
+}
 
 /**
  * The machinery both forests share: options, binning, growing trees on the
@@ -190,6 +203,11 @@ export abstract class BaseForest {
       ? { votes: sharedTypedArray("float64", engine.threads * n * C), counts: sharedTypedArray("float64", engine.threads * n), scale: oob.scale }
       : null;
     const wire: WireParams = { ...params, classWeight: params.classWeight ? Array.from(params.classWeight) : null };
+    if (fit.cluster !== undefined) {
+      const trees = await this.growOnCluster(checkCluster(fit.cluster), { nSamples: n, nFeatures: d, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed }, fit, oob !== null);
+      this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+      return { trees, oob: null };
+    }
     const trees = await this.growOnEngine(engine, { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers }, fit);
     this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
     return { trees, oob: oobBuffers ? { votes: oobBuffers.votes, counts: oobBuffers.counts, threads: engine.threads } : null };
@@ -238,13 +256,32 @@ export abstract class BaseForest {
     return trees;
   }
 
+  /**
+   * Grows the trees on a cluster's hosts (remote.ts): they ship back in the
+   * saved-model form and go through its validation like a loaded model.
+   */
+  private async growOnCluster(cluster: ForestCluster, data: Parameters<ForestCluster["growForest"]>[0], fit: FitOptions, oob: boolean): Promise<FlatTree[]> {
+    if (oob) throw new SabreTypeError("oobScore is not available for a fit on a cluster (the out-of-bag votes would have to cross hosts); fit locally for it");
+    const json = await cluster.growForest(data, this.nEstimators, { onProgress: fit.onProgress, signal: fit.signal });
+    if (!Array.isArray(json) || json.length !== this.nEstimators) throw new SabreTypeError(`the cluster returned ${Array.isArray(json) ? json.length : "no"} trees, expected ${this.nEstimators}`);
+    const expect = { nFeatures: data.nFeatures, nOutputs: data.nClasses > 0 ? data.nClasses : 1, classification: data.nClasses > 0 };
+    return json.map((t, i) => treeArraysFromJSON(t, expect, `trees[${i}] from the cluster`));
+  }
+
   /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */
-  protected async meanOutputs(X: unknown): Promise<{ out: Float64Array; n: number; C: number }> {
+  protected async meanOutputs(X: unknown, options: PredictOptions = {}): Promise<{ out: Float64Array; n: number; C: number }> {
     const { trees } = this.requireFitted();
     const Xs = this.matrix(X, false);
     const n = Xs.shape[0]!;
     const C = trees[0]!.nOutputs;
     const out = sharedTypedArray("float64", n * C);
+    if (typeof options !== "object" || options === null) throw new SabreTypeError(`predict options must be an object, got ${describe(options)}`);
+    if (options.cluster !== undefined) {
+      const remote = await checkCluster(options.cluster).predictForest(Xs, trees, {});
+      if (!(remote instanceof Float64Array) || remote.length !== n * C) throw new SabreTypeError(`the cluster returned ${describe(remote)} predictions, expected ${n * C} float64`);
+      out.set(remote);
+      return { out, n, C };
+    }
     const engine = await this.engine();
     const scale = 1 / trees.length;
     const T = trees.length;

@@ -2,7 +2,7 @@ import { SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { encodeClasses, labelValues, type ClassLabel, type Labels } from "../labels.js";
 import type { TreeParams } from "../../../kernels/forest/params.js";
-import { BaseForest } from "./base.js";
+import { BaseForest, type PredictOptions } from "./base.js";
 import { checkForestJSON, MODEL_FORMAT, MODEL_VERSION, restoreEstimator, treeArraysFromJSON, treeArraysToJSON, type ForestJSON } from "./model-json.js";
 import { classWeightById, type ClassifierOptions, type FitOptions } from "./options.js";
 
@@ -102,8 +102,8 @@ export class RandomForestClassifier extends BaseForest {
   }
 
   /** Class probabilities [n, nClasses] (float64, shared): the mean of the trees' leaf class fractions. */
-  async predictProba(X: unknown): Promise<NdArray<Float64Array>> {
-    const { out, n, C } = await this.meanOutputs(X);
+  async predictProba(X: unknown, options: PredictOptions = {}): Promise<NdArray<Float64Array>> {
+    const { out, n, C } = await this.meanOutputs(X, options);
     return BaseForest.asMatrix(out, n, C);
   }
 
@@ -111,8 +111,8 @@ export class RandomForestClassifier extends BaseForest {
    * The most probable label of each row: an Int32Array for integer labels
    * (a Float64Array if they do not fit in int32), a string[] for string labels.
    */
-  async predict(X: unknown): Promise<Int32Array | Float64Array | string[]> {
-    const { out, n, C } = await this.meanOutputs(X);
+  async predict(X: unknown, options: PredictOptions = {}): Promise<Int32Array | Float64Array | string[]> {
+    const { out, n, C } = await this.meanOutputs(X, options);
     const classes = this.labels!;
     const ids = new Int32Array(n);
     for (let r = 0; r < n; r++) {

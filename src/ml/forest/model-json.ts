@@ -78,9 +78,12 @@ function numbersOf(o: Record<string, unknown>, key: string, kind: "int32" | "flo
   if (bytes.length !== length * width) {
     throw new FormatError(`${where}: ${key} holds ${bytes.length} bytes, expected ${length * width} (${length} x ${kind}): truncated or tampered`);
   }
-  const copy = new Uint8Array(bytes); // aligned
-  const arr = kind === "int32" ? new Int32Array(copy.buffer) : new Float64Array(copy.buffer);
-  return Array.from(arr);
+  // A plain loop: Array.from(typedArray) goes through the iterator, ~100x slower (it was most of loading a model, and of a cluster fit's return trip).
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<number>(length);
+  if (kind === "int32") for (let i = 0; i < length; i++) out[i] = view.getInt32(i * 4, true);
+  else for (let i = 0; i < length; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
 }
 
 /** A tree from its saved arrays, validated by the core's treeFromJSON, then moved into shared memory. */

@@ -3,6 +3,7 @@ import { Engine } from "../../engine/engine.js";
 import { checkInteger, describe } from "../../validate.js";
 import type { ClassLabel } from "../labels.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
+import type { ForestCluster } from "./remote.js";
 
 /** Options every forest takes, with scikit-learn's names in camelCase and its defaults. */
 export interface ForestOptions {
@@ -56,6 +57,8 @@ export interface FitOptions {
   sampleWeight?: ArrayLike<number> | ArrayLike<bigint> | NdArray;
   /** Aborts the fit: it rejects with AbortError and the workers stop growing. */
   signal?: AbortSignal;
+  /** Grow the trees on a cluster's hosts (src/cluster's Cluster): the same model as a local fit, bit for bit. */
+  cluster?: ForestCluster;
 }
 
 const COMMON = [

@@ -1,7 +1,7 @@
 import { SabreTypeError } from "../../errors.js";
 import { encodeTargets, labelValues } from "../labels.js";
 import type { TreeParams } from "../../../kernels/forest/params.js";
-import { BaseForest } from "./base.js";
+import { BaseForest, type PredictOptions } from "./base.js";
 import { checkForestJSON, MODEL_FORMAT, MODEL_VERSION, restoreEstimator, treeArraysFromJSON, treeArraysToJSON, type ForestJSON } from "./model-json.js";
 import type { FitOptions, RegressorOptions } from "./options.js";
 
@@ -77,8 +77,8 @@ export class RandomForestRegressor extends BaseForest {
   }
 
   /** The mean of the trees' predictions for each row. */
-  async predict(X: unknown): Promise<Float64Array> {
-    const { out } = await this.meanOutputs(X);
+  async predict(X: unknown, options: PredictOptions = {}): Promise<Float64Array> {
+    const { out } = await this.meanOutputs(X, options);
     return out;
   }
 
