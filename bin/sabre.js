@@ -1,2 +1,2 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node
+#!/usr/bin/env node
 import "../dist/cli.js";
