@@ -11,3 +11,4 @@ export * from "./suite.js";
 export * from "./svg.js";
 export * from "./table.js";
 export * from "./workers.js";
+export * from "./python.js";

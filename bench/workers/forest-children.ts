@@ -3,12 +3,10 @@
 // Shared by the forest and forest-scaling suites.
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { Skip } from "../harness/index.js";
+import { PYTHON, SKLEARN_HINT, Skip } from "../harness/index.js";
 import type { RunResult } from "./forest-data.js";
 
-/** Debian's python3, where `apt-get install python3-sklearn` puts scikit-learn (not a pyenv python3 on the PATH). */
-export const PYTHON = "/usr/bin/python3";
-export const SKLEARN_HINT = `scikit-learn not importable by ${PYTHON}: apt-get update && apt-get install python3-sklearn`;
+export { PYTHON, SKLEARN_HINT } from "../harness/index.js";
 
 /** Runs `file args...` and parses the JSON of its last stdout line. */
 export function runChild(file: string, args: string[], timeoutMs: number): Promise<RunResult> {
