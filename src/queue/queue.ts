@@ -19,6 +19,7 @@ export type {
   QueueWaitOptions,
 } from "./queue-class.js";
 
+/** The type of the {@link Queue} constructor: `new Queue(options)` infers the item type from the dtype and shape. */
 export interface QueueConstructor {
   /**
    * A new queue in a new SharedArrayBuffer. Without `shape` (or with []) the
@@ -26,6 +27,7 @@ export interface QueueConstructor {
    * shape it is a typed array of the dtype.
    */
   new <D extends DType, const S extends QueueShape | undefined = undefined>(options: QueueOptions<D, S>): QueueClass<D, S>;
+  /** @internal */
   readonly prototype: QueueClass;
 }
 
@@ -47,7 +49,12 @@ export interface QueueConstructor {
  * ```
  */
 export const Queue: QueueConstructor = QueueClass;
-/** A queue of `D` elements; `S` is its record shape (undefined or [] for a queue of numbers). */
+/**
+ * A queue of `D` elements; `S` is its record shape (undefined or [] for a
+ * queue of numbers). Built by `new Queue(options)`.
+ *
+ * @interface
+ */
 export type Queue<D extends DType = DType, S extends QueueShape | undefined = QueueShape | undefined> = QueueClass<D, S>;
 
 registerShareable<QueueClass>({

@@ -18,7 +18,9 @@ function cContiguous(x: NdArray): boolean {
  * arrays) is copied into shared memory once, here.
  */
 export class TensorDataset {
+  /** The shared arrays, by field name (axis 0 is the sample). */
   readonly arrays: Readonly<Record<string, NdArray>>;
+  /** The number of samples (axis 0 of every array). */
   readonly length: number;
   /** Whether any input had to be copied into shared memory. */
   readonly copied: boolean;

@@ -24,8 +24,10 @@ import {
   type TransformOptions,
 } from "./transformer.js";
 
+/** Which category OneHotEncoder leaves out of each column's block: none (null), the first, the first of binary columns only, or one per column. */
 export type OneHotDrop = null | "first" | "if_binary" | ReadonlyArray<number | null>;
 
+/** Options of {@link OneHotEncoder}. */
 export interface OneHotEncoderOptions {
   /** "auto" (default): the sorted distinct values of each column; or the categories of each column, sorted, NaN last. */
   categories?: "auto" | ReadonlyArray<ArrayLike<number>>;
@@ -126,9 +128,13 @@ function sameValue(a: number, b: number): boolean {
 export class OneHotEncoder implements Transformer {
   /** The categories option: "auto" or the given categories of each column. */
   readonly categoriesOption: "auto" | Float64Array[];
+  /** The drop option. */
   readonly drop: OneHotDrop;
+  /** What transform does with a value not seen in fit. */
   readonly handleUnknown: "error" | "ignore";
+  /** Always false: the output is dense. */
   readonly sparseOutput = false;
+  /** The output dtype. */
   readonly dtype: NumberDType;
   /** Fitted: the categories of each column, sorted, NaN last (scikit-learn's categories_). */
   categories: Float64Array[] | undefined;
@@ -351,6 +357,10 @@ export class OneHotEncoder implements Transformer {
     };
   }
 
+  /**
+   * Rebuilds an encoder from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): OneHotEncoder {
     const json = checkTransformerJSON(obj, NAME);
     const p = json.params;
