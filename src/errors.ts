@@ -3,6 +3,16 @@
  * Codes never change between versions; messages may improve. Catch by class
  * (`err instanceof TimeoutError`) or by code (`err.code === "ERR_SABRE_TIMEOUT"`):
  * the code also survives a trip through `postMessage`, where classes do not.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   mutex.lock(100);
+ * } catch (err) {
+ *   if (err instanceof TimeoutError) console.log(`gave up after ${err.timeout} ms`);
+ *   else throw err;
+ * }
+ * ```
  */
 export class SabreError extends Error {
   /** The stable error code, e.g. `"ERR_SABRE_TIMEOUT"`: fixed per class (per failure for {@link ClusterError}). */

@@ -51,7 +51,19 @@ export interface QueueConstructor {
 export const Queue: QueueConstructor = QueueClass;
 /**
  * A queue of `D` elements; `S` is its record shape (undefined or [] for a
- * queue of numbers). Built by `new Queue(options)`.
+ * queue of numbers). Built by `new Queue(options)`: a bounded
+ * multi-producer multi-consumer FIFO of fixed-size records in one
+ * SharedArrayBuffer, usable from any thread after serialize/deserialize.
+ * Blocking calls throw {@link TimeoutError} (`ERR_SABRE_TIMEOUT`) when their
+ * timeout expires; after close(), pushes and pops of a drained queue throw
+ * {@link QueueClosedError} (`ERR_SABRE_QUEUE_CLOSED`).
+ *
+ * @example
+ * ```ts
+ * const q = new Queue({ capacity: 64, dtype: "float32", shape: [28, 28] });
+ * worker.postMessage(serialize({ q }));         // the worker pushes images, then calls q.close()
+ * for await (const image of q) train(image);    // Float32Array(784) each
+ * ```
  *
  * @interface
  */

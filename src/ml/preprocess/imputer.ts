@@ -63,6 +63,13 @@ interface ImputerState {
  * an integer dtype for "most_frequent"/"constant"; sabre gives float64).
  * Attributes: `statistics` (Float64Array per feature), `nFeaturesIn`.
  * There is no inverseTransform: sklearn has one only with add_indicator.
+ *
+ * @example
+ * ```ts
+ * const imputer = new SimpleImputer({ strategy: "median" });
+ * const filled = await imputer.fitTransform(X);   // NaN cells get their column's median
+ * imputer.statistics;                             // Float64Array, one median per column
+ * ```
  */
 export class SimpleImputer implements Transformer {
   /** How missing values are filled. */

@@ -73,6 +73,13 @@ interface KBinsState {
  * in the input's float dtype (or `dtype`). Attributes: `binEdges` (one
  * Float64Array of nBins[j] + 1 edges per feature), `nBins` (Int32Array),
  * `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const kb = new KBinsDiscretizer({ nBins: 8, encode: "ordinal", strategy: "quantile" });
+ * const codes = await kb.fitTransform(X);   // bin index of every cell, as floats
+ * kb.binEdges[0];                           // the 9 edges of feature 0
+ * ```
  */
 export class KBinsDiscretizer implements Transformer {
   /** The nBins option as given (the fitted counts are `nBins`). */

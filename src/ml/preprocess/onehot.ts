@@ -125,6 +125,22 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
+/**
+ * scikit-learn 1.2's OneHotEncoder for numeric tables: each input column
+ * becomes a block of 0/1 columns, one per category (categories "auto":
+ * the sorted distinct values, NaN last as a category of its own; or given),
+ * minus the `drop`ped one. Output is a dense shared ndarray of `dtype`. A
+ * value not seen in fit throws {@link SabreTypeError} (`ERR_SABRE_TYPE`)
+ * with handleUnknown "error", or gives an all-zero block with "ignore".
+ * Attributes: `categories`, `dropIdx`, `nFeaturesIn`, `nOutputs`.
+ *
+ * @example
+ * ```ts
+ * const enc = new OneHotEncoder({ handleUnknown: "ignore" });
+ * const onehot = await enc.fitTransform([[0, 10], [1, 10], [2, 20]]);  // [3, 5]: 3 + 2 categories
+ * enc.getFeatureNamesOut(["color", "size"]);  // ["color_0.0", "color_1.0", "color_2.0", "size_10.0", "size_20.0"] (float input)
+ * ```
+ */
 export class OneHotEncoder implements Transformer {
   /** The categories option: "auto" or the given categories of each column. */
   readonly categoriesOption: "auto" | Float64Array[];

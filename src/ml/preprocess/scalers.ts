@@ -306,6 +306,12 @@ interface MinMaxState {
  * sklearn. Attributes: `dataMin`, `dataMax`, `dataRange`, `scale`, `min`
  * (Float64Array per feature; NaN for a column without any value),
  * `nSamplesSeen` (rows), `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const scaler = new MinMaxScaler({ featureRange: [-1, 1] });
+ * const Z = await scaler.fitTransform(X);   // every column in [-1, 1]
+ * ```
  */
 export class MinMaxScaler implements Transformer {
   /** The range the data is mapped to. */
@@ -499,6 +505,11 @@ interface RobustState {
  * (np.nanpercentile, "linear"), 1 where that difference is below 10 eps.
  * A column without any value gets NaN. Attributes: `center`, `scale`
  * (Float64Array per feature, or null as sklearn's None), `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const Z = await new RobustScaler({ quantileRange: [10, 90] }).fitTransform(X);
+ * ```
  */
 export class RobustScaler implements Transformer {
   /** Whether transform subtracts the median. */
