@@ -1,6 +1,10 @@
-// `sabre/worker`: what code running inside a worker imports (kernel modules,
-// dataset modules, plain worker_threads users). Everything here works in any
-// thread; nothing here starts workers.
+/**
+ * `sabre/worker`: what code running inside a worker imports (kernel modules,
+ * dataset modules, plain `worker_threads` users). Everything here works in
+ * any thread; nothing here starts workers.
+ *
+ * @module sabre/worker
+ */
 export * from "./errors.js";
 export * from "./memory/index.js";
 export * from "./sync/index.js";

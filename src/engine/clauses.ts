@@ -20,14 +20,21 @@ import { describe } from "../validate.js";
 
 /** The kernel may read this array but never write it (checked mode turns a write into a RaceError). */
 export class ReadOnlyClause<T = NdArray> {
-  constructor(readonly value: T) {}
+  constructor(
+    /** The wrapped array; the kernel receives it unwrapped. */
+    readonly value: T,
+  ) {}
 }
 
 /** Each chunk [start, end) gets a view of only rows start..end-1 of this array (axis 0 must be n long). */
 export class RowsClause<T extends NdArray = NdArray> {
-  constructor(readonly array: T) {}
+  constructor(
+    /** The whole array; each chunk receives a view of its rows only. */
+    readonly array: T,
+  ) {}
 }
 
+/** How a {@link Reduction} combines: elementwise sum, min or max. */
 export type ReductionOp = "sum" | "min" | "max";
 
 /**
@@ -41,7 +48,9 @@ export class Reduction {
   /** The combined result of the last call that used this reduction (before that: `initial`). */
   value: number | Float64Array;
   constructor(
+    /** The starting value, combined first (a copy for arrays). */
     readonly initial: number | Float64Array,
+    /** How partials combine. */
     readonly op: ReductionOp,
   ) {
     this.value = typeof initial === "number" ? initial : initial.slice();
@@ -52,7 +61,10 @@ export class Reduction {
   }
 }
 
-/** Marks `value` (a shared ndarray) read-only for the kernel. */
+/**
+ * Marks `value` (a shared ndarray) read-only for the kernel.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when `value` is not a shared ndarray
+ */
 export function readOnly<T extends NdArray>(value: T): ReadOnlyClause<T> {
   if (!isNdArray(value) || !isShared(value)) {
     throw new SabreTypeError(`readOnly() takes a shared ndarray, got ${describe(value)}`);
@@ -60,7 +72,10 @@ export function readOnly<T extends NdArray>(value: T): ReadOnlyClause<T> {
   return new ReadOnlyClause(value);
 }
 
-/** Gives each chunk [start, end) a view of only its rows of `array`. */
+/**
+ * Gives each chunk [start, end) a view of only its rows of `array`.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when `array` is not a shared ndarray with at least one axis
+ */
 export function rows<T extends NdArray>(array: T): RowsClause<T> {
   if (!isNdArray(array) || !isShared(array)) {
     throw new SabreTypeError(`rows() takes a shared ndarray, got ${describe(array)}`);
@@ -74,6 +89,16 @@ const OPS: readonly ReductionOp[] = ["sum", "min", "max"];
 /**
  * A reduction over chunks: `initial` is a number, or a Float64Array / float64
  * ndarray / number[] for an elementwise reduction (e.g. a histogram).
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for an unknown op or an empty or non-numeric initial array
+ *
+ * @example
+ * ```ts
+ * const total = reduction(0, "sum");
+ * await engine.parallelFor(x.size, "sum", { x: readOnly(x), total });
+ * console.log(total.value);
+ * // in the kernel module: sum({ start, end }, { x, total }) { for (let i = start; i < end; i++) total.value += x.get(i); }
+ * ```
  */
 export function reduction(initial: number | Float64Array | NdArray | readonly number[], op: ReductionOp = "sum"): Reduction {
   if (!OPS.includes(op)) throw new SabreTypeError(`reduction op must be one of ${OPS.join(", ")}, got ${describe(op)}`);

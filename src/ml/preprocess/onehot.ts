@@ -24,8 +24,10 @@ import {
   type TransformOptions,
 } from "./transformer.js";
 
+/** Which category OneHotEncoder leaves out of each column's block: none (null), the first, the first of binary columns only, or one per column. */
 export type OneHotDrop = null | "first" | "if_binary" | ReadonlyArray<number | null>;
 
+/** Options of {@link OneHotEncoder}. */
 export interface OneHotEncoderOptions {
   /** "auto" (default): the sorted distinct values of each column; or the categories of each column, sorted, NaN last. */
   categories?: "auto" | ReadonlyArray<ArrayLike<number>>;
@@ -123,12 +125,32 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
+/**
+ * scikit-learn 1.2's OneHotEncoder for numeric tables: each input column
+ * becomes a block of 0/1 columns, one per category (categories "auto":
+ * the sorted distinct values, NaN last as a category of its own; or given),
+ * minus the `drop`ped one. Output is a dense shared ndarray of `dtype`. A
+ * value not seen in fit throws {@link SabreTypeError} (`ERR_SABRE_TYPE`)
+ * with handleUnknown "error", or gives an all-zero block with "ignore".
+ * Attributes: `categories`, `dropIdx`, `nFeaturesIn`, `nOutputs`.
+ *
+ * @example
+ * ```ts
+ * const enc = new OneHotEncoder({ handleUnknown: "ignore" });
+ * const onehot = await enc.fitTransform([[0, 10], [1, 10], [2, 20]]);  // [3, 5]: 3 + 2 categories
+ * enc.getFeatureNamesOut(["color", "size"]);  // ["color_0.0", "color_1.0", "color_2.0", "size_10.0", "size_20.0"] (float input)
+ * ```
+ */
 export class OneHotEncoder implements Transformer {
   /** The categories option: "auto" or the given categories of each column. */
   readonly categoriesOption: "auto" | Float64Array[];
+  /** The drop option. */
   readonly drop: OneHotDrop;
+  /** What transform does with a value not seen in fit. */
   readonly handleUnknown: "error" | "ignore";
+  /** Always false: the output is dense. */
   readonly sparseOutput = false;
+  /** The output dtype. */
   readonly dtype: NumberDType;
   /** Fitted: the categories of each column, sorted, NaN last (scikit-learn's categories_). */
   categories: Float64Array[] | undefined;
@@ -351,6 +373,10 @@ export class OneHotEncoder implements Transformer {
     };
   }
 
+  /**
+   * Rebuilds an encoder from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): OneHotEncoder {
     const json = checkTransformerJSON(obj, NAME);
     const p = json.params;

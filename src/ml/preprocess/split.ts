@@ -20,15 +20,19 @@ import { classCodes, stratifiedIndices } from "./split-stratify.js";
 /** An array whose rows (first axis) are split: an ndarray (1-D or 2-D, any dtype), a typed array, number[] or number[][]. */
 export type SplitArray = NdArray | ArrayLike<number> | readonly (readonly number[])[];
 
+/** Options of {@link shuffle}. */
 export interface ShuffleOptions {
   /** The random seed (an integer); a random one when absent. */
   seed?: number;
   /** Only the first nSamples rows of the shuffled arrays (scikit-learn's n_samples). */
   nSamples?: number;
+  /** The engine the copies run on (default: the default engine). */
   engine?: Engine;
+  /** Aborts the call: it rejects with AbortError. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link trainTestSplit}. */
 export interface TrainTestSplitOptions {
   /** A fraction in (0, 1) or a row count; 0.25 when neither size is given. */
   testSize?: number;
@@ -40,7 +44,9 @@ export interface TrainTestSplitOptions {
   shuffle?: boolean;
   /** Class labels (numbers or strings, one per row): the split keeps their proportions. */
   stratify?: ArrayLike<number> | readonly string[] | NdArray;
+  /** The engine the copies run on (default: the default engine). */
   engine?: Engine;
+  /** Aborts the call: it rejects with AbortError. */
   signal?: AbortSignal;
 }
 
