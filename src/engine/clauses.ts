@@ -30,26 +30,36 @@ export class RowsClause<T extends NdArray = NdArray> {
 
 export type ReductionOp = "sum" | "min" | "max";
 
+/** What a reduction accumulates: one number, or a Float64Array for an elementwise reduction. */
+export type ReductionValue = number | Float64Array;
+
 /**
  * A reduction: every chunk gets a private accumulator starting at the op's
  * identity (a `{ value }` box for scalars, a Float64Array for arrays); the
  * main thread combines `initial` and the chunks' partials in chunk order, so
  * the result does not depend on the thread count. Read it from `value` after
- * the call resolves.
+ * the call resolves. `V` follows the initial value: `reduction(0)` is a
+ * `Reduction<number>`, `reduction(new Float64Array(10))` (or an array or
+ * ndarray) a `Reduction<Float64Array>`.
  */
-export class Reduction {
+export class Reduction<V extends ReductionValue = ReductionValue> {
   /** The combined result of the last call that used this reduction (before that: `initial`). */
-  value: number | Float64Array;
+  value: V;
   constructor(
-    readonly initial: number | Float64Array,
+    readonly initial: V,
     readonly op: ReductionOp,
   ) {
-    this.value = typeof initial === "number" ? initial : initial.slice();
+    this.value = fresh(initial);
   }
   /** Number of elements of the accumulator (1 for a scalar). */
   get width(): number {
     return typeof this.initial === "number" ? 1 : this.initial.length;
   }
+}
+
+/** `initial` itself for a number, a copy for an array (so combining never writes into `initial`). */
+function fresh<V extends ReductionValue>(initial: V): V {
+  return (typeof initial === "number" ? initial : initial.slice()) as V;
 }
 
 /** Marks `value` (a shared ndarray) read-only for the kernel. */
@@ -75,6 +85,9 @@ const OPS: readonly ReductionOp[] = ["sum", "min", "max"];
  * A reduction over chunks: `initial` is a number, or a Float64Array / float64
  * ndarray / number[] for an elementwise reduction (e.g. a histogram).
  */
+export function reduction(initial: number, op?: ReductionOp): Reduction<number>;
+export function reduction(initial: Float64Array | NdArray | readonly number[], op?: ReductionOp): Reduction<Float64Array>;
+export function reduction(initial: number | Float64Array | NdArray | readonly number[], op?: ReductionOp): Reduction;
 export function reduction(initial: number | Float64Array | NdArray | readonly number[], op: ReductionOp = "sum"): Reduction {
   if (!OPS.includes(op)) throw new SabreTypeError(`reduction op must be one of ${OPS.join(", ")}, got ${describe(op)}`);
   if (typeof initial === "number") {
