@@ -52,7 +52,7 @@ function writeTable(file, n) {
     const visits = Math.floor(r.float() * r.float() * 12);
     const plan = r.int(0, 3);
     const tenure = Math.floor(r.float() * 72);
-    const z = -0.5 + (plan === 0 ? 1.2 : plan === 1 ? 0.2 : -0.6) - 0.045 * tenure + 0.35 * visits - 0.01 * (age - 40) + r.normal(0, 0.5);
+    const z = 0.6 + (plan === 0 ? 1.5 : plan === 1 ? 0 : -1.5) - 0.09 * tenure + 0.5 * visits - 0.02 * (age - 40) + r.normal(0, 0.3);
     const churn = r.float() < 1 / (1 + Math.exp(-z)) ? "yes" : "no";
     lines.push([cell(age, 0.05), cell(income, 0.1), cell(visits, 0.03), plan, cell(tenure, 0.05), churn].join(","));
   }
