@@ -11,5 +11,5 @@ export * from "./sync/index.js";
 export * from "./queue/index.js";
 export * from "./random/index.js";
 export { defineKernels, type Kernel, type KernelContext, type KernelModule } from "./engine/define.js";
-export { readOnly, rows, reduction, Reduction, type ReductionOp } from "./engine/clauses.js";
+export { readOnly, rows, reduction, Reduction, type ReductionOp, type ReductionValue } from "./engine/clauses.js";
 export * from "./data/loader/define.js";
