@@ -55,8 +55,8 @@ export function checkBoolean(who: string, name: string, value: unknown, dflt: bo
  * thread for small inputs or while the default engine starts, else the
  * call's engine, the estimator's, or the default engine.
  */
-export function engineOf(call: Engine | undefined, own: Engine | undefined, elements: number): Promise<Runner> {
-  return Promise.resolve(runnerFor(call, own, elements));
+export function engineOf(call: Engine | undefined, own: Engine | undefined, elements: number, output = elements): Promise<Runner> {
+  return Promise.resolve(runnerFor(call, own, elements, output));
 }
 
 export function throwIfAborted(who: string, signal: AbortSignal | undefined): void {

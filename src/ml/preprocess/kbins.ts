@@ -220,7 +220,7 @@ export class KBinsDiscretizer implements Transformer {
     const width = onehot ? onehot[nf]! : nf;
     const out = outputOf(who, o.out, [x.shape[0]!, width], this.#outDType(x));
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine, x.size);
+    const engine = await engineOf(o.engine, this.engine, x.size, out.size);
     const { lut, lutLo, lutScale } = binLookup(inner, edgeStart);
     const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, lut, lutLo, lutScale, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains NaN or infinity; KBinsDiscretizer takes finite values only`);

@@ -235,7 +235,7 @@ export class OneHotEncoder implements Transformer {
     }
     const job: EncodeJob = { X: x, out, plan, ignoreUnknown: this.handleUnknown === "ignore", zero: options.out !== undefined };
     if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-    const engine = await runnerFor(options.engine, undefined, n * d);
+    const engine = await runnerFor(options.engine, undefined, n * d, n * plan.m);
     const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
     const bad = found.find((b) => b !== null) ?? null;
     if (bad) throw new SabreTypeError(`${who}: found unknown categories [${pyFloat(bad.value)}] in column ${bad.col} during transform (row ${bad.row})`);

@@ -66,12 +66,19 @@ export const inlineLimits = {
   cold: COLD_INLINE_MAX,
 };
 
-/** The runner of a call: the calling thread when it is small or when waiting for the default engine would cost more; else the call's engine, the estimator's, or the default one. */
-export function runnerFor(call: Engine | undefined, own: Engine | undefined, elements: number): Runner | Promise<Runner> {
+/**
+ * The runner of a call: the calling thread when it is small or when waiting
+ * for the default engine would cost more; else the call's engine, the
+ * estimator's, or the default one. `elements`: the input's; `output`: the
+ * output's, when it is wider than the input (one-hot): the cold limit was
+ * measured with outputs the input's size, and one thread writing a fresh
+ * output many times larger would lose to two workers started late.
+ */
+export function runnerFor(call: Engine | undefined, own: Engine | undefined, elements: number, output = elements): Runner | Promise<Runner> {
   if (elements <= inlineLimits.small) return callingThread;
   const e = call ?? own;
   if (e) return e;
-  if (elements <= inlineLimits.cold && defaultEngineIfReady() === undefined) {
+  if (Math.max(elements, output) <= inlineLimits.cold && defaultEngineIfReady() === undefined) {
     getDefaultEngine().catch(() => undefined); // a failed start is reported by the call that next awaits it
     return callingThread;
   }
