@@ -128,11 +128,11 @@ export class SimpleImputer implements Transformer {
     let statistics: Float64Array;
     if (this.strategy === "constant") {
       // still one pass: sklearn refuses infinities whatever the strategy
-      const engine = await engineOf(o.engine, this.engine);
+      const engine = await engineOf(o.engine, this.engine, x.size);
       await columnStats(who, engine, x, false, o.signal);
       statistics = new Float64Array(nf).fill(r(this.fillValue));
     } else {
-      const engine = await engineOf(o.engine, this.engine);
+      const engine = await engineOf(o.engine, this.engine, x.size);
       const s = await columnStats(who, engine, x, this.strategy === "mean", o.signal);
       if (this.strategy === "mean") statistics = Float64Array.from(s.mean, r);
       else if (this.strategy === "median") {
@@ -164,7 +164,7 @@ export class SimpleImputer implements Transformer {
     const out = outputOf(who, o.out, [x.shape[0]!, cols.length], dtype);
     throwIfAborted(who, o.signal);
     if (cols.length === 0) return out;
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const bad = await rowParallel(engine, "sabre.preprocess.impute", x.shape[0]!, { x, out, cols, fill }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains infinity; only finite values and NaN (missing) are allowed`);
     return out;

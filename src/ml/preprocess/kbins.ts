@@ -158,7 +158,7 @@ export class KBinsDiscretizer implements Transformer {
     const [n, nf] = x.shape as [number, number];
     const nBins = this.#binsPerFeature(who, nf);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const s = await columnStats(who, engine, x, false, o.signal);
     for (let j = 0; j < nf; j++) if (s.count[j] !== n) throw new SabreTypeError(`${who}: X contains NaN (feature ${j}); KBinsDiscretizer takes finite values only`);
     const f32 = x.dtype === "float32";
@@ -238,7 +238,7 @@ export class KBinsDiscretizer implements Transformer {
     const width = onehot ? onehot[nf]! : nf;
     const out = outputOf(who, o.out, [x.shape[0]!, width], this.#outDType(x));
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size, out.size);
     const { lut, lutLo, lutScale } = binLookup(inner, edgeStart);
     const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, lut, lutLo, lutScale, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains NaN or infinity; KBinsDiscretizer takes finite values only`);
@@ -274,7 +274,7 @@ export class KBinsDiscretizer implements Transformer {
     }
     const out = outputOf(who, o.out, [x.shape[0]!, nf], floatDType(x));
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const bad = await rowParallel(engine, "sabre.preprocess.unbin", x.shape[0]!, { x, out, centers, centerStart, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: ${bad} entries of X are not a bin of their feature`);
     return out;

@@ -2,16 +2,16 @@
 // categories "auto" (sorted distinct values per column, NaN last as a
 // category of its own) or given, drop null | "first" | "if_binary" | one
 // value per column, handleUnknown "error" | "ignore", dense output only.
-import { getDefaultEngine } from "../../engine/default-engine.js";
 import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import { CONSTRUCTORS, type NumberDType } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray, ndarray } from "../../memory/ndarray-type.js";
 import { shared, sharedTypedArray } from "../../memory/shared.js";
 import { describe } from "../../validate.js";
-import { encodeRows, uniqueRows, type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
+import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
+import { runnerFor } from "./runner.js";
 import {
   asTable,
   checkTransformerJSON,
@@ -41,8 +41,6 @@ export interface OneHotEncoderOptions {
   dtype?: NumberDType;
 }
 
-/** Rows x columns below which the encoder runs on the calling thread. */
-const LOCAL = 1 << 16;
 const NAME = "OneHotEncoder";
 const OPTIONS = ["categories", "drop", "handleUnknown", "sparseOutput", "dtype"];
 
@@ -187,14 +185,9 @@ export class OneHotEncoder implements Transformer {
     if (given !== "auto" && given.length !== d) {
       throw new SabreTypeError(`${who}: shape mismatch: if categories is an array, it has to be of shape (n_features,): ${given.length} categories for ${d} columns`);
     }
-    let parts: Float64Array[][];
-    if (n * d < LOCAL) {
-      if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-      parts = [uniqueRows(x, 0, n)];
-    } else {
-      const engine = options.engine ?? (await getDefaultEngine());
-      parts = (await engine.parallelFor(n, "sabre.preprocess.onehotUnique", { X: x }, { signal: options.signal })) as Float64Array[][];
-    }
+    if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
+    const engine = await runnerFor(options.engine, undefined, n * d);
+    const parts = (await engine.parallelFor(n, "sabre.preprocess.onehotUnique", { X: x }, { signal: options.signal })) as Float64Array[][];
     const seen = Array.from({ length: d }, (_, j) => sortCategories(parts.flatMap((p) => Array.from(p[j]!))));
     let categories: Float64Array[];
     if (given === "auto") categories = seen;
@@ -263,15 +256,10 @@ export class OneHotEncoder implements Transformer {
       out = ndarray(sharedTypedArray(this.dtype, n * plan.m), [n, plan.m]);
     }
     const job: EncodeJob = { X: x, out, plan, ignoreUnknown: this.handleUnknown === "ignore", zero: options.out !== undefined };
-    let bad: UnknownAt | null = null;
-    if (n * d < LOCAL) {
-      if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-      bad = encodeRows(job, 0, n);
-    } else {
-      const engine = options.engine ?? (await getDefaultEngine());
-      const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
-      bad = found.find((b) => b !== null) ?? null;
-    }
+    if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
+    const engine = await runnerFor(options.engine, undefined, n * d, n * plan.m);
+    const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
+    const bad = found.find((b) => b !== null) ?? null;
     if (bad) throw new SabreTypeError(`${who}: found unknown categories [${pyFloat(bad.value)}] in column ${bad.col} during transform (row ${bad.row})`);
     return out;
   }

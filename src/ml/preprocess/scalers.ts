@@ -50,7 +50,7 @@ async function applyAffine(who: string, x: NdArray, map: AffineMap, options: Tra
   const dtype = floatDType(x);
   const out = outputOf(who, options.out, x.shape, dtype);
   throwIfAborted(who, options.signal);
-  const engine = await engineOf(options.engine, own);
+  const engine = await engineOf(options.engine, own, x.size);
   const clip = map.clip !== undefined;
   const [lo, hi] = map.clip ?? [0, 0];
   const bad = await rowParallel(engine, "sabre.preprocess.affine", x.shape[0]!, { x, out, mode: map.mode, a: map.a, b: map.b, clip, lo, hi, f32: dtype === "float32" }, options.signal);
@@ -178,7 +178,7 @@ export class StandardScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const moments = this.withMean || this.withStd;
     const s = await columnStats(who, engine, x, moments, o.signal);
     const nf = x.shape[1]!;
@@ -378,7 +378,7 @@ export class MinMaxScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const s = await columnStats(who, engine, x, false, o.signal);
     const dtype = floatDType(x);
     const r = dtype === "float32" ? Math.fround : (v: number) => v;
@@ -566,7 +566,7 @@ export class RobustScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const nf = x.shape[1]!;
     let center: Float64Array | null = null;
     let scale: Float64Array | null = null;
