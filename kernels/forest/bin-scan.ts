@@ -167,15 +167,32 @@ export function scanColumns(
     if (tab !== null) seen.fill(0, 0, (b1 - b0) * LATTICE);
     for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
       const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
-      // The block's features still on the lattice, row by row; one that leaves it is taken out and the rest go on from that row.
-      for (let f = b0; tab !== null && f < b1; f++) {
+      // Lattice features in groups of 4 (or 2) adjacent ones per pass: their values share cache lines and one loop
+      // serves them all (Fashion-MNIST / 255, one thread: scan 343 ms one feature at a time, 236 by pairs, 178 by 4).
+      // Where a group meets a value off the lattice, its features go on one at a time from that row, and each that
+      // leaves the lattice is scanned again by value below.
+      for (let f = b0; tab !== null && f < b1; ) {
         const j = f - fs;
-        if (lattice[j] !== 1) continue;
-        const off = scanLattice(data, X.offset + r0 * s0 + f * s1, s0, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids, codes, f * n);
-        if (off === r1) continue;
-        // Off the lattice: its rows so far are scanned again by value below (their ids rewritten), with the rest.
-        lattice[j] = 0;
-        rescan[j] = 1;
+        if (lattice[j] !== 1) {
+          f++;
+          continue;
+        }
+        let g = 1;
+        if (ids !== null && codes !== null) while (g < 4 && f + g < b1 && lattice[j + g] === 1) g++;
+        if (g === 3) g = 2;
+        let from = r0;
+        const p = X.offset + r0 * s0 + f * s1;
+        if (g === 4) from = scanLattice4(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+        else if (g === 2) from = scanLattice2(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+        for (let h = 0; h < g && from < r1; h++) {
+          const fh = f + h;
+          const off = scanLattice(data, X.offset + from * s0 + fh * s1, s0, from, r1, from * d + fh, d, scale, tab, seen, (fh - b0) * LATTICE, ids, codes, fh * n);
+          if (off !== r1) {
+            lattice[j + h] = 0;
+            rescan[j + h] = 1;
+          }
+        }
+        f += g;
       }
       for (let f = b0; f < b1; f++) {
         const j = f - fs;
@@ -802,6 +819,7 @@ export function assembleBins(summary: ColumnSummary, job: QuantileJob, quantiles
  * and Infinity are), or r1. A multiply and a compare per value where the
  * hash scan probes a 2048-slot table: 288 against 382 ms on Fashion-MNIST
  * / 255 (one thread, warm); by rows instead of by feature was slower (354).
+ * scanLattice2 and scanLattice4 do the same for adjacent features at once.
  */
 function scanLattice(
   data: Float64Array,
@@ -826,6 +844,89 @@ function scanLattice(
     seen[sb + q] = 1;
     if (ids !== null) ids[o] = q;
     if (codes !== null) codes[c + i] = q;
+  }
+  return r1;
+}
+
+/** scanLattice for features f and f + 1 together (ids and codes given): returns the first row where either leaves the lattice, or r1. */
+function scanLattice2(
+  data: Float64Array,
+  p: number,
+  s0: number,
+  s1: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  scale: number,
+  tab: Float64Array,
+  seen: Uint8Array,
+  sb: number,
+  ids: Uint8Array,
+  codes: Uint8Array,
+  c: number,
+  n: number,
+): number {
+  for (; i < r1; i++, p += s0, o += d) {
+    const v0 = data[p]!;
+    const v1 = data[p + s1]!;
+    const q0 = (v0 * scale + 0.5) | 0;
+    const q1 = (v1 * scale + 0.5) | 0;
+    if (((q0 | q1) & ~0xff) !== 0 || tab[q0] !== v0 || tab[q1] !== v1) return i;
+    seen[sb + q0] = 1;
+    seen[sb + LATTICE + q1] = 1;
+    ids[o] = q0;
+    ids[o + 1] = q1;
+    codes[c + i] = q0;
+    codes[c + n + i] = q1;
+  }
+  return r1;
+}
+
+/** scanLattice2 for features f .. f + 3. */
+function scanLattice4(
+  data: Float64Array,
+  p: number,
+  s0: number,
+  s1: number,
+  i: number,
+  r1: number,
+  o: number,
+  d: number,
+  scale: number,
+  tab: Float64Array,
+  seen: Uint8Array,
+  sb: number,
+  ids: Uint8Array,
+  codes: Uint8Array,
+  c: number,
+  n: number,
+): number {
+  const c1 = c + n;
+  const c2 = c1 + n;
+  const c3 = c2 + n;
+  for (; i < r1; i++, p += s0, o += d) {
+    const v0 = data[p]!;
+    const v1 = data[p + s1]!;
+    const v2 = data[p + 2 * s1]!;
+    const v3 = data[p + 3 * s1]!;
+    const q0 = (v0 * scale + 0.5) | 0;
+    const q1 = (v1 * scale + 0.5) | 0;
+    const q2 = (v2 * scale + 0.5) | 0;
+    const q3 = (v3 * scale + 0.5) | 0;
+    if (((q0 | q1 | q2 | q3) & ~0xff) !== 0 || tab[q0] !== v0 || tab[q1] !== v1 || tab[q2] !== v2 || tab[q3] !== v3) return i;
+    seen[sb + q0] = 1;
+    seen[sb + LATTICE + q1] = 1;
+    seen[sb + 2 * LATTICE + q2] = 1;
+    seen[sb + 3 * LATTICE + q3] = 1;
+    ids[o] = q0;
+    ids[o + 1] = q1;
+    ids[o + 2] = q2;
+    ids[o + 3] = q3;
+    codes[c + i] = q0;
+    codes[c1 + i] = q1;
+    codes[c2 + i] = q2;
+    codes[c3 + i] = q3;
   }
   return r1;
 }
