@@ -5,6 +5,7 @@ import { BrokenBarrierError } from "../errors.js";
 import { rng, type Rng } from "../random/rng.js";
 import type { Barrier } from "../sync/barrier.js";
 import { distances, distancesPair, sq } from "./kmeans-distances.js";
+import { kmeansScan, SCAN_ROWS, type KMeansScan } from "../../kernels/ops/kmeans-wasm.js";
 import { BAD, DONE, NOT_FINITE, STOP, STOPPED, type KMeansJob } from "./kmeans-layout.js";
 
 /** Unwinds a worker that saw the STOP word (another party breaks the barrier for the rest). */
@@ -53,14 +54,21 @@ function run(w: number, threads: number, job: KMeansJob): number {
   const tolAbs = prepare(job, b0, b1);
   if (tolAbs < 0) return NOT_FINITE;
   const centers = new Float64Array(k * d);
+  // The distance pass in WebAssembly SIMD over this worker's copy of its own
+  // rows (kernel 0: the k centers; kernel 1: the k-means++ candidates), or
+  // null: the JS loops, same bits.
+  const first = b0 * blockRows;
+  const owned = Math.max(0, Math.min(n, b1 * blockRows) - first);
+  const scan = kmeansScan([k, job.trials], d, owned);
+  scan?.load(job.xc, job.xOff + first * d, owned);
   let bestInertia = Infinity;
   for (let r = 0; r < job.nInit; r++) {
     if (job.initKind === 2) centers.set(job.init);
     else if (job.initKind === 1) {
       const order = rng(job.seed, r).permutation(n);
       for (let c = 0; c < k; c++) copyRow(job, order[c]!, centers, c);
-    } else plusPlus(job, b0, b1, rng(job.seed, r), centers);
-    const { iterations, inertia } = lloyd(job, b0, b1, centers, tolAbs);
+    } else plusPlus(job, b0, b1, rng(job.seed, r), centers, scan);
+    const { iterations, inertia } = lloyd(job, b0, b1, centers, tolAbs, scan);
     // Every worker takes the same decision: the inertias are the same bits everywhere.
     if (r === 0 || inertia < bestInertia) {
       bestInertia = inertia;
@@ -150,7 +158,7 @@ function prepare(job: KMeansJob, b0: number, b1: number): number {
  * leaves the smallest potential. Workers update the distances of their own
  * rows; every worker draws the same numbers and takes the same decisions.
  */
-function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array): void {
+function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array, scan: KMeansScan | null): void {
   const { xc, xOff, n, d, k, blocks, blockRows, dist, pot, work: near } = job;
   const L = job.trials;
   copyRow(job, random.int(0, n), centers, 0);
@@ -190,6 +198,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     for (let j = 0; j < L; j++) cand[j] = search(job, random.float() * total, cur * n, parity * blocks * L, col);
     for (let q = 0, m = 0; q <= L; q++) if (q !== cur) bufs[m++] = q;
     for (let j = 0; j < L; j++) copyRow(job, cand[j]!, rows, j);
+    scan?.centers(1, rows, 0);
     for (let q = 0; q < c; q++) {
       let g = Infinity;
       for (let j = 0; j < L; j++) g = Math.min(g, Math.sqrt(sq(centers, q * d, rows, j * d, d)));
@@ -202,6 +211,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       // Rows that need their distances to the candidates are computed two at
       // a time (as Lloyd's scan); the sums then follow the rows in order.
       let pending = -1;
+      let gathered = 0;
       for (let i = r0; i < r1; i++) {
         const have = dist[cur * n + i]!;
         // The last chosen center is nearest to this row if it lowered its distance.
@@ -213,6 +223,11 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
           for (let j = 0; j < L; j++) dist[bufs[j]! * n + i] = have;
           continue;
         }
+        if (scan !== null) {
+          gather(scan, gathered, i, b0 * blockRows);
+          if (++gathered === SCAN_ROWS) gathered = scanLowered(scan, gathered, dist, bufs, n, cur);
+          continue;
+        }
         if (pending < 0) {
           pending = i;
           continue;
@@ -222,6 +237,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         lowered(dist, bufs, n, i, have, de);
         pending = -1;
       }
+      if (gathered > 0) scanLowered(scan!, gathered, dist, bufs, n, cur);
       if (pending >= 0) {
         distances(xc, xOff + pending * d, rows, L, d, dd);
         lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
@@ -254,6 +270,32 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     parity = next;
     copyRow(job, cand[best]!, centers, c);
   }
+}
+
+/** Which row each gathered slot holds (SCAN_ROWS slots; one scan per thread at a time). */
+const slots = new Int32Array(SCAN_ROWS);
+
+/** Puts row i (number i - first among the scan's copied rows) in slot `s`. */
+function gather(scan: KMeansScan, s: number, i: number, first: number): void {
+  scan.i32[scan.idx + s] = i - first;
+  slots[s] = i;
+}
+
+/** k-means++: the gathered rows' distances to the candidates, each lowered to the row's current one. Returns 0 (slots free). */
+function scanLowered(scan: KMeansScan, count: number, dist: Float64Array, bufs: Int32Array, n: number, cur: number): number {
+  scan.run(1, count);
+  const f64 = scan.f64;
+  const w = scan.width[1]!;
+  for (let s = 0; s < count; s++) {
+    const i = slots[s]!;
+    const have = dist[cur * n + i]!;
+    const o = scan.out + s * w;
+    for (let j = 0; j < bufs.length; j++) {
+      const v = f64[o + j]!;
+      dist[bufs[j]! * n + i] = v < have ? v : have;
+    }
+  }
+  return 0;
 }
 
 /** Row i's distances to the candidates: each the smaller of `have` (to the chosen centers) and its distance in `ds`. */
@@ -316,6 +358,9 @@ class Assign {
   constructor(
     readonly job: KMeansJob,
     readonly centers: Float64Array,
+    readonly scan: KMeansScan | null,
+    /** The first row this worker owns: row `first` is the scan's row 0. */
+    readonly first: number,
   ) {
     this.half = new Float64Array(job.k);
     this.move = new Float64Array(job.k);
@@ -336,6 +381,7 @@ class Assign {
         if (g < half[q]!) half[q] = g;
       }
     }
+    this.scan?.centers(0, c, 0);
   }
 
   /** After an update: how far each center moved (from the squared moves in `moved`). */
@@ -366,6 +412,23 @@ class Assign {
    */
   block(r0: number, r1: number, fresh: boolean, lab: Int32Array): void {
     const { xOff, d } = this.job;
+    const scan = this.scan;
+    if (scan !== null) {
+      let gathered = 0;
+      for (let i = r0; i < r1; i++) {
+        if (!fresh) {
+          const j = this.bounded(i);
+          if (j >= 0) {
+            lab[i - r0] = j;
+            continue;
+          }
+        }
+        gather(scan, gathered, i, this.first);
+        if (++gathered === SCAN_ROWS) gathered = this.settleScan(scan, gathered, r0, lab);
+      }
+      if (gathered > 0) this.settleScan(scan, gathered, r0, lab);
+      return;
+    }
     let pending = -1;
     for (let i = r0; i < r1; i++) {
       if (!fresh) {
@@ -412,13 +475,24 @@ class Assign {
     return -1;
   }
 
-  /** Row i's nearest center from its k squared distances `ds` (the first on ties); resets its bounds. */
-  private settle(i: number, ds: Float64Array): number {
+  /** The gathered rows' labels from the scan's distances. Returns 0 (slots free). */
+  private settleScan(scan: KMeansScan, count: number, r0: number, lab: Int32Array): number {
+    scan.run(0, count);
+    const w = scan.width[0]!;
+    for (let s = 0; s < count; s++) {
+      const i = slots[s]!;
+      lab[i - r0] = this.settle(i, scan.f64, scan.out + s * w);
+    }
+    return 0;
+  }
+
+  /** Row i's nearest center from its k squared distances in `ds` from `at` (the first on ties); resets its bounds. */
+  private settle(i: number, ds: Float64Array, at = 0): number {
     let best = 0;
     let bestD = Infinity;
     let second = Infinity;
     for (let j = 0; j < this.job.k; j++) {
-      const s = ds[j]!;
+      const s = ds[at + j]!;
       if (s < bestD) {
         second = bestD;
         bestD = s;
@@ -439,14 +513,14 @@ class Assign {
  * final centers. Returns the iterations run and the inertia. Assignment
  * uses Hamerly's bounds (see Assign), which change no label, only the work.
  */
-function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, tolAbs: number): { iterations: number; inertia: number } {
+function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, tolAbs: number, scan: KMeansScan | null): { iterations: number; inertia: number } {
   const { xc, xOff, n, d, k, blocks, blockRows, part, work, stat } = job;
   const kd = k * d;
   const stride = kd + k + 1;
   const fresh = new Float64Array(kd);
   const counts = new Float64Array(k);
   const moved = new Float64Array(k);
-  const assign = new Assign(job, centers);
+  const assign = new Assign(job, centers, scan, b0 * blockRows);
   const lab = new Int32Array(blockRows);
   work.fill(-1, b0 * blockRows, Math.min(n, b1 * blockRows));
   let strict = false;
