@@ -44,7 +44,10 @@ export const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
 export const GET = 0x20, SET = 0x21, TEE = 0x22;
 export const I32_CONST = 0x41, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c;
 export const I32_GE_S = 0x4e, I32_LE_S = 0x4c, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_GE_U = 0x4f, I32_LT_U = 0x49;
-export const I32_LOAD = 0x28, F32_LOAD = 0x2a, F64_LOAD = 0x2b, F64_STORE = 0x39;
+export const I32_LOAD = 0x28, F32_LOAD = 0x2a, F64_LOAD = 0x2b, I32_STORE = 0x36, F64_STORE = 0x39;
+export const IF = 0x04, ELSE = 0x05, RETURN = 0x0f, SELECT = 0x1b, F64_CONST = 0x44;
+export const I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_SHL = 0x74;
+export const F64_LT = 0x63, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MAX = 0xa5;
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0x00), V128_STORE = simd(0x0b), V128_CONST = simd(0x0c);
 export const F64X2_SPLAT = simd(0x14), F64X2_ADD = simd(0xf0), F64X2_SUB = simd(0xf1), F64X2_MUL = simd(0xf2);
@@ -79,6 +82,9 @@ export class Code {
   i32(v: number): this {
     return this.op(I32_CONST, ...sleb(v));
   }
+  f64(v: number): this {
+    return this.op(F64_CONST, ...new Uint8Array(Float64Array.of(v).buffer));
+  }
 }
 
 /** A function's body bytes: its local declarations (count, type pairs) then its code and END. */
@@ -89,11 +95,14 @@ export function body(locals: Array<[number, number]>, code: number[]): number[] 
 
 /**
  * A module with one memory of `pages` 64 KiB pages exported as "memory" and
- * the given functions (each: its name, its i32 parameter count, its
+ * the given functions (each: its name, its parameter types or a count of i32 ones, its
  * result types, its body from `body()`).
  */
-export function moduleBytes(pages: number, fns: Array<{ name: string; params: number; results: number[]; body: number[] }>): Uint8Array {
-  const types = fns.map((f) => [0x60, ...vec(new Array<number[]>(f.params).fill([I32])), ...vec(f.results.map((r) => [r]))]);
+export function moduleBytes(pages: number, fns: Array<{ name: string; params: number | number[]; results: number[]; body: number[] }>): Uint8Array {
+  const types = fns.map((f) => {
+    const params = typeof f.params === "number" ? new Array<number>(f.params).fill(I32) : f.params;
+    return [0x60, ...vec(params.map((t) => [t])), ...vec(f.results.map((r) => [r]))];
+  });
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),

@@ -59,7 +59,7 @@ function run(w: number, threads: number, job: KMeansJob): number {
   // null: the JS loops, same bits.
   const first = b0 * blockRows;
   const owned = Math.max(0, Math.min(n, b1 * blockRows) - first);
-  const scan = kmeansScan([k, job.trials], d, owned);
+  const scan = kmeansScan([k, job.trials], d, owned, (b1 - b0) * (k * d + k));
   scan?.load(job.xc, job.xOff + first * d, owned);
   let bestInertia = Infinity;
   for (let r = 0; r < job.nInit; r++) {
@@ -277,7 +277,7 @@ const slots = new Int32Array(SCAN_ROWS);
 
 /** Puts row i (number i - first among the scan's copied rows) in slot `s`. */
 function gather(scan: KMeansScan, s: number, i: number, first: number): void {
-  scan.i32[scan.idx + s] = i - first;
+  scan.i32[scan.lay.idx + s] = i - first;
   slots[s] = i;
 }
 
@@ -289,7 +289,7 @@ function scanLowered(scan: KMeansScan, count: number, dist: Float64Array, bufs: 
   for (let s = 0; s < count; s++) {
     const i = slots[s]!;
     const have = dist[cur * n + i]!;
-    const o = scan.out + s * w;
+    const o = scan.lay.out + s * w;
     for (let j = 0; j < bufs.length; j++) {
       const v = f64[o + j]!;
       dist[bufs[j]! * n + i] = v < have ? v : have;
@@ -359,8 +359,6 @@ class Assign {
     readonly job: KMeansJob,
     readonly centers: Float64Array,
     readonly scan: KMeansScan | null,
-    /** The first row this worker owns: row `first` is the scan's row 0. */
-    readonly first: number,
   ) {
     this.half = new Float64Array(job.k);
     this.move = new Float64Array(job.k);
@@ -381,7 +379,12 @@ class Assign {
         if (g < half[q]!) half[q] = g;
       }
     }
-    this.scan?.centers(0, c, 0);
+    const scan = this.scan;
+    if (scan !== null) {
+      scan.centers(0, c, 0);
+      scan.f64.set(half, scan.lay.half);
+      scan.f64.set(this.move, scan.lay.move);
+    }
   }
 
   /** After an update: how far each center moved (from the squared moves in `moved`). */
@@ -404,7 +407,8 @@ class Assign {
   }
 
   /**
-   * The labels of rows [r0, r1) into lab[0 .. r1 - r0): a row's old one when
+   * The JS path (no WebAssembly; lloyd() calls scan.assign instead, the
+   * same operations in WebAssembly): the labels of rows [r0, r1) into lab[0 .. r1 - r0): a row's old one when
    * the bounds prove it still nearest, else a scan of all centers (the first
    * of equal distances wins, as in plain Lloyd). Rows that need a scan are
    * paired and scanned two at a time; each row's result is its own, so the
@@ -412,23 +416,6 @@ class Assign {
    */
   block(r0: number, r1: number, fresh: boolean, lab: Int32Array): void {
     const { xOff, d } = this.job;
-    const scan = this.scan;
-    if (scan !== null) {
-      let gathered = 0;
-      for (let i = r0; i < r1; i++) {
-        if (!fresh) {
-          const j = this.bounded(i);
-          if (j >= 0) {
-            lab[i - r0] = j;
-            continue;
-          }
-        }
-        gather(scan, gathered, i, this.first);
-        if (++gathered === SCAN_ROWS) gathered = this.settleScan(scan, gathered, r0, lab);
-      }
-      if (gathered > 0) this.settleScan(scan, gathered, r0, lab);
-      return;
-    }
     let pending = -1;
     for (let i = r0; i < r1; i++) {
       if (!fresh) {
@@ -475,17 +462,6 @@ class Assign {
     return -1;
   }
 
-  /** The gathered rows' labels from the scan's distances. Returns 0 (slots free). */
-  private settleScan(scan: KMeansScan, count: number, r0: number, lab: Int32Array): number {
-    scan.run(0, count);
-    const w = scan.width[0]!;
-    for (let s = 0; s < count; s++) {
-      const i = slots[s]!;
-      lab[i - r0] = this.settle(i, scan.f64, scan.out + s * w);
-    }
-    return 0;
-  }
-
   /** Row i's nearest center from its k squared distances in `ds` from `at` (the first on ties); resets its bounds. */
   private settle(i: number, ds: Float64Array, at = 0): number {
     let best = 0;
@@ -520,9 +496,12 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
   const fresh = new Float64Array(kd);
   const counts = new Float64Array(k);
   const moved = new Float64Array(k);
-  const assign = new Assign(job, centers, scan, b0 * blockRows);
+  const assign = new Assign(job, centers, scan);
   const lab = new Int32Array(blockRows);
-  work.fill(-1, b0 * blockRows, Math.min(n, b1 * blockRows));
+  const first = b0 * blockRows;
+  const last = Math.min(n, b1 * blockRows);
+  work.fill(-1, first, last);
+  if (scan !== null) scan.i32.fill(-1, scan.lay.lab, scan.lay.lab + Math.max(0, last - first));
   let strict = false;
   let iterations = job.maxIter;
   for (let it = 0; it < job.maxIter; it++) {
@@ -534,11 +513,22 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
       // A block's sums carry over from the last iteration (the other parity)
       // and follow only the rows whose label changed: after the first
       // iterations few do, and a pass costs the bounds checks alone.
+      const r0 = b * blockRows;
+      const r1 = Math.min(n, r0 + blockRows);
+      if (scan !== null) {
+        // The block's sums live in the scan's memory between iterations.
+        const sums = scan.lay.sums + (b - b0) * (kd + k);
+        if (it === 0) scan.f64.fill(0, sums, sums + kd + k);
+        const changed = scan.assign(r0 - first, r1 - first, it === 0, true, sums, assign.far, assign.move1, assign.move2);
+        part.set(scan.f64.subarray(sums, sums + kd + k), base);
+        part[cnt + k] = changed;
+        work.set(scan.i32.subarray(scan.lay.lab + r0 - first, scan.lay.lab + r1 - first), r0);
+        checkStop(job);
+        continue;
+      }
       if (it === 0) part.fill(0, base, base + stride);
       else part.copyWithin(base, ((parity ^ 1) * blocks + b) * stride, ((parity ^ 1) * blocks + b) * stride + kd + k);
       let changed = 0;
-      const r0 = b * blockRows;
-      const r1 = Math.min(n, r0 + blockRows);
       assign.block(r0, r1, it === 0, lab);
       // The sums follow the rows in order, as one row at a time would.
       for (let i = r0; i < r1; i++) {
@@ -608,7 +598,10 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
   for (let b = b0; b < b1; b++) {
     const r0 = b * blockRows;
     const r1 = Math.min(n, r0 + blockRows);
-    if (!strict) {
+    if (!strict && scan !== null) {
+      scan.assign(r0 - first, r1 - first, false, false, 0, assign.far, assign.move1, assign.move2);
+      work.set(scan.i32.subarray(scan.lay.lab + r0 - first, scan.lay.lab + r1 - first), r0);
+    } else if (!strict) {
       assign.block(r0, r1, false, lab);
       work.set(lab.subarray(0, r1 - r0), r0);
     }

@@ -79,6 +79,37 @@ function positiveInteger(name: string, v: unknown, fallback: number): number {
  * ```
  */
 export async function kmeans(X: OpArray, options: KMeansOptions): Promise<KMeansResult> {
+  const { job, signal } = kmeansJob(X, options);
+  const { n, d, k } = job;
+  let statuses: number[];
+  if (n * k * d <= MAIN_THREAD_WORK) {
+    statuses = [kmeansSpmd(0, 1, job)];
+  } else {
+    const engine = await engineFor(options);
+    job.barrier = new Barrier(engine.threads);
+    try {
+      statuses = (await engine.broadcast("sabre.ops.kmeans", { ...job }, { signal })) as number[];
+    } catch (err) {
+      // Aborted, a worker failed or crashed: the others may be waiting at the
+      // barrier or about to arrive. STOP makes them leave at their next check;
+      // the broken barrier releases those already waiting (kmeans.md).
+      Atomics.store(job.control, STOP, 1);
+      breakBarrier(job.barrier);
+      throw err;
+    }
+  }
+  if (statuses.includes(NOT_FINITE)) throw new SabreTypeError("ops.kmeans: X contains NaN or infinity");
+  if (statuses.includes(STOPPED)) throw new AbortError("ops.kmeans", signal?.reason);
+  return {
+    centers: ndarray(job.centers, [k, d], [d, 1], 0),
+    labels: ndarray(job.labels, [n], [1], 0),
+    inertia: job.info[0]!,
+    iterations: job.info[1]!,
+  };
+}
+
+/** Checks X and the options and lays out the job (a one-party barrier: kmeans() replaces it for the workers). */
+export function kmeansJob(X: OpArray, options: KMeansOptions): { job: KMeansJob; signal: AbortSignal | undefined } {
   if (options === undefined) throw new SabreTypeError("ops.kmeans: options with k are required, e.g. { k: 8 }");
   const o = checkOptions<KMeansOptions>("kmeans", options, KNOWN);
   const x = opInput("kmeans", X, "X");
@@ -150,31 +181,7 @@ export async function kmeans(X: OpArray, options: KMeansOptions): Promise<KMeans
     control: sharedTypedArray("int32", 2),
     barrier: new Barrier(1),
   };
-  let statuses: number[];
-  if (n * k * d <= MAIN_THREAD_WORK) {
-    statuses = [kmeansSpmd(0, 1, job)];
-  } else {
-    const engine = await engineFor(o);
-    job.barrier = new Barrier(engine.threads);
-    try {
-      statuses = (await engine.broadcast("sabre.ops.kmeans", { ...job }, { signal: o.signal })) as number[];
-    } catch (err) {
-      // Aborted, a worker failed or crashed: the others may be waiting at the
-      // barrier or about to arrive. STOP makes them leave at their next check;
-      // the broken barrier releases those already waiting (kmeans.md).
-      Atomics.store(job.control, STOP, 1);
-      breakBarrier(job.barrier);
-      throw err;
-    }
-  }
-  if (statuses.includes(NOT_FINITE)) throw new SabreTypeError("ops.kmeans: X contains NaN or infinity");
-  if (statuses.includes(STOPPED)) throw new AbortError("ops.kmeans", o.signal?.reason);
-  return {
-    centers: ndarray(job.centers, [k, d], [d, 1], 0),
-    labels: ndarray(job.labels, [n], [1], 0),
-    inertia: job.info[0]!,
-    iterations: job.info[1]!,
-  };
+  return { job, signal: o.signal };
 }
 
 /** The given initial centers as k * d float64, in shared memory. */
