@@ -294,11 +294,6 @@ export class KMeansScan {
     this.assignFn = exports.assign as Assign;
   }
 
-  /** Copies `count` rows of d float64 from xs at `at` in as rows 0 .. count - 1. */
-  load(xs: Float64Array, at: number, count: number): void {
-    this.f64.set(xs.subarray(at, at + count * this.d), this.lay.rows);
-  }
-
   /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros. */
   centers(kernel: number, cs: Float64Array, at: number): void {
     const { f64, d } = this;
