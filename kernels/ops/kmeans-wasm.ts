@@ -1,92 +1,26 @@
-// The distance pass of ops.kmeans in WebAssembly SIMD, emitted as bytes at
-// run time (wasm-emit.ts; nothing to build or download). For each gathered
-// row it computes the squared distances to m centers held transposed
-// (feature-major, two centers per f64x2 lane pair), each lane summing
-// (x_f - c_f)^2 over the features in order with separate rounding of the
-// product and the sum (no FMA): the very operations of sq() in
-// src/ops/kmeans-distances.ts, so each distance has the same bits as the JS
-// loops and which path ran never shows in a result.
+// The hot loops of ops.kmeans in WebAssembly SIMD, emitted as bytes at run
+// time (wasm-emit.ts; nothing to build or download): Lloyd's assignment
+// step (assign) and a k-means++ step (plusPlus), each over one worker's
+// copy of the rows it owns, in the module's memory (WebAssembly cannot
+// address the caller's SharedArrayBuffer). Distances are computed against
+// centers held transposed (feature-major, two centers per f64x2 lane pair),
+// each lane summing (x_f - c_f)^2 over the features in order with separate
+// rounding of the product and the sum (no FMA): the very operations of sq()
+// in src/ops/kmeans-distances.ts. Everything else (bounds, ties, sums) is
+// the JS path's arithmetic in the JS path's order, so which path ran never
+// shows in a result (test/ops/kmeans-wasm.test.ts compares them).
 import {
-  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
+  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
   F64X2_MUL, F64X2_SPLAT, F64X2_SUB, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
   I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_STORE, V128_ZERO, VOID,
 } from "./wasm-emit.js";
 
-/** Rows scanned per call: enough to amortize the call, few enough that the outputs stay in L1. */
-export const SCAN_ROWS = 256;
 /** Center vectors (of two centers) summed at once per row: more spill out of the 16 vector registers. */
 const MAX_GROUP = 6;
 /** The most memory one thread's copy of its rows may take; beyond it the JS loops run. */
 const RESIDENT_BUDGET = 256 * 2 ** 20;
 /** The most memory a thread keeps for its next call. */
 const KEEP_BUDGET = 64 * 2 ** 20;
-
-// Parameters: idx (byte offset of i32 row numbers), nrows, ct, d, out, rows (byte offsets).
-const P_IDX = 0, P_N = 1, P_CT = 2, P_D = 3, P_OUT = 4, P_ROWS = 5;
-// i32 locals.
-const L_I = 6, L_F = 7, L_PC = 8, L_PO = 9, L_PX = 10; // L_PX .. L_PX + 3: one row pointer per row of a pass
-
-/**
- * dist(idx, nrows, ct, d, out, rows) for `v` center vectors (2v centers):
- * out[s][0..2v) = squared distances of row idx[s] (d float64 at rows +
- * idx[s] d 8) to the centers ct[f][0..2v) (row f at ct + f 2v 8). Rows go
- * `R` at a time (then one at a time), each group of center vectors a pass
- * over the features with R x group accumulators.
- */
-function distBody(v: number): number[] {
-  const groups: Array<[number, number]> = [];
-  const count = Math.ceil(v / MAX_GROUP);
-  for (let g = 0, start = 0; g < count; g++) {
-    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
-    groups.push([start, size]);
-    start += size;
-  }
-  const widest = Math.max(...groups.map(([, s]) => s));
-  const R = Math.max(1, Math.min(4, Math.floor(8 / widest)));
-  // v128 locals after the 6 + 4 + 4 i32 ones: row splats, the center vector, a temporary, accumulators.
-  const V_X = L_PX + 4, V_C = V_X + 4, V_T = V_C + 1, V_ACC = V_T + 1;
-  const c = new Code();
-  c.i32(0).set(L_I);
-  const pass = (rows: number): void => {
-    // while (i + rows <= n)
-    c.op(BLOCK, VOID, LOOP, VOID);
-    c.get(L_I).i32(rows).op(I32_ADD).get(P_N).op(I32_GT_S, BR_IF, 1);
-    for (const [start, size] of groups) {
-      for (let a = 0; a < rows * size; a++) c.op(...V128_ZERO).set(V_ACC + a);
-      // px_r = rows + idx[i + r] * d * 8
-      for (let r = 0; r < rows; r++) {
-        c.get(L_I).i32(4).op(I32_MUL).get(P_IDX).op(I32_ADD).op(I32_LOAD, ...mem(2, 4 * r));
-        c.get(P_D).op(I32_MUL).i32(8).op(I32_MUL).get(P_ROWS).op(I32_ADD).set(L_PX + r);
-      }
-      c.get(P_CT).i32(start * 16).op(I32_ADD).set(L_PC);
-      c.get(P_D).set(L_F);
-      // do { ... } while (--f > 0): d >= 1
-      c.op(LOOP, VOID);
-      for (let r = 0; r < rows; r++) c.get(L_PX + r).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT).set(V_X + r);
-      for (let q = 0; q < size; q++) {
-        c.get(L_PC).op(...V128_LOAD, ...mem(3, q * 16)).set(V_C);
-        for (let r = 0; r < rows; r++) {
-          const acc = V_ACC + r * size + q;
-          c.get(V_X + r).get(V_C).op(...F64X2_SUB).set(V_T);
-          c.get(acc).get(V_T).get(V_T).op(...F64X2_MUL, ...F64X2_ADD).set(acc);
-        }
-      }
-      for (let r = 0; r < rows; r++) c.get(L_PX + r).i32(8).op(I32_ADD).set(L_PX + r);
-      c.get(L_PC).i32(v * 16).op(I32_ADD).set(L_PC);
-      c.get(L_F).i32(1).op(I32_SUB).tee(L_F).i32(0).op(I32_GT_S, BR_IF, 0);
-      c.op(END);
-      for (let r = 0; r < rows; r++) {
-        c.get(L_I).i32(r).op(I32_ADD).i32(v * 16).op(I32_MUL).get(P_OUT).op(I32_ADD).set(L_PO);
-        for (let q = 0; q < size; q++) c.get(L_PO).get(V_ACC + r * size + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
-      }
-    }
-    c.get(L_I).i32(rows).op(I32_ADD).set(L_I);
-    c.op(BR, 0, END, END);
-  };
-  pass(R);
-  if (R > 1) pass(1);
-  return body([[4 + 4, I32], [4 + 2 + R * widest, V128]], c.c);
-}
 
 /** The relative margin by which Hamerly's bounds must clear each other (MARGIN in src/ops/kmeans-spmd.ts). */
 export const BOUND_MARGIN = 1e-7;
@@ -104,7 +38,7 @@ const A = {
  * assign(r0, r1, fresh, update, sums, ct, rows, up, lo, lab, half, move,
  * tmp, d, far, move1, move2) -> changed: Lloyd's assignment of rows
  * [r0, r1) (numbers among the copied rows) to the k centers at ct (held
- * transposed as for dist), with Hamerly's bounds: exactly Assign.block,
+ * transposed), with Hamerly's bounds: exactly Assign.block,
  * Assign.bounded and Assign.settle of src/ops/kmeans-spmd.ts, then (when
  * `update`) the block's sums at `sums` (k * d sums, then k counts) moved
  * for each row whose label changed, in row order: the same operations in
@@ -218,28 +152,141 @@ function assignBody(k: number, v: number): number[] {
 
 const ASSIGN_PARAMS = [...new Array<number>(15).fill(I32), F64, F64];
 
+// plusPlus(): parameters, then locals.
+const P = {
+  r0: 0, r1: 1, c: 2, cur: 3, prev: 4, ct: 5, rows: 6, dist: 7, owned: 8, near: 9, gap: 10, bufs: 11, tmp: 12, d: 13, out: 14,
+  i: 15, px: 16, pc: 17, f: 18, j: 19, pd: 20, nr: 21,
+  have: 22, v: 23,
+  X: 24, C: 25, T: 26, acc: 27,
+} as const;
+
 /**
- * The bytes of a module exporting "memory", dist0, dist1, ... for each
- * center count in `m` (2 per vector), and assign (Lloyd's step for m[0] centers).
+ * plusPlus(r0, r1, c, cur, prev, ct, rows, dist, owned, near, gap, bufs,
+ * tmp, d, out): one k-means++ step of the rows [r0, r1) (numbers among the
+ * copied rows), exactly the JS loop of plusPlus() in
+ * src/ops/kmeans-spmd.ts over this thread's mirror of its rows' distance
+ * rows (dist: L + 1 rows of `owned` float64; row r of the mirror is row r
+ * of job.dist): the nearest chosen center of each row (near), the pruning
+ * by gap, the L candidate distances (centers transposed at ct) lowered to
+ * the row's current one into the rows bufs[0 .. L), then the block's sum
+ * of each, in row order, into out[0 .. L).
+ */
+function plusPlusBody(L: number, v: number): number[] {
+  const groups: Array<[number, number]> = [];
+  const count = Math.ceil(v / MAX_GROUP);
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
+    groups.push([start, size]);
+    start += size;
+  }
+  const widest = Math.max(...groups.map(([, s]) => s));
+  // The sums pass: one f64 accumulator and one row pointer per candidate, after the v128 locals.
+  const S_ACC = P.acc + widest;
+  const S_PTR = S_ACC + L;
+  const c = new Code();
+  const f64Load = (): void => void c.op(F64_LOAD, ...mem(3, 0));
+  const f64Store = (): void => void c.op(F64_STORE, ...mem(3, 0));
+  // byte address of dist row `row` (a local holding the row number), element i
+  const distAt = (row: () => void): void => {
+    row();
+    c.get(P.owned).op(I32_MUL).get(P.i).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD);
+  };
+  const bufAt = (j: number | null): void => {
+    if (j === null) c.get(P.j).i32(2).op(I32_SHL);
+    else c.i32(4 * j);
+    c.get(P.bufs).op(I32_ADD).op(I32_LOAD, ...mem(2, 0));
+  };
+  c.get(P.r0).set(P.i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(P.i).get(P.r1).op(I32_GE_S, BR_IF, 1);
+  c.get(P.i).get(P.d).op(I32_MUL).i32(3).op(I32_SHL).get(P.rows).op(I32_ADD).set(P.px);
+  distAt(() => c.get(P.cur)); f64Load(); c.set(P.have);
+  // if (c > 1 && have < dist[prev]) near = c - 1
+  c.get(P.c).i32(1).op(I32_GT_S, IF, VOID);
+  c.get(P.have); distAt(() => c.get(P.prev)); f64Load(); c.op(F64_LT, IF, VOID);
+  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).get(P.c).i32(1).op(I32_SUB).op(I32_STORE, ...mem(2, 0));
+  c.op(END, END);
+  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).op(I32_LOAD, ...mem(2, 0)).set(P.nr);
+  // if (gap[near] >= 2 * sqrt(have) * (1 + MARGIN)) every candidate row takes `have`
+  c.get(P.nr).i32(3).op(I32_SHL).get(P.gap).op(I32_ADD); f64Load();
+  c.f64(2).get(P.have).op(F64_SQRT, F64_MUL).f64(1 + BOUND_MARGIN).op(F64_MUL);
+  c.op(F64_GE, IF, VOID);
+  c.i32(0).set(P.j);
+  c.op(LOOP, VOID);
+  distAt(() => bufAt(null)); c.get(P.have); f64Store();
+  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
+  c.op(END);
+  c.op(ELSE);
+  for (const [start, size] of groups) {
+    for (let a = 0; a < size; a++) c.op(...V128_ZERO).set(P.acc + a);
+    c.get(P.px).set(P.pd);
+    c.get(P.ct).i32(start * 16).op(I32_ADD).set(P.pc);
+    c.get(P.d).set(P.f);
+    c.op(LOOP, VOID);
+    c.get(P.pd).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT).set(P.X);
+    for (let q = 0; q < size; q++) {
+      c.get(P.pc).op(...V128_LOAD, ...mem(3, q * 16)).set(P.C);
+      c.get(P.X).get(P.C).op(...F64X2_SUB).set(P.T);
+      c.get(P.acc + q).get(P.T).get(P.T).op(...F64X2_MUL, ...F64X2_ADD).set(P.acc + q);
+    }
+    c.get(P.pd).i32(8).op(I32_ADD).set(P.pd);
+    c.get(P.pc).i32(v * 16).op(I32_ADD).set(P.pc);
+    c.get(P.f).i32(1).op(I32_SUB).tee(P.f).i32(0).op(I32_GT_S, BR_IF, 0);
+    c.op(END);
+    for (let q = 0; q < size; q++) c.get(P.tmp).get(P.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
+  }
+  // dist[bufs[j]][i] = v < have ? v : have
+  c.i32(0).set(P.j);
+  c.op(LOOP, VOID);
+  c.get(P.j).i32(3).op(I32_SHL).get(P.tmp).op(I32_ADD); f64Load(); c.set(P.v);
+  distAt(() => bufAt(null)); c.get(P.v).get(P.have).get(P.v).get(P.have).op(F64_LT, SELECT); f64Store();
+  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
+  c.op(END);
+  c.op(END); // if/else
+  c.get(P.i).i32(1).op(I32_ADD).set(P.i);
+  c.op(BR, 0, END, END);
+  // The block's sum of each candidate row, in row order (L chains side by side).
+  for (let j = 0; j < L; j++) {
+    c.f64(0).set(S_ACC + j);
+    bufAt(j); c.get(P.owned).op(I32_MUL).get(P.r0).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD).set(S_PTR + j);
+  }
+  c.get(P.r0).set(P.i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(P.i).get(P.r1).op(I32_GE_S, BR_IF, 1);
+  for (let j = 0; j < L; j++) {
+    c.get(S_ACC + j).get(S_PTR + j); f64Load(); c.op(F64_ADD).set(S_ACC + j);
+    c.get(S_PTR + j).i32(8).op(I32_ADD).set(S_PTR + j);
+  }
+  c.get(P.i).i32(1).op(I32_ADD).set(P.i);
+  c.op(BR, 0, END, END);
+  for (let j = 0; j < L; j++) {
+    c.get(P.out).get(S_ACC + j).op(F64_STORE, ...mem(3, 8 * j));
+  }
+  return body([[7, I32], [2, F64], [3 + widest, V128], [L, F64], [L, I32]], c.c);
+}
+
+/**
+ * The bytes of a module exporting "memory", assign (Lloyd's step for m[0]
+ * centers) and plusPlus (a k-means++ step for m[1] candidates).
  */
 export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
   const vs = m.map((x) => Math.ceil(x / 2));
   return moduleBytes(pages, [
-    ...vs.map((v, i) => ({ name: `dist${i}`, params: 6, results: [], body: distBody(v) })),
     { name: "assign", params: ASSIGN_PARAMS, results: [I32], body: assignBody(m[0]!, vs[0]!) },
+    { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!, vs[1]!) },
   ]);
 }
 
-type Dist = (idx: number, nrows: number, ct: number, d: number, out: number, rows: number) => void;
 type Assign = (...args: number[]) => number;
 interface Exports {
   memory: { buffer: ArrayBuffer };
   [fn: string]: unknown;
 }
 
-/** Where each part of a scan's memory starts, in float64 elements (idx and lab: int32 elements), and the bytes in all. */
+/** Where each part of a scan's memory starts, in float64 elements (bufs, lab and near: int32 elements), and the bytes in all. */
 interface Layout {
-  idx: number;
+  /** k-means++: the candidates' distance rows (L int32) and their block sums (L). */
+  bufs: number;
   out: number;
   tmp: number;
   half: number;
@@ -248,6 +295,10 @@ interface Layout {
   lo: number;
   lab: number;
   sums: number;
+  /** k-means++: the mirror of the distance rows (L + 1 rows of `owned`), the nearest chosen centers (int32), the gaps (k). */
+  dist: number;
+  near: number;
+  gap: number;
   rows: number;
   bytes: number;
 }
@@ -255,17 +306,21 @@ interface Layout {
 function layoutOf(m: number[], d: number, rows: number, sums: number): Layout {
   const w = Math.max(...m.map((x) => 2 * Math.ceil(x / 2)));
   const k = m[0]!;
-  const idx = w * d * 2; // after the transposed centers
-  const out = (idx + SCAN_ROWS) / 2;
-  const tmp = out + SCAN_ROWS * w;
+  const L = m[1]!;
+  const bufs = w * d * 2; // after the transposed centers
+  const out = (bufs + 2 * Math.ceil(L / 2)) / 2;
+  const tmp = out + L;
   const half = tmp + w;
   const move = half + k;
   const up = move + k;
   const lo = up + rows;
   const lab = (lo + rows) * 2;
   const sumsAt = Math.ceil(lab / 2 + rows / 2);
-  const first = sumsAt + sums;
-  return { idx, out, tmp, half, move, up, lo, lab, sums: sumsAt, rows: first, bytes: (first + rows * d) * 8 };
+  const dist = sumsAt + sums;
+  const near = (dist + (m[1]! + 1) * rows) * 2;
+  const gap = Math.ceil(near / 2 + rows / 2);
+  const first = gap + k;
+  return { bufs, out, tmp, half, move, up, lo, lab, sums: sumsAt, dist, near, gap, rows: first, bytes: (first + rows * d) * 8 };
 }
 
 /**
@@ -274,7 +329,7 @@ function layoutOf(m: number[], d: number, rows: number, sums: number): Layout {
  * candidates for k-means++), d features, and Lloyd's per-row state of those
  * rows (bounds, labels) and per-block sums. A row is named by its number
  * among the copied rows; offsets are in float64 elements of `f64` (int32
- * elements of `i32` for idx and lab).
+ * elements of `i32` for bufs, lab and near).
  */
 export class KMeansScan {
   readonly f64: Float64Array;
@@ -282,16 +337,31 @@ export class KMeansScan {
   /** Per kernel: the float64 stride of a transposed feature row and of an output row (2v). */
   readonly width: number[];
   readonly lay: Layout;
-  private readonly fns: Dist[];
   private readonly assignFn: Assign;
+  private readonly plusPlusFn: Assign;
 
   constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
     this.width = m.map((x) => 2 * Math.ceil(x / 2));
     this.lay = lay;
     this.f64 = new Float64Array(exports.memory.buffer, 0, lay.bytes / 8);
     this.i32 = new Int32Array(exports.memory.buffer, 0, lay.bytes / 4);
-    this.fns = m.map((_, i) => exports[`dist${i}`] as Dist);
     this.assignFn = exports.assign as Assign;
+    this.plusPlusFn = exports.plusPlus as Assign;
+    this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
+  }
+
+  /** How many rows were copied in. */
+  readonly owned: number;
+
+  /**
+   * One k-means++ step for copied rows [r0, r1): the candidates last written
+   * by centers(1, ...), bufs at i32[bufs ..], gaps at f64[gap ..], step c,
+   * the chosen-distance row `cur` and the previous one `prev`; the
+   * candidates' block sums land at f64[out .. out + L).
+   */
+  plusPlus(r0: number, r1: number, c: number, cur: number, prev: number): void {
+    const l = this.lay;
+    this.plusPlusFn(r0, r1, c, cur, prev, 0, l.rows * 8, l.dist * 8, this.owned, l.near * 4, l.gap * 8, l.bufs * 4, l.tmp * 8, this.d, l.out * 8);
   }
 
   /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros. */
@@ -304,11 +374,6 @@ export class KMeansScan {
       if (j < m) for (let f = 0; f < d; f++) f64[f * w + j] = cs[src + f]!;
       else for (let f = 0; f < d; f++) f64[f * w + j] = 0;
     }
-  }
-
-  /** Distances of the rows named in i32[idx .. idx + count) to kernel `kernel`'s centers: slot s, center j at out + s * width[kernel] + j. */
-  run(kernel: number, count: number): void {
-    this.fns[kernel]!(this.lay.idx * 4, count, 0, this.d, this.lay.out * 8, this.lay.rows * 8);
   }
 
   /**

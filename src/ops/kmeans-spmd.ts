@@ -5,7 +5,7 @@ import { BrokenBarrierError } from "../errors.js";
 import { rng, type Rng } from "../random/rng.js";
 import type { Barrier } from "../sync/barrier.js";
 import { distances, distancesPair, sq } from "./kmeans-distances.js";
-import { kmeansScan, SCAN_ROWS, type KMeansScan } from "../../kernels/ops/kmeans-wasm.js";
+import { kmeansScan, type KMeansScan } from "../../kernels/ops/kmeans-wasm.js";
 import { BAD, DONE, NOT_FINITE, STOP, STOPPED, type KMeansJob } from "./kmeans-layout.js";
 
 /** Unwinds a worker that saw the STOP word (another party breaks the barrier for the rest). */
@@ -187,6 +187,11 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   let prev = 0;
   let col = 0;
   let parity = 0;
+  // With the scan, each worker's step runs in WebAssembly over a mirror of
+  // its rows of `dist` (and its own `near`), and copies the rows it wrote
+  // back into `dist`, where every worker's search reads them.
+  const first = b0 * blockRows;
+  const mirror = scan === null ? 0 : scan.lay.dist - first;
   for (let b = b0; b < b1; b++) {
     const r1 = Math.min(n, (b + 1) * blockRows);
     let s = 0;
@@ -197,6 +202,10 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       s += v;
     }
     pot[b * L] = s;
+    if (scan !== null) {
+      scan.f64.set(dist.subarray(b * blockRows, r1), mirror + b * blockRows);
+      scan.i32.fill(0, scan.lay.near + b * blockRows - first, scan.lay.near + r1 - first);
+    }
   }
   sync(job);
   let total = 0;
@@ -213,20 +222,37 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     for (let j = 0; j < L; j++) cand[j] = search(job, random.float() * total, cur * n, parity * blocks * L, col);
     for (let q = 0, m = 0; q <= L; q++) if (q !== cur) bufs[m++] = q;
     for (let j = 0; j < L; j++) copyRow(job, cand[j]!, rows, j);
-    scan?.centers(1, rows, 0);
     for (let q = 0; q < c; q++) {
       let g = Infinity;
       for (let j = 0; j < L; j++) g = Math.min(g, Math.sqrt(sq(centers, q * d, rows, j * d, d)));
       gap[q] = g;
     }
+    if (scan !== null) {
+      scan.centers(1, rows, 0);
+      scan.f64.set(gap, scan.lay.gap);
+      scan.i32.set(bufs, scan.lay.bufs);
+    }
     const next = parity ^ 1;
     for (let b = b0; b < b1; b++) {
       const r0 = b * blockRows;
       const r1 = Math.min(n, r0 + blockRows);
+      if (scan !== null) {
+        scan.plusPlus(r0 - first, r1 - first, c, cur, prev);
+        const f64 = scan.f64;
+        const owned = scan.owned;
+        for (let j = 0; j < L; j++) {
+          const row = bufs[j]!;
+          const from = mirror + row * owned;
+          for (let i = r0; i < r1; i++) dist[row * n + i] = f64[from + i]!;
+        }
+        const pb = (next * blocks + b) * L;
+        for (let j = 0; j < L; j++) pot[pb + j] = f64[scan.lay.out + j]!;
+        checkStop(job);
+        continue;
+      }
       // Rows that need their distances to the candidates are computed two at
       // a time (as Lloyd's scan); the sums then follow the rows in order.
       let pending = -1;
-      let gathered = 0;
       for (let i = r0; i < r1; i++) {
         const have = dist[cur * n + i]!;
         // The last chosen center is nearest to this row if it lowered its distance.
@@ -238,11 +264,6 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
           for (let j = 0; j < L; j++) dist[bufs[j]! * n + i] = have;
           continue;
         }
-        if (scan !== null) {
-          gather(scan, gathered, i, b0 * blockRows);
-          if (++gathered === SCAN_ROWS) gathered = scanLowered(scan, gathered, dist, bufs, n, cur);
-          continue;
-        }
         if (pending < 0) {
           pending = i;
           continue;
@@ -252,7 +273,6 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         lowered(dist, bufs, n, i, have, de);
         pending = -1;
       }
-      if (gathered > 0) scanLowered(scan!, gathered, dist, bufs, n, cur);
       if (pending >= 0) {
         distances(xc, xOff + pending * d, rows, L, d, dd);
         lowered(dist, bufs, n, pending, dist[cur * n + pending]!, dd);
@@ -285,32 +305,6 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
     parity = next;
     copyRow(job, cand[best]!, centers, c);
   }
-}
-
-/** Which row each gathered slot holds (SCAN_ROWS slots; one scan per thread at a time). */
-const slots = new Int32Array(SCAN_ROWS);
-
-/** Puts row i (number i - first among the scan's copied rows) in slot `s`. */
-function gather(scan: KMeansScan, s: number, i: number, first: number): void {
-  scan.i32[scan.lay.idx + s] = i - first;
-  slots[s] = i;
-}
-
-/** k-means++: the gathered rows' distances to the candidates, each lowered to the row's current one. Returns 0 (slots free). */
-function scanLowered(scan: KMeansScan, count: number, dist: Float64Array, bufs: Int32Array, n: number, cur: number): number {
-  scan.run(1, count);
-  const f64 = scan.f64;
-  const w = scan.width[1]!;
-  for (let s = 0; s < count; s++) {
-    const i = slots[s]!;
-    const have = dist[cur * n + i]!;
-    const o = scan.lay.out + s * w;
-    for (let j = 0; j < bufs.length; j++) {
-      const v = f64[o + j]!;
-      dist[bufs[j]! * n + i] = v < have ? v : have;
-    }
-  }
-  return 0;
 }
 
 /** Row i's distances to the candidates: each the smaller of `have` (to the chosen centers) and its distance in `ds`. */
