@@ -401,10 +401,10 @@ export function kmeansScan(m: number[], d: number, rows: number, sums: number): 
   const lay = layoutOf(m, d, rows, sums);
   if (lay.bytes > RESIDENT_BUDGET) return null;
   // The memory is sized once, at instantiation: growing it would detach its
-  // old buffer, and the first detached buffer in a thread costs every typed
-  // array access in that thread a detach check from then on (V8's
-  // protector), which made the JS around the kernel ~2x slower. Powers of
-  // two let calls of similar sizes reuse the last instance.
+  // old buffer, and after the first detached buffer in a thread V8's
+  // optimized code checks typed array accesses for detachment (its
+  // detaching protector): a fit took ~25% longer. Powers of two let calls
+  // of similar sizes reuse the last instance.
   const pages = 2 ** Math.ceil(Math.log2(Math.ceil(lay.bytes / 65536)));
   const key = `${m.join(",")}/${pages}`;
   if (cache.key === key && cache.exports !== null) return new KMeansScan(cache.exports, m, d, lay);
