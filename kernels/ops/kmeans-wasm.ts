@@ -266,6 +266,44 @@ function plusPlusBody(L: number, v: number): number[] {
 }
 
 /**
+ * devs(r0, r1, rows, d, mean, out): out[f] += (x[f] - mean[f])^2 for each
+ * copied row in [r0, r1) in row order, two features per f64x2 lane pair
+ * (then the odd one): each feature's sum has the JS loop's operations in
+ * its order (phase 0b of prepare() in src/ops/kmeans-spmd.ts).
+ */
+function devsBody(): number[] {
+  const [r0, r1, rows, d, mean, out] = [0, 1, 2, 3, 4, 5];
+  const [i, px, pm, po, f] = [6, 7, 8, 9, 10];
+  const T = 11, TS = 12;
+  const c = new Code();
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(px);
+  c.get(mean).set(pm);
+  c.get(out).set(po);
+  c.get(d).set(f);
+  // pairs: while (f >= 2)
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(f).i32(2).op(I32_LT_S, BR_IF, 1);
+  c.get(px).op(...V128_LOAD, ...mem(3, 0)).get(pm).op(...V128_LOAD, ...mem(3, 0), ...F64X2_SUB).set(T);
+  c.get(po).get(po).op(...V128_LOAD, ...mem(3, 0)).get(T).get(T).op(...F64X2_MUL, ...F64X2_ADD, ...V128_STORE, ...mem(3, 0));
+  c.get(px).i32(16).op(I32_ADD).set(px);
+  c.get(pm).i32(16).op(I32_ADD).set(pm);
+  c.get(po).i32(16).op(I32_ADD).set(po);
+  c.get(f).i32(2).op(I32_SUB).set(f);
+  c.op(BR, 0, END, END);
+  // the odd feature
+  c.get(f).op(IF, VOID);
+  c.get(px).op(F64_LOAD, ...mem(3, 0)).get(pm).op(F64_LOAD, ...mem(3, 0), F64_SUB).set(TS);
+  c.get(po).get(po).op(F64_LOAD, ...mem(3, 0)).get(TS).get(TS).op(F64_MUL, F64_ADD, F64_STORE, ...mem(3, 0));
+  c.op(END);
+  c.get(i).i32(1).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  return body([[5, I32], [1, V128], [1, F64]], c.c);
+}
+
+/**
  * The bytes of a module exporting "memory", assign (Lloyd's step for m[0]
  * centers) and plusPlus (a k-means++ step for m[1] candidates).
  */
@@ -274,6 +312,7 @@ export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
   return moduleBytes(pages, [
     { name: "assign", params: ASSIGN_PARAMS, results: [I32], body: assignBody(m[0]!, vs[0]!) },
     { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!, vs[1]!) },
+    { name: "devs", params: 6, results: [], body: devsBody() },
   ]);
 }
 
@@ -299,6 +338,9 @@ interface Layout {
   dist: number;
   near: number;
   gap: number;
+  /** Phase 0b: the feature means and the block's sums of squared deviations (d each). */
+  mean: number;
+  dev: number;
   rows: number;
   bytes: number;
 }
@@ -319,8 +361,10 @@ function layoutOf(m: number[], d: number, rows: number, sums: number): Layout {
   const dist = sumsAt + sums;
   const near = (dist + (m[1]! + 1) * rows) * 2;
   const gap = Math.ceil(near / 2 + rows / 2);
-  const first = gap + k;
-  return { bufs, out, tmp, half, move, up, lo, lab, sums: sumsAt, dist, near, gap, rows: first, bytes: (first + rows * d) * 8 };
+  const mean = gap + k;
+  const dev = mean + d;
+  const first = dev + d;
+  return { bufs, out, tmp, half, move, up, lo, lab, sums: sumsAt, dist, near, gap, mean, dev, rows: first, bytes: (first + rows * d) * 8 };
 }
 
 /**
@@ -339,6 +383,7 @@ export class KMeansScan {
   readonly lay: Layout;
   private readonly assignFn: Assign;
   private readonly plusPlusFn: Assign;
+  private readonly devsFn: Assign;
 
   constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
     this.width = m.map((x) => 2 * Math.ceil(x / 2));
@@ -347,11 +392,18 @@ export class KMeansScan {
     this.i32 = new Int32Array(exports.memory.buffer, 0, lay.bytes / 4);
     this.assignFn = exports.assign as Assign;
     this.plusPlusFn = exports.plusPlus as Assign;
+    this.devsFn = exports.devs as Assign;
     this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
   }
 
   /** How many rows were copied in. */
   readonly owned: number;
+
+  /** Phase 0b for copied rows [r0, r1): f64[dev .. dev + d) += the squared deviations from f64[mean ..] (the caller zeroes dev). */
+  devs(r0: number, r1: number): void {
+    const l = this.lay;
+    this.devsFn(r0, r1, l.rows * 8, this.d, l.mean * 8, l.dev * 8);
+  }
 
   /**
    * One k-means++ step for copied rows [r0, r1): the candidates last written

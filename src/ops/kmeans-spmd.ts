@@ -144,9 +144,17 @@ function prepare(job: KMeansJob, b0: number, b1: number, scan: KMeansScan | null
   for (let b = 0; b < blocks; b++) for (let f = 0; f < d; f++) mean[f]! += stat[b * d + f]!;
   for (let f = 0; f < d; f++) mean[f]! /= n;
   const dev = blocks * d;
+  if (scan !== null) scan.f64.set(mean, scan.lay.mean);
   for (let b = b0; b < b1; b++) {
     const r1 = Math.min(n, (b + 1) * blockRows);
     const sb = dev + b * d;
+    if (scan !== null) {
+      const { f64, lay } = scan;
+      f64.fill(0, lay.dev, lay.dev + d);
+      scan.devs(b * blockRows - b0 * blockRows, r1 - b0 * blockRows);
+      for (let f = 0; f < d; f++) stat[sb + f] = f64[lay.dev + f]!;
+      continue;
+    }
     for (let f = 0; f < d; f++) stat[sb + f] = 0;
     for (let i = b * blockRows; i < r1; i++) {
       const a = xOff + i * d;
