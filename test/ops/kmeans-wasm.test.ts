@@ -6,7 +6,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rng } from "sabre";
 import { kmeansWasmBytes, setKMeansWasm } from "../../kernels/ops/kmeans-wasm.js";
-import { kmeansJob, type KMeansOptions } from "../../src/ops/kmeans.js";
+import { kmeansJob } from "../../src/ops/kmeans-job.js";
+import type { KMeansOptions } from "../../src/ops/kmeans.js";
 import { kmeansSpmd } from "../../src/ops/kmeans-spmd.js";
 import { DONE } from "../../src/ops/kmeans-layout.js";
 
