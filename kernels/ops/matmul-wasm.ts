@@ -8,13 +8,11 @@
 // Layout in the module's own memory (byte offsets): packed A at A_OFF,
 // packed B at B_OFF, the C tile at C_OFF, sized for MC x KC, KC x NC, MC x NC.
 import { KC, MC, NC, NR, NR32, WASM_MR, WASM_UNROLL } from "./matmul-sizes.js";
-
-// The few WebAssembly JS API members used here (the project's lib has no DOM/wasm types).
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
+import {
+  BLOCK, BR, BR_IF, END, F32_LOAD, F32X4_ADD, F32X4_MUL, F32X4_SPLAT, F64_LOAD, F64X2_ADD, F64X2_MUL, F64X2_SPLAT, GET, I32,
+  I32_ADD, I32_CONST, I32_GE_S, I32_LE_S, I32_MUL, I32_SUB, instantiate, LOOP, mem, section, SET, sleb, uleb, V128, V128_CONST,
+  V128_LOAD, V128_STORE, vec, VOID, name,
+} from "./wasm-emit.js";
 
 export const A_OFF = 0;
 export const B_OFF = A_OFF + (MC + 8) * KC * 8;
@@ -22,47 +20,6 @@ export const C_OFF = B_OFF + KC * NC * 8;
 // A and C blocks hold MC rows rounded up to a multiple of the tile height.
 const BYTES = C_OFF + (MC + 8) * NC * 8;
 const PAGES = Math.ceil(BYTES / 65536);
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-// Opcodes (WebAssembly core 2.0 and its SIMD proposal).
-const I32 = 0x7f, V128 = 0x7b, VOID = 0x40;
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
-const GET = 0x20, SET = 0x21;
-const I32_CONST = 0x41, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_GE_S = 0x4e, I32_LE_S = 0x4c;
-const F64_LOAD = 0x2b;
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const V128_LOAD = simd(0x00), V128_STORE = simd(0x0b), V128_CONST = simd(0x0c);
-const F64X2_SPLAT = simd(0x14), F64X2_ADD = simd(0xf0), F64X2_MUL = simd(0xf2);
-const F32_LOAD = 0x2a;
-const F32X4_SPLAT = simd(0x13), F32X4_ADD = simd(0xe4), F32X4_MUL = simd(0xe6);
-const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
 
 // Parameters, then locals.
 const P_KC = 0, P_MC = 1, P_NC = 2, P_AP = 3, P_BP = 4, P_CT = 5, P_LDC = 6;
@@ -183,11 +140,5 @@ export function matmulWasm(): MatmulWasm | null {
 
 /** A fresh instance for tiles of mr rows, or null where WebAssembly SIMD is missing. */
 export function instantiateMatmulWasm(mr: number, unroll = WASM_UNROLL): MatmulWasm | null {
-  try {
-    const bytes = matmulWasmBytes(mr, unroll);
-    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) return null;
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as MatmulWasm;
-  } catch {
-    return null;
-  }
+  return instantiate<MatmulWasm>(matmulWasmBytes(mr, unroll));
 }

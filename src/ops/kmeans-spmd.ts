@@ -5,6 +5,7 @@ import { BrokenBarrierError } from "../errors.js";
 import { rng, type Rng } from "../random/rng.js";
 import type { Barrier } from "../sync/barrier.js";
 import { distances, distancesPair, sq } from "./kmeans-distances.js";
+import { kmeansScan, type KMeansScan } from "../../kernels/ops/kmeans-wasm.js";
 import { BAD, DONE, NOT_FINITE, STOP, STOPPED, type KMeansJob } from "./kmeans-layout.js";
 
 /** Unwinds a worker that saw the STOP word (another party breaks the barrier for the rest). */
@@ -50,7 +51,14 @@ function run(w: number, threads: number, job: KMeansJob): number {
   const { n, d, k, blocks, blockRows } = job;
   const b0 = Math.floor((w * blocks) / threads);
   const b1 = Math.floor(((w + 1) * blocks) / threads);
-  const tolAbs = prepare(job, b0, b1);
+  // The distance pass and Lloyd's step in WebAssembly SIMD over this
+  // worker's copy of its own rows (kernel 0: the k centers; kernel 1: the
+  // k-means++ candidates), or null: the JS loops, same bits. prepare()
+  // fills the copy as it reads the rows.
+  const first = b0 * blockRows;
+  const owned = Math.max(0, Math.min(n, b1 * blockRows) - first);
+  const scan = kmeansScan([k, job.trials], d, owned, (b1 - b0) * (k * d + k));
+  const tolAbs = prepare(job, b0, b1, scan);
   if (tolAbs < 0) return NOT_FINITE;
   const centers = new Float64Array(k * d);
   let bestInertia = Infinity;
@@ -59,8 +67,8 @@ function run(w: number, threads: number, job: KMeansJob): number {
     else if (job.initKind === 1) {
       const order = rng(job.seed, r).permutation(n);
       for (let c = 0; c < k; c++) copyRow(job, order[c]!, centers, c);
-    } else plusPlus(job, b0, b1, rng(job.seed, r), centers);
-    const { iterations, inertia } = lloyd(job, b0, b1, centers, tolAbs);
+    } else plusPlus(job, b0, b1, rng(job.seed, r), centers, scan);
+    const { iterations, inertia } = lloyd(job, b0, b1, centers, tolAbs, scan);
     // Every worker takes the same decision: the inertias are the same bits everywhere.
     if (r === 0 || inertia < bestInertia) {
       bestInertia = inertia;
@@ -86,7 +94,7 @@ function copyRow(job: KMeansJob, row: number, out: Float64Array, c: number): voi
  * every value is finite, and computes the absolute tolerance (tol times the
  * mean per-feature variance, as scikit-learn). Returns -1 if X is not finite.
  */
-function prepare(job: KMeansJob, b0: number, b1: number): number {
+function prepare(job: KMeansJob, b0: number, b1: number, scan: KMeansScan | null): number {
   const { x, xc, xOff, n, d, blockRows, blocks, stat, control } = job;
   let finite = true;
   for (let b = b0; b < b1; b++) {
@@ -103,12 +111,27 @@ function prepare(job: KMeansJob, b0: number, b1: number): number {
     }
     const sb = b * d;
     for (let f = 0; f < d; f++) stat[sb + f] = 0;
-    for (let i = r0; i < r1; i++) {
-      const a = xOff + i * d;
-      for (let f = 0; f < d; f++) {
-        const v = xc[a + f]!;
-        if (v - v !== 0) finite = false;
-        stat[sb + f]! += v;
+    if (scan !== null) {
+      // The scan's copy, filled on the way (a separate copy was ~5% of a fit).
+      const into = scan.f64;
+      const shift = scan.lay.rows - xOff - b0 * blockRows * d;
+      for (let i = r0; i < r1; i++) {
+        const a = xOff + i * d;
+        for (let f = 0; f < d; f++) {
+          const v = xc[a + f]!;
+          into[shift + a + f] = v;
+          if (v - v !== 0) finite = false;
+          stat[sb + f]! += v;
+        }
+      }
+    } else {
+      for (let i = r0; i < r1; i++) {
+        const a = xOff + i * d;
+        for (let f = 0; f < d; f++) {
+          const v = xc[a + f]!;
+          if (v - v !== 0) finite = false;
+          stat[sb + f]! += v;
+        }
       }
     }
     checkStop(job);
@@ -121,9 +144,17 @@ function prepare(job: KMeansJob, b0: number, b1: number): number {
   for (let b = 0; b < blocks; b++) for (let f = 0; f < d; f++) mean[f]! += stat[b * d + f]!;
   for (let f = 0; f < d; f++) mean[f]! /= n;
   const dev = blocks * d;
+  if (scan !== null) scan.f64.set(mean, scan.lay.mean);
   for (let b = b0; b < b1; b++) {
     const r1 = Math.min(n, (b + 1) * blockRows);
     const sb = dev + b * d;
+    if (scan !== null) {
+      const { f64, lay } = scan;
+      f64.fill(0, lay.dev, lay.dev + d);
+      scan.devs(b * blockRows - b0 * blockRows, r1 - b0 * blockRows);
+      for (let f = 0; f < d; f++) stat[sb + f] = f64[lay.dev + f]!;
+      continue;
+    }
     for (let f = 0; f < d; f++) stat[sb + f] = 0;
     for (let i = b * blockRows; i < r1; i++) {
       const a = xOff + i * d;
@@ -150,7 +181,7 @@ function prepare(job: KMeansJob, b0: number, b1: number): number {
  * leaves the smallest potential. Workers update the distances of their own
  * rows; every worker draws the same numbers and takes the same decisions.
  */
-function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array): void {
+function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: Float64Array, scan: KMeansScan | null): void {
   const { xc, xOff, n, d, k, blocks, blockRows, dist, pot, work: near } = job;
   const L = job.trials;
   copyRow(job, random.int(0, n), centers, 0);
@@ -164,6 +195,11 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   let prev = 0;
   let col = 0;
   let parity = 0;
+  // With the scan, each worker's step runs in WebAssembly over a mirror of
+  // its rows of `dist` (and its own `near`), and copies the rows it wrote
+  // back into `dist`, where every worker's search reads them.
+  const first = b0 * blockRows;
+  const mirror = scan === null ? 0 : scan.lay.dist - first;
   for (let b = b0; b < b1; b++) {
     const r1 = Math.min(n, (b + 1) * blockRows);
     let s = 0;
@@ -174,6 +210,10 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       s += v;
     }
     pot[b * L] = s;
+    if (scan !== null) {
+      scan.f64.set(dist.subarray(b * blockRows, r1), mirror + b * blockRows);
+      scan.i32.fill(0, scan.lay.near + b * blockRows - first, scan.lay.near + r1 - first);
+    }
   }
   sync(job);
   let total = 0;
@@ -195,10 +235,29 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       for (let j = 0; j < L; j++) g = Math.min(g, Math.sqrt(sq(centers, q * d, rows, j * d, d)));
       gap[q] = g;
     }
+    if (scan !== null) {
+      scan.centers(1, rows, 0);
+      scan.f64.set(gap, scan.lay.gap);
+      scan.i32.set(bufs, scan.lay.bufs);
+    }
     const next = parity ^ 1;
     for (let b = b0; b < b1; b++) {
       const r0 = b * blockRows;
       const r1 = Math.min(n, r0 + blockRows);
+      if (scan !== null) {
+        scan.plusPlus(r0 - first, r1 - first, c, cur, prev);
+        const f64 = scan.f64;
+        const owned = scan.owned;
+        for (let j = 0; j < L; j++) {
+          const row = bufs[j]!;
+          const from = mirror + row * owned;
+          for (let i = r0; i < r1; i++) dist[row * n + i] = f64[from + i]!;
+        }
+        const pb = (next * blocks + b) * L;
+        for (let j = 0; j < L; j++) pot[pb + j] = f64[scan.lay.out + j]!;
+        checkStop(job);
+        continue;
+      }
       // Rows that need their distances to the candidates are computed two at
       // a time (as Lloyd's scan); the sums then follow the rows in order.
       let pending = -1;
@@ -316,6 +375,7 @@ class Assign {
   constructor(
     readonly job: KMeansJob,
     readonly centers: Float64Array,
+    readonly scan: KMeansScan | null,
   ) {
     this.half = new Float64Array(job.k);
     this.move = new Float64Array(job.k);
@@ -335,6 +395,12 @@ class Assign {
         if (g < half[j]!) half[j] = g;
         if (g < half[q]!) half[q] = g;
       }
+    }
+    const scan = this.scan;
+    if (scan !== null) {
+      scan.centers(0, c, 0);
+      scan.f64.set(half, scan.lay.half);
+      scan.f64.set(this.move, scan.lay.move);
     }
   }
 
@@ -358,7 +424,8 @@ class Assign {
   }
 
   /**
-   * The labels of rows [r0, r1) into lab[0 .. r1 - r0): a row's old one when
+   * The JS path (no WebAssembly; lloyd() calls scan.assign instead, the
+   * same operations in WebAssembly): the labels of rows [r0, r1) into lab[0 .. r1 - r0): a row's old one when
    * the bounds prove it still nearest, else a scan of all centers (the first
    * of equal distances wins, as in plain Lloyd). Rows that need a scan are
    * paired and scanned two at a time; each row's result is its own, so the
@@ -412,13 +479,13 @@ class Assign {
     return -1;
   }
 
-  /** Row i's nearest center from its k squared distances `ds` (the first on ties); resets its bounds. */
-  private settle(i: number, ds: Float64Array): number {
+  /** Row i's nearest center from its k squared distances in `ds` from `at` (the first on ties); resets its bounds. */
+  private settle(i: number, ds: Float64Array, at = 0): number {
     let best = 0;
     let bestD = Infinity;
     let second = Infinity;
     for (let j = 0; j < this.job.k; j++) {
-      const s = ds[j]!;
+      const s = ds[at + j]!;
       if (s < bestD) {
         second = bestD;
         bestD = s;
@@ -439,16 +506,19 @@ class Assign {
  * final centers. Returns the iterations run and the inertia. Assignment
  * uses Hamerly's bounds (see Assign), which change no label, only the work.
  */
-function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, tolAbs: number): { iterations: number; inertia: number } {
+function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, tolAbs: number, scan: KMeansScan | null): { iterations: number; inertia: number } {
   const { xc, xOff, n, d, k, blocks, blockRows, part, work, stat } = job;
   const kd = k * d;
   const stride = kd + k + 1;
   const fresh = new Float64Array(kd);
   const counts = new Float64Array(k);
   const moved = new Float64Array(k);
-  const assign = new Assign(job, centers);
+  const assign = new Assign(job, centers, scan);
   const lab = new Int32Array(blockRows);
-  work.fill(-1, b0 * blockRows, Math.min(n, b1 * blockRows));
+  const first = b0 * blockRows;
+  const last = Math.min(n, b1 * blockRows);
+  work.fill(-1, first, last);
+  if (scan !== null) scan.i32.fill(-1, scan.lay.lab, scan.lay.lab + Math.max(0, last - first));
   let strict = false;
   let iterations = job.maxIter;
   for (let it = 0; it < job.maxIter; it++) {
@@ -460,11 +530,22 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
       // A block's sums carry over from the last iteration (the other parity)
       // and follow only the rows whose label changed: after the first
       // iterations few do, and a pass costs the bounds checks alone.
+      const r0 = b * blockRows;
+      const r1 = Math.min(n, r0 + blockRows);
+      if (scan !== null) {
+        // The block's sums live in the scan's memory between iterations.
+        const sums = scan.lay.sums + (b - b0) * (kd + k);
+        if (it === 0) scan.f64.fill(0, sums, sums + kd + k);
+        const changed = scan.assign(r0 - first, r1 - first, it === 0, true, sums, assign.far, assign.move1, assign.move2);
+        part.set(scan.f64.subarray(sums, sums + kd + k), base);
+        part[cnt + k] = changed;
+        work.set(scan.i32.subarray(scan.lay.lab + r0 - first, scan.lay.lab + r1 - first), r0);
+        checkStop(job);
+        continue;
+      }
       if (it === 0) part.fill(0, base, base + stride);
       else part.copyWithin(base, ((parity ^ 1) * blocks + b) * stride, ((parity ^ 1) * blocks + b) * stride + kd + k);
       let changed = 0;
-      const r0 = b * blockRows;
-      const r1 = Math.min(n, r0 + blockRows);
       assign.block(r0, r1, it === 0, lab);
       // The sums follow the rows in order, as one row at a time would.
       for (let i = r0; i < r1; i++) {
@@ -534,7 +615,10 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
   for (let b = b0; b < b1; b++) {
     const r0 = b * blockRows;
     const r1 = Math.min(n, r0 + blockRows);
-    if (!strict) {
+    if (!strict && scan !== null) {
+      scan.assign(r0 - first, r1 - first, false, false, 0, assign.far, assign.move1, assign.move2);
+      work.set(scan.i32.subarray(scan.lay.lab + r0 - first, scan.lay.lab + r1 - first), r0);
+    } else if (!strict) {
       assign.block(r0, r1, false, lab);
       work.set(lab.subarray(0, r1 - r0), r0);
     }

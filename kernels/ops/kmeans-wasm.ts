@@ -1,0 +1,476 @@
+// The hot loops of ops.kmeans in WebAssembly SIMD, emitted as bytes at run
+// time (wasm-emit.ts; nothing to build or download): Lloyd's assignment
+// step (assign) and a k-means++ step (plusPlus), each over one worker's
+// copy of the rows it owns, in the module's memory (WebAssembly cannot
+// address the caller's SharedArrayBuffer). Distances are computed against
+// centers held transposed (feature-major, two centers per f64x2 lane pair),
+// each lane summing (x_f - c_f)^2 over the features in order with separate
+// rounding of the product and the sum (no FMA): the very operations of sq()
+// in src/ops/kmeans-distances.ts. Everything else (bounds, ties, sums) is
+// the JS path's arithmetic in the JS path's order, so which path ran never
+// shows in a result (test/ops/kmeans-wasm.test.ts compares them).
+import {
+  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
+  F64X2_MUL, F64X2_SPLAT, F64X2_SUB, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
+  I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_STORE, V128_ZERO, VOID,
+} from "./wasm-emit.js";
+
+/** Center vectors (of two centers) summed at once per row: more spill out of the 16 vector registers. */
+const MAX_GROUP = 6;
+/** The most memory one thread's copy of its rows may take; beyond it the JS loops run. */
+const RESIDENT_BUDGET = 256 * 2 ** 20;
+/** The most memory a thread keeps for its next call. */
+const KEEP_BUDGET = 64 * 2 ** 20;
+
+/** The relative margin by which Hamerly's bounds must clear each other (MARGIN in src/ops/kmeans-spmd.ts). */
+export const BOUND_MARGIN = 1e-7;
+
+// assign(): parameters (i32 but the last two), then locals.
+const A = {
+  r0: 0, r1: 1, fresh: 2, update: 3, sums: 4, ct: 5, rows: 6, up: 7, lo: 8, lab: 9, half: 10, move: 11, tmp: 12, d: 13, far: 14,
+  move1: 15, move2: 16,
+  i: 17, changed: 18, px: 19, j: 20, best: 21, q: 22, f: 23, pc: 24, was: 25, ps: 26, pr: 27,
+  u: 28, l: 29, bestD: 30, second: 31, s: 32,
+  X: 33, C: 34, T: 35, acc: 36,
+} as const;
+
+/**
+ * assign(r0, r1, fresh, update, sums, ct, rows, up, lo, lab, half, move,
+ * tmp, d, far, move1, move2) -> changed: Lloyd's assignment of rows
+ * [r0, r1) (numbers among the copied rows) to the k centers at ct (held
+ * transposed), with Hamerly's bounds: exactly Assign.block,
+ * Assign.bounded and Assign.settle of src/ops/kmeans-spmd.ts, then (when
+ * `update`) the block's sums at `sums` (k * d sums, then k counts) moved
+ * for each row whose label changed, in row order: the same operations in
+ * the same order as the JS path, so the same bits. All pointers are byte
+ * offsets; labels are int32, the rest float64.
+ */
+function assignBody(k: number, v: number): number[] {
+  const groups: Array<[number, number]> = [];
+  const count = Math.ceil(v / MAX_GROUP);
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
+    groups.push([start, size]);
+    start += size;
+  }
+  const widest = Math.max(...groups.map(([, s]) => s));
+  const c = new Code();
+  const at8 = (base: number, index: number): void => void c.get(index).i32(3).op(I32_SHL).get(base).op(I32_ADD);
+  const at4 = (base: number, index: number): void => void c.get(index).i32(2).op(I32_SHL).get(base).op(I32_ADD);
+  const f64Load = (): void => void c.op(F64_LOAD, ...mem(3, 0));
+  const f64Store = (): void => void c.op(F64_STORE, ...mem(3, 0));
+  // Adds (sign +1) or subtracts (-1) row px's d features to the sums of center j, then its count.
+  const move = (center: number, add: boolean): void => {
+    c.get(center).get(A.d).op(I32_MUL).i32(3).op(I32_SHL).get(A.sums).op(I32_ADD).set(A.ps);
+    c.get(A.px).set(A.pr);
+    c.get(A.d).set(A.f);
+    c.op(LOOP, VOID);
+    c.get(A.ps).get(A.ps); f64Load(); c.get(A.pr); f64Load(); c.op(add ? F64_ADD : F64_SUB); f64Store();
+    c.get(A.ps).i32(8).op(I32_ADD).set(A.ps);
+    c.get(A.pr).i32(8).op(I32_ADD).set(A.pr);
+    c.get(A.f).i32(1).op(I32_SUB).tee(A.f).i32(0).op(I32_GT_S, BR_IF, 0);
+    c.op(END);
+    // counts[center] +-= 1, at sums + (k d + center) 8
+    c.get(A.sums).i32(k * 8).get(A.d).op(I32_MUL).op(I32_ADD).get(center).i32(3).op(I32_SHL).op(I32_ADD).set(A.ps);
+    c.get(A.ps).get(A.ps); f64Load(); c.f64(1).op(add ? F64_ADD : F64_SUB); f64Store();
+  };
+
+  c.i32(0).set(A.changed);
+  c.get(A.r0).set(A.i);
+  // for (i = r0; i < r1; i++)
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(A.i).get(A.r1).op(I32_GE_S, BR_IF, 1);
+  c.op(BLOCK, VOID); // `br 0` from here: next row
+  c.get(A.i).get(A.d).op(I32_MUL).i32(3).op(I32_SHL).get(A.rows).op(I32_ADD).set(A.px);
+  // Hamerly's test (Assign.bounded): keep the label when the bounds clear each other.
+  c.get(A.fresh).op(I32_EQZ, IF, VOID);
+  at4(A.lab, A.i); c.op(I32_LOAD, ...mem(2, 0)).set(A.j);
+  at8(A.up, A.i); f64Load(); at8(A.move, A.j); f64Load(); c.op(F64_ADD).set(A.u);
+  at8(A.lo, A.i); f64Load(); c.get(A.move2).get(A.move1).get(A.j).get(A.far).op(I32_EQ, SELECT, F64_SUB).set(A.l);
+  // if (u * (1 + MARGIN) < max(half[j], l) * (1 - MARGIN)) { up = u; lo = l; next }
+  c.get(A.u).f64(1 + BOUND_MARGIN).op(F64_MUL);
+  at8(A.half, A.j); f64Load(); c.get(A.l).op(F64_MAX).f64(1 - BOUND_MARGIN).op(F64_MUL);
+  c.op(F64_LT, IF, VOID);
+  at8(A.up, A.i); c.get(A.u); f64Store();
+  at8(A.lo, A.i); c.get(A.l); f64Store();
+  c.op(BR, 2); // out of the if, the if, the row block
+  c.op(END, END);
+  // The k distances into tmp, as dist() computes them.
+  for (const [start, size] of groups) {
+    for (let a = 0; a < size; a++) c.op(...V128_ZERO).set(A.acc + a);
+    c.get(A.px).set(A.pr);
+    c.get(A.ct).i32(start * 16).op(I32_ADD).set(A.pc);
+    c.get(A.d).set(A.f);
+    c.op(LOOP, VOID);
+    c.get(A.pr).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT).set(A.X);
+    for (let q = 0; q < size; q++) {
+      c.get(A.pc).op(...V128_LOAD, ...mem(3, q * 16)).set(A.C);
+      c.get(A.X).get(A.C).op(...F64X2_SUB).set(A.T);
+      c.get(A.acc + q).get(A.T).get(A.T).op(...F64X2_MUL, ...F64X2_ADD).set(A.acc + q);
+    }
+    c.get(A.pr).i32(8).op(I32_ADD).set(A.pr);
+    c.get(A.pc).i32(v * 16).op(I32_ADD).set(A.pc);
+    c.get(A.f).i32(1).op(I32_SUB).tee(A.f).i32(0).op(I32_GT_S, BR_IF, 0);
+    c.op(END);
+    for (let q = 0; q < size; q++) c.get(A.tmp).get(A.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
+  }
+  // Assign.settle: the nearest (first on ties) and the second nearest.
+  c.i32(0).set(A.best);
+  c.f64(Infinity).set(A.bestD);
+  c.f64(Infinity).set(A.second);
+  c.i32(0).set(A.q);
+  c.op(LOOP, VOID);
+  at8(A.tmp, A.q); f64Load(); c.set(A.s);
+  c.get(A.s).get(A.bestD).op(F64_LT, IF, VOID);
+  c.get(A.bestD).set(A.second);
+  c.get(A.s).set(A.bestD);
+  c.get(A.q).set(A.best);
+  c.op(ELSE);
+  c.get(A.s).get(A.second).op(F64_LT, IF, VOID);
+  c.get(A.s).set(A.second);
+  c.op(END, END);
+  c.get(A.q).i32(1).op(I32_ADD).tee(A.q).i32(k).op(I32_LT_S, BR_IF, 0);
+  c.op(END);
+  at8(A.up, A.i); c.get(A.bestD).op(F64_SQRT); f64Store();
+  at8(A.lo, A.i); c.get(A.second).op(F64_SQRT); f64Store();
+  // A changed label: counted, stored, and (update) its row moved between the sums.
+  at4(A.lab, A.i); c.op(I32_LOAD, ...mem(2, 0)).set(A.was);
+  c.get(A.was).get(A.best).op(I32_NE, IF, VOID);
+  c.get(A.changed).i32(1).op(I32_ADD).set(A.changed);
+  at4(A.lab, A.i); c.get(A.best).op(I32_STORE, ...mem(2, 0));
+  c.get(A.update).op(IF, VOID);
+  move(A.best, true);
+  c.get(A.was).i32(0).op(I32_GE_S, IF, VOID);
+  move(A.was, false);
+  c.op(END, END, END);
+  c.op(END); // the row block
+  c.get(A.i).i32(1).op(I32_ADD).set(A.i);
+  c.op(BR, 0, END, END);
+  c.get(A.changed);
+  return body([[11, I32], [5, F64], [3 + widest, V128]], c.c);
+}
+
+const ASSIGN_PARAMS = [...new Array<number>(15).fill(I32), F64, F64];
+
+// plusPlus(): parameters, then locals.
+const P = {
+  r0: 0, r1: 1, c: 2, cur: 3, prev: 4, ct: 5, rows: 6, dist: 7, owned: 8, near: 9, gap: 10, bufs: 11, tmp: 12, d: 13, out: 14,
+  i: 15, px: 16, pc: 17, f: 18, j: 19, pd: 20, nr: 21,
+  have: 22, v: 23,
+  X: 24, C: 25, T: 26, acc: 27,
+} as const;
+
+/**
+ * plusPlus(r0, r1, c, cur, prev, ct, rows, dist, owned, near, gap, bufs,
+ * tmp, d, out): one k-means++ step of the rows [r0, r1) (numbers among the
+ * copied rows), exactly the JS loop of plusPlus() in
+ * src/ops/kmeans-spmd.ts over this thread's mirror of its rows' distance
+ * rows (dist: L + 1 rows of `owned` float64; row r of the mirror is row r
+ * of job.dist): the nearest chosen center of each row (near), the pruning
+ * by gap, the L candidate distances (centers transposed at ct) lowered to
+ * the row's current one into the rows bufs[0 .. L), then the block's sum
+ * of each, in row order, into out[0 .. L).
+ */
+function plusPlusBody(L: number, v: number): number[] {
+  const groups: Array<[number, number]> = [];
+  const count = Math.ceil(v / MAX_GROUP);
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
+    groups.push([start, size]);
+    start += size;
+  }
+  const widest = Math.max(...groups.map(([, s]) => s));
+  // The sums pass: one f64 accumulator and one row pointer per candidate, after the v128 locals.
+  const S_ACC = P.acc + widest;
+  const S_PTR = S_ACC + L;
+  const c = new Code();
+  const f64Load = (): void => void c.op(F64_LOAD, ...mem(3, 0));
+  const f64Store = (): void => void c.op(F64_STORE, ...mem(3, 0));
+  // byte address of dist row `row` (a local holding the row number), element i
+  const distAt = (row: () => void): void => {
+    row();
+    c.get(P.owned).op(I32_MUL).get(P.i).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD);
+  };
+  const bufAt = (j: number | null): void => {
+    if (j === null) c.get(P.j).i32(2).op(I32_SHL);
+    else c.i32(4 * j);
+    c.get(P.bufs).op(I32_ADD).op(I32_LOAD, ...mem(2, 0));
+  };
+  c.get(P.r0).set(P.i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(P.i).get(P.r1).op(I32_GE_S, BR_IF, 1);
+  c.get(P.i).get(P.d).op(I32_MUL).i32(3).op(I32_SHL).get(P.rows).op(I32_ADD).set(P.px);
+  distAt(() => c.get(P.cur)); f64Load(); c.set(P.have);
+  // if (c > 1 && have < dist[prev]) near = c - 1
+  c.get(P.c).i32(1).op(I32_GT_S, IF, VOID);
+  c.get(P.have); distAt(() => c.get(P.prev)); f64Load(); c.op(F64_LT, IF, VOID);
+  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).get(P.c).i32(1).op(I32_SUB).op(I32_STORE, ...mem(2, 0));
+  c.op(END, END);
+  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).op(I32_LOAD, ...mem(2, 0)).set(P.nr);
+  // if (gap[near] >= 2 * sqrt(have) * (1 + MARGIN)) every candidate row takes `have`
+  c.get(P.nr).i32(3).op(I32_SHL).get(P.gap).op(I32_ADD); f64Load();
+  c.f64(2).get(P.have).op(F64_SQRT, F64_MUL).f64(1 + BOUND_MARGIN).op(F64_MUL);
+  c.op(F64_GE, IF, VOID);
+  c.i32(0).set(P.j);
+  c.op(LOOP, VOID);
+  distAt(() => bufAt(null)); c.get(P.have); f64Store();
+  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
+  c.op(END);
+  c.op(ELSE);
+  for (const [start, size] of groups) {
+    for (let a = 0; a < size; a++) c.op(...V128_ZERO).set(P.acc + a);
+    c.get(P.px).set(P.pd);
+    c.get(P.ct).i32(start * 16).op(I32_ADD).set(P.pc);
+    c.get(P.d).set(P.f);
+    c.op(LOOP, VOID);
+    c.get(P.pd).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT).set(P.X);
+    for (let q = 0; q < size; q++) {
+      c.get(P.pc).op(...V128_LOAD, ...mem(3, q * 16)).set(P.C);
+      c.get(P.X).get(P.C).op(...F64X2_SUB).set(P.T);
+      c.get(P.acc + q).get(P.T).get(P.T).op(...F64X2_MUL, ...F64X2_ADD).set(P.acc + q);
+    }
+    c.get(P.pd).i32(8).op(I32_ADD).set(P.pd);
+    c.get(P.pc).i32(v * 16).op(I32_ADD).set(P.pc);
+    c.get(P.f).i32(1).op(I32_SUB).tee(P.f).i32(0).op(I32_GT_S, BR_IF, 0);
+    c.op(END);
+    for (let q = 0; q < size; q++) c.get(P.tmp).get(P.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
+  }
+  // dist[bufs[j]][i] = v < have ? v : have
+  c.i32(0).set(P.j);
+  c.op(LOOP, VOID);
+  c.get(P.j).i32(3).op(I32_SHL).get(P.tmp).op(I32_ADD); f64Load(); c.set(P.v);
+  distAt(() => bufAt(null)); c.get(P.v).get(P.have).get(P.v).get(P.have).op(F64_LT, SELECT); f64Store();
+  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
+  c.op(END);
+  c.op(END); // if/else
+  c.get(P.i).i32(1).op(I32_ADD).set(P.i);
+  c.op(BR, 0, END, END);
+  // The block's sum of each candidate row, in row order (L chains side by side).
+  for (let j = 0; j < L; j++) {
+    c.f64(0).set(S_ACC + j);
+    bufAt(j); c.get(P.owned).op(I32_MUL).get(P.r0).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD).set(S_PTR + j);
+  }
+  c.get(P.r0).set(P.i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(P.i).get(P.r1).op(I32_GE_S, BR_IF, 1);
+  for (let j = 0; j < L; j++) {
+    c.get(S_ACC + j).get(S_PTR + j); f64Load(); c.op(F64_ADD).set(S_ACC + j);
+    c.get(S_PTR + j).i32(8).op(I32_ADD).set(S_PTR + j);
+  }
+  c.get(P.i).i32(1).op(I32_ADD).set(P.i);
+  c.op(BR, 0, END, END);
+  for (let j = 0; j < L; j++) {
+    c.get(P.out).get(S_ACC + j).op(F64_STORE, ...mem(3, 8 * j));
+  }
+  return body([[7, I32], [2, F64], [3 + widest, V128], [L, F64], [L, I32]], c.c);
+}
+
+/**
+ * devs(r0, r1, rows, d, mean, out): out[f] += (x[f] - mean[f])^2 for each
+ * copied row in [r0, r1) in row order, two features per f64x2 lane pair
+ * (then the odd one): each feature's sum has the JS loop's operations in
+ * its order (phase 0b of prepare() in src/ops/kmeans-spmd.ts).
+ */
+function devsBody(): number[] {
+  const [r0, r1, rows, d, mean, out] = [0, 1, 2, 3, 4, 5];
+  const [i, px, pm, po, f] = [6, 7, 8, 9, 10];
+  const T = 11, TS = 12;
+  const c = new Code();
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(px);
+  c.get(mean).set(pm);
+  c.get(out).set(po);
+  c.get(d).set(f);
+  // pairs: while (f >= 2)
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(f).i32(2).op(I32_LT_S, BR_IF, 1);
+  c.get(px).op(...V128_LOAD, ...mem(3, 0)).get(pm).op(...V128_LOAD, ...mem(3, 0), ...F64X2_SUB).set(T);
+  c.get(po).get(po).op(...V128_LOAD, ...mem(3, 0)).get(T).get(T).op(...F64X2_MUL, ...F64X2_ADD, ...V128_STORE, ...mem(3, 0));
+  c.get(px).i32(16).op(I32_ADD).set(px);
+  c.get(pm).i32(16).op(I32_ADD).set(pm);
+  c.get(po).i32(16).op(I32_ADD).set(po);
+  c.get(f).i32(2).op(I32_SUB).set(f);
+  c.op(BR, 0, END, END);
+  // the odd feature
+  c.get(f).op(IF, VOID);
+  c.get(px).op(F64_LOAD, ...mem(3, 0)).get(pm).op(F64_LOAD, ...mem(3, 0), F64_SUB).set(TS);
+  c.get(po).get(po).op(F64_LOAD, ...mem(3, 0)).get(TS).get(TS).op(F64_MUL, F64_ADD, F64_STORE, ...mem(3, 0));
+  c.op(END);
+  c.get(i).i32(1).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  return body([[5, I32], [1, V128], [1, F64]], c.c);
+}
+
+/**
+ * The bytes of a module exporting "memory", assign (Lloyd's step for m[0]
+ * centers) and plusPlus (a k-means++ step for m[1] candidates).
+ */
+export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
+  const vs = m.map((x) => Math.ceil(x / 2));
+  return moduleBytes(pages, [
+    { name: "assign", params: ASSIGN_PARAMS, results: [I32], body: assignBody(m[0]!, vs[0]!) },
+    { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!, vs[1]!) },
+    { name: "devs", params: 6, results: [], body: devsBody() },
+  ]);
+}
+
+type Assign = (...args: number[]) => number;
+interface Exports {
+  memory: { buffer: ArrayBuffer };
+  [fn: string]: unknown;
+}
+
+/** Where each part of a scan's memory starts, in float64 elements (bufs, lab and near: int32 elements), and the bytes in all. */
+interface Layout {
+  /** k-means++: the candidates' distance rows (L int32) and their block sums (L). */
+  bufs: number;
+  out: number;
+  tmp: number;
+  half: number;
+  move: number;
+  up: number;
+  lo: number;
+  lab: number;
+  sums: number;
+  /** k-means++: the mirror of the distance rows (L + 1 rows of `owned`), the nearest chosen centers (int32), the gaps (k). */
+  dist: number;
+  near: number;
+  gap: number;
+  /** Phase 0b: the feature means and the block's sums of squared deviations (d each). */
+  mean: number;
+  dev: number;
+  rows: number;
+  bytes: number;
+}
+
+function layoutOf(m: number[], d: number, rows: number, sums: number): Layout {
+  const w = Math.max(...m.map((x) => 2 * Math.ceil(x / 2)));
+  const k = m[0]!;
+  const L = m[1]!;
+  const bufs = w * d * 2; // after the transposed centers
+  const out = (bufs + 2 * Math.ceil(L / 2)) / 2;
+  const tmp = out + L;
+  const half = tmp + w;
+  const move = half + k;
+  const up = move + k;
+  const lo = up + rows;
+  const lab = (lo + rows) * 2;
+  const sumsAt = Math.ceil(lab / 2 + rows / 2);
+  const dist = sumsAt + sums;
+  const near = (dist + (m[1]! + 1) * rows) * 2;
+  const gap = Math.ceil(near / 2 + rows / 2);
+  const mean = gap + k;
+  const dev = mean + d;
+  const first = dev + d;
+  return { bufs, out, tmp, half, move, up, lo, lab, sums: sumsAt, dist, near, gap, mean, dev, rows: first, bytes: (first + rows * d) * 8 };
+}
+
+/**
+ * One thread's distance kernels for a k-means call, over its own copy of
+ * the rows it owns: `m[i]` centers for kernel i (k for Lloyd, the
+ * candidates for k-means++), d features, and Lloyd's per-row state of those
+ * rows (bounds, labels) and per-block sums. A row is named by its number
+ * among the copied rows; offsets are in float64 elements of `f64` (int32
+ * elements of `i32` for bufs, lab and near).
+ */
+export class KMeansScan {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  /** Per kernel: the float64 stride of a transposed feature row and of an output row (2v). */
+  readonly width: number[];
+  readonly lay: Layout;
+  private readonly assignFn: Assign;
+  private readonly plusPlusFn: Assign;
+  private readonly devsFn: Assign;
+
+  constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
+    this.width = m.map((x) => 2 * Math.ceil(x / 2));
+    this.lay = lay;
+    this.f64 = new Float64Array(exports.memory.buffer, 0, lay.bytes / 8);
+    this.i32 = new Int32Array(exports.memory.buffer, 0, lay.bytes / 4);
+    this.assignFn = exports.assign as Assign;
+    this.plusPlusFn = exports.plusPlus as Assign;
+    this.devsFn = exports.devs as Assign;
+    this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
+  }
+
+  /** How many rows were copied in. */
+  readonly owned: number;
+
+  /** Phase 0b for copied rows [r0, r1): f64[dev .. dev + d) += the squared deviations from f64[mean ..] (the caller zeroes dev). */
+  devs(r0: number, r1: number): void {
+    const l = this.lay;
+    this.devsFn(r0, r1, l.rows * 8, this.d, l.mean * 8, l.dev * 8);
+  }
+
+  /**
+   * One k-means++ step for copied rows [r0, r1): the candidates last written
+   * by centers(1, ...), bufs at i32[bufs ..], gaps at f64[gap ..], step c,
+   * the chosen-distance row `cur` and the previous one `prev`; the
+   * candidates' block sums land at f64[out .. out + L).
+   */
+  plusPlus(r0: number, r1: number, c: number, cur: number, prev: number): void {
+    const l = this.lay;
+    this.plusPlusFn(r0, r1, c, cur, prev, 0, l.rows * 8, l.dist * 8, this.owned, l.near * 4, l.gap * 8, l.bufs * 4, l.tmp * 8, this.d, l.out * 8);
+  }
+
+  /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros. */
+  centers(kernel: number, cs: Float64Array, at: number): void {
+    const { f64, d } = this;
+    const m = this.m[kernel]!;
+    const w = this.width[kernel]!;
+    for (let j = 0; j < w; j++) {
+      const src = at + j * d;
+      if (j < m) for (let f = 0; f < d; f++) f64[f * w + j] = cs[src + f]!;
+      else for (let f = 0; f < d; f++) f64[f * w + j] = 0;
+    }
+  }
+
+  /**
+   * Lloyd's assignment of copied rows [r0, r1) to the centers last written
+   * by centers(0, ...), with the bounds and labels at lay.up/lo/lab and
+   * half/move at lay.half/move (written by the caller); when `update`, the
+   * sums at float64 `sums` follow the changed labels. Returns how many changed.
+   */
+  assign(r0: number, r1: number, fresh: boolean, update: boolean, sums: number, far: number, move1: number, move2: number): number {
+    const l = this.lay;
+    return this.assignFn(r0, r1, fresh ? 1 : 0, update ? 1 : 0, sums * 8, 0, l.rows * 8, l.up * 8, l.lo * 8, l.lab * 4, l.half * 8, l.move * 8, l.tmp * 8, this.d, far, move1, move2);
+  }
+}
+
+const cache: { key: string; exports: Exports | null } = { key: "", exports: null };
+
+/**
+ * This thread's kernels for m[i] centers of d features over `rows` copied
+ * rows with `sums` float64 of Lloyd sums, or null where WebAssembly SIMD is
+ * missing or the memory would pass RESIDENT_BUDGET (the JS loops then run,
+ * with the same bits).
+ */
+export function kmeansScan(m: number[], d: number, rows: number, sums: number): KMeansScan | null {
+  if (!kmeansWasmOn) return null;
+  const lay = layoutOf(m, d, rows, sums);
+  if (lay.bytes > RESIDENT_BUDGET) return null;
+  // The memory is sized once, at instantiation: growing it would detach its
+  // old buffer, and after the first detached buffer in a thread V8's
+  // optimized code checks typed array accesses for detachment (its
+  // detaching protector): a fit took ~25% longer. Powers of two let calls
+  // of similar sizes reuse the last instance.
+  const pages = 2 ** Math.ceil(Math.log2(Math.ceil(lay.bytes / 65536)));
+  const key = `${m.join(",")}/${pages}`;
+  if (cache.key === key && cache.exports !== null) return new KMeansScan(cache.exports, m, d, lay);
+  const exports = instantiate<Exports>(kmeansWasmBytes(m, pages));
+  if (pages * 65536 <= KEEP_BUDGET) {
+    cache.key = key;
+    cache.exports = exports;
+  }
+  return exports === null ? null : new KMeansScan(exports, m, d, lay);
+}
+
+let kmeansWasmOn = true;
+
+/** Tests only: false makes this thread's k-means run the JS loops (to compare bits). */
+export function setKMeansWasm(on: boolean): void {
+  kmeansWasmOn = on;
+}
