@@ -1,7 +1,8 @@
 import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, WorkerCrashedError } from "../../errors.js";
-import { Engine } from "../../engine/engine.js";
+import { Engine, internalEngine } from "../../engine/engine.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { checkInteger, checkSignal, describe } from "../../validate.js";
+import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
 import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
@@ -54,6 +55,14 @@ let loaderIds = 0;
  * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
  */
 const POLL_MS = 0.3;
+/**
+ * The private engine's workers load only the loader's kernels (not forest,
+ * ops, preprocess, csv) and get a 2 MB young generation: a loader worker
+ * keeps little of what it allocates per sample, so the default nursery
+ * (which grows to tens of MB) only raised the peak memory. Together ~8 MB a
+ * worker on the 1 GB memory benchmark (bench/loader.ts, "memory").
+ */
+const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2 } as const;
 const POLL_SKIP = 16;
 
 interface Prepared {
@@ -283,6 +292,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   /** This epoch's batches as (order, starts); checks every index. */
   private materialize(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+    if (!this.batchSampler && !this.sampler) return this.defaultOrder(epoch, length);
     const indices: number[] = [];
     const starts: number[] = [0];
     const check = (i: number): void => {
@@ -310,6 +320,27 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       starts.push(indices.length);
     }
     return { order: Int32Array.from(indices), starts: Int32Array.from(starts), count: starts.length - 1 };
+  }
+
+  /**
+   * The default samplers' batches, written straight into typed arrays: the
+   * same order as RandomSampler / SequentialSampler through BatchSampler, but
+   * without a JavaScript array of every index per epoch (for a million-row
+   * dataset that array survives young-generation collections and grows the
+   * main thread's heap, which counts in the loader's peak memory).
+   */
+  private defaultOrder(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+    const B = this.batchSize;
+    const count = this.dropLast ? Math.floor(length / B) : Math.ceil(length / B);
+    const used = Math.min(length, count * B);
+    const order = new Int32Array(used);
+    if (this.shuffle) {
+      const perm = rng(this.seed, epoch).permutation(length);
+      order.set(perm.subarray(0, used));
+    } else for (let i = 0; i < used; i++) order[i] = i;
+    const starts = new Int32Array(count + 1);
+    for (let b = 0; b <= count; b++) starts[b] = Math.min(b * B, used);
+    return { order, starts, count };
   }
 
   // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
@@ -385,7 +416,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   private startEngine(): Promise<Engine> {
     if (!this.engine) {
-      const p = Engine.start({ threads: this.numWorkers });
+      const p = Engine.start(internalEngine({ threads: this.numWorkers }, LOADER_ENGINE));
       this.engine = p;
       p.catch(() => {
         if (this.engine === p) this.engine = undefined;
