@@ -496,7 +496,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   }
 
   /** Parks until ctl[word] satisfies `ready`, a failure, or the deadline (then TimeoutError from `onTimeout`). */
-  private async waitWord(ctl: Int32Array, word: number, ready: (v: number) => boolean, deadline: number, onTimeout: () => Error): Promise<number> {
+  private async waitWord(engine: Engine, ctl: Int32Array, word: number, ready: (v: number) => boolean, deadline: number, onTimeout: () => Error): Promise<number> {
     const polling = this.pollSkips === 0;
     if (!polling) this.pollSkips--;
     const pollUntil = polling ? performance.now() + POLL_MS : 0;
@@ -517,11 +517,17 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const res = Atomics.waitAsync(ctl, word, v, Number.isFinite(left) ? left : undefined);
       if (!res.async) continue;
-      await new Promise<void>((resolve, reject) => {
-        this.wake = reject;
-        res.value.then(() => resolve());
-      });
-      this.wake = undefined;
+      // A pending waitAsync keeps nothing alive (polling does: setImmediate), so the workers are ref'd only while parked.
+      holdWorkers(engine, true);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.wake = reject;
+          res.value.then(() => resolve());
+        });
+      } finally {
+        this.wake = undefined;
+        holdWorkers(engine, false);
+      }
     }
   }
 
@@ -537,11 +543,10 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const expected = Int32Array.from({ length: S }, (_, s) => s);
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
-      holdWorkers(engine, true);
       let s: number;
       if (this.inOrder) {
         s = yielded % S;
-        await this.waitWord(ctl, R.slotWord(W, s, R.S_STATE), (v) => v === 2 * expected[s]! + 1, this.deadline(), timeoutError(expected[s]!));
+        await this.waitWord(engine, ctl, R.slotWord(W, s, R.S_STATE), (v) => v === 2 * expected[s]! + 1, this.deadline(), timeoutError(expected[s]!));
       } else {
         const deadline = this.deadline();
         let low = nb;
@@ -559,7 +564,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
             }
           }
           if (s >= 0) break;
-          await this.waitWord(ctl, R.FILLS, (v) => v !== fills, deadline, timeoutError(low));
+          await this.waitWord(engine, ctl, R.FILLS, (v) => v !== fills, deadline, timeoutError(low));
         }
       }
       const b = expected[s]!;
@@ -572,6 +577,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           Atomics.notify(ctl, word);
         }
       });
+      // The engine refs the workers when the epoch's call starts; a batch taken without parking must not leave them ref'd.
       holdWorkers(engine, false);
       try {
         yield batch;
@@ -593,8 +599,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
       const word = R.slotWord(W, s, R.S_STATE);
-      holdWorkers(engine, true);
-      const v = await this.waitWord(ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
+      const v = await this.waitWord(engine, ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
       if (v === R.STATE_END) {
         active = active.filter((x) => x !== w);
         continue;
@@ -645,8 +650,9 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
  * The engine refs its workers while a call is pending, and an epoch's loop
  * is one call: an iterator abandoned mid-epoch (never finished, broken out
  * of or closed) would keep the process alive forever. So the workers are
- * ref'd only while the main thread waits for a batch (then they must keep
- * it alive), and unref'd while the user holds one. The loader owns this
+ * ref'd only while the main thread is parked waiting for a batch (then they
+ * must keep it alive; while it polls, its pending setImmediate does), and
+ * unref'd otherwise, while the user holds a batch too. The loader owns this
  * engine and runs nothing else on it, so the engine's own toggles (at the
  * call's start and end) do not interleave with these.
  */
