@@ -41,6 +41,12 @@ export interface InternalEngineSettings {
   builtins: BuiltinKernelSet;
   /** worker_threads resourceLimits.maxYoungGenerationSizeMb. */
   youngGenerationMB?: number;
+  /**
+   * Whether the main thread spins and polls after submitting a call (the
+   * default: a short call is answered sooner). A loader's one call lasts an
+   * epoch, so those 2 ms of polling per call only take a core from its workers.
+   */
+  longCalls?: boolean;
 }
 
 export type BuiltinKernelSet = "all" | "loader";
@@ -430,7 +436,7 @@ export class Engine {
     // A lone short call finishes while we spin (the cost is bounded: 50 us of a
     // core the caller is not using). With other calls in flight the caller is
     // pipelining: spinning would only delay its next submission.
-    if (this.pending.size === 1) {
+    if (this.pending.size === 1 && !this.internal.longCalls) {
       const until = performance.now() + MAIN_SPIN_MS;
       do {
         if (this.check(job)) return promise;
@@ -574,7 +580,7 @@ export class Engine {
           if (!this.check(job)) youngest = Math.max(youngest, job.started);
         }
         if (this.pending.size === 0) break;
-        if (performance.now() - youngest < MAIN_POLL_MS) {
+        if (!this.internal.longCalls && performance.now() - youngest < MAIN_POLL_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }

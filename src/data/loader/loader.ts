@@ -60,9 +60,11 @@ const POLL_MS = 0.3;
  * ops, preprocess, csv) and get a 2 MB young generation: a loader worker
  * keeps little of what it allocates per sample, so the default nursery
  * (which grows to tens of MB) only raised the peak memory. Together ~8 MB a
- * worker on the 1 GB memory benchmark (bench/loader.ts, "memory").
+ * worker on the 1 GB memory benchmark (bench/loader.ts, "memory"). An
+ * epoch is one long call: the engine does not poll for its end (the loader
+ * polls for batches itself).
  */
-const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2 } as const;
+const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2, longCalls: true } as const;
 const POLL_SKIP = 16;
 
 interface Prepared {
