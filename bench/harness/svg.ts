@@ -20,9 +20,15 @@ export interface Panel {
   readonly bars: readonly Bar[];
 }
 
-const WIDTH = 840;
-const LABEL_W = 290;
+const MIN_WIDTH = 840;
+const MIN_LABEL_W = 290;
+const PLOT_W = 410;
 const CAPTION_W = 120;
+// No text measuring in a plain SVG: widths are estimated from the character
+// count (DejaVu Sans / Helvetica average under these sizes), generously, so a
+// long row label is never cut off at the left edge.
+const LABEL_CHAR_W = 6.9;
+const TITLE_CHAR_W = 8.4;
 const BAR_H = 18;
 const GAP = 6;
 const PANEL_HEAD = 30;
@@ -33,6 +39,10 @@ function esc(s: string): string {
 }
 
 export function barChart(title: string, panels: readonly Panel[]): string {
+  const longestLabel = Math.max(0, ...panels.flatMap((p) => p.bars.map((b) => b.label.length)));
+  const LABEL_W = Math.max(MIN_LABEL_W, Math.ceil(longestLabel * LABEL_CHAR_W) + 20);
+  const longestTitle = Math.max(title.length * 1.25, ...panels.map((p) => p.title.length));
+  const WIDTH = Math.max(MIN_WIDTH, LABEL_W + PLOT_W + CAPTION_W + 20, Math.ceil(longestTitle * TITLE_CHAR_W) + 20);
   const plotW = WIDTH - LABEL_W - CAPTION_W - 20;
   const parts: string[] = [];
   let y = 36;
@@ -40,7 +50,9 @@ export function barChart(title: string, panels: readonly Panel[]): string {
   for (const p of panels) {
     if (p.bars.length === 0) continue;
     const positive = p.bars.flatMap((b) => [b.low, b.value, b.high]).filter((v) => v > 0);
-    const lo = Math.floor(Math.log10(Math.min(...positive)));
+    // The axis starts at least 0.3 decades below the smallest figure, so that
+    // row still gets a visible bar (a figure on a power of ten would get none).
+    const lo = Math.floor(Math.log10(Math.min(...positive)) - 0.3);
     const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...positive))));
     const x = (v: number) => LABEL_W + ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * plotW;
     parts.push(`<text x="10" y="${y + 18}" font-size="13" font-weight="bold">${esc(p.title)}</text>`);

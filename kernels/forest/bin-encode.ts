@@ -14,6 +14,7 @@ import { dtypeOf, isBigIntDType } from "../../src/memory/dtypes.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
 import { sharedTypedArray } from "../../src/memory/shared.js";
 import { checkMatrix, nonFinite, type BinMapper } from "./bin-math.js";
+import { FINAL } from "./bin-scan.js";
 
 /** Per-feature code tables (in shared memory when made for workers). */
 export interface BinEncoder {
@@ -124,6 +125,7 @@ export function encodeBlock(
     const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
     for (let f = featureStart; f < featureEnd; f++) {
       const rs = ids === null ? -1 : ids.remapStart[chunk * d + f]!;
+      if (rs === FINAL) continue;
       if (rs >= 0) remapRows(rc, fc, toCodes, ids!.remap, rs, r0 * d + f, d, f * n + r0, r1 - r0);
       else {
         const s = binStart[f]!;

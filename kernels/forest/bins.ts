@@ -11,7 +11,7 @@ import { encodeBlock, makeEncoder, type BinEncoder } from "./bin-encode.js";
 import { assembleBins, mergeSummaries, quantileBins, quantileJob, scanColumns } from "./bin-scan.js";
 
 export { checkMatrix, checkMaxBins, codeOf, type BinMapper, type FeatureBins } from "./bin-math.js";
-export { BIN_SUBSAMPLE, assembleBins, mergeSummaries, quantileBins, quantileJob, scanColumns, type ColumnSummary, type MergedScan, type QuantileJob } from "./bin-scan.js";
+export { BIN_SUBSAMPLE, FINAL, assembleBins, mergeSummaries, quantileBins, quantileJob, scanColumns, type ColumnSummary, type MergedScan, type QuantileJob } from "./bin-scan.js";
 export { encodeBlock, makeEncoder, type BinEncoder, type IdRemap } from "./bin-encode.js";
 
 /**
@@ -26,7 +26,8 @@ export function fitFeatureRange(X: NdArray, featureStart: number, featureEnd: nu
   const [n] = checkMatrix(X);
   checkMaxBins(maxBins);
   if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
-  const summary = scanColumns(X, 0, n, maxBins, featureStart, featureEnd);
+  // Merged even alone: the merge is what gives values k / 255 their lattice bins.
+  const { summary } = mergeSummaries([scanColumns(X, 0, n, maxBins, featureStart, featureEnd)]);
   const job = quantileJob(summary, n, seed);
   return assembleBins(summary, job, quantileBins(X, job));
 }
@@ -67,7 +68,7 @@ export function binAll(X: NdArray, maxBins: number, seed: number, codes: Uint8Ar
   checkMaxBins(maxBins);
   if (n === 0) throw new SabreTypeError("X has no rows: bins need at least one sample");
   if (!(codes instanceof Uint8Array) || codes.length < n * d) throw new SabreTypeError(`codes must be a Uint8Array of at least ${n * d} elements, got ${describe(codes)}`);
-  const { summary, remapStart, remap } = mergeSummaries([scanColumns(X, 0, n, maxBins, 0, d, rowCodes)]);
+  const { summary, remapStart, remap } = mergeSummaries([scanColumns(X, 0, n, maxBins, 0, d, rowCodes, codes)]);
   const job = quantileJob(summary, n, seed);
   const bins = packBins(assembleBins(summary, job, quantileBins(X, job)), maxBins);
   encodeBlock(X, bins, makeEncoder(bins), codes, rowCodes, 0, n, 0, d, { remapStart, remap, chunkRows: n });

@@ -85,8 +85,8 @@ export default defineKernels({
    * values, integers, range); ids of the values of features with at most
    * maxBins of them go to rowCodes (encodeBlock turns them into codes).
    */
-  "sabre.forest.scanBins"({ start, end }, { X, maxBins, rowCodes }: { X: NdArray; maxBins: number; rowCodes: Uint8Array }): ColumnSummary {
-    return scanColumns(X, start, end, maxBins, 0, X.shape[1]!, rowCodes);
+  "sabre.forest.scanBins"({ start, end }, { X, maxBins, rowCodes, codes }: { X: NdArray; maxBins: number; rowCodes: Uint8Array; codes: Uint8Array }): ColumnSummary {
+    return scanColumns(X, start, end, maxBins, 0, X.shape[1]!, rowCodes, codes);
   },
 
   /** All of binning for a small table, on one worker (binAll): returns the bins, fills both code layouts. */

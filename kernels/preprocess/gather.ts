@@ -22,36 +22,51 @@ export interface GatherJob {
   parts: GatherPart[];
 }
 
-type Elements = { [i: number]: number | bigint; subarray(a: number, b: number): Elements; set(src: Elements, at: number): void };
+/** Rows are copied as raw words: every dtype's bits kept exactly (a float NaN's payload too), and one loop type per word size instead of one per dtype. */
+type Words = Uint8Array | Uint16Array | Int32Array;
 
-/** Below this row width an element loop beats creating a subarray view per row. */
+/** A typed array's memory as words of min(4, element size) bytes, and how many words make one element. */
+function wordsOf(a: ArrayBufferView & { length: number; BYTES_PER_ELEMENT: number }): { w: Words; k: number } {
+  const size = a.BYTES_PER_ELEMENT;
+  if (size === 1) return { w: new Uint8Array(a.buffer, a.byteOffset, a.length), k: 1 };
+  if (size === 2) return { w: new Uint16Array(a.buffer, a.byteOffset, a.length), k: 1 };
+  return { w: new Int32Array(a.buffer, a.byteOffset, (a.length * size) >> 2), k: size >> 2 };
+}
+
+/** Below this many words per row an element loop beats creating a subarray view per row. */
 const SET_MIN = 48;
 
 export function gatherPart(part: GatherPart, idx: Uint32Array, cut: number, i0: number, i1: number): void {
   const { src } = part;
-  const s = src.data as unknown as Elements;
-  const off = src.offset;
-  const s0 = src.stride[0]!;
+  const { w: s, k } = wordsOf(src.data as unknown as Int32Array);
+  const off = src.offset * k;
+  const s0 = src.stride[0]! * k;
   const d = src.shape.length === 2 ? src.shape[1]! : 1;
-  const s1 = src.shape.length === 2 ? src.stride[1]! : 1;
+  const s1 = src.shape.length === 2 ? src.stride[1]! * k : k;
+  // a row of words: contiguous when its elements are
+  const contiguous = d === 1 || s1 === k;
+  const rowWords = d * k;
   // Two runs: [i0, min(i1, cut)) into first, [max(i0, cut), i1) into second.
   const runs: Array<[NdArray, number, number, number]> = [];
   if (i0 < cut) runs.push([part.first, Math.min(i1, cut), i0, 0]);
   if (i1 > cut && part.second) runs.push([part.second, i1, Math.max(i0, cut), cut]);
   for (const [dstArr, end, begin, base] of runs) {
-    const t = dstArr.data as unknown as Elements;
-    const tOff = dstArr.offset;
-    if (d === 1) {
-      for (let i = begin, q = tOff + (begin - base); i < end; i++, q++) t[q] = s[off + idx[i]! * s0]!;
-    } else if (s1 === 1 && d >= SET_MIN) {
-      for (let i = begin, q = tOff + (begin - base) * d; i < end; i++, q += d) {
+    const t = wordsOf(dstArr.data as unknown as Int32Array).w;
+    let q = (dstArr.offset + (begin - base) * d) * k;
+    if (contiguous && rowWords >= SET_MIN) {
+      for (let i = begin; i < end; i++, q += rowWords) {
         const p = off + idx[i]! * s0;
-        t.set(s.subarray(p, p + d), q);
+        t.set(s.subarray(p, p + rowWords), q);
+      }
+    } else if (contiguous) {
+      for (let i = begin; i < end; i++) {
+        const p0 = off + idx[i]! * s0;
+        for (let p = p0, pe = p0 + rowWords; p < pe; p++, q++) t[q] = s[p]!;
       }
     } else {
-      for (let i = begin, q = tOff + (begin - base) * d; i < end; i++) {
+      for (let i = begin; i < end; i++) {
         const p0 = off + idx[i]! * s0;
-        for (let j = 0, p = p0; j < d; j++, p += s1, q++) t[q] = s[p]!;
+        for (let j = 0, p = p0; j < d; j++, p += s1) for (let h = 0; h < k; h++, q++) t[q] = s[p + h]!;
       }
     }
   }

@@ -16,6 +16,7 @@ import { DEFAULT_QUEUE, EVENTS_MAX_LEN, keyPrefix, MAX_JOB_JSON, queueNames, typ
 import { closeConnection, connection, connectWithin, COMMAND_TIMEOUT_MS, redactUrl, within, type RedisTarget } from "./redis.js";
 import { decode, encode, hashBytes, type Blob, type Wire } from "./wire.js";
 
+/** Options of {@link Cluster.connect}. */
 export interface ClusterOptions {
   /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
   redis: string;
@@ -31,6 +32,7 @@ export interface ClusterOptions {
   redisLostTimeout?: number;
 }
 
+/** Options of {@link Cluster.parallelFor}. */
 export interface ClusterParallelForOptions {
   /** Indices per job. Default: about four jobs per host thread; with a reduction, 64 equal chunks (as Engine.parallelFor). */
   chunk?: number;
@@ -51,6 +53,13 @@ function combine(op: "sum" | "min" | "max", a: number, b: number): number {
 /**
  * A connection to a cluster of `sabre worker` hosts through BullMQ on Redis.
  *
+ * Calls fail with {@link ClusterError}: `ERR_SABRE_CLUSTER_REDIS` when Redis
+ * is unreachable or lost (within `redisLostTimeout`, never a hang),
+ * `ERR_SABRE_CLUSTER_LIMIT` for data too large to ship; a kernel that
+ * throws on a host rejects with {@link RemoteKernelError}
+ * (`ERR_SABRE_CLUSTER_KERNEL`); after close(), with {@link ClosedError}.
+ *
+ * @example
  * ```ts
  * const cluster = await Cluster.connect({ redis: "redis://10.0.0.5:6379" });
  * const parts = await cluster.parallelFor(1_000_000, "myKernel", { x: readOnly(x) });
@@ -59,6 +68,7 @@ function combine(op: "sum" | "min" | "max", a: number, b: number): number {
  * ```
  */
 export class Cluster implements ForestCluster {
+  /** The BullMQ queue this cluster's jobs go to (hosts started with the same `--queue` serve it). */
   readonly queue: string;
   private readonly tracker = new JobTracker();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -92,7 +102,11 @@ export class Cluster implements ForestCluster {
     return clusterFile(path, format);
   }
 
-  /** Connects to Redis; rejects within connectTimeout (5 s) with a ClusterError when nothing answers. */
+  /**
+   * Connects to Redis; rejects within connectTimeout (5 s) with a ClusterError when nothing answers.
+   * @throws {@link ClusterError} `ERR_SABRE_CLUSTER_REDIS` when Redis does not answer
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad options
+   */
   static async connect(options: ClusterOptions): Promise<Cluster> {
     if (typeof options !== "object" || options === null) throw new SabreTypeError(`Cluster.connect takes { redis: url, ... }, got ${describe(options)}`);
     const url = options.redis;
@@ -155,7 +169,16 @@ export class Cluster implements ForestCluster {
   }
 
   /** Jobs waiting, running, done and failed on the cluster's queues (what `sabre cluster status` prints). */
-  async jobCounts(): Promise<{ waiting: number; running: number; completed: number; failed: number }> {
+  async jobCounts(): Promise<{
+    /** Jobs queued, not yet taken by a host. */
+    waiting: number;
+    /** Jobs a host is running. */
+    running: number;
+    /** Jobs kept as completed. */
+    completed: number;
+    /** Jobs kept as failed. */
+    failed: number;
+  }> {
     this.check();
     const counts = await within(Promise.all([this.queues.chunks.getJobCounts("wait", "active", "completed", "failed", "prioritized"), this.queues.engine.getJobCounts("wait", "active", "completed", "failed", "prioritized")]), COMMAND_TIMEOUT_MS, "counting jobs");
     const sum = (k: string): number => counts.reduce((s, c) => s + (c[k] ?? 0), 0);
@@ -237,7 +260,10 @@ export class Cluster implements ForestCluster {
     return values;
   }
 
-  /** ForestCluster: grows the fit's trees as ranges over the hosts (each on its whole engine). */
+  /**
+   * ForestCluster: grows the fit's trees as ranges over the hosts (each on its whole engine).
+   * @internal called by the forests' fit with `{ cluster }`
+   */
   async growForest(data: ForestGrowData, nTrees: number, options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined } = {}): Promise<unknown[]> {
     this.check();
     const { hosts } = await this.totalThreads();
@@ -299,7 +325,10 @@ export class Cluster implements ForestCluster {
     return trees;
   }
 
-  /** ForestCluster: the mean leaf values of the trees over X, rows split over the hosts. */
+  /**
+   * ForestCluster: the mean leaf values of the trees over X, rows split over the hosts.
+   * @internal called by the forests' predict with `{ cluster }`
+   */
   async predictForest(X: NdArray, trees: readonly FlatTree[], options: { signal?: AbortSignal | undefined } = {}): Promise<Float64Array> {
     this.check();
     const n = X.shape[0]!;
@@ -339,6 +368,7 @@ export class Cluster implements ForestCluster {
     return this.closing;
   }
 
+  /** close(), for `await using cluster = await Cluster.connect(...)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -10,12 +10,15 @@ import { readIdx } from "../data/idx.js";
 import { readNpy } from "../data/npy.js";
 import { describe } from "../validate.js";
 
+/** How a cluster file is read: by readNpy, readIdx or readCsv. */
 export type FileFormat = "npy" | "idx" | "csv";
 
 /** A file arg of cluster.parallelFor: what `Cluster.file(path)` returns. */
 export class ClusterFile {
   constructor(
+    /** The absolute path, the same on every host. */
     readonly path: string,
+    /** How the hosts read it. */
     readonly format: FileFormat,
   ) {}
 }

@@ -38,9 +38,13 @@ import { closeConnection, connection, connectWithin, within, type RedisTarget } 
 import { blobHashes, decode, encode, fileRefs, hashBytes, type Wire } from "./wire.js";
 import { FileCache } from "./file-ref.js";
 
+/** Options of {@link ClusterHost.start} (the flags of `sabre worker`). */
 export interface HostOptions {
+  /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
   redis: string;
+  /** Password, when not in the URL. */
   password?: string;
+  /** TLS options handed to ioredis (true: TLS with its defaults). */
   tls?: boolean | Record<string, unknown>;
   /** Engine threads (default: every core). */
   threads?: number;
@@ -48,6 +52,7 @@ export interface HostOptions {
   kernels?: string[];
   /** Default hostname:pid. */
   name?: string;
+  /** The queue to serve (default "sabre"; no ':'); callers connect with the same `queue`. */
   queue?: string;
   /** Where the host says what it does (default: nowhere). */
   log?: (line: string) => void;
@@ -69,6 +74,17 @@ function failure(f: RemoteFailure): UnrecoverableError {
   return new UnrecoverableError(FAILURE_PREFIX + JSON.stringify(f));
 }
 
+/**
+ * One cluster host: an {@link Engine} serving the jobs of a queue on Redis,
+ * what `sabre worker --redis <url>` runs. Each job names a kernel (a
+ * built-in or one of `kernels`), never carries code.
+ *
+ * @example
+ * ```ts
+ * const host = await ClusterHost.start({ redis: "redis://10.0.0.5:6379", kernels: ["/srv/kernels.js"] });
+ * process.once("SIGTERM", () => host.stop());
+ * ```
+ */
 export class ClusterHost {
   private readonly cache: BlobCache;
   private readonly files = new FileCache();
@@ -82,7 +98,9 @@ export class ClusterHost {
   private treesFor = new Map<string, FlatTree[]>();
 
   private constructor(
+    /** The host's name in `cluster.hosts()` (default hostname:pid). */
     readonly name: string,
+    /** The queue it serves. */
     readonly queue: string,
     private readonly engine: Engine,
     private readonly userKernels: string[],
@@ -93,14 +111,21 @@ export class ClusterHost {
     this.cache = new BlobCache(redis, keyPrefix(queue), HOST_CACHE_BYTES);
   }
 
+  /** Its engine's worker threads. */
   get threads(): number {
     return this.engine.threads;
   }
 
+  /** The kernel modules it serves beyond the built-ins. */
   get kernels(): string[] {
     return this.userKernels.slice();
   }
 
+  /**
+   * Connects to Redis, starts the engine (loading `kernels`) and begins taking jobs.
+   * @throws {@link ClusterError} `ERR_SABRE_CLUSTER_REDIS` when Redis does not answer
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad options; {@link Engine.start}'s errors when a kernel module does not load
+   */
   static async start(options: HostOptions): Promise<ClusterHost> {
     const url = options.redis;
     if (typeof url !== "string" || !/^rediss?:\/\//.test(url)) throw new SabreTypeError(`--redis must be a redis:// or rediss:// URL, got ${describe(url)}`);

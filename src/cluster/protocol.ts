@@ -100,9 +100,13 @@ export const EVENTS_MAX_LEN = 200;
 
 /** A heartbeat, as hosts() returns it. */
 export interface HostInfo {
+  /** The host's name (its `--name`, default hostname:pid). */
   name: string;
+  /** Its engine's worker threads. */
   threads: number;
+  /** Its process id. */
   pid: number;
+  /** The machine's hostname. */
   hostname: string;
   /** ISO time the host started. */
   startedAt: string;

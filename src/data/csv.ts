@@ -10,6 +10,7 @@ import { checkSignal, describe } from "../validate.js";
 import { fillRow, tableLayout, targetValues } from "./csv-layout.js";
 import { readCsvParallel } from "./csv-parallel.js";
 
+/** Options of {@link readCsv} and {@link parseCsv}. */
 export interface ReadCsvOptions {
   /** true: the first row names the columns; false: it is data; "auto" (default): a header if any of its cells is not a number. */
   header?: boolean | "auto";
@@ -29,6 +30,7 @@ export interface ReadCsvOptions {
   rangeBytes?: number;
 }
 
+/** What {@link readCsv} and {@link parseCsv} return. */
 export interface CsvTable {
   /** The numeric columns (all but the target) as a shared [rows, columns] ndarray. Empty cells and "NaN" are NaN. */
   X: NdArray<Float64Array | Float32Array>;
@@ -72,6 +74,10 @@ function checkReadOptions(options: unknown): ReadCsvOptions {
  * const { X, y } = await readCsv("iris.csv", { target: "species" });
  * await new RandomForestClassifier().fit(X, y!);
  * ```
+ *
+ * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a ragged row or a non-numeric cell
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for a file that cannot be read or bad options
+ * @throws {@link AbortError} (`ERR_SABRE_ABORTED`) when `signal` aborts
  */
 export async function readCsv(path: string | URL, options: ReadCsvOptions = {}): Promise<CsvTable> {
   if (typeof path !== "string" && !(path instanceof URL)) throw new SabreTypeError(`path must be a string or URL, got ${describe(path)}`);

@@ -20,15 +20,25 @@ import { describe } from "../validate.js";
 
 /** The kernel may read this array but never write it (checked mode turns a write into a RaceError). */
 export class ReadOnlyClause<T = NdArray> {
-  constructor(readonly value: T) {}
+  constructor(
+    /** The wrapped array; the kernel receives it unwrapped. */
+    readonly value: T,
+  ) {}
 }
 
 /** Each chunk [start, end) gets a view of only rows start..end-1 of this array (axis 0 must be n long). */
 export class RowsClause<T extends NdArray = NdArray> {
-  constructor(readonly array: T) {}
+  constructor(
+    /** The whole array; each chunk receives a view of its rows only. */
+    readonly array: T,
+  ) {}
 }
 
+/** How a {@link Reduction} combines: elementwise sum, min or max. */
 export type ReductionOp = "sum" | "min" | "max";
+
+/** What a reduction accumulates: one number, or a Float64Array for an elementwise reduction. */
+export type ReductionValue = number | Float64Array;
 
 /**
  * A reduction: every chunk gets a private accumulator starting at the op's
@@ -36,15 +46,22 @@ export type ReductionOp = "sum" | "min" | "max";
  * main thread combines `initial` and the chunks' partials in chunk order, so
  * the result does not depend on the thread count. Read it from `value` after
  * the call resolves.
+ *
+ * @typeParam V - the type of `initial` and `value`, following the initial
+ * value given to {@link reduction}: `reduction(0)` is a `Reduction<number>`,
+ * `reduction(new Float64Array(10))` (or a number[] or ndarray) a
+ * `Reduction<Float64Array>`.
  */
-export class Reduction {
+export class Reduction<V extends ReductionValue = ReductionValue> {
   /** The combined result of the last call that used this reduction (before that: `initial`). */
-  value: number | Float64Array;
+  value: V;
   constructor(
-    readonly initial: number | Float64Array,
+    /** The starting value, combined first (a copy for arrays). */
+    readonly initial: V,
+    /** How partials combine. */
     readonly op: ReductionOp,
   ) {
-    this.value = typeof initial === "number" ? initial : initial.slice();
+    this.value = fresh(initial);
   }
   /** Number of elements of the accumulator (1 for a scalar). */
   get width(): number {
@@ -52,7 +69,15 @@ export class Reduction {
   }
 }
 
-/** Marks `value` (a shared ndarray) read-only for the kernel. */
+/** `initial` itself for a number, a copy for an array (so combining never writes into `initial`). */
+function fresh<V extends ReductionValue>(initial: V): V {
+  return (typeof initial === "number" ? initial : initial.slice()) as V;
+}
+
+/**
+ * Marks `value` (a shared ndarray) read-only for the kernel.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when `value` is not a shared ndarray
+ */
 export function readOnly<T extends NdArray>(value: T): ReadOnlyClause<T> {
   if (!isNdArray(value) || !isShared(value)) {
     throw new SabreTypeError(`readOnly() takes a shared ndarray, got ${describe(value)}`);
@@ -60,7 +85,10 @@ export function readOnly<T extends NdArray>(value: T): ReadOnlyClause<T> {
   return new ReadOnlyClause(value);
 }
 
-/** Gives each chunk [start, end) a view of only its rows of `array`. */
+/**
+ * Gives each chunk [start, end) a view of only its rows of `array`.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when `array` is not a shared ndarray with at least one axis
+ */
 export function rows<T extends NdArray>(array: T): RowsClause<T> {
   if (!isNdArray(array) || !isShared(array)) {
     throw new SabreTypeError(`rows() takes a shared ndarray, got ${describe(array)}`);
@@ -72,9 +100,36 @@ export function rows<T extends NdArray>(array: T): RowsClause<T> {
 const OPS: readonly ReductionOp[] = ["sum", "min", "max"];
 
 /**
- * A reduction over chunks: `initial` is a number, or a Float64Array / float64
- * ndarray / number[] for an elementwise reduction (e.g. a histogram).
+ * A scalar reduction over chunks: each chunk's kernel gets a `{ value }` box
+ * starting at the op's identity; the result's `value` is a number.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for an unknown op or a NaN initial value
+ *
+ * @example
+ * ```ts
+ * const total = reduction(0, "sum");
+ * await engine.parallelFor(x.size, "sum", { x: readOnly(x), total });
+ * console.log(total.value + 1); // total.value is a number
+ * // in the kernel module: sum({ start, end }, { x, total }) { for (let i = start; i < end; i++) total.value += x.get(i); }
+ * ```
  */
+export function reduction(initial: number, op?: ReductionOp): Reduction<number>;
+/**
+ * An elementwise reduction over chunks (e.g. a histogram): `initial` is a
+ * Float64Array, a float64 ndarray or a number[]; each chunk's kernel gets a
+ * private Float64Array of the same length, and the result's `value` is a
+ * Float64Array.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for an unknown op or an empty or non-numeric initial array
+ */
+export function reduction(initial: Float64Array | NdArray | readonly number[], op?: ReductionOp): Reduction<Float64Array>;
+/**
+ * A reduction whose initial value is only known as one of the forms above:
+ * the result's `value` is a {@link ReductionValue}.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for an unknown op or a bad initial value
+ */
+export function reduction(initial: number | Float64Array | NdArray | readonly number[], op?: ReductionOp): Reduction;
 export function reduction(initial: number | Float64Array | NdArray | readonly number[], op: ReductionOp = "sum"): Reduction {
   if (!OPS.includes(op)) throw new SabreTypeError(`reduction op must be one of ${OPS.join(", ")}, got ${describe(op)}`);
   if (typeof initial === "number") {

@@ -9,6 +9,7 @@ export interface KernelContext {
   readonly end: number;
   /** Index of this chunk among the call's chunks (results come back in this order). */
   readonly chunk: number;
+  /** How many chunks the call has. */
   readonly nChunks: number;
   /** The index of the worker running the chunk, 0 .. threads - 1. */
   readonly threadId: number;
@@ -30,7 +31,9 @@ const KERNELS = Symbol.for("sabre.kernels");
 
 /** A module's kernels, as `defineKernels` returns them. */
 export interface KernelModule<K extends Record<string, Kernel> = Record<string, Kernel>> {
+  /** @internal marks the object as made by defineKernels */
   readonly [KERNELS]: true;
+  /** The kernels, by name. */
   readonly kernels: Readonly<K>;
 }
 
@@ -38,6 +41,9 @@ export interface KernelModule<K extends Record<string, Kernel> = Record<string, 
  * Declares the kernels of a module (its default export). Names must be unique
  * across all modules an engine loads.
  *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when a value is not a function or a name is empty
+ *
+ * @example
  * ```ts
  * import { defineKernels } from "sabre/worker";
  * export default defineKernels({

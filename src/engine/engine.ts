@@ -14,6 +14,7 @@ import { moduleUrl, planParallelFor, type Call } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
 
+/** Options of {@link Engine.start}. */
 export interface EngineOptions {
   /** Worker threads to start; defaults to os.availableParallelism(). */
   threads?: number;
@@ -37,7 +38,7 @@ export interface EngineOptions {
  * worker's young generation. The DataLoader's private engines use them.
  */
 export interface InternalEngineSettings {
-  /** "all" (the default) or only the DataLoader's kernels (kernels/loader-builtin.ts): a lighter worker. */
+  /** "all" (the default) or only the DataLoader's kernels (kernels/loader/builtin.ts): a lighter worker. */
   builtins: BuiltinKernelSet;
   /** worker_threads resourceLimits.maxYoungGenerationSizeMb. */
   youngGenerationMB?: number;
@@ -59,8 +60,10 @@ export function internalEngine(options: EngineOptions, settings: InternalEngineS
   return options;
 }
 
+/** How chunks go to workers: see {@link ParallelForOptions.schedule}. */
 export type Schedule = "static" | "dynamic";
 
+/** Options of {@link Engine.parallelFor}. */
 export interface ParallelForOptions {
   /** Indices per chunk. Default: static, one balanced range per thread; dynamic, about 4 chunks per thread. With a reduction clause, 64 equal chunks whatever the thread count. */
   chunk?: number;
@@ -72,6 +75,11 @@ export interface ParallelForOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * A call's named arguments: anything {@link serialize} carries (shared
+ * ndarrays and sync primitives arrive live), plus the top-level clauses
+ * {@link readOnly}, {@link rows} and {@link reduction}.
+ */
 export type KernelArgs = Record<string, unknown>;
 
 /** The serialized form of `{}`: the args of most short calls, made once. */
@@ -99,6 +107,20 @@ const MAX_RESPAWNS = 3;
 /**
  * A pool of worker threads that run kernels over shared memory.
  *
+ * Dispatch goes through shared memory, not messages: a call writes a job
+ * into a slot, rings a doorbell, and workers claim chunks from an atomic
+ * counter (src/engine/dispatch.md). Idle workers do not keep the process
+ * alive; close() stops them.
+ *
+ * Calls reject with {@link KernelError} (`ERR_SABRE_KERNEL`) when a kernel
+ * throws, {@link WorkerCrashedError} (`ERR_SABRE_WORKER_CRASHED`) when its
+ * worker dies (the worker is replaced), {@link AbortError}
+ * (`ERR_SABRE_ABORTED`) when their signal aborts, {@link ClosedError}
+ * (`ERR_SABRE_CLOSED`) after close(), {@link RaceError} (`ERR_SABRE_RACE`)
+ * for a clause violation in checked mode, and {@link SabreTypeError}
+ * (`ERR_SABRE_TYPE`) for an unknown kernel or bad args.
+ *
+ * @example
  * ```ts
  * await using engine = await Engine.start({ kernels: [new URL("./kernels.js", import.meta.url)] });
  * const x = shared.zeros("float64", [1_000_000]);
@@ -106,15 +128,11 @@ const MAX_RESPAWNS = 3;
  * const total = reduction(0, "sum");
  * await engine.parallelFor(x.size, "sum", { x: readOnly(x), total });  // total.value === 1e6
  * ```
- *
- * Dispatch goes through shared memory, not messages: a call writes a job
- * into a slot, rings a doorbell, and workers claim chunks from an atomic
- * counter (src/engine/dispatch.md). Idle workers do not keep the process
- * alive; close() stops them.
  */
 export class Engine {
   /** How many workers run kernels. */
   readonly threads: number;
+  /** Whether the data-sharing clauses are enforced ({@link EngineOptions.checked}). */
   readonly checked: boolean;
   private readonly control = C.createControlBlock();
   private readonly handles: Array<WorkerHandle | undefined>;
@@ -156,7 +174,10 @@ export class Engine {
     this.respawns = new Array(threads).fill(0);
   }
 
-  /** Starts the workers and loads every kernel module in each; rejects if any module fails to load. */
+  /**
+   * Starts the workers and loads every kernel module in each; rejects if any module fails to load.
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad options or a module without a defineKernels default export
+   */
   static async start(options: EngineOptions = {}): Promise<Engine> {
     if (typeof options !== "object" || options === null) {
       throw new SabreTypeError(`Engine.start options must be an object, got ${describe(options)}`);
@@ -199,6 +220,7 @@ export class Engine {
     return [...this.kernelIds.keys()];
   }
 
+  /** True once close() has been called. */
   get closed(): boolean {
     return this.closing !== undefined;
   }
@@ -282,6 +304,7 @@ export class Engine {
     return this.closing;
   }
 
+  /** close(), for `await using engine = await Engine.start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -3,22 +3,36 @@ import { describe } from "../validate.js";
 
 /** Element types, named as scijs ndarray names them. */
 export interface DTypeMap {
+  /** Float32Array. */
   float32: Float32Array;
+  /** Float64Array. */
   float64: Float64Array;
+  /** Int8Array. */
   int8: Int8Array;
+  /** Int16Array. */
   int16: Int16Array;
+  /** Int32Array. */
   int32: Int32Array;
+  /** Uint8Array. */
   uint8: Uint8Array;
+  /** Uint16Array. */
   uint16: Uint16Array;
+  /** Uint32Array. */
   uint32: Uint32Array;
+  /** Uint8ClampedArray (stores clamp to 0..255). */
   uint8_clamped: Uint8ClampedArray;
+  /** BigInt64Array (elements are bigints). */
   bigint64: BigInt64Array;
+  /** BigUint64Array (elements are bigints). */
   biguint64: BigUint64Array;
 }
+/** An element type name: "float32", "float64", "int8", "int16", "int32", "uint8", "uint16", "uint32", "uint8_clamped", "bigint64" or "biguint64". */
 export type DType = keyof DTypeMap;
+/** Any typed array sabre stores: one of {@link DTypeMap}'s values. */
 export type TypedArray = DTypeMap[DType];
 /** The dtypes whose elements are JS numbers (everything but the 64-bit integer ones). */
 export type NumberDType = Exclude<DType, "bigint64" | "biguint64">;
+/** A typed array whose elements are JS numbers. */
 export type NumberTypedArray = DTypeMap[NumberDType];
 
 type TypedArrayConstructor<T extends TypedArray> = {
@@ -27,6 +41,7 @@ type TypedArrayConstructor<T extends TypedArray> = {
   readonly BYTES_PER_ELEMENT: number;
 };
 
+/** The typed-array constructor of each dtype. @internal */
 export const CONSTRUCTORS: { readonly [D in DType]: TypedArrayConstructor<DTypeMap[D]> } = {
   float32: Float32Array,
   float64: Float64Array,
@@ -41,6 +56,7 @@ export const CONSTRUCTORS: { readonly [D in DType]: TypedArrayConstructor<DTypeM
   biguint64: BigUint64Array,
 };
 
+/** Every dtype name, in a fixed order. */
 export const DTYPES = Object.keys(CONSTRUCTORS) as readonly DType[];
 
 /**
@@ -49,10 +65,16 @@ export const DTYPES = Object.keys(CONSTRUCTORS) as readonly DType[];
  */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/** Whether `value` is a dtype name. */
 export function isDType(value: unknown): value is DType {
   return typeof value === "string" && Object.hasOwn(CONSTRUCTORS, value);
 }
 
+/**
+ * `value` as a dtype name.
+ * @param name - what to call the value in the error message
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when it is not one
+ */
 export function checkDType(value: unknown, name = "dtype"): DType {
   if (!isDType(value)) {
     throw new SabreTypeError(`${name} must be one of ${DTYPES.join(", ")}; got ${describe(value)}`);
@@ -60,10 +82,12 @@ export function checkDType(value: unknown, name = "dtype"): DType {
   return value;
 }
 
+/** Whether the dtype's elements are bigints (bigint64, biguint64). */
 export function isBigIntDType(dtype: DType): dtype is "bigint64" | "biguint64" {
   return dtype === "bigint64" || dtype === "biguint64";
 }
 
+/** The size of one element of the dtype, in bytes. */
 export function bytesPerElement(dtype: DType): number {
   return CONSTRUCTORS[dtype].BYTES_PER_ELEMENT;
 }
@@ -77,6 +101,7 @@ export function dtypeOf(value: unknown): DType | undefined {
   return undefined;
 }
 
+/** Whether `value` is a typed array of one of the dtypes (not a DataView, not a Float16Array). */
 export function isTypedArray(value: unknown): value is TypedArray {
   return dtypeOf(value) !== undefined;
 }

@@ -10,23 +10,40 @@ type Element<T extends TypedArray> = T extends BigInt64Array | BigUint64Array ? 
  * check and `get` returns bigint for the 64-bit integer dtypes.
  */
 export interface NdArray<T extends TypedArray = TypedArray> {
+  /** The typed array holding the elements (a view may use only part of it). */
   readonly data: T;
+  /** The length of each dimension. */
   readonly shape: number[];
+  /** Elements to step in `data` per unit of each index. */
   readonly stride: number[];
+  /** Position in `data` of element [0, 0, ...]. */
   readonly offset: number;
+  /** The element type name. */
   readonly dtype: DType;
+  /** The number of elements (the product of `shape`). */
   readonly size: number;
+  /** The dimensions ordered from the smallest stride to the largest. */
   readonly order: number[];
+  /** The number of dimensions. */
   readonly dimension: number;
+  /** The element at `index` (one number per dimension). */
   get(...index: number[]): Element<T>;
+  /** Writes the last argument at the index given by the others; returns it. */
   set(...indexThenValue: Array<number | bigint>): Element<T>;
+  /** The position in `data` of the element at `index`. */
   index(...index: number[]): number;
+  /** A view starting at `index` (null or undefined keeps a dimension whole). No copy. */
   lo(...index: Array<number | null | undefined>): NdArray<T>;
+  /** A view ending before `index` (null or undefined keeps a dimension whole). No copy. */
   hi(...index: Array<number | null | undefined>): NdArray<T>;
+  /** A view taking every `step`-th element of each dimension (negative reverses). No copy. */
   step(...step: Array<number | null | undefined>): NdArray<T>;
+  /** A view with the dimensions permuted. No copy. */
   transpose(...axes: number[]): NdArray<T>;
+  /** A view fixing the dimensions given a number (null or undefined keeps one). No copy. */
   pick(...index: Array<number | null | undefined>): NdArray<T>;
 }
+/** An ndarray of the dtype `D`, e.g. `NdArrayOf<"float32">`. */
 export type NdArrayOf<D extends DType> = NdArray<DTypeMap[D]>;
 
 /** scijs ndarray's constructor, typed for sabre's arrays. */

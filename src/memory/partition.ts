@@ -4,7 +4,9 @@ import { SabreTypeError } from "../errors.js";
 
 /** A half-open index range [start, end). */
 export interface Range {
+  /** The first index. */
   start: number;
+  /** One past the last index. */
   end: number;
 }
 

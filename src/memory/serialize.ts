@@ -19,6 +19,11 @@ export const TAG = "__sabre__";
 /** Bumped when the wire format changes; a message from another version is refused. */
 export const WIRE_VERSION = 1;
 
+/**
+ * How a class travels through {@link serialize}/{@link deserialize}: register
+ * one with {@link registerShareable} so instances revive as live objects on
+ * the other side.
+ */
 export interface Shareable<T> {
   /** A unique name on the wire, e.g. "Mutex". */
   readonly kind: string;
@@ -47,6 +52,7 @@ export function registerShareable<T>(shareable: Shareable<T>): void {
   registry.set(shareable.kind, shareable as Shareable<unknown>);
 }
 
+/** Options of {@link serialize}. */
 export interface SerializeOptions {
   /**
    * Refuse typed arrays and ndarrays over non-shared memory instead of letting
@@ -60,10 +66,13 @@ export interface SerializeOptions {
   onShareable?: (value: unknown, kind: string, path: string) => void;
 }
 
-/** What serialize returns: structured-cloneable, to be given to deserialize in any thread. */
+/** What serialize returns: structured-cloneable, to be given to deserialize in any thread. Treat it as opaque. */
 export interface SerializedMessage {
+  /** Marks the object as a sabre message. */
   readonly [TAG]: "message";
+  /** The wire format version; another version is refused by deserialize. */
   readonly v: number;
+  /** The encoded value. */
   readonly root: unknown;
 }
 
@@ -91,6 +100,18 @@ function isCloneableBuiltin(value: object): boolean {
  * objects and arrays) into a message for postMessage/workerData. Functions,
  * symbols, cycles and class instances that cannot be revived are refused with
  * a SabreTypeError naming where they were found.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for a value that cannot
+ * cross threads, or (with `requireShared`) an array over non-shared memory
+ *
+ * @example
+ * ```ts
+ * import { Worker } from "node:worker_threads";
+ * import { Mutex, serialize, shared } from "sabre";
+ * const data = { x: shared.zeros("float64", [1024]), lock: new Mutex() };
+ * new Worker(url, { workerData: serialize(data) });
+ * // in the worker: const { x, lock } = deserialize(workerData); the same memory, the same lock
+ * ```
  */
 export function serialize(value: unknown, options: SerializeOptions = {}): SerializedMessage {
   const seen = new Set<object>();
@@ -147,7 +168,12 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
   return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, options.name ?? "value") };
 }
 
-/** Revives a message made by serialize, in any thread, over the same shared memory. */
+/**
+ * Revives a message made by serialize, in any thread, over the same shared memory.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for a message that is
+ * not one, comes from another wire version, or holds a foreign payload
+ */
 export function deserialize<T = unknown>(message: unknown): T {
   if (
     typeof message !== "object" ||

@@ -14,9 +14,10 @@ import {
 import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
 import { eachIndex } from "./strided.js";
 
+/** A shape: a length for a 1-D array, or the length of each dimension. */
 export type Shape = number | readonly number[];
 
-/** Validates a shape and returns it as an array with its element count. */
+/** Validates a shape and returns it as an array with its element count. @internal */
 export function checkShape(shape: unknown, name = "shape"): { shape: number[]; size: number } {
   const dims = typeof shape === "number" ? [shape] : shape;
   if (!Array.isArray(dims)) {
@@ -143,17 +144,24 @@ function copyStrided(src: NdArray, out: TypedArray): void {
   });
 }
 
+/** Options of {@link shared}`.from`. */
 export interface FromOptions<D extends DType> {
+  /** The dtype of the copy; defaults to the source's (float64 for plain number arrays, bigint64 for bigint arrays). */
   dtype?: D;
+  /** A shape for the copy; must have the source's element count. Defaults to the source's shape. */
   shape?: Shape;
 }
 
+/** What {@link shared}`.from` copies: a typed array, a (nested) number or bigint array, or an ndarray of any strides. */
 export type FromSource = TypedArray | readonly number[] | readonly (readonly unknown[])[] | readonly bigint[] | NdArray;
 
 /**
  * A shared copy of `source`: a typed array, a (nested) number array, or an
  * ndarray of any strides. `dtype` defaults to the source's (float64 for plain
  * arrays); `shape` reshapes a flat source and must match its element count.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for an unknown source
+ * or dtype, a ragged nested array, or a shape of another element count
  */
 export function from<D extends DType = DType>(source: FromSource, options: FromOptions<D> = {}): NdArrayOf<D> {
   if (typeof options !== "object" || options === null) {
@@ -216,7 +224,21 @@ export function toShared(x: unknown, name: string, dtype?: DType): NdArray {
   throw new SabreTypeError(`${name} must be an ndarray, a typed array or a nested number array, got ${describe(x)}`);
 }
 
-/** Shared ndarray constructors. */
+/**
+ * Shared ndarray constructors: every array they make lives in a new
+ * SharedArrayBuffer, so it can be passed to workers (kernel args,
+ * `serialize`) without a copy. Bad dtypes or shapes throw
+ * {@link SabreTypeError} (`ERR_SABRE_TYPE`).
+ *
+ * @example
+ * ```ts
+ * import { shared } from "sabre";
+ * const X = shared.zeros("float32", [1000, 784]);
+ * const y = shared.from([0, 1, 1, 0], { dtype: "int32" });
+ * X.set(0, 0, 1.5);
+ * shared.isShared(X); // true
+ * ```
+ */
 export const shared = {
   /** A new shared ndarray filled with zeros. */
   zeros<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
@@ -234,6 +256,12 @@ export const shared = {
     (arr.data as { fill(v: number | bigint): unknown }).fill(v);
     return arr;
   },
+  /**
+   * A shared copy of `source`: a typed array, a (nested) number array, or an
+   * ndarray of any strides. `dtype` defaults to the source's (float64 for
+   * plain arrays); `shape` reshapes a flat source and must match its element count.
+   */
   from,
+  /** True when the value (an ndarray or a typed array) lives in a SharedArrayBuffer. */
   isShared,
 };

@@ -6,6 +6,7 @@ import { describe } from "../validate.js";
 
 /** What a classifier's labels may be: integers (any typed array or number[]) or strings. */
 export type Labels = ArrayLike<number> | readonly string[] | NdArray;
+/** One class label: a number or a string. */
 export type ClassLabel = number | string;
 
 /** Reads a 1-D label vector into a plain array, refusing shapes and kinds that cannot be labels. */

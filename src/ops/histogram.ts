@@ -24,6 +24,7 @@ export interface HistogramOptions extends OpOptions {
   density?: boolean;
 }
 
+/** What `ops.histogram` resolves to. */
 export interface HistogramResult {
   /**
    * Elements per bin: int32 (numpy's are int64; a shared array holds fewer

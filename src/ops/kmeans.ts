@@ -30,6 +30,7 @@ export interface KMeansOptions extends OpOptions {
   init?: "k-means++" | "random" | OpArray;
 }
 
+/** What `ops.kmeans` resolves to. */
 export interface KMeansResult {
   /** Cluster centers, float64 [k, d]. */
   centers: NdArrayOf<"float64">;

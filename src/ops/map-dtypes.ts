@@ -7,6 +7,13 @@ import type { NumberDType } from "../memory/dtypes.js";
 export const UNARY_FLOAT = ["sqrt", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sigmoid"] as const;
 export const UNARY_KEEP = ["abs", "neg", "square", "sign", "floor", "ceil", "round"] as const;
 export const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
+/**
+ * A built-in elementwise function of `ops.map`, named as numpy's: unary
+ * float results "sqrt", "exp", "log", "log1p", "expm1", "sin", "cos",
+ * "tanh", "sigmoid"; unary keeping the dtype "abs", "neg", "square", "sign",
+ * "floor", "ceil", "round"; binary (with a scalar or an array operand) "add",
+ * "sub", "mul", "div", "pow", "maximum", "minimum"; and "clip" (min, max).
+ */
 export type MapFunction = (typeof UNARY_FLOAT)[number] | (typeof UNARY_KEEP)[number] | (typeof BINARY)[number] | "clip";
 
 export const BUILTINS: readonly string[] = [...UNARY_FLOAT, ...UNARY_KEEP, ...BINARY, "clip"];

@@ -20,6 +20,7 @@ export interface SortOptions extends OpOptions {
  * 2-chunk dispatch 268 us, one thread sorting 4,096 float64 436 us and
  * 16,384 1,035 us; two workers only win once half the sort outweighs the
  * dispatch, around 8,192.
+ * @internal
  */
 export const SORT_LOCAL_MAX = 8_192;
 

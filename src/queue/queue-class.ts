@@ -49,9 +49,11 @@ export type QueueValue<D extends DType, S> = IsScalar<S> extends true
     ? QueueRecordIn<D>
     : QueueScalar<D> | number | QueueRecordIn<D>;
 
+/** Options of `new Queue(options)`. */
 export interface QueueOptions<D extends DType, S extends QueueShape | undefined> {
   /** How many items the queue holds before push blocks: an integer in [1, 2^27]. */
   capacity: number;
+  /** The element type of the items. */
   dtype: D;
   /** Omitted or [] for a queue of numbers; a shape for a queue of fixed-size records. */
   shape?: S;
@@ -146,6 +148,7 @@ function waitOptions(options: unknown, op: string): { timeout: number; signal: A
 export class Queue<D extends DType = DType, S extends QueueShape | undefined = QueueShape | undefined> {
   /** The most items the queue holds. */
   readonly capacity: number;
+  /** The element type of the items. */
   readonly dtype: D;
   /** The record shape; [] for a scalar queue. */
   readonly shape: readonly number[];
@@ -214,7 +217,12 @@ export class Queue<D extends DType = DType, S extends QueueShape | undefined = Q
   }
 
   /** Threads (or async calls) parked in push and in pop right now; approximate, like size. */
-  get waiting(): { producers: number; consumers: number } {
+  get waiting(): {
+    /** Threads blocked in push. */
+    producers: number;
+    /** Threads blocked in pop. */
+    consumers: number;
+  } {
     return { producers: Atomics.load(this.ctl, PUSH_WAITERS), consumers: Atomics.load(this.ctl, POP_WAITERS) };
   }
 

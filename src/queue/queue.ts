@@ -19,6 +19,7 @@ export type {
   QueueWaitOptions,
 } from "./queue-class.js";
 
+/** The type of the {@link Queue} constructor: `new Queue(options)` infers the item type from the dtype and shape. */
 export interface QueueConstructor {
   /**
    * A new queue in a new SharedArrayBuffer. Without `shape` (or with []) the
@@ -26,6 +27,7 @@ export interface QueueConstructor {
    * shape it is a typed array of the dtype.
    */
   new <D extends DType, const S extends QueueShape | undefined = undefined>(options: QueueOptions<D, S>): QueueClass<D, S>;
+  /** @internal */
   readonly prototype: QueueClass;
 }
 
@@ -47,7 +49,24 @@ export interface QueueConstructor {
  * ```
  */
 export const Queue: QueueConstructor = QueueClass;
-/** A queue of `D` elements; `S` is its record shape (undefined or [] for a queue of numbers). */
+/**
+ * A queue of `D` elements; `S` is its record shape (undefined or [] for a
+ * queue of numbers). Built by `new Queue(options)`: a bounded
+ * multi-producer multi-consumer FIFO of fixed-size records in one
+ * SharedArrayBuffer, usable from any thread after serialize/deserialize.
+ * Blocking calls throw {@link TimeoutError} (`ERR_SABRE_TIMEOUT`) when their
+ * timeout expires; after close(), pushes and pops of a drained queue throw
+ * {@link QueueClosedError} (`ERR_SABRE_QUEUE_CLOSED`).
+ *
+ * @example
+ * ```ts
+ * const q = new Queue({ capacity: 64, dtype: "float32", shape: [28, 28] });
+ * worker.postMessage(serialize({ q }));         // the worker pushes images, then calls q.close()
+ * for await (const image of q) train(image);    // Float32Array(784) each
+ * ```
+ *
+ * @interface
+ */
 export type Queue<D extends DType = DType, S extends QueueShape | undefined = QueueShape | undefined> = QueueClass<D, S>;
 
 registerShareable<QueueClass>({

@@ -52,6 +52,10 @@ function checkRange(lo: unknown, hi: unknown): number {
  * What a stream yields depends only on its seed and ids, never on the thread
  * or on what other streams drew: give every tree, sample or epoch its own ids.
  *
+ * A stream is not thread-safe (it is a plain object with a position); give
+ * each thread its own stream rather than sharing one.
+ *
+ * @example
  * ```ts
  * const r = rng(42, treeIndex);       // the stream of tree `treeIndex`
  * const u = r.float();                // [0, 1), 53 random bits
@@ -59,8 +63,6 @@ function checkRange(lo: unknown, hi: unknown): number {
  * const order = r.permutation(1000);  // Uint32Array
  * const child = r.fork(7);            // same stream as rng(42, treeIndex, 7)
  * ```
- * A stream is not thread-safe (it is a plain object with a position); give
- * each thread its own stream rather than sharing one.
  */
 export class Rng {
   /** The seed this stream was made from. */

@@ -40,6 +40,7 @@ function checkMutex(what: string, mutex: unknown): Mutex {
  * aborted. Wake-ups may be spurious (wait may return true without a notify
  * meant for this waiter), so always wait in a loop on your predicate.
  *
+ * @example
  * ```ts
  * // shared: m = new Mutex(), notEmpty = new CondVar(), box = Int32Array over shared memory
  * m.lock();

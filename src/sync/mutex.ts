@@ -87,6 +87,7 @@ let cellsOf: (m: Mutex) => Int32Array;
  * `OwnerDiedError`; every later locker does too, until an owner calls
  * `markConsistent()`.
  *
+ * @example
  * ```ts
  * const m = new Mutex();
  * const counter = new Int32Array(new SharedArrayBuffer(4));

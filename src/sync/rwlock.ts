@@ -96,6 +96,7 @@ let recoverIn: (l: RwLock, deadThread: number) => boolean;
  * every later one until a write-lock holder calls `markConsistent()`. Read
  * locks of a dead worker are simply released (a reader wrote nothing).
  *
+ * @example
  * ```ts
  * const rw = new RwLock();
  * const total = rw.withReadLock(() => table.a + table.b);         // many readers at once

@@ -11,7 +11,9 @@ import {
   codeOf,
   encodeBlock,
   fitBins,
+  FINAL,
   fitFeatureBins,
+  identityBins8,
   makeEncoder,
   mergeSummaries,
   packBins,
@@ -235,6 +237,75 @@ test("scanning row chunks and merging gives the bins and codes of one pass, for 
   const k9 = ndarray(Float32Array.from({ length: 45 }, (_, i) => (i % 9) / 10), [45, 1], [1, 1], 0);
   assert.ok(fitBins(k9, 8).nBins[0]! <= 8);
   assert.ok(Array.from(fitBins(k9, 8).binMin).some((v, b) => v !== fitBins(k9, 8).binMax[b]), "a bin holds two values");
+});
+
+test("values k / 255 get all 256 lattice bins (as 8-bit pixels' identity bins): the scan's ids are the codes, whatever leaves the lattice", () => {
+  const { n, u8 } = digitCopies();
+  const px = u8.data as Uint8Array;
+  const want = new Uint8Array(n * 64);
+  applyBins(u8, identityBins8(64), want);
+  for (const f32 of [true, false]) {
+    const X = ndarray((f32 ? Float32Array.from(px, (v) => v / 255) : Float64Array.from(px, (v) => v / 255)) as never, [n, 64], [64, 1], 0);
+    const bins = fitBins(X, 256);
+    const what = f32 ? "float32" : "float64";
+    // Features of pixels / 255 with some value other than 0 and 1: 256 bins, bin k holding k / 255 as the dtype rounds it.
+    for (let f = 0; f < 64; f++) {
+      let fraction = false;
+      for (let i = 0; i < n; i++) if (px[i * 64 + f]! !== 0) fraction = true;
+      assert.is(bins.nBins[f], fraction ? 256 : 1, `${what} feature ${f}`);
+      if (fraction) {
+        const s = bins.binStart[f]!;
+        assert.is(bins.binMin[s + 7], f32 ? Math.fround(7 / 255) : 7 / 255);
+        assert.is(bins.threshold[s + 7], (bins.binMin[s + 7]! + bins.binMin[s + 8]!) / 2);
+      }
+    }
+    // The code of k / 255 is k: the uint8 copy's codes under identity bins.
+    assert.equal(Array.from(applyBins(X, bins, new Uint8Array(n * 64))), Array.from(want), `${what} codes`);
+    for (const parts of [1, 3]) {
+      const chunkRows = Math.ceil(n / parts);
+      const rowCodes = new Uint8Array(n * 64);
+      const codes = new Uint8Array(n * 64);
+      const summaries = [];
+      for (let c = 0; c * chunkRows < n; c++) summaries.push(scanColumns(X, c * chunkRows, Math.min(n, (c + 1) * chunkRows), 256, 0, 64, rowCodes, codes));
+      const merged = mergeSummaries(summaries);
+      sameBins(packBins(assembleBins(merged.summary, quantileJob(merged.summary, n, 1), []), 256), bins, `${what}, ${parts} parts`);
+      assert.ok(merged.remapStart.every((s) => s === FINAL), `${what}, ${parts} parts: every feature final after the scan`);
+      assert.equal(Array.from(codes), Array.from(want), `${what}, ${parts} parts: feature-major codes from the scan`);
+      const rows = new Uint8Array(n * 64);
+      for (let i = 0; i < n; i++) for (let f = 0; f < 64; f++) rows[i * 64 + f] = want[f * n + i]!;
+      assert.equal(Array.from(rowCodes), Array.from(rows), `${what}, ${parts} parts: sample-major codes from the scan`);
+    }
+  }
+  // Off the lattice part way through a chunk (a value between two points, a large one, -0.5, integers then fractions):
+  // those features are scanned again by value, and every part still gives the one-pass bins and codes.
+  const mixed = Float32Array.from(px, (v) => v / 255);
+  const set = (i: number, f: number, v: number) => (mixed[i * 64 + f] = v);
+  set(900, 20, 0.123456);
+  set(1500, 21, 1e6);
+  set(10, 22, -0.5);
+  for (let i = 0; i < n; i++) set(i, 23, i < n / 2 ? px[i * 64 + 23]! : px[i * 64 + 23]! / 255);
+  for (let i = 0; i < n; i++) set(i, 24, i % 2);
+  const X = ndarray(mixed as never, [n, 64], [64, 1], 0);
+  const whole = fitBins(X, 256);
+  assert.is(whole.nBins[24], 2, "only 0 and 1: exact bins");
+  assert.is(whole.nBins[20], 17 + 1, "one value off the lattice: exact bins");
+  const want2 = new Uint8Array(n * 64);
+  const wantRows = new Uint8Array(n * 64);
+  applyBinsBoth(X, whole, want2, wantRows);
+  for (const parts of [1, 2, 5]) {
+    const chunkRows = Math.ceil(n / parts);
+    const rowCodes = new Uint8Array(n * 64);
+    const codes = new Uint8Array(n * 64);
+    const summaries = [];
+    for (let c = 0; c * chunkRows < n; c++) summaries.push(scanColumns(X, c * chunkRows, Math.min(n, (c + 1) * chunkRows), 256, 0, 64, rowCodes, codes));
+    const merged = mergeSummaries(summaries);
+    const bins = packBins(assembleBins(merged.summary, quantileJob(merged.summary, n, 1), []), 256);
+    sameBins(bins, whole, `off the lattice, ${parts} parts`);
+    const enc = makeEncoder(bins);
+    for (let c = 0; c * chunkRows < n; c++) encodeBlock(X, bins, enc, codes, rowCodes, c * chunkRows, Math.min(n, (c + 1) * chunkRows), 0, 64, { ...merged, chunkRows });
+    assert.equal(Array.from(codes), Array.from(want2), `off the lattice, ${parts} parts: feature-major codes`);
+    assert.equal(Array.from(rowCodes), Array.from(wantRows), `off the lattice, ${parts} parts: sample-major codes`);
+  }
 });
 
 test("quantile bins of many rows come from a sample drawn with the seed", () => {

@@ -36,11 +36,15 @@ function treeArrays(t: FlatTree): string {
   return JSON.stringify([t.feature, t.threshold, t.left, t.right, t.value, t.nNodeSamples, t.weightedNNodeSamples, t.impurity].map((a) => Array.from(a)));
 }
 
-test("binning on 1, 2 and 3 threads gives fitBins' bins and both code layouts, float and integer data alike", async () => {
+test("binning on 1, 2, 3 and 8 threads gives fitBins' bins and both code layouts, float and integer data alike", async () => {
   // A float copy with a continuous column (quantile bins) beside exact ones.
   const mixed = shared.from(f64);
   for (let i = 0; i < n; i++) mixed.set(i, 5, Math.sin(i) * 1000 + i / 7);
-  const engines = await Promise.all([1, 2, 3].map((threads) => SrcEngine.start({ threads })));
+  // Pixels / 255 (lattice bins, codes written by the scan), and a copy where features leave the lattice part way.
+  const off = Float32Array.from(pixels, (v) => v / 255);
+  off[900 * 64 + 20] = 0.123456;
+  for (let i = n / 2; i < n; i++) off[i * 64 + 23] = pixels[i * 64 + 23]!;
+  const engines = await Promise.all([1, 2, 3, 8].map((threads) => SrcEngine.start({ threads })));
   try {
     // Column-major float32 (other strides), int8 with negative values, uint16 and bigint (the 32- and 64-bit scans).
     const colMajor = shared.empty("float32", [64, n]);
@@ -54,6 +58,9 @@ test("binning on 1, 2 and 3 threads gives fitBins' bins and both code layouts, f
       as(Int8Array.from(pixels, (v, q) => (q % 3 === 0 ? -v : v))),
       as(Uint16Array.from(pixels, (v, q) => v * 1000 + (q % 977))),
       shared.from(ndarray(BigInt64Array.from(pixels, (v) => BigInt(v) - 8n), [n, 64], [64, 1], 0)),
+      as(Float32Array.from(pixels, (v) => v / 255)),
+      as(Float64Array.from(pixels, (v) => v / 255)),
+      as(off),
     ];
     assert.equal(variants[4]!.stride, [1, n], "a column-major view");
     for (const data of variants) {
@@ -107,7 +114,7 @@ test("NaN or Infinity in X is a typed error naming the value, binned on one work
 });
 
 test("forests fitted on the float32, float64 and uint8 copies of the same pixels are identical", async () => {
-  const fits = [];
+  const fits: RandomForestClassifier[] = [];
   for (const data of [u8, f32, f64]) {
     const rf = new RandomForestClassifier({ nEstimators: 6, seed: 4, engine });
     await rf.fit(data, trainY);
@@ -125,6 +132,23 @@ test("forests fitted on the float32, float64 and uint8 copies of the same pixels
   const scaledTest = shared.from(testX);
   for (let i = 0; i < scaledTest.size; i++) (scaledTest.data as Float64Array)[i] = Math.fround((scaledTest.data as Float64Array)[i]! / 16);
   assert.equal(Array.from((await rs.predict(scaledTest)) as Int32Array), pred);
+  // Pixels / 255 (all 256 lattice points as bins, as the uint8 copy's identity bins): the same trees, thresholds / 255.
+  for (const [name, scaled255] of [
+    ["float32", as(Float32Array.from(pixels, (v) => v / 255))],
+    ["float64", as(Float64Array.from(pixels, (v) => v / 255))],
+  ] as const) {
+    const r255 = new RandomForestClassifier({ nEstimators: 6, seed: 4, engine });
+    await r255.fit(scaled255, trainY);
+    const strip = (t: FlatTree) => JSON.stringify([t.feature, t.left, t.right, t.value, t.nNodeSamples, t.impurity].map((a) => Array.from(a)));
+    assert.equal(r255.trees.map(strip), fits[0]!.trees.map(strip), `${name} / 255: the uint8 trees`);
+    r255.trees.forEach((t, k) => {
+      const want = fits[0]!.trees[k]!.threshold;
+      for (let u = 0; u < t.nodeCount; u++) if (t.left[u]! >= 0) assert.ok(Math.abs(t.threshold[u]! * 255 - want[u]!) < 1e-4, `tree ${k} node ${u}`);
+    });
+    const test255 = shared.from(testX);
+    for (let i = 0; i < test255.size; i++) (test255.data as Float64Array)[i] = (test255.data as Float64Array)[i]! / 255;
+    assert.equal(Array.from((await r255.predict(test255)) as Int32Array), pred, `${name} / 255: predictions`);
+  }
 });
 
 test("sampleWeight takes number[], typed arrays and ndarrays (shared or not), and bad weights are typed errors", async () => {

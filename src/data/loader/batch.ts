@@ -21,7 +21,9 @@ export class Batch<F extends string = string> {
   constructor(
     /** The batch's number in this epoch (for an iterable dataset: the order it was yielded in). */
     readonly index: number,
+    /** The epoch it belongs to. */
     readonly epoch: number,
+    /** Its number of samples (batchSize, or fewer for the last batch). */
     readonly size: number,
     fields: Record<F, NdArray>,
     indices: Int32Array,
@@ -38,6 +40,7 @@ export class Batch<F extends string = string> {
     this.onRelease?.();
   }
 
+  /** True once release() ran (or the loop moved on): the views must not be used. */
   get isReleased(): boolean {
     return this.released;
   }

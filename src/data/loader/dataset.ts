@@ -16,9 +16,20 @@ function cContiguous(x: NdArray): boolean {
  * batch slot. Shared C-contiguous ndarrays are used as they are; anything
  * else (a typed array, a non-shared or strided ndarray, nested number
  * arrays) is copied into shared memory once, here.
+ *
+ * @example
+ * ```ts
+ * const ds = new TensorDataset({ image: X, label: y });   // X [n, 28, 28], y [n]
+ * for await (const batch of new DataLoader(ds, { batchSize: 64, shuffle: true, seed: 1 })) {
+ *   batch.fields.image;   // [64, 28, 28]
+ *   batch.fields.label;   // [64]
+ * }
+ * ```
  */
 export class TensorDataset {
+  /** The shared arrays, by field name (axis 0 is the sample). */
   readonly arrays: Readonly<Record<string, NdArray>>;
+  /** The number of samples (axis 0 of every array). */
   readonly length: number;
   /** Whether any input had to be copied into shared memory. */
   readonly copied: boolean;

@@ -7,10 +7,13 @@ import { describe } from "../../validate.js";
 
 /** One field of a sample: its element type and its shape (without the batch axis). */
 export interface FieldSpec {
+  /** The element type. */
   readonly dtype: DType;
+  /** The sample's shape, e.g. [28, 28]; [] or [1] for a scalar. */
   readonly shape: readonly number[];
 }
 
+/** The fields of a sample, by name: each becomes `batch.fields.<name>`. */
 export type FieldSpecs = Readonly<Record<string, FieldSpec>>;
 
 /** What every dataset hook learns about the thread it runs in. */
@@ -19,6 +22,7 @@ export interface WorkerInfo {
   readonly workerId: number;
   /** The loader's numWorkers, at least 1 (0 counts as one: the calling thread). */
   readonly numWorkers: number;
+  /** The loader's seed. */
   readonly seed: number;
   /** The epoch being loaded (0 during init). */
   readonly epoch: number;
@@ -34,6 +38,7 @@ export type SampleOut = Record<string, DTypeMap[DType]>;
 
 /** A map-style dataset module: sample `index` is produced by getItem. */
 export interface DatasetDefinition<P = unknown> {
+  /** The fields every sample has. */
   readonly fields: FieldSpecs;
   /** Once per worker (and once on the calling thread with numWorkers 0), before any getItem. */
   init?(params: P, ctx: WorkerInfo): unknown;
@@ -45,7 +50,9 @@ export interface DatasetDefinition<P = unknown> {
 
 /** An iterable dataset module: each worker iterates its own shard (PyTorch's IterableDataset + get_worker_info). */
 export interface IterableDatasetDefinition<P = unknown> {
+  /** The fields every sample has. */
   readonly fields: FieldSpecs;
+  /** Once per worker (and once on the calling thread with numWorkers 0), before iterate; its return value is `ctx.state`. */
   init?(params: P, ctx: WorkerInfo): unknown;
   /**
    * Yields this worker's samples for one epoch, each a record of field values
@@ -71,7 +78,27 @@ function checkHook(what: string, name: string, fn: unknown, optional = false): v
   if (typeof fn !== "function") throw new SabreTypeError(`${what}: ${name} must be a function, got ${describe(fn)}`);
 }
 
-/** Declares a map-style dataset module (its default export). */
+/**
+ * Declares a map-style dataset module (its default export). The loader's
+ * workers import the module and call `getItem` for each sample they load.
+ *
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad fields or a hook that is not a function
+ *
+ * @example
+ * ```ts
+ * // squares.ts, loaded with new DataLoader({ module: new URL("./squares.js", import.meta.url), params: { n: 1000 } }, { batchSize: 32 })
+ * import { defineDataset } from "sabre/worker";
+ * export default defineDataset<{ n: number }>({
+ *   fields: { x: { dtype: "float32", shape: [2] }, y: { dtype: "float32", shape: [1] } },
+ *   length: ({ n }) => n,
+ *   getItem(index, out) {
+ *     out.x![0] = index;
+ *     out.x![1] = 1;
+ *     out.y![0] = index * index;
+ *   },
+ * });
+ * ```
+ */
 export function defineDataset<P = unknown>(def: DatasetDefinition<P>): DatasetDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineDataset takes { fields, init?, length, getItem }, got ${describe(def)}`);
   const fields = checkFields(def.fields);
@@ -81,7 +108,10 @@ export function defineDataset<P = unknown>(def: DatasetDefinition<P>): DatasetDe
   return Object.freeze({ ...def, fields, [DATASET]: true });
 }
 
-/** Declares an iterable dataset module (its default export): length unknown, sharded by the workers themselves. */
+/**
+ * Declares an iterable dataset module (its default export): length unknown, sharded by the workers themselves.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad fields or a hook that is not a function
+ */
 export function defineIterableDataset<P = unknown>(def: IterableDatasetDefinition<P>): IterableDatasetDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineIterableDataset takes { fields, init?, iterate }, got ${describe(def)}`);
   const fields = checkFields(def.fields);
@@ -90,7 +120,10 @@ export function defineIterableDataset<P = unknown>(def: IterableDatasetDefinitio
   return Object.freeze({ ...def, fields, [ITERABLE]: true });
 }
 
-/** Declares a transform module (its default export) for the loader's `transform` option. */
+/**
+ * Declares a transform module (its default export) for the loader's `transform` option.
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when a hook is not a function
+ */
 export function defineTransform<P = unknown>(def: TransformDefinition<P>): TransformDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineTransform takes { output?, apply }, got ${describe(def)}`);
   checkHook("defineTransform", "output", def.output, true);

@@ -13,6 +13,7 @@ import { checkTransformList, resolveDataset, resolveTransforms, type DatasetInpu
 import { BatchSampler, RandomSampler, SequentialSampler, type BatchSamplerLike, type Sampler } from "./samplers.js";
 import type { TransformSpec } from "./transforms.js";
 
+/** Options of `new DataLoader(dataset, options)`. */
 export interface DataLoaderOptions {
   /** Samples per batch (default 1). Not with batchSampler. */
   batchSize?: number;
@@ -77,8 +78,21 @@ type Wake = (err: Error) => void;
 
 /**
  * Batches prepared by workers straight into shared memory
- * (src/data/loader/README.md has the protocol).
+ * (src/data/loader/README.md has the protocol), like PyTorch's DataLoader.
+ * The sample order depends only on the seed and the epoch, never on
+ * numWorkers. A batch is valid until the next iteration step (or
+ * `batch.release()`); `batch.clone()` keeps it.
  *
+ * Iteration rejects with {@link SampleError} (`ERR_SABRE_SAMPLE`) when a
+ * dataset hook or transform throws (the failing index in the message),
+ * {@link WorkerCrashedError} (`ERR_SABRE_WORKER_CRASHED`) when a worker
+ * dies, {@link TimeoutError} (`ERR_SABRE_TIMEOUT`) past `timeout`,
+ * {@link AbortError} (`ERR_SABRE_ABORTED`) when `signal` aborts and
+ * {@link ClosedError} (`ERR_SABRE_CLOSED`) after close(). Bad options
+ * throw {@link SabreTypeError} (`ERR_SABRE_TYPE`). Breaking out of the loop
+ * stops the workers.
+ *
+ * @example
  * ```ts
  * const loader = new DataLoader(new TensorDataset({ image: X, label: y }), { batchSize: 64, shuffle: true, numWorkers: 2, seed: 1 });
  * for await (const batch of loader) train(batch.fields.image, batch.fields.label);
@@ -86,13 +100,21 @@ type Wake = (err: Error) => void;
  * ```
  */
 export class DataLoader<F extends string = string> implements AsyncIterable<Batch<F>> {
+  /** Samples per batch, as given (default 1; a batchSampler makes its own batches). */
   readonly batchSize: number;
+  /** Worker threads filling batches (0: the calling thread). */
   readonly numWorkers: number;
+  /** Batches in flight per worker. */
   readonly prefetchFactor: number;
+  /** Whether the last, smaller batch is dropped. */
   readonly dropLast: boolean;
+  /** The seed of the shuffle and the transforms' streams (given, or drawn at construction). */
   readonly seed: number;
+  /** Whether workers stay up between epochs. */
   readonly persistentWorkers: boolean;
+  /** Milliseconds to wait for one batch (0: forever). */
   readonly timeout: number;
+  /** Whether batches are yielded in order. */
   readonly inOrder: boolean;
   private readonly dataset: DatasetInput;
   private readonly sampler: Sampler | undefined;
@@ -234,6 +256,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     this.nextEpoch = checkInteger("epoch", n, 0, 2 ** 31 - 1);
   }
 
+  /** One epoch's batches: `for await (const batch of loader)`. Each iteration loads the next epoch. */
   [Symbol.asyncIterator](): AsyncGenerator<Batch<F>, void, undefined> {
     return this.iterate();
   }
@@ -246,6 +269,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     await this.stopWorkers();
   }
 
+  /** close(), for `await using loader = new DataLoader(...)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -15,10 +15,13 @@ import { builtinOutput, type TransformSpec } from "./transforms.js";
 
 /** A dataset module and the params its hooks get. */
 export interface ModuleDatasetSpec<P = unknown> {
+  /** A file: URL (or its href) of a module whose default export is defineDataset or defineIterableDataset. */
   module: URL | string;
+  /** Passed to every hook (structured-cloneable). */
   params?: P;
 }
 
+/** What a DataLoader loads: arrays in memory, or a dataset module run in the workers. */
 export type DatasetInput = TensorDataset | ModuleDatasetSpec;
 
 export function moduleHref(spec: unknown, what: string): string {

@@ -7,39 +7,59 @@ import type { FieldSpec } from "./define.js";
 /** Where the channels are in a 3-D image field: torchvision's [C, H, W] (default) or [H, W, C]. A 2-D field is [H, W]. */
 export type ImageLayout = "chw" | "hwc";
 
+/** A random crop, as {@link randomCrop} makes it. */
 export interface RandomCropSpec {
+  /** The transform's kind. */
   readonly kind: "randomCrop";
+  /** The field it applies to. */
   readonly field: string;
   /** Output [height, width]. */
   readonly size: readonly [number, number];
   /** Zeros added on every side before cropping (torchvision's padding). */
   readonly padding: number;
+  /** Where the channels are. */
   readonly layout: ImageLayout;
 }
+/** A random flip, as {@link randomFlip} makes it. */
 export interface RandomFlipSpec {
+  /** The transform's kind. */
   readonly kind: "randomFlip";
+  /** The field it applies to. */
   readonly field: string;
+  /** Whether it flips left-right. */
   readonly horizontal: boolean;
+  /** Whether it flips top-bottom. */
   readonly vertical: boolean;
   /** Probability of each flip. */
   readonly p: number;
+  /** Where the channels are. */
   readonly layout: ImageLayout;
 }
+/** A normalization, as {@link normalize} makes it. */
 export interface NormalizeSpec {
+  /** The transform's kind. */
   readonly kind: "normalize";
+  /** The field it applies to. */
   readonly field: string;
   /** Per channel (or one value for all). Output is float32: (x - mean[c]) / std[c]. */
   readonly mean: readonly number[];
+  /** Per channel (or one value for all). */
   readonly std: readonly number[];
+  /** Where the channels are. */
   readonly layout: ImageLayout;
 }
+/** A user transform module (defineTransform) applied to one field. */
 export interface ModuleTransformSpec {
+  /** The transform's kind. */
   readonly kind: "module";
+  /** The field it applies to. */
   readonly field: string;
   /** A file: URL (href) of a module whose default export is defineTransform({...}). */
   readonly module: string;
+  /** Passed to the module's hooks as `params` (structured-cloneable). */
   readonly params: unknown;
 }
+/** One entry of the loader's `transform` option: made by randomCrop, randomFlip, normalize, or a {@link ModuleTransformSpec}. */
 export type TransformSpec = RandomCropSpec | RandomFlipSpec | NormalizeSpec | ModuleTransformSpec;
 
 function checkLayout(layout: unknown): ImageLayout {

@@ -76,6 +76,7 @@ function checkCluster(c: unknown): ForestCluster {
 export abstract class BaseForest {
   /** The seed every tree's randomness derives from (given, or drawn at construction). */
   readonly seed: number;
+  /** The number of trees. */
   readonly nEstimators: number;
   protected readonly options: StoredOptions;
   protected readonly engineOption: Engine | undefined;
@@ -104,7 +105,10 @@ export abstract class BaseForest {
     return this.requireFitted().nFeatures;
   }
 
-  /** The fitted trees (flat arrays in shared memory). */
+  /**
+   * The fitted trees (flat arrays in shared memory).
+   * @internal their layout belongs to the kernels and may change; use toJSON() to keep a model.
+   */
   get trees(): readonly FlatTree[] {
     return this.requireFitted().trees;
   }

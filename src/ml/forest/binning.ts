@@ -5,6 +5,7 @@ import { dtypeOf } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import {
+  FINAL,
   assembleBins,
   checkMatrix,
   identityBins8,
@@ -86,8 +87,9 @@ export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number, s
   // One chunk per worker: the scan's ids are remapped per chunk, so fewer chunks mean smaller remap tables.
   const chunkRows = Math.max(1, Math.ceil(n / engine.threads));
   const rowCodes = sharedTypedArray("uint8", n * d);
+  const codes = sharedTypedArray("uint8", n * d);
   const parts = (await unwrapInputErrors(
-    engine.parallelFor(n, "sabre.forest.scanBins", { X: Xr, maxBins, rowCodes }, { chunk: chunkRows }),
+    engine.parallelFor(n, "sabre.forest.scanBins", { X: Xr, maxBins, rowCodes, codes }, { chunk: chunkRows }),
   )) as ColumnSummary[];
   const { summary, remapStart, remap } = mergeSummaries(parts, true);
   const job = quantileJob(summary, n, seed, true);
@@ -97,8 +99,9 @@ export async function binOnEngine(engine: Engine, X: NdArray, maxBins: number, s
       ? []
       : ((await engine.parallelFor(m, "sabre.forest.quantileBins", { X: Xr, job }, { chunk: Math.max(1, Math.ceil(m / (engine.threads * 4))) })) as FeatureBins[][]).flat();
   const bins = packBins(assembleBins(summary, job, quantiles), maxBins);
+  // Pixels / 255 and the like: the scan wrote every code already (FINAL), so no third pass.
+  if (remapStart.every((s) => s === FINAL)) return { bins, codes, rowCodes };
   const encoder = makeEncoder(bins, true);
-  const codes = sharedTypedArray("uint8", n * d);
   const ids: IdRemap = { remapStart, remap, chunkRows };
   await engine.parallelFor(n, "sabre.forest.applyBins", { X: Xr, bins, encoder, codes, rowCodes, ids }, { chunk: chunkRows });
   return { bins, codes, rowCodes };

@@ -12,6 +12,12 @@ import { classWeightById, type ClassifierOptions, type FitOptions } from "./opti
  * importances), trained in parallel on the engine over one shared copy of
  * the data.
  *
+ * X is a 2-D ndarray of any numeric dtype (or number[][]); non-shared input
+ * is copied into shared memory once. Labels are integers or strings.
+ * Features are binned into at most `maxBins` (256) quantile bins, exactly
+ * when a feature has that few distinct values (pixels, counts, categories).
+ *
+ * @example
  * ```ts
  * const rf = new RandomForestClassifier({ nEstimators: 100, seed: 1 });
  * await rf.fit(Xtrain, ytrain, { onProgress: (done, total) => console.log(done, total) });
@@ -19,11 +25,6 @@ import { classWeightById, type ClassifierOptions, type FitOptions } from "./opti
  * const acc = await rf.score(Xtest, ytest);
  * const saved = JSON.stringify(rf.toJSON());     // RandomForestClassifier.fromJSON(saved)
  * ```
- *
- * X is a 2-D ndarray of any numeric dtype (or number[][]); non-shared input
- * is copied into shared memory once. Labels are integers or strings.
- * Features are binned into at most `maxBins` (256) quantile bins, exactly
- * when a feature has that few distinct values (pixels, counts, categories).
  */
 export class RandomForestClassifier extends BaseForest {
   private labels: ClassLabel[] | undefined;

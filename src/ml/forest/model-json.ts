@@ -32,16 +32,28 @@ export interface TreeArraysJSON {
   impurity: string;
 }
 
+/**
+ * A saved forest, as `toJSON()` makes it and `fromJSON()` reads it back
+ * (validated field by field). Tree arrays are base64 little-endian.
+ */
 export interface ForestJSON {
+  /** Marks the object as a sabre forest model. */
   format: typeof MODEL_FORMAT;
+  /** The model format version; another version is refused. */
   version: number;
+  /** "RandomForestClassifier" or "RandomForestRegressor". */
   estimator: EstimatorName;
+  /** The constructor options the forest was fitted with. */
   options: Record<string, unknown>;
+  /** The number of features seen by fit. */
   nFeatures: number;
   /** Classifier: the labels in class-id order. */
   classes?: ClassLabel[];
+  /** The out-of-bag score, when fitted with oobScore: true. */
   oobScore?: number | null;
+  /** The impurity-based importance of each feature (summing to 1). */
   featureImportances: number[];
+  /** The trees' node arrays. */
   trees: TreeArraysJSON[];
 }
 

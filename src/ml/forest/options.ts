@@ -47,6 +47,7 @@ export interface RegressorOptions extends ForestOptions {
   criterion?: "squared_error";
 }
 
+/** Options of the forests' `fit`. */
 export interface FitOptions {
   /** Called with (trees done, trees total) while the forest grows. */
   onProgress?: (done: number, total: number) => void;

@@ -10,6 +10,7 @@ import type { FitOptions, RegressorOptions } from "./options.js";
  * all features considered at each split by default, bootstrap, mean of the
  * trees' predictions), trained in parallel on the engine.
  *
+ * @example
  * ```ts
  * const rf = new RandomForestRegressor({ nEstimators: 200, maxFeatures: 0.33, seed: 7 });
  * await rf.fit(X, y);
@@ -36,6 +37,12 @@ export class RandomForestRegressor extends BaseForest {
     return this.oobPred;
   }
 
+  /**
+   * Fits the forest on X [n, features] (any numeric ndarray, typed array rows or number[][]) and y (n targets).
+   * Resolves to this, for chaining.
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad shapes, non-finite targets or options
+   * @throws {@link AbortError} (`ERR_SABRE_ABORTED`) when `options.signal` aborts
+   */
   async fit(X: unknown, y: ArrayLike<number>, options: FitOptions = {}): Promise<this> {
     const Xs = this.matrix(X, true);
     const n = Xs.shape[0]!;
@@ -90,6 +97,7 @@ export class RandomForestRegressor extends BaseForest {
     return r2(truth as number[], predicted);
   }
 
+  /** A JSON-ready object (JSON.stringify it); RandomForestRegressor.fromJSON reads it back. */
   toJSON(): ForestJSON {
     const f = this.requireFitted();
     return {
@@ -104,6 +112,10 @@ export class RandomForestRegressor extends BaseForest {
     };
   }
 
+  /**
+   * Rebuilds a fitted regressor from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a truncated, tampered or foreign model
+   */
   static fromJSON(json: unknown, options: Pick<RegressorOptions, "engine"> = {}): RandomForestRegressor {
     const o = checkForestJSON(json, "RandomForestRegressor");
     const rf = restoreEstimator(() => new RandomForestRegressor({ ...(o.options as RegressorOptions), ...options }));

@@ -13,7 +13,10 @@ import type { WireParams } from "../../../kernels/forest/kernels.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
 import { unwrapInputErrors } from "./binning.js";
 
-/** What every tree of a fit reads, as the fit ships it: the sample-major codes only (feature-major is a transpose). */
+/**
+ * What every tree of a fit reads, as the fit ships it: the sample-major codes only (feature-major is a transpose).
+ * @internal
+ */
 export interface ForestGrowData {
   nSamples: number;
   nFeatures: number;
@@ -27,15 +30,22 @@ export interface ForestGrowData {
   seed: number;
 }
 
-/** What a forest needs of a cluster (`fit(X, y, { cluster })`, `predict(X, { cluster })`). */
+/**
+ * What a forest needs of a cluster (`fit(X, y, { cluster })`, `predict(X, { cluster })`):
+ * pass a {@link Cluster} from `Cluster.connect`.
+ */
 export interface ForestCluster {
   /**
    * Grows trees 0 .. nTrees - 1 of the fit described by `data` and resolves
    * to each tree as the forest's saved JSON form (TreeArraysJSON), in tree
    * order. The forest validates every one before use.
+   * @internal
    */
   growForest(data: ForestGrowData, nTrees: number, options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined }): Promise<unknown[]>;
-  /** The mean leaf values [n * nOutputs] of the trees over every row of X (float64, row-major). */
+  /**
+   * The mean leaf values [n * nOutputs] of the trees over every row of X (float64, row-major).
+   * @internal
+   */
   predictForest(X: NdArray, trees: readonly FlatTree[], options: { signal?: AbortSignal | undefined }): Promise<Float64Array>;
 }
 

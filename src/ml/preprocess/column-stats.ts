@@ -3,7 +3,7 @@
 // merged here in block order (Chan's formula), so the bits depend only on the
 // data; medians and percentiles by histogram refinement (columnRanks); modes
 // and 1-D k-means from a transposed copy of each column's non-NaN values.
-import type { Engine } from "../../engine/engine.js";
+import type { Runner } from "./runner.js";
 import { SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray } from "../../memory/shared.js";
@@ -29,7 +29,7 @@ export interface ColumnStats {
  * Column statistics of x. Throws SabreTypeError naming `who` when x holds an
  * infinity (sklearn's "Input contains infinity").
  */
-export async function columnStats(who: string, engine: Engine, x: NdArray, moments: boolean, signal: AbortSignal | undefined): Promise<ColumnStats> {
+export async function columnStats(who: string, engine: Runner, x: NdArray, moments: boolean, signal: AbortSignal | undefined): Promise<ColumnStats> {
   const [n, nf] = x.shape as [number, number];
   const blocks = Math.ceil(n / ROW_BLOCK);
   const part = sharedTypedArray("float64", blocks * nf * STATS_SLOTS);
@@ -83,7 +83,7 @@ export async function columnStats(who: string, engine: Engine, x: NdArray, momen
  * memory), then each column is worked on by one worker.
  */
 export async function columnSelect(
-  engine: Engine,
+  engine: Runner,
   x: NdArray,
   stats: ColumnStats,
   task: SelectTask,
@@ -118,7 +118,7 @@ export async function columnSelect(
  * (kernels/preprocess/histselect.ts): two reads of x and a copy of only the
  * few bins that hold a wanted rank.
  */
-export async function columnRanks(engine: Engine, x: NdArray, stats: ColumnStats, ranks: readonly (readonly number[])[], signal: AbortSignal | undefined): Promise<Float64Array[]> {
+export async function columnRanks(engine: Runner, x: NdArray, stats: ColumnStats, ranks: readonly (readonly number[])[], signal: AbortSignal | undefined): Promise<Float64Array[]> {
   const [n, nf] = x.shape as [number, number];
   const blocks = Math.ceil(n / ROW_BLOCK);
   const nbins = histBins(n);
@@ -216,7 +216,7 @@ export interface MedianPercentiles {
 
 /** Medians and percentiles of each column's non-NaN values, bit for bit as numpy 1.24 computes them. */
 export async function columnMedianPercentiles(
-  engine: Engine,
+  engine: Runner,
   x: NdArray,
   stats: ColumnStats,
   qs: readonly (readonly number[])[],

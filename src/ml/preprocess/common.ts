@@ -1,13 +1,13 @@
 // What the scalers, the imputer and KBinsDiscretizer share: option checks,
 // the input table and the output array, the engine to run on, row-parallel
 // calls, and the JSON encoding of numbers (NaN and infinities included).
-import { getDefaultEngine } from "../../engine/default-engine.js";
 import type { Engine } from "../../engine/engine.js";
 import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray } from "../../memory/ndarray-type.js";
 import { isShared, shared, sharedTypedArray } from "../../memory/shared.js";
 import { checkSignal, describe } from "../../validate.js";
+import { runnerFor, type Runner } from "./runner.js";
 import { asTable, type PreprocessFitOptions, type TransformOptions } from "./transformer.js";
 
 /** Checks an options object: a plain object whose keys are all in `allowed`. */
@@ -50,10 +50,13 @@ export function checkBoolean(who: string, name: string, value: unknown, dflt: bo
   return value;
 }
 
-/** The engine a call runs on: the call's, else the estimator's, else the default engine. */
-export function engineOf(call: Engine | undefined, own: Engine | undefined): Promise<Engine> {
-  const e = call ?? own;
-  return e ? Promise.resolve(e) : getDefaultEngine();
+/**
+ * Where a call over `elements` input elements runs (runner.ts): the calling
+ * thread for small inputs or while the default engine starts, else the
+ * call's engine, the estimator's, or the default engine.
+ */
+export function engineOf(call: Engine | undefined, own: Engine | undefined, elements: number, output = elements): Promise<Runner> {
+  return Promise.resolve(runnerFor(call, own, elements, output));
 }
 
 export function throwIfAborted(who: string, signal: AbortSignal | undefined): void {
@@ -105,12 +108,12 @@ export function notFitted(name: string, method: string): SabreTypeError {
 }
 
 /** Rows per chunk of a row-parallel transform: about 8 chunks per thread, at least 1024 rows. */
-export function rowChunk(engine: Engine, n: number): number {
+export function rowChunk(engine: Runner, n: number): number {
   return Math.max(1024, Math.ceil(n / (engine.threads * 8)));
 }
 
 /** Runs a row kernel over the rows of x; resolves to the sum of the chunks' return values. */
-export async function rowParallel(engine: Engine, kernel: string, n: number, args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<number> {
+export async function rowParallel(engine: Runner, kernel: string, n: number, args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<number> {
   const parts = (await engine.parallelFor(n, kernel, sharedArgs(args), { chunk: rowChunk(engine, n), signal })) as number[];
   let s = 0;
   for (const p of parts) s += p;

@@ -26,9 +26,11 @@ import {
 } from "./common.js";
 import { checkTransformerJSON, registerEstimator, TRANSFORMER_FORMAT, TRANSFORMER_VERSION, type PreprocessFitOptions, type Transformer, type TransformerJSON, type TransformOptions } from "./transformer.js";
 
+/** How SimpleImputer fills a column: its mean, median, most frequent value, or `fillValue`. */
 export type ImputeStrategy = "mean" | "median" | "most_frequent" | "constant";
 const STRATEGIES: readonly ImputeStrategy[] = ["mean", "median", "most_frequent", "constant"];
 
+/** Options of {@link SimpleImputer}. */
 export interface SimpleImputerOptions {
   /** How a column's missing values are filled (default "mean"). */
   strategy?: ImputeStrategy;
@@ -61,11 +63,22 @@ interface ImputerState {
  * an integer dtype for "most_frequent"/"constant"; sabre gives float64).
  * Attributes: `statistics` (Float64Array per feature), `nFeaturesIn`.
  * There is no inverseTransform: sklearn has one only with add_indicator.
+ *
+ * @example
+ * ```ts
+ * const imputer = new SimpleImputer({ strategy: "median" });
+ * const filled = await imputer.fitTransform(X);   // NaN cells get their column's median
+ * imputer.statistics;                             // Float64Array, one median per column
+ * ```
  */
 export class SimpleImputer implements Transformer {
+  /** How missing values are filled. */
   readonly strategy: ImputeStrategy;
+  /** The value of strategy "constant". */
   readonly fillValue: number;
+  /** The missing value (NaN). */
   readonly missingValues: number;
+  /** The engine used when a call gives none (undefined: the default engine). */
   readonly engine: Engine | undefined;
   #state: ImputerState | null = null;
 
@@ -91,6 +104,7 @@ export class SimpleImputer implements Transformer {
     if (!this.#state) throw notFitted("SimpleImputer", method);
     return this.#state;
   }
+  /** The number of features seen by fit. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nFeaturesIn(): number {
     return this.#fitted("nFeaturesIn").nFeaturesIn;
   }
@@ -98,6 +112,7 @@ export class SimpleImputer implements Transformer {
   get statistics(): Float64Array {
     return this.#fitted("statistics").statistics;
   }
+  /** True once fit (or fromJSON of a fitted imputer) ran. */
   get fitted(): boolean {
     return this.#state !== null;
   }
@@ -113,11 +128,11 @@ export class SimpleImputer implements Transformer {
     let statistics: Float64Array;
     if (this.strategy === "constant") {
       // still one pass: sklearn refuses infinities whatever the strategy
-      const engine = await engineOf(o.engine, this.engine);
+      const engine = await engineOf(o.engine, this.engine, x.size);
       await columnStats(who, engine, x, false, o.signal);
       statistics = new Float64Array(nf).fill(r(this.fillValue));
     } else {
-      const engine = await engineOf(o.engine, this.engine);
+      const engine = await engineOf(o.engine, this.engine, x.size);
       const s = await columnStats(who, engine, x, this.strategy === "mean", o.signal);
       if (this.strategy === "mean") statistics = Float64Array.from(s.mean, r);
       else if (this.strategy === "median") {
@@ -149,7 +164,7 @@ export class SimpleImputer implements Transformer {
     const out = outputOf(who, o.out, [x.shape[0]!, cols.length], dtype);
     throwIfAborted(who, o.signal);
     if (cols.length === 0) return out;
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const bad = await rowParallel(engine, "sabre.preprocess.impute", x.shape[0]!, { x, out, cols, fill }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains infinity; only finite values and NaN (missing) are allowed`);
     return out;
@@ -172,6 +187,10 @@ export class SimpleImputer implements Transformer {
     };
   }
 
+  /**
+   * Rebuilds an imputer from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): SimpleImputer {
     const who = "SimpleImputer";
     const j = checkTransformerJSON(obj, who);

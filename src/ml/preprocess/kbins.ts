@@ -27,11 +27,14 @@ import {
 } from "./common.js";
 import { checkTransformerJSON, registerEstimator, TRANSFORMER_FORMAT, TRANSFORMER_VERSION, type PreprocessFitOptions, type Transformer, type TransformerJSON, type TransformOptions } from "./transformer.js";
 
+/** How KBinsDiscretizer places edges: equal widths, equal counts (percentiles), or 1-D k-means centers. */
 export type KBinsStrategy = "uniform" | "quantile" | "kmeans";
+/** How KBinsDiscretizer encodes the bins: bin indices, or one-hot columns (dense either way). */
 export type KBinsEncode = "ordinal" | "onehot" | "onehot-dense";
 const STRATEGIES: readonly KBinsStrategy[] = ["uniform", "quantile", "kmeans"];
 const ENCODES: readonly KBinsEncode[] = ["ordinal", "onehot", "onehot-dense"];
 
+/** Options of {@link KBinsDiscretizer}. */
 export interface KBinsDiscretizerOptions {
   /** Bins per feature: one number for all, or one per feature; each >= 2 (default 5). */
   nBins?: number | readonly number[];
@@ -47,6 +50,7 @@ export interface KBinsDiscretizerOptions {
    * random subset cannot be reproduced).
    */
   subsample?: "warn" | null;
+  /** The engine fit and transform run on when their call gives none (default: the default engine). */
   engine?: Engine;
 }
 
@@ -69,12 +73,24 @@ interface KBinsState {
  * in the input's float dtype (or `dtype`). Attributes: `binEdges` (one
  * Float64Array of nBins[j] + 1 edges per feature), `nBins` (Int32Array),
  * `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const kb = new KBinsDiscretizer({ nBins: 8, encode: "ordinal", strategy: "quantile" });
+ * const codes = await kb.fitTransform(X);   // bin index of every cell, as floats
+ * kb.binEdges[0];                           // the 9 edges of feature 0
+ * ```
  */
 export class KBinsDiscretizer implements Transformer {
+  /** The nBins option as given (the fitted counts are `nBins`). */
   readonly nBinsParam: number | readonly number[];
+  /** How bins are encoded. */
   readonly encode: KBinsEncode;
+  /** How edges are placed. */
   readonly strategy: KBinsStrategy;
+  /** The output dtype, or null for the input's float dtype. */
   readonly dtype: "float32" | "float64" | null;
+  /** The engine used when a call gives none (undefined: the default engine). */
   readonly engine: Engine | undefined;
   #state: KBinsState | null = null;
 
@@ -111,6 +127,7 @@ export class KBinsDiscretizer implements Transformer {
     if (!this.#state) throw notFitted("KBinsDiscretizer", method);
     return this.#state;
   }
+  /** The number of features seen by fit. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nFeaturesIn(): number {
     return this.#fitted("nFeaturesIn").nFeaturesIn;
   }
@@ -122,6 +139,7 @@ export class KBinsDiscretizer implements Transformer {
   get nBins(): Int32Array {
     return this.#fitted("nBins").nBins;
   }
+  /** True once fit (or fromJSON of a fitted discretizer) ran. */
   get fitted(): boolean {
     return this.#state !== null;
   }
@@ -140,7 +158,7 @@ export class KBinsDiscretizer implements Transformer {
     const [n, nf] = x.shape as [number, number];
     const nBins = this.#binsPerFeature(who, nf);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const s = await columnStats(who, engine, x, false, o.signal);
     for (let j = 0; j < nf; j++) if (s.count[j] !== n) throw new SabreTypeError(`${who}: X contains NaN (feature ${j}); KBinsDiscretizer takes finite values only`);
     const f32 = x.dtype === "float32";
@@ -220,7 +238,7 @@ export class KBinsDiscretizer implements Transformer {
     const width = onehot ? onehot[nf]! : nf;
     const out = outputOf(who, o.out, [x.shape[0]!, width], this.#outDType(x));
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size, out.size);
     const { lut, lutLo, lutScale } = binLookup(inner, edgeStart);
     const bad = await rowParallel(engine, "sabre.preprocess.bin", x.shape[0]!, { x, out, edges: inner, edgeStart, lut, lutLo, lutScale, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: X contains NaN or infinity; KBinsDiscretizer takes finite values only`);
@@ -256,7 +274,7 @@ export class KBinsDiscretizer implements Transformer {
     }
     const out = outputOf(who, o.out, [x.shape[0]!, nf], floatDType(x));
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const bad = await rowParallel(engine, "sabre.preprocess.unbin", x.shape[0]!, { x, out, centers, centerStart, onehot }, o.signal);
     if (bad > 0) throw new SabreTypeError(`${who}: ${bad} entries of X are not a bin of their feature`);
     return out;
@@ -277,6 +295,10 @@ export class KBinsDiscretizer implements Transformer {
     };
   }
 
+  /**
+   * Rebuilds a discretizer from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): KBinsDiscretizer {
     const who = "KBinsDiscretizer";
     const j = checkTransformerJSON(obj, who);

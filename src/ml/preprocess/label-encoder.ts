@@ -35,6 +35,18 @@ function readLabels(who: string, y: unknown): ClassLabel[] {
   return values;
 }
 
+/**
+ * scikit-learn's LabelEncoder: labels (numbers or strings) to codes 0 ..
+ * nClasses - 1 in sorted label order, and back. Works on 1-D labels, not on
+ * tables, so it is not a Pipeline step.
+ *
+ * @example
+ * ```ts
+ * const enc = new LabelEncoder();
+ * const codes = await enc.fitTransform(["cat", "dog", "cat"]); // int32 [0, 1, 0]
+ * await enc.inverseTransform(codes);                           // ["cat", "dog", "cat"]
+ * ```
+ */
 export class LabelEncoder {
   /** Fitted: the distinct labels, sorted (scikit-learn's classes_). */
   classes: ClassLabel[] | undefined;
@@ -51,13 +63,20 @@ export class LabelEncoder {
     this.index = new Map(classes.map((c, i) => [c, i]));
   }
 
+  /**
+   * Learns the sorted distinct labels (numbers, NaN last, or strings; not a mix).
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for labels mixing strings and numbers, or not 1-D
+   */
   async fit(y: Labels): Promise<this> {
     const values = readLabels(`${NAME}.fit`, y);
     this.setClasses([...new Set(values)].sort(compareLabels));
     return this;
   }
 
-  /** The code (index into classes) of each label: a shared int32 array. */
+  /**
+   * The code (index into classes) of each label: a shared int32 array.
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) before fit, or for a label not seen in fit
+   */
   async transform(y: Labels): Promise<NdArray<Int32Array>> {
     const who = `${NAME}.transform`;
     this.fitted("transform");
@@ -76,6 +95,7 @@ export class LabelEncoder {
     return ndarray(out, [values.length]);
   }
 
+  /** fit(y) then transform(y). */
   async fitTransform(y: Labels): Promise<NdArray<Int32Array>> {
     await this.fit(y);
     return this.transform(y);
@@ -95,6 +115,7 @@ export class LabelEncoder {
     return ndarray(out, [picked.length]);
   }
 
+  /** A JSON-ready object (JSON.stringify it); LabelEncoder.fromJSON reads it back. */
   toJSON(): TransformerJSON {
     return {
       format: TRANSFORMER_FORMAT,
@@ -105,6 +126,10 @@ export class LabelEncoder {
     };
   }
 
+  /**
+   * Rebuilds an encoder from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): LabelEncoder {
     const json = checkTransformerJSON(obj, NAME);
     const enc = new LabelEncoder();

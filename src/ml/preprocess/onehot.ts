@@ -2,16 +2,16 @@
 // categories "auto" (sorted distinct values per column, NaN last as a
 // category of its own) or given, drop null | "first" | "if_binary" | one
 // value per column, handleUnknown "error" | "ignore", dense output only.
-import { getDefaultEngine } from "../../engine/default-engine.js";
 import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import { CONSTRUCTORS, type NumberDType } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray, ndarray } from "../../memory/ndarray-type.js";
 import { shared, sharedTypedArray } from "../../memory/shared.js";
 import { describe } from "../../validate.js";
-import { encodeRows, uniqueRows, type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
+import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
+import { runnerFor } from "./runner.js";
 import {
   asTable,
   checkTransformerJSON,
@@ -24,8 +24,10 @@ import {
   type TransformOptions,
 } from "./transformer.js";
 
+/** Which category OneHotEncoder leaves out of each column's block: none (null), the first, the first of binary columns only, or one per column. */
 export type OneHotDrop = null | "first" | "if_binary" | ReadonlyArray<number | null>;
 
+/** Options of {@link OneHotEncoder}. */
 export interface OneHotEncoderOptions {
   /** "auto" (default): the sorted distinct values of each column; or the categories of each column, sorted, NaN last. */
   categories?: "auto" | ReadonlyArray<ArrayLike<number>>;
@@ -39,8 +41,6 @@ export interface OneHotEncoderOptions {
   dtype?: NumberDType;
 }
 
-/** Rows x columns below which the encoder runs on the calling thread. */
-const LOCAL = 1 << 16;
 const NAME = "OneHotEncoder";
 const OPTIONS = ["categories", "drop", "handleUnknown", "sparseOutput", "dtype"];
 
@@ -123,12 +123,32 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
+/**
+ * scikit-learn 1.2's OneHotEncoder for numeric tables: each input column
+ * becomes a block of 0/1 columns, one per category (categories "auto":
+ * the sorted distinct values, NaN last as a category of its own; or given),
+ * minus the `drop`ped one. Output is a dense shared ndarray of `dtype`. A
+ * value not seen in fit throws {@link SabreTypeError} (`ERR_SABRE_TYPE`)
+ * with handleUnknown "error", or gives an all-zero block with "ignore".
+ * Attributes: `categories`, `dropIdx`, `nFeaturesIn`, `nOutputs`.
+ *
+ * @example
+ * ```ts
+ * const enc = new OneHotEncoder({ handleUnknown: "ignore" });
+ * const onehot = await enc.fitTransform([[0, 10], [1, 10], [2, 20]]);  // [3, 5]: 3 + 2 categories
+ * enc.getFeatureNamesOut(["color", "size"]);  // ["color_0.0", "color_1.0", "color_2.0", "size_10.0", "size_20.0"] (float input)
+ * ```
+ */
 export class OneHotEncoder implements Transformer {
   /** The categories option: "auto" or the given categories of each column. */
   readonly categoriesOption: "auto" | Float64Array[];
+  /** The drop option. */
   readonly drop: OneHotDrop;
+  /** What transform does with a value not seen in fit. */
   readonly handleUnknown: "error" | "ignore";
+  /** Always false: the output is dense. */
   readonly sparseOutput = false;
+  /** The output dtype. */
   readonly dtype: NumberDType;
   /** Fitted: the categories of each column, sorted, NaN last (scikit-learn's categories_). */
   categories: Float64Array[] | undefined;
@@ -165,14 +185,9 @@ export class OneHotEncoder implements Transformer {
     if (given !== "auto" && given.length !== d) {
       throw new SabreTypeError(`${who}: shape mismatch: if categories is an array, it has to be of shape (n_features,): ${given.length} categories for ${d} columns`);
     }
-    let parts: Float64Array[][];
-    if (n * d < LOCAL) {
-      if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-      parts = [uniqueRows(x, 0, n)];
-    } else {
-      const engine = options.engine ?? (await getDefaultEngine());
-      parts = (await engine.parallelFor(n, "sabre.preprocess.onehotUnique", { X: x }, { signal: options.signal })) as Float64Array[][];
-    }
+    if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
+    const engine = await runnerFor(options.engine, undefined, n * d);
+    const parts = (await engine.parallelFor(n, "sabre.preprocess.onehotUnique", { X: x }, { signal: options.signal })) as Float64Array[][];
     const seen = Array.from({ length: d }, (_, j) => sortCategories(parts.flatMap((p) => Array.from(p[j]!))));
     let categories: Float64Array[];
     if (given === "auto") categories = seen;
@@ -241,15 +256,10 @@ export class OneHotEncoder implements Transformer {
       out = ndarray(sharedTypedArray(this.dtype, n * plan.m), [n, plan.m]);
     }
     const job: EncodeJob = { X: x, out, plan, ignoreUnknown: this.handleUnknown === "ignore", zero: options.out !== undefined };
-    let bad: UnknownAt | null = null;
-    if (n * d < LOCAL) {
-      if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-      bad = encodeRows(job, 0, n);
-    } else {
-      const engine = options.engine ?? (await getDefaultEngine());
-      const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
-      bad = found.find((b) => b !== null) ?? null;
-    }
+    if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
+    const engine = await runnerFor(options.engine, undefined, n * d, n * plan.m);
+    const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
+    const bad = found.find((b) => b !== null) ?? null;
     if (bad) throw new SabreTypeError(`${who}: found unknown categories [${pyFloat(bad.value)}] in column ${bad.col} during transform (row ${bad.row})`);
     return out;
   }
@@ -351,6 +361,10 @@ export class OneHotEncoder implements Transformer {
     };
   }
 
+  /**
+   * Rebuilds an encoder from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): OneHotEncoder {
     const json = checkTransformerJSON(obj, NAME);
     const p = json.params;

@@ -24,12 +24,20 @@ import {
 
 /** A model the last step may be: fit with targets, predict. */
 export interface PipelineModel {
+  /** Fits on the transformed X and the targets. */
   fit(X: unknown, y: never): Promise<unknown>;
+  /** Predicts from the transformed X. */
   predict(X: unknown): Promise<unknown>;
-  toJSON(): { estimator: string };
+  /** Its saved form. */
+  toJSON(): {
+    /** The class name. */
+    estimator: string;
+  };
 }
 
+/** One step of a {@link Pipeline}: a preprocessing estimator, or (last only) a forest. */
 export type PipelineStep = Transformer | RandomForestClassifier | RandomForestRegressor;
+/** A step as the Pipeline constructor takes it: the estimator (named as make_pipeline names it: its class name lowercased) or a [name, estimator] pair. */
 export type PipelineStepSpec = PipelineStep | readonly [string, PipelineStep];
 
 const NAME = "Pipeline";
@@ -61,6 +69,23 @@ function fitOptions(o: PreprocessFitOptions): PreprocessFitOptions {
   return { ...(o.engine ? { engine: o.engine } : {}), ...(o.signal ? { signal: o.signal } : {}) };
 }
 
+/**
+ * scikit-learn's Pipeline: preprocessing steps applied in order, the last
+ * step a transformer or a forest. fit fits each step on the output of the
+ * ones before; predict, predictProba, score and transform run X through
+ * them. toJSON saves every step; Pipeline.fromJSON revives them all.
+ * Errors are the steps' own, plus {@link SabreTypeError} (`ERR_SABRE_TYPE`)
+ * for a call the last step cannot answer (predict on a transformer,
+ * transform on a model) or fit(X) without y before a model.
+ *
+ * @example
+ * ```ts
+ * const pipe = new Pipeline([new SimpleImputer(), new StandardScaler(), ["forest", new RandomForestClassifier({ seed: 1 })]]);
+ * await pipe.fit(Xtrain, ytrain);
+ * const accuracy = await pipe.score(Xtest, ytest);
+ * const saved = JSON.stringify(pipe.toJSON());   // Pipeline.fromJSON(saved)
+ * ```
+ */
 export class Pipeline {
   /** The steps as [name, step] pairs, in order. */
   readonly steps: Array<[string, PipelineStep]>;
@@ -144,11 +169,13 @@ export class Pipeline {
     return last;
   }
 
+  /** The last step's predictions (a forest) on the transformed X. */
   async predict(X: unknown, options: PreprocessFitOptions = {}): Promise<Int32Array | Float64Array | string[]> {
     const m = this.model("predict", "predict");
     return m.predict(await this.front(X, false, options));
   }
 
+  /** The last step's class probabilities (a classifier) on the transformed X. */
   async predictProba(X: unknown, options: PreprocessFitOptions = {}): Promise<NdArray<Float64Array>> {
     const m = this.model("predictProba", "predictProba") as RandomForestClassifier;
     return m.predictProba(await this.front(X, false, options));
@@ -166,11 +193,13 @@ export class Pipeline {
     return last;
   }
 
+  /** X through every step (the last must be a transformer). */
   async transform(X: unknown, options: TransformOptions = {}): Promise<NdArray> {
     const last = this.lastTransformer("transform");
     return last.transform(await this.front(X, false, options), options);
   }
 
+  /** Fits every step and returns X through all of them (the last must be a transformer). */
   async fitTransform(X: unknown, options: TransformOptions = {}): Promise<NdArray> {
     const last = this.lastTransformer("fitTransform");
     return last.fitTransform(await this.front(X, true, options), options);
@@ -191,6 +220,10 @@ export class Pipeline {
     return { format: TRANSFORMER_FORMAT, version: TRANSFORMER_VERSION, estimator: NAME, params: { steps }, state: null };
   }
 
+  /**
+   * Rebuilds a pipeline and every step from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed object or an unknown step
+   */
   static fromJSON(obj: unknown): Pipeline {
     const json = checkTransformerJSON(typeof obj === "string" ? parseJSON(obj) : obj, NAME);
     const steps = json.params.steps;

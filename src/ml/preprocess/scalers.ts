@@ -50,7 +50,7 @@ async function applyAffine(who: string, x: NdArray, map: AffineMap, options: Tra
   const dtype = floatDType(x);
   const out = outputOf(who, options.out, x.shape, dtype);
   throwIfAborted(who, options.signal);
-  const engine = await engineOf(options.engine, own);
+  const engine = await engineOf(options.engine, own, x.size);
   const clip = map.clip !== undefined;
   const [lo, hi] = map.clip ?? [0, 0];
   const bad = await rowParallel(engine, "sabre.preprocess.affine", x.shape[0]!, { x, out, mode: map.mode, a: map.a, b: map.b, clip, lo, hi, f32: dtype === "float32" }, options.signal);
@@ -91,6 +91,7 @@ function optionalArray(who: string, state: Record<string, unknown>, key: string,
 
 // ---- StandardScaler ------------------------------------------------------
 
+/** Options of {@link StandardScaler}. */
 export interface StandardScalerOptions {
   /** Subtract the mean (default true). */
   withMean?: boolean;
@@ -117,10 +118,21 @@ interface StandardState {
  * `scale` (Float64Array per feature; null where the options skip them, as
  * sklearn's None), `nSamplesSeen` (a number, or a Float64Array per feature
  * when NaN made the counts differ), `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const scaler = new StandardScaler();
+ * const Z = await scaler.fitTransform(Xtrain);   // float64 shared ndarray, same shape
+ * const Ztest = await scaler.transform(Xtest);
+ * const saved = JSON.stringify(scaler.toJSON()); // StandardScaler.fromJSON(saved)
+ * ```
  */
 export class StandardScaler implements Transformer {
+  /** Whether transform subtracts the mean. */
   readonly withMean: boolean;
+  /** Whether transform divides by the standard deviation. */
   readonly withStd: boolean;
+  /** The engine used when a call gives none (undefined: the default engine). */
   readonly engine: Engine | undefined;
   #state: StandardState | null = null;
 
@@ -136,18 +148,23 @@ export class StandardScaler implements Transformer {
     if (!this.#state) throw notFitted("StandardScaler", method);
     return this.#state;
   }
+  /** The number of features seen by fit (sklearn's n_features_in_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nFeaturesIn(): number {
     return this.#fitted("nFeaturesIn").nFeaturesIn;
   }
+  /** Values seen per feature: a number, or a Float64Array per feature when NaN made the counts differ (n_samples_seen_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nSamplesSeen(): number | Float64Array {
     return this.#fitted("nSamplesSeen").nSamplesSeen;
   }
+  /** The per-feature mean (mean_), or null with withMean and withStd false. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get mean(): Float64Array | null {
     return this.#fitted("mean").mean;
   }
+  /** The per-feature population variance (var_), or null with withStd false. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get var(): Float64Array | null {
     return this.#fitted("var").var;
   }
+  /** The per-feature divisor (scale_): sqrt(var), 1 for a constant column; null with withStd false. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get scale(): Float64Array | null {
     return this.#fitted("scale").scale;
   }
@@ -161,7 +178,7 @@ export class StandardScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const moments = this.withMean || this.withStd;
     const s = await columnStats(who, engine, x, moments, o.signal);
     const nf = x.shape[1]!;
@@ -233,6 +250,10 @@ export class StandardScaler implements Transformer {
     );
   }
 
+  /**
+   * Rebuilds a scaler from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): StandardScaler {
     const who = "StandardScaler";
     const j = checkTransformerJSON(obj, who);
@@ -257,11 +278,13 @@ registerEstimator("StandardScaler", StandardScaler.fromJSON);
 
 // ---- MinMaxScaler --------------------------------------------------------
 
+/** Options of {@link MinMaxScaler}. */
 export interface MinMaxScalerOptions {
   /** The range the data is mapped to (default [0, 1]); min < max. */
   featureRange?: readonly [number, number];
   /** Clip transformed values into featureRange (default false). */
   clip?: boolean;
+  /** The engine fit and transform run on when their call gives none (default: the default engine). */
   engine?: Engine;
 }
 
@@ -283,10 +306,19 @@ interface MinMaxState {
  * sklearn. Attributes: `dataMin`, `dataMax`, `dataRange`, `scale`, `min`
  * (Float64Array per feature; NaN for a column without any value),
  * `nSamplesSeen` (rows), `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const scaler = new MinMaxScaler({ featureRange: [-1, 1] });
+ * const Z = await scaler.fitTransform(X);   // every column in [-1, 1]
+ * ```
  */
 export class MinMaxScaler implements Transformer {
+  /** The range the data is mapped to. */
   readonly featureRange: readonly [number, number];
+  /** Whether transformed values are clipped into featureRange. */
   readonly clip: boolean;
+  /** The engine used when a call gives none (undefined: the default engine). */
   readonly engine: Engine | undefined;
   #state: MinMaxState | null = null;
 
@@ -308,27 +340,35 @@ export class MinMaxScaler implements Transformer {
     if (!this.#state) throw notFitted("MinMaxScaler", method);
     return this.#state;
   }
+  /** The number of features seen by fit. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nFeaturesIn(): number {
     return this.#fitted("nFeaturesIn").nFeaturesIn;
   }
+  /** The number of rows seen by fit. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nSamplesSeen(): number {
     return this.#fitted("nSamplesSeen").nSamplesSeen;
   }
+  /** The per-feature minimum, ignoring NaN (data_min_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get dataMin(): Float64Array {
     return this.#fitted("dataMin").dataMin;
   }
+  /** The per-feature maximum, ignoring NaN (data_max_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get dataMax(): Float64Array {
     return this.#fitted("dataMax").dataMax;
   }
+  /** dataMax - dataMin per feature (data_range_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get dataRange(): Float64Array {
     return this.#fitted("dataRange").dataRange;
   }
+  /** The per-feature factor of transform (scale_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get scale(): Float64Array {
     return this.#fitted("scale").scale;
   }
+  /** The per-feature offset of transform (min_). Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get min(): Float64Array {
     return this.#fitted("min").min;
   }
+  /** True once fit (or fromJSON of a fitted scaler) ran. */
   get fitted(): boolean {
     return this.#state !== null;
   }
@@ -338,7 +378,7 @@ export class MinMaxScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const s = await columnStats(who, engine, x, false, o.signal);
     const dtype = floatDType(x);
     const r = dtype === "float32" ? Math.fround : (v: number) => v;
@@ -409,6 +449,10 @@ export class MinMaxScaler implements Transformer {
     );
   }
 
+  /**
+   * Rebuilds a scaler from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): MinMaxScaler {
     const who = "MinMaxScaler";
     const j = checkTransformerJSON(obj, who);
@@ -435,6 +479,7 @@ registerEstimator("MinMaxScaler", MinMaxScaler.fromJSON);
 
 // ---- RobustScaler --------------------------------------------------------
 
+/** Options of {@link RobustScaler}. */
 export interface RobustScalerOptions {
   /** Subtract the median (default true). */
   withCentering?: boolean;
@@ -444,6 +489,7 @@ export interface RobustScalerOptions {
   quantileRange?: readonly [number, number];
   /** Divide the scale further so that normally distributed data gets unit variance (default false). */
   unitVariance?: boolean;
+  /** The engine fit and transform run on when their call gives none (default: the default engine). */
   engine?: Engine;
 }
 
@@ -459,12 +505,22 @@ interface RobustState {
  * (np.nanpercentile, "linear"), 1 where that difference is below 10 eps.
  * A column without any value gets NaN. Attributes: `center`, `scale`
  * (Float64Array per feature, or null as sklearn's None), `nFeaturesIn`.
+ *
+ * @example
+ * ```ts
+ * const Z = await new RobustScaler({ quantileRange: [10, 90] }).fitTransform(X);
+ * ```
  */
 export class RobustScaler implements Transformer {
+  /** Whether transform subtracts the median. */
   readonly withCentering: boolean;
+  /** Whether transform divides by the quantile range. */
   readonly withScaling: boolean;
+  /** The percentiles [qMin, qMax] whose difference is the scale. */
   readonly quantileRange: readonly [number, number];
+  /** Whether the scale is adjusted so normal data gets unit variance. */
   readonly unitVariance: boolean;
+  /** The engine used when a call gives none (undefined: the default engine). */
   readonly engine: Engine | undefined;
   #state: RobustState | null = null;
 
@@ -488,15 +544,19 @@ export class RobustScaler implements Transformer {
     if (!this.#state) throw notFitted("RobustScaler", method);
     return this.#state;
   }
+  /** The number of features seen by fit. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get nFeaturesIn(): number {
     return this.#fitted("nFeaturesIn").nFeaturesIn;
   }
+  /** The per-feature median (center_), or null with withCentering false. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get center(): Float64Array | null {
     return this.#fitted("center").center;
   }
+  /** The per-feature quantile range (scale_), or null with withScaling false. Throws SabreTypeError (`ERR_SABRE_TYPE`) before fit. */
   get scale(): Float64Array | null {
     return this.#fitted("scale").scale;
   }
+  /** True once fit (or fromJSON of a fitted scaler) ran. */
   get fitted(): boolean {
     return this.#state !== null;
   }
@@ -506,7 +566,7 @@ export class RobustScaler implements Transformer {
     const o = fitOptions(who, options);
     const x = tableOf(who, X);
     throwIfAborted(who, o.signal);
-    const engine = await engineOf(o.engine, this.engine);
+    const engine = await engineOf(o.engine, this.engine, x.size);
     const nf = x.shape[1]!;
     let center: Float64Array | null = null;
     let scale: Float64Array | null = null;
@@ -569,6 +629,10 @@ export class RobustScaler implements Transformer {
     );
   }
 
+  /**
+   * Rebuilds a scaler from toJSON's output (the object or its JSON text).
+   * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
+   */
   static fromJSON(obj: unknown): RobustScaler {
     const who = "RobustScaler";
     const j = checkTransformerJSON(obj, who);

@@ -3,7 +3,6 @@
 // rng(seed), so a seed gives the same split whatever the thread count; the
 // rows are then gathered into new shared arrays in parallel
 // (kernels/preprocess/gather.ts).
-import { getDefaultEngine } from "../../engine/default-engine.js";
 import type { Engine } from "../../engine/engine.js";
 import { AbortError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
@@ -12,23 +11,28 @@ import { isShared, sharedTypedArray, toShared } from "../../memory/shared.js";
 import type { DType } from "../../memory/dtypes.js";
 import { rng } from "../../random/rng.js";
 import { checkSignal, describe } from "../../validate.js";
-import { gatherPart, type GatherJob, type GatherPart } from "../../../kernels/preprocess/gather.js";
+import type { GatherJob, GatherPart } from "../../../kernels/preprocess/gather.js";
 import { permutation } from "./permute.js";
+import { runnerFor } from "./runner.js";
 import { splitSizes } from "./split-sizes.js";
 import { classCodes, stratifiedIndices } from "./split-stratify.js";
 
 /** An array whose rows (first axis) are split: an ndarray (1-D or 2-D, any dtype), a typed array, number[] or number[][]. */
 export type SplitArray = NdArray | ArrayLike<number> | readonly (readonly number[])[];
 
+/** Options of {@link shuffle}. */
 export interface ShuffleOptions {
   /** The random seed (an integer); a random one when absent. */
   seed?: number;
   /** Only the first nSamples rows of the shuffled arrays (scikit-learn's n_samples). */
   nSamples?: number;
+  /** The engine the copies run on (default: the default engine). */
   engine?: Engine;
+  /** Aborts the call: it rejects with AbortError. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link trainTestSplit}. */
 export interface TrainTestSplitOptions {
   /** A fraction in (0, 1) or a row count; 0.25 when neither size is given. */
   testSize?: number;
@@ -40,12 +44,11 @@ export interface TrainTestSplitOptions {
   shuffle?: boolean;
   /** Class labels (numbers or strings, one per row): the split keeps their proportions. */
   stratify?: ArrayLike<number> | readonly string[] | NdArray;
+  /** The engine the copies run on (default: the default engine). */
   engine?: Engine;
+  /** Aborts the call: it rejects with AbortError. */
   signal?: AbortSignal;
 }
-
-/** Rows (elements) below which the gather runs on the calling thread. */
-const LOCAL_GATHER = 1 << 16;
 
 function isOptions(v: unknown): boolean {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v) && !isNdArray(v);
@@ -103,13 +106,9 @@ async function gather(arrays: NdArray[], idx: Uint32Array, cut: number, split: b
   const job: GatherJob = { idx, cut, parts };
   let width = 0;
   for (const a of arrays) width += a.shape.length === 2 ? a.shape[1]! : 1;
-  if (idx.length * width < LOCAL_GATHER) {
-    if (signal?.aborted) throw new AbortError("gather", signal.reason);
-    for (const part of parts) gatherPart(part, idx, cut, 0, idx.length);
-  } else {
-    const e = engine ?? (await getDefaultEngine());
-    await e.parallelFor(idx.length, "sabre.preprocess.gatherRows", { ...job }, { signal });
-  }
+  if (signal?.aborted) throw new AbortError("gather", signal.reason);
+  const e = await runnerFor(engine, undefined, idx.length * width);
+  await e.parallelFor(idx.length, "sabre.preprocess.gatherRows", { ...job }, { signal });
   return parts.flatMap((p) => (p.second ? [p.first, p.second] : [p.first]));
 }
 

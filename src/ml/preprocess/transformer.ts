@@ -24,7 +24,9 @@ export interface TransformOptions extends PreprocessFitOptions {
 
 /** The saved form of a fitted (or unfitted) preprocessing estimator. */
 export interface TransformerJSON {
+  /** Marks the object as a sabre preprocessing model. */
   format: typeof TRANSFORMER_FORMAT;
+  /** The format version; another version is refused by fromJSON. */
   version: number;
   /** The public class name, e.g. "StandardScaler". */
   estimator: string;
@@ -36,12 +38,28 @@ export interface TransformerJSON {
 
 /** A 2-D table transformer (StandardScaler ... OneHotEncoder). */
 export interface Transformer {
+  /**
+   * Learns the estimator's attributes from X [samples, features] (a shared
+   * ndarray of any numeric dtype is used in place; typed arrays, ndarrays
+   * and number[][] are copied once). Resolves to this, for chaining.
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for input that is not a 2-D numeric table, or bad options
+   * @throws {@link AbortError} (`ERR_SABRE_ABORTED`) when `options.signal` aborts
+   */
   fit(X: unknown, options?: PreprocessFitOptions): Promise<this>;
+  /**
+   * Transforms X with the fitted attributes into a new dense shared ndarray
+   * (or into `options.out`).
+   * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) when not fitted, or X has another number of features
+   * @throws {@link AbortError} (`ERR_SABRE_ABORTED`) when `options.signal` aborts
+   */
   transform(X: unknown, options?: TransformOptions): Promise<NdArray>;
+  /** fit(X) then transform(X), sharing the input copy; the same result as the two calls. */
   fitTransform(X: unknown, options?: TransformOptions): Promise<NdArray>;
+  /** A JSON-ready object (JSON.stringify it); the class's static fromJSON reads it back. */
   toJSON(): TransformerJSON;
 }
 
+/** The `format` of every saved preprocessing estimator. */
 export const TRANSFORMER_FORMAT = "sabre-preprocessing";
 
 /**
@@ -88,6 +106,7 @@ export function checkTransformerJSON(obj: unknown, estimator: string): Transform
   return o as unknown as TransformerJSON;
 }
 
+/** The `version` this sabre writes and reads. */
 export const TRANSFORMER_VERSION = 1;
 
 /** Revives a saved estimator of one class (its static fromJSON). */
