@@ -6,7 +6,6 @@ import { expose } from "threads/worker";
 import { SabreTypeError } from "../src/errors.js";
 import { kernelsOf, type Kernel } from "../src/engine/define.js";
 import type { WorkerBoot } from "../src/engine/boot.js";
-import builtin from "./builtin.js";
 import { Runner } from "./runner.js";
 // Every primitive registers its wire form when its module loads. A user's
 // kernel module need not import the class of each primitive it is handed
@@ -17,7 +16,17 @@ import "../src/queue/index.js";
 
 const boot = workerData as WorkerBoot;
 
-async function loadKernels(): Promise<{ names: string[]; kernels: Kernel<unknown>[] }> {
+/**
+ * The built-in kernels, imported on demand: a DataLoader's worker loads only
+ * the loader's (kernels/loader/builtin.ts), not forest, ops, preprocess and
+ * csv, so each of its workers holds less code and heap.
+ */
+async function builtinKernels(): Promise<Record<string, Kernel>> {
+  const mod = boot.builtins === "loader" ? await import("./loader/builtin.js") : await import("./builtin.js");
+  return mod.default.kernels;
+}
+
+async function loadKernels(): Promise<{ names: string[]; kernels: Kernel<unknown>[]; builtins: number }> {
   const table = new Map<string, { fn: Kernel<unknown>; from: string }>();
   const add = (kernels: Record<string, Kernel>, from: string): void => {
     for (const [name, fn] of Object.entries(kernels)) {
@@ -28,7 +37,8 @@ async function loadKernels(): Promise<{ names: string[]; kernels: Kernel<unknown
       table.set(name, { fn: fn as Kernel<unknown>, from });
     }
   };
-  add(builtin.kernels, "sabre's built-in kernels");
+  const builtin = await builtinKernels();
+  add(builtin, "sabre's built-in kernels");
   for (const spec of boot.modules) {
     let mod: unknown;
     try {
@@ -39,7 +49,7 @@ async function loadKernels(): Promise<{ names: string[]; kernels: Kernel<unknown
     add(kernelsOf(mod, spec), spec);
   }
   const names = [...table.keys()];
-  return { names, kernels: names.map((n) => table.get(n)!.fn) };
+  return { names, kernels: names.map((n) => table.get(n)!.fn), builtins: Object.keys(builtin).length };
 }
 
 const loaded = loadKernels();
@@ -50,10 +60,10 @@ let started = false;
 
 expose({
   async init(): Promise<{ names: string[]; threadId: number }> {
-    const { names, kernels } = await loaded;
+    const { names, kernels, builtins } = await loaded;
     if (!started) {
       started = true;
-      const runner = new Runner({ ...boot, kernels, names, builtins: Object.keys(builtin.kernels).length });
+      const runner = new Runner({ ...boot, kernels, names, builtins });
       // The loop runs for the life of the worker; an exception escaping it is a
       // bug in sabre and must kill the worker (the engine then reports a crash).
       runner.loop().catch((err: unknown) => {

@@ -99,6 +99,15 @@ export function copyValue(field: string, spec: FieldSpec, value: unknown, dst: T
 export class SampleWriter {
   private readonly fieldPlans: FieldPlan[];
   private readonly out: Record<string, TypedArray> = {};
+  /**
+   * The views getItem was handed for the current sample (to tell a view it
+   * wrote into from a value it assigned). One record reused for every
+   * sample, as `out` is: samples run one after another, an async getItem's
+   * included, and the per-sample loop allocates as little as it can.
+   */
+  private readonly views: Record<string, TypedArray> = {};
+  /** getItem's ctx, made once per epoch (its fields do not change within one). */
+  private ctx: (WorkerInfo & { readonly params: unknown; readonly state: unknown }) | undefined;
   private constructor(
     private readonly plan: LoaderPlan,
     private readonly info: WorkerInfo,
@@ -185,20 +194,22 @@ export class SampleWriter {
       for (const fp of this.fieldPlans) {
         const a = src.arrays[fp.name]!;
         const from = a.data.subarray(a.offset + index * fp.inRow, a.offset + (index + 1) * fp.inRow) as Float64Array;
-        const dst = ring.fields[fp.name]!.subarray(row * fp.outRow, (row + 1) * fp.outRow) as Float64Array;
-        if (fp.steps.length === 0) dst.set(from);
-        else this.transform(fp, from, dst, epoch, index, []);
+        if (fp.steps.length === 0) (ring.fields[fp.name] as Float64Array).set(from, row * fp.outRow);
+        else this.transform(fp, from, ring.fields[fp.name]!.subarray(row * fp.outRow, (row + 1) * fp.outRow), epoch, index, []);
       }
       return;
     }
     const out = this.out;
-    for (const fp of this.fieldPlans) out[fp.name] = fp.scratch ?? ring.fields[fp.name]!.subarray(row * fp.outRow, (row + 1) * fp.outRow);
-    const views = { ...out };
-    const ctx = { ...this.info, epoch, params: src.params, state: this.state };
-    const result = this.map!.getItem(index, out, ctx);
-    const finish = (value: unknown): void => this.finishSample(ring, row, index, epoch, views, value, []);
-    if (isThenable(result)) return Promise.resolve(result).then(finish);
-    finish(result);
+    const views = this.views;
+    for (const fp of this.fieldPlans) {
+      const view = fp.scratch ?? ring.fields[fp.name]!.subarray(row * fp.outRow, (row + 1) * fp.outRow);
+      out[fp.name] = view;
+      views[fp.name] = view;
+    }
+    if (this.ctx?.epoch !== epoch) this.ctx = { ...this.info, epoch, params: src.params, state: this.state };
+    const result = this.map!.getItem(index, out, this.ctx);
+    if (isThenable(result)) return Promise.resolve(result).then((value) => this.finishSample(ring, row, index, epoch, views, value, []));
+    this.finishSample(ring, row, index, epoch, views, result, []);
   }
 
   /** Copies what getItem returned or assigned, then runs the transforms. */

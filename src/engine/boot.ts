@@ -15,4 +15,6 @@ export interface WorkerBoot {
   checked: boolean;
   startSeq: number;
   spinMicros: number;
+  /** Which built-in kernel set to load: "loader" skips forest, ops, preprocess and csv (engine.ts, InternalEngineSettings). */
+  builtins: "all" | "loader";
 }

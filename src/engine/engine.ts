@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { ResourceLimits } from "node:worker_threads";
 import { AbortError, ClosedError, KernelError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
@@ -29,6 +30,34 @@ export interface EngineOptions {
   spinMicros?: number;
   /** A heap limit per worker in MiB (worker_threads resourceLimits.maxOldGenerationSizeMb): a kernel that exceeds it crashes only its worker. */
   workerHeapMB?: number;
+}
+
+/**
+ * Internal engine settings, not part of EngineOptions (see `internalEngine`):
+ * which set of sabre's built-in kernels the workers load, and a cap on each
+ * worker's young generation. The DataLoader's private engines use them.
+ */
+export interface InternalEngineSettings {
+  /** "all" (the default) or only the DataLoader's kernels (kernels/loader/builtin.ts): a lighter worker. */
+  builtins: BuiltinKernelSet;
+  /** worker_threads resourceLimits.maxYoungGenerationSizeMb. */
+  youngGenerationMB?: number;
+  /**
+   * Whether the main thread spins and polls after submitting a call (the
+   * default: a short call is answered sooner). A loader's one call lasts an
+   * epoch, so those 2 ms of polling per call only take a core from its workers.
+   */
+  longCalls?: boolean;
+}
+
+export type BuiltinKernelSet = "all" | "loader";
+
+const internalSettings = new WeakMap<object, InternalEngineSettings>();
+
+/** Tags an options object with internal settings for Engine.start (not exported from the package). */
+export function internalEngine(options: EngineOptions, settings: InternalEngineSettings): EngineOptions {
+  internalSettings.set(options, settings);
+  return options;
 }
 
 /** How chunks go to workers: see {@link ParallelForOptions.schedule}. */
@@ -137,6 +166,7 @@ export class Engine {
     private readonly modules: string[],
     private readonly spinMicros: number,
     private readonly workerHeapMB: number | undefined,
+    private readonly internal: InternalEngineSettings,
   ) {
     this.threads = threads;
     this.checked = checked;
@@ -166,7 +196,8 @@ export class Engine {
       throw new SabreTypeError(`spinMicros must be a number in [0, 1e6], got ${describe(spin)}`);
     }
     const heap = options.workerHeapMB === undefined ? undefined : checkInteger("workerHeapMB", options.workerHeapMB, 16);
-    const engine = new Engine(threads, options.checked ?? false, modules, spin, heap);
+    const internal = internalSettings.get(options) ?? { builtins: "all" };
+    const engine = new Engine(threads, options.checked ?? false, modules, spin, heap, internal);
     const started = await Promise.allSettled(Array.from({ length: threads }, (_, i) => engine.startWorker(i, 0)));
     const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) {
@@ -175,6 +206,13 @@ export class Engine {
     }
     engine.setReferenced(false);
     return engine;
+  }
+
+  private resourceLimits(): ResourceLimits | undefined {
+    const limits: ResourceLimits = {};
+    if (this.workerHeapMB) limits.maxOldGenerationSizeMb = this.workerHeapMB;
+    if (this.internal.youngGenerationMB) limits.maxYoungGenerationSizeMb = this.internal.youngGenerationMB;
+    return Object.keys(limits).length > 0 ? limits : undefined;
   }
 
   /** The names of every kernel the workers loaded (built-ins first, then each module's, in order). */
@@ -197,8 +235,9 @@ export class Engine {
         checked: this.checked,
         startSeq,
         spinMicros: this.spinMicros,
+        builtins: this.internal.builtins,
       },
-      resourceLimits: this.workerHeapMB ? { maxOldGenerationSizeMb: this.workerHeapMB } : undefined,
+      resourceLimits: this.resourceLimits(),
       onReport: (report) => this.onReport(report),
       onExit: (h, code, ready) => this.onWorkerExit(h, code, ready),
       onCreated: (h) => {
@@ -420,7 +459,7 @@ export class Engine {
     // A lone short call finishes while we spin (the cost is bounded: 50 us of a
     // core the caller is not using). With other calls in flight the caller is
     // pipelining: spinning would only delay its next submission.
-    if (this.pending.size === 1) {
+    if (this.pending.size === 1 && !this.internal.longCalls) {
       const until = performance.now() + MAIN_SPIN_MS;
       do {
         if (this.check(job)) return promise;
@@ -564,7 +603,7 @@ export class Engine {
           if (!this.check(job)) youngest = Math.max(youngest, job.started);
         }
         if (this.pending.size === 0) break;
-        if (performance.now() - youngest < MAIN_POLL_MS) {
+        if (!this.internal.longCalls && performance.now() - youngest < MAIN_POLL_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }

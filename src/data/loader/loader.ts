@@ -1,7 +1,8 @@
 import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, WorkerCrashedError } from "../../errors.js";
-import { Engine } from "../../engine/engine.js";
+import { Engine, internalEngine } from "../../engine/engine.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { checkInteger, checkSignal, describe } from "../../validate.js";
+import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
 import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
@@ -55,6 +56,16 @@ let loaderIds = 0;
  * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
  */
 const POLL_MS = 0.3;
+/**
+ * The private engine's workers load only the loader's kernels (not forest,
+ * ops, preprocess, csv) and get a 2 MB young generation: a loader worker
+ * keeps little of what it allocates per sample, so the default nursery
+ * (which grows to tens of MB) only raised the peak memory. Together ~8 MB a
+ * worker on the 1 GB memory benchmark (bench/loader.ts, "memory"). An
+ * epoch is one long call: the engine does not poll for its end (the loader
+ * polls for batches itself).
+ */
+const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2, longCalls: true } as const;
 const POLL_SKIP = 16;
 
 interface Prepared {
@@ -307,6 +318,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   /** This epoch's batches as (order, starts); checks every index. */
   private materialize(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+    if (!this.batchSampler && !this.sampler) return this.defaultOrder(epoch, length);
     const indices: number[] = [];
     const starts: number[] = [0];
     const check = (i: number): void => {
@@ -334,6 +346,27 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       starts.push(indices.length);
     }
     return { order: Int32Array.from(indices), starts: Int32Array.from(starts), count: starts.length - 1 };
+  }
+
+  /**
+   * The default samplers' batches, written straight into typed arrays: the
+   * same order as RandomSampler / SequentialSampler through BatchSampler, but
+   * without a JavaScript array of every index per epoch (for a million-row
+   * dataset that array survives young-generation collections and grows the
+   * main thread's heap, which counts in the loader's peak memory).
+   */
+  private defaultOrder(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+    const B = this.batchSize;
+    const count = this.dropLast ? Math.floor(length / B) : Math.ceil(length / B);
+    const used = Math.min(length, count * B);
+    const order = new Int32Array(used);
+    if (this.shuffle) {
+      const perm = rng(this.seed, epoch).permutation(length);
+      order.set(perm.subarray(0, used));
+    } else for (let i = 0; i < used; i++) order[i] = i;
+    const starts = new Int32Array(count + 1);
+    for (let b = 0; b <= count; b++) starts[b] = Math.min(b * B, used);
+    return { order, starts, count };
   }
 
   // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
@@ -409,7 +442,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   private startEngine(): Promise<Engine> {
     if (!this.engine) {
-      const p = Engine.start({ threads: this.numWorkers });
+      const p = Engine.start(internalEngine({ threads: this.numWorkers }, LOADER_ENGINE));
       this.engine = p;
       p.catch(() => {
         if (this.engine === p) this.engine = undefined;
@@ -489,7 +522,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   }
 
   /** Parks until ctl[word] satisfies `ready`, a failure, or the deadline (then TimeoutError from `onTimeout`). */
-  private async waitWord(ctl: Int32Array, word: number, ready: (v: number) => boolean, deadline: number, onTimeout: () => Error): Promise<number> {
+  private async waitWord(engine: Engine, ctl: Int32Array, word: number, ready: (v: number) => boolean, deadline: number, onTimeout: () => Error): Promise<number> {
     const polling = this.pollSkips === 0;
     if (!polling) this.pollSkips--;
     const pollUntil = polling ? performance.now() + POLL_MS : 0;
@@ -510,11 +543,17 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const res = Atomics.waitAsync(ctl, word, v, Number.isFinite(left) ? left : undefined);
       if (!res.async) continue;
-      await new Promise<void>((resolve, reject) => {
-        this.wake = reject;
-        res.value.then(() => resolve());
-      });
-      this.wake = undefined;
+      // A pending waitAsync keeps nothing alive (polling does: setImmediate), so the workers are ref'd only while parked.
+      holdWorkers(engine, true);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.wake = reject;
+          res.value.then(() => resolve());
+        });
+      } finally {
+        this.wake = undefined;
+        holdWorkers(engine, false);
+      }
     }
   }
 
@@ -530,11 +569,10 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const expected = Int32Array.from({ length: S }, (_, s) => s);
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
-      holdWorkers(engine, true);
       let s: number;
       if (this.inOrder) {
         s = yielded % S;
-        await this.waitWord(ctl, R.slotWord(W, s, R.S_STATE), (v) => v === 2 * expected[s]! + 1, this.deadline(), timeoutError(expected[s]!));
+        await this.waitWord(engine, ctl, R.slotWord(W, s, R.S_STATE), (v) => v === 2 * expected[s]! + 1, this.deadline(), timeoutError(expected[s]!));
       } else {
         const deadline = this.deadline();
         let low = nb;
@@ -552,7 +590,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
             }
           }
           if (s >= 0) break;
-          await this.waitWord(ctl, R.FILLS, (v) => v !== fills, deadline, timeoutError(low));
+          await this.waitWord(engine, ctl, R.FILLS, (v) => v !== fills, deadline, timeoutError(low));
         }
       }
       const b = expected[s]!;
@@ -565,6 +603,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           Atomics.notify(ctl, word);
         }
       });
+      // The engine refs the workers when the epoch's call starts; a batch taken without parking must not leave them ref'd.
       holdWorkers(engine, false);
       try {
         yield batch;
@@ -586,8 +625,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
       const word = R.slotWord(W, s, R.S_STATE);
-      holdWorkers(engine, true);
-      const v = await this.waitWord(ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
+      const v = await this.waitWord(engine, ctl, word, (x) => x === 2 * k[w]! + 1 || x === R.STATE_END, this.deadline(), () => new TimeoutError(`DataLoader batch ${k[w]} of worker ${w} (epoch ${epoch})`, this.timeout));
       if (v === R.STATE_END) {
         active = active.filter((x) => x !== w);
         continue;
@@ -638,8 +676,9 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
  * The engine refs its workers while a call is pending, and an epoch's loop
  * is one call: an iterator abandoned mid-epoch (never finished, broken out
  * of or closed) would keep the process alive forever. So the workers are
- * ref'd only while the main thread waits for a batch (then they must keep
- * it alive), and unref'd while the user holds one. The loader owns this
+ * ref'd only while the main thread is parked waiting for a batch (then they
+ * must keep it alive; while it polls, its pending setImmediate does), and
+ * unref'd otherwise, while the user holds a batch too. The loader owns this
  * engine and runs nothing else on it, so the engine's own toggles (at the
  * call's start and end) do not interleave with these.
  */
