@@ -17,6 +17,23 @@ import {
 
 /** Center vectors (of two centers) summed at once per row: more spill out of the 16 vector registers. */
 const MAX_GROUP = 6;
+
+/**
+ * The v vector lanes cut into groups of at most MAX_GROUP (as even as
+ * possible), each [first lane, size], and the widest group's size: a
+ * group's accumulators are the v128 locals a pass keeps live at once.
+ */
+function laneGroups(v: number): { groups: Array<[number, number]>; widest: number } {
+  const groups: Array<[number, number]> = [];
+  const count = Math.ceil(v / MAX_GROUP);
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
+    groups.push([start, size]);
+    start += size;
+  }
+  return { groups, widest: Math.max(...groups.map(([, s]) => s)) };
+}
+
 /** The most memory one thread's copy of its rows may take; beyond it the JS loops run. */
 const RESIDENT_BUDGET = 256 * 2 ** 20;
 /** The most memory a thread keeps for its next call. */
@@ -46,14 +63,7 @@ const A = {
  * offsets; labels are int32, the rest float64.
  */
 function assignBody(k: number, v: number): number[] {
-  const groups: Array<[number, number]> = [];
-  const count = Math.ceil(v / MAX_GROUP);
-  for (let g = 0, start = 0; g < count; g++) {
-    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
-    groups.push([start, size]);
-    start += size;
-  }
-  const widest = Math.max(...groups.map(([, s]) => s));
+  const { groups, widest } = laneGroups(v);
   const c = new Code();
   const at8 = (base: number, index: number): void => void c.get(index).i32(3).op(I32_SHL).get(base).op(I32_ADD);
   const at4 = (base: number, index: number): void => void c.get(index).i32(2).op(I32_SHL).get(base).op(I32_ADD);
@@ -172,14 +182,7 @@ const P = {
  * of each, in row order, into out[0 .. L).
  */
 function plusPlusBody(L: number, v: number): number[] {
-  const groups: Array<[number, number]> = [];
-  const count = Math.ceil(v / MAX_GROUP);
-  for (let g = 0, start = 0; g < count; g++) {
-    const size = Math.floor((v * (g + 1)) / count) - Math.floor((v * g) / count);
-    groups.push([start, size]);
-    start += size;
-  }
-  const widest = Math.max(...groups.map(([, s]) => s));
+  const { groups, widest } = laneGroups(v);
   // The sums pass: one f64 accumulator and one row pointer per candidate, after the v128 locals.
   const S_ACC = P.acc + widest;
   const S_PTR = S_ACC + L;

@@ -68,6 +68,18 @@ function intCodes(a: IntArray): ClassCodes | null {
   if (n === 0 || max - min >= DENSE_SPAN) return null;
   const table = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) table[a[i]! - min]!++;
+  const { classes, countList } = tableToCodes(table, min);
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) codes[i] = table[a[i]! - min]!;
+  return { codes, counts: Float64Array.from(countList), classes };
+}
+
+/**
+ * Turns a dense count table (table[v - min] = how many labels equal v) into
+ * the sorted classes present and their counts, and rewrites each nonzero
+ * entry in place to its class code, so a second pass codes the labels.
+ */
+function tableToCodes(table: Int32Array, min: number): { classes: number[]; countList: number[] } {
   const classes: number[] = [];
   const countList: number[] = [];
   for (let v = 0; v < table.length; v++) {
@@ -76,9 +88,7 @@ function intCodes(a: IntArray): ClassCodes | null {
     table[v] = classes.length;
     classes.push(v + min);
   }
-  const codes = new Int32Array(n);
-  for (let i = 0; i < n; i++) codes[i] = table[a[i]! - min]!;
-  return { codes, counts: Float64Array.from(countList), classes };
+  return { classes, countList };
 }
 
 export function classCodes(y: unknown): ClassCodes {
@@ -117,14 +127,7 @@ function numericCodes(get: (i: number) => number, n: number): ClassCodes {
   }
   const table = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) table[get(i) - min]! += 1;
-  const classes: number[] = [];
-  const countList: number[] = [];
-  for (let v = 0; v < table.length; v++) {
-    if (table[v] === 0) continue;
-    countList.push(table[v]!);
-    table[v] = classes.length;
-    classes.push(v + min);
-  }
+  const { classes, countList } = tableToCodes(table, min);
   const codes = new Int32Array(n);
   for (let i = 0; i < n; i++) codes[i] = table[get(i) - min]!;
   return { codes, counts: Float64Array.from(countList), classes };
