@@ -1,5 +1,6 @@
 // The worker side of dispatch: wait on the doorbell, take chunks of published
 // jobs, run kernels, report. The protocol is in src/engine/dispatch.md.
+import { collectGarbage } from "../src/memory/collect.js";
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import * as C from "../src/engine/control.js";
 import { identity, isClauseMarker, type ReductionMarker, type RowsMarker } from "../src/engine/clauses.js";
@@ -102,6 +103,9 @@ interface WorkerArena extends R.ArenaViews {
   forSeq: number | null;
 }
 
+/** Shared bytes of dropped argument sets after which a worker collects its garbage. */
+const COLLECT_AFTER_BYTES = 64 * 2 ** 20;
+
 /** A private accumulator a kernel sees for a reduction clause. */
 function accumulator(m: ReductionMarker): { value: number } | Float64Array {
   return m.scalar ? { value: identity(m.op) } : new Float64Array(m.width).fill(identity(m.op));
@@ -114,6 +118,10 @@ export class Runner {
   private readonly me: number;
   /** Revived argument sets by slot; one that could not be revived holds the error, thrown by every chunk that needs it. */
   private readonly args: Array<PreparedArgs | FailedArgs | undefined> = new Array(C.ARGS_SLOTS);
+  /** Shared bytes each slot's set refers to (as the main thread counted them). */
+  private readonly argsBytes = new Float64Array(C.ARGS_SLOTS);
+  /** Shared bytes of sets dropped since the last collection. */
+  private droppedBytes = 0;
   private readonly arenas = new Map<number, WorkerArena>();
   /** How many of `arenas` were made for one job (dropped once this worker is past it). */
   private oneOffs = 0;
@@ -144,6 +152,10 @@ export class Runner {
         // After W_PASSED: between leaving a job and passing it nothing may allocate (a
         // worker that died there would be replaced at this job, not counted as inside it).
         if (this.oneOffs > 0) this.dropOneOffs((seq - 1) | 0);
+        if (this.droppedBytes >= COLLECT_AFTER_BYTES) {
+          this.droppedBytes = 0;
+          collectGarbage("major");
+        }
         continue;
       }
       // Idle: spin a little (a main thread that publishes again soon is answered in
@@ -174,6 +186,7 @@ export class Runner {
     if (m === undefined) return false;
     const msg = m.message as C.PortMessage;
     if (msg.kind === "args") {
+      this.drop(msg.slot);
       // An argument set this thread cannot revive (e.g. a kind registered only
       // on the main thread) must fail the job's chunks, not the worker: thrown
       // here it would escape the loop that drains the port, outside any chunk.
@@ -182,12 +195,23 @@ export class Runner {
       } catch (err) {
         this.args[msg.slot] = { version: msg.version, failed: err };
       }
+      this.argsBytes[msg.slot] = msg.bytes;
+    } else if (msg.kind === "evict") {
+      if (this.args[msg.slot]?.version === msg.version) this.drop(msg.slot);
     } else if (msg.forSeq === null || ((msg.forSeq - this.seq) | 0) >= 0) {
       // (A one-off arena for a job this worker has already left is never needed.)
       this.arenas.set(msg.id, { forSeq: msg.forSeq, ...R.arenaViews(msg.buffer) });
       if (msg.forSeq !== null) this.oneOffs++;
     }
     return true;
+  }
+
+  /** Forgets the set in `slot` (superseded or evicted), counting its shared bytes toward a collection. */
+  private drop(slot: number): void {
+    if (this.args[slot] === undefined) return;
+    this.args[slot] = undefined;
+    this.droppedBytes += this.argsBytes[slot]!;
+    this.argsBytes[slot] = 0;
   }
 
   /** The revived args of (slot, version), pulling messages off the port in order until it arrives. */

@@ -121,10 +121,22 @@ export interface ArgsMessage {
   version: number;
   /** A SerializedMessage of the call's args. */
   args: unknown;
+  /** Bytes of shared memory the set refers to (a worker counts them when it drops the set). */
+  bytes: number;
+}
+
+/**
+ * Forget argument set (slot, version): no unsettled call uses it and the
+ * main thread will never reuse it (args-cache.ts, "evicting large sets").
+ */
+export interface EvictMessage {
+  kind: "evict";
+  slot: number;
+  version: number;
 }
 
 /** Everything the args port carries: argument sets and results arenas, in the order they were posted. */
-export type PortMessage = ArgsMessage | ArenaMessage;
+export type PortMessage = ArgsMessage | EvictMessage | ArenaMessage;
 
 /**
  * What a worker posts back for a job when it has something shared memory

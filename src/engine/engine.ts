@@ -48,6 +48,8 @@ export interface InternalEngineSettings {
    * epoch, so those 2 ms of polling per call only take a core from its workers.
    */
   longCalls?: boolean;
+  /** The args cache's byte budget (args-cache.ts, ARGS_CACHE_BYTES); tests set a small one. */
+  argsCacheBytes?: number;
 }
 
 export type BuiltinKernelSet = "all" | "loader";
@@ -138,7 +140,7 @@ export class Engine {
   private readonly handles: Array<WorkerHandle | undefined>;
   private readonly kernelIds = new Map<string, number>();
   private readonly pending = new Map<number, PendingJob>();
-  private readonly args = new ArgsCache();
+  private readonly args: ArgsCache;
   private readonly argsMemo = new ArgsMemo();
   /** Shared memory the workers write results and reduction partials into (results.ts). */
   private readonly heap = new ResultsHeap(
@@ -170,6 +172,7 @@ export class Engine {
   ) {
     this.threads = threads;
     this.checked = checked;
+    this.args = new ArgsCache(internal.argsCacheBytes);
     this.handles = new Array(threads).fill(undefined);
     this.respawns = new Array(threads).fill(0);
   }
@@ -505,12 +508,16 @@ export class Engine {
    */
   private assignArgs(message: SerializedMessage, mutexes: unknown[]): { slot: number; version: number } | undefined {
     const fresh = this.args.assign(message, mutexes);
-    if (fresh) this.postToWorkers({ kind: "args", slot: fresh.slot, version: fresh.version, args: message });
-    return fresh;
+    if (!fresh) return undefined;
+    // Evictions first: a worker drains its port in order, so it drops the old
+    // sets (and may collect them) on its way to the new one.
+    for (const { slot, version } of fresh.evicted) this.postToWorkers({ kind: "evict", slot, version });
+    this.postToWorkers({ kind: "args", slot: fresh.slot, version: fresh.version, args: message, bytes: fresh.bytes });
+    return { slot: fresh.slot, version: fresh.version };
   }
 
   /** Posts on every worker's args port, starting workers included (dispatch.md, "args slots"). */
-  private postToWorkers(m: C.ArgsMessage | ArenaMessage): void {
+  private postToWorkers(m: C.ArgsMessage | C.EvictMessage | ArenaMessage): void {
     for (const h of this.handles) h?.argsPort.postMessage(m);
     for (const h of this.starting) h.argsPort.postMessage(m);
   }

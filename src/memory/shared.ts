@@ -1,4 +1,5 @@
 import { SabreTypeError } from "../errors.js";
+import { collectGarbage } from "./collect.js";
 import { describe } from "../validate.js";
 import {
   CONSTRUCTORS,
@@ -50,8 +51,26 @@ export function rowMajorStrides(shape: readonly number[]): number[] {
   return stride;
 }
 
-/** Allocates a SharedArrayBuffer, turning the engine's RangeError into one that names the size. */
+/** Large allocations (at least LARGE_BYTES each) add up here; past NUDGE_BYTES a minor collection runs first. */
+const LARGE_BYTES = 16 * 2 ** 20;
+const NUDGE_BYTES = 256 * 2 ** 20;
+let largeSinceNudge = 0;
+
+/**
+ * Allocates a SharedArrayBuffer, turning the engine's RangeError into one that
+ * names the size. After every 256 MiB of large allocations it first runs a
+ * minor collection: a loop that makes a fresh output per call (a transform
+ * without `out`) would otherwise keep every dropped output until V8 happened
+ * to collect, which a thread allocating little rarely does (collect.ts).
+ */
 export function allocShared(bytes: number): SharedArrayBuffer {
+  if (bytes >= LARGE_BYTES) {
+    largeSinceNudge += bytes;
+    if (largeSinceNudge >= NUDGE_BYTES) {
+      largeSinceNudge = 0;
+      collectGarbage("minor");
+    }
+  }
   try {
     // A zero-length SAB is legal but some typed-array paths dislike it; keep 8 bytes minimum.
     return new SharedArrayBuffer(Math.max(bytes, 8));
