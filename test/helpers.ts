@@ -1,6 +1,7 @@
 // Shared test helpers: typed-error assertions and running real worker threads.
 import * as assert from "uvu/assert";
 import { Worker } from "node:worker_threads";
+import * as os from "node:os";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -74,4 +75,15 @@ export function fixture(name: string): URL {
   const at = here.lastIndexOf("/build/test/");
   if (at < 0) throw new Error(`tests must run from build/test/, not ${here}`);
   return new URL(`fixtures/${name}.js`, here.slice(0, at + "/build/test/".length));
+}
+
+/**
+ * How much slower than an idle machine this one runs now: the 1-minute load
+ * average per core, at least 1. Upper bounds that only guard against a hang
+ * or a lost wake-up ("returned within 1 s") scale by it, so a test run on a
+ * machine shared with other builds stays a test of correctness, not of the
+ * scheduler. Lower bounds (a timed wait must not return early) never scale.
+ */
+export function loadFactor(): number {
+  return Math.max(1, os.loadavg()[0]! / os.availableParallelism());
 }

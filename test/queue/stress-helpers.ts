@@ -3,12 +3,12 @@
 // per-producer FIFO order.
 import * as assert from "uvu/assert";
 import { Queue, serialize, shared } from "sabre";
-import { fixture, runWorkers } from "../helpers.js";
+import { fixture, loadFactor, runWorkers } from "../helpers.js";
 import type { ConsumerResult, ProducerResult } from "../fixtures/queue-role.js";
 
 export const ROLE = fixture("queue-role");
 // Generous: only a lost wake-up (a bug) makes a consumer wait this long.
-export const TIMEOUT = 20_000;
+export const TIMEOUT = 20_000 * loadFactor();
 
 export async function stress(queue: Queue, producers: number, consumers: number, perProducer: number) {
   const total = producers * perProducer;
