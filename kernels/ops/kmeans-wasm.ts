@@ -11,7 +11,7 @@
 // shows in a result (test/ops/kmeans-wasm.test.ts compares them).
 import {
   BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
-  F64X2_MUL, F64X2_SPLAT, F64X2_SUB, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
+  F64X2_EQ, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_REPLACE_LANE, F64X2_SPLAT, F64X2_SUB, I32_CTZ, I32_OR, I64X2_BITMASK, I8X16_SHUFFLE, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
   I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_STORE, V128_ZERO, VOID,
 } from "./wasm-emit.js";
 
@@ -125,22 +125,25 @@ function assignBody(k: number, v: number): number[] {
     for (let q = 0; q < size; q++) c.get(A.tmp).get(A.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
   }
   // Assign.settle: the nearest (first on ties) and the second nearest.
-  c.i32(0).set(A.best);
-  c.f64(Infinity).set(A.bestD);
-  c.f64(Infinity).set(A.second);
-  c.i32(0).set(A.q);
-  c.op(LOOP, VOID);
-  at8(A.tmp, A.q); f64Load(); c.set(A.s);
-  c.get(A.s).get(A.bestD).op(F64_LT, IF, VOID);
-  c.get(A.bestD).set(A.second);
-  c.get(A.s).set(A.bestD);
-  c.get(A.q).set(A.best);
-  c.op(ELSE);
-  c.get(A.s).get(A.second).op(F64_LT, IF, VOID);
-  c.get(A.s).set(A.second);
-  c.op(END, END);
-  c.get(A.q).i32(1).op(I32_ADD).tee(A.q).i32(k).op(I32_LT_S, BR_IF, 0);
-  c.op(END);
+  if (k <= SIMD_SETTLE) settleLanes(c, k, v);
+  else {
+    c.i32(0).set(A.best);
+    c.f64(Infinity).set(A.bestD);
+    c.f64(Infinity).set(A.second);
+    c.i32(0).set(A.q);
+    c.op(LOOP, VOID);
+    at8(A.tmp, A.q); f64Load(); c.set(A.s);
+    c.get(A.s).get(A.bestD).op(F64_LT, IF, VOID);
+    c.get(A.bestD).set(A.second);
+    c.get(A.s).set(A.bestD);
+    c.get(A.q).set(A.best);
+    c.op(ELSE);
+    c.get(A.s).get(A.second).op(F64_LT, IF, VOID);
+    c.get(A.s).set(A.second);
+    c.op(END, END);
+    c.get(A.q).i32(1).op(I32_ADD).tee(A.q).i32(k).op(I32_LT_S, BR_IF, 0);
+    c.op(END);
+  }
   at8(A.up, A.i); c.get(A.bestD).op(F64_SQRT); f64Store();
   at8(A.lo, A.i); c.get(A.second).op(F64_SQRT); f64Store();
   // A changed label: counted, stored, and (update) its row moved between the sums.
@@ -158,6 +161,57 @@ function assignBody(k: number, v: number): number[] {
   c.op(BR, 0, END, END);
   c.get(A.changed);
   return body([[11, I32], [5, F64], [3 + widest, V128]], c.c);
+}
+
+/** Up to this many centers, settle() runs on the vector lanes without a branch (the lane mask of the nearest fits an i32). */
+const SIMD_SETTLE = 32;
+/** i8x16.shuffle indices that swap the two f64 lanes of a v128. */
+const SWAP = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+
+/**
+ * Assign.settle over the k distances at tmp (v lanes pairs) without a
+ * branch: the distances are data-dependent, and the scalar loop's two
+ * comparisons per center missed the branch predictor about half as long as
+ * the distances themselves took (200k x 32, k = 10: 119 -> 65 ns per row
+ * without it). Each lane keeps the smallest and second smallest of its
+ * centers (pmin/pmax: `b < a ? b : a`, one minpd/maxpd), then the two lanes
+ * meet; the nearest is the first center whose distance equals the smallest
+ * (the lanes' equality bitmask, lowest set bit). Values are picked, never
+ * computed, so bestD and second are the scalar loop's bits, and the first
+ * of equal distances still wins. A padding lane (k odd) reads as infinity.
+ */
+function settleLanes(c: Code, k: number, v: number): void {
+  const [LO, HI, P, M] = [A.X, A.C, A.T, A.acc];
+  const pair = (q: number): void => {
+    c.get(A.tmp).op(...V128_LOAD, ...mem(3, q * 16));
+    if (q === v - 1 && k % 2 === 1) c.f64(Infinity).op(...F64X2_REPLACE_LANE(1));
+  };
+  pair(0);
+  c.set(LO);
+  c.f64(Infinity).op(...F64X2_SPLAT).set(HI);
+  for (let q = 1; q < v; q++) {
+    pair(q);
+    c.set(P);
+    // second = min(second, max(smallest, x)); smallest = min(smallest, x)
+    c.get(HI).get(LO).get(P).op(...F64X2_PMAX, ...F64X2_PMIN).set(HI);
+    c.get(LO).get(P).op(...F64X2_PMIN).set(LO);
+  }
+  // Across the two lanes: M = the smallest in both lanes; second = min(larger of the smallests, both seconds).
+  c.get(LO).get(LO).op(...I8X16_SHUFFLE(SWAP)).set(P);
+  c.get(LO).get(P).op(...F64X2_PMIN).set(M);
+  c.get(LO).get(P).op(...F64X2_PMAX);
+  c.get(HI).get(HI).op(...I8X16_SHUFFLE(SWAP)).get(HI).op(...F64X2_PMIN);
+  c.op(...F64X2_PMIN, ...F64X2_EXTRACT_LANE(0)).set(A.second);
+  c.get(M).op(...F64X2_EXTRACT_LANE(0)).set(A.bestD);
+  // The lanes equal to the smallest, as bits 2q and 2q + 1; the lowest set one is the nearest.
+  for (let q = 0; q < v; q++) {
+    pair(q);
+    c.get(M).op(...F64X2_EQ, ...I64X2_BITMASK);
+    if (q > 0) c.i32(2 * q).op(I32_SHL).get(A.q).op(I32_OR);
+    c.set(A.q);
+  }
+  // No lane equal (only a NaN distance, from centers that overflowed): center 0, as the scalar loop, never out of range.
+  c.get(A.q).op(I32_CTZ).i32(0).get(A.q).op(SELECT).set(A.best);
 }
 
 const ASSIGN_PARAMS = [...new Array<number>(15).fill(I32), F64, F64];

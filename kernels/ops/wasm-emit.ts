@@ -55,6 +55,13 @@ export const F32X4_SPLAT = simd(0x13), F32X4_ADD = simd(0xe4), F32X4_MUL = simd(
 /** Widens the low two float32 lanes of a v128 to float64 (exact). */
 export const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 export const F64X2_EXTRACT_LANE = (lane: number): number[] => [...simd(0x21), lane];
+/** Lane-wise `b < a ? b : a` and `a < b ? b : a` (one minpd / maxpd on x64, where f64x2.min/max need NaN fix-ups). */
+export const F64X2_PMIN = simd(0xf6), F64X2_PMAX = simd(0xf7);
+export const F64X2_EQ = simd(0x47), I64X2_BITMASK = simd(0xc4);
+export const F64X2_REPLACE_LANE = (lane: number): number[] => [...simd(0x22), lane];
+/** i8x16.shuffle of the two operands' 32 bytes by the 16 byte indices. */
+export const I8X16_SHUFFLE = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
+export const I32_CTZ = 0x68, I32_OR = 0x72;
 /** Memory immediate: log2 alignment, byte offset. */
 export const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
 /** A v128.const of zeros. */

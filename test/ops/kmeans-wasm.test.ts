@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { rng } from "sabre";
-import { kmeansWasmBytes, setKMeansWasm } from "../../kernels/ops/kmeans-wasm.js";
+import { kmeansScan, kmeansWasmBytes, setKMeansWasm } from "../../kernels/ops/kmeans-wasm.js";
 import { kmeansJob } from "../../src/ops/kmeans-job.js";
 import type { KMeansOptions } from "../../src/ops/kmeans.js";
 import { kmeansSpmd } from "../../src/ops/kmeans-spmd.js";
@@ -38,7 +38,7 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
 
 test("the generated module validates", () => {
   const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Array): boolean } }).WebAssembly;
-  for (const m of [[1, 2], [2, 2], [9, 4], [10, 4], [13, 4], [31, 5]]) assert.ok(wasm.validate(kmeansWasmBytes(m, 1)), `m = ${m}`);
+  for (const m of [[1, 2], [2, 2], [9, 4], [10, 4], [13, 4], [31, 5], [32, 5], [33, 5], [40, 5]]) assert.ok(wasm.validate(kmeansWasmBytes(m, 1)), `m = ${m}`);
 });
 
 test("WebAssembly and JS paths agree bit for bit", () => {
@@ -49,6 +49,9 @@ test("WebAssembly and JS paths agree bit for bit", () => {
     [3000, 1, 3, 1, { k: 2, seed: 3, tol: 0 }],
     [2500, 8, 5, 3, { k: 3, seed: 4, init: "random", maxIter: 5 }],
     [2100, 2, 5, 2, { k: 13, seed: 5 }],
+    // the widest lane-settled k (16 lane pairs: bits 0-31 of the mask), and past it the scalar loop
+    [3000, 3, 8, 3, { k: 32, seed: 6 }],
+    [3000, 3, 8, 3, { k: 40, seed: 7 }],
   ];
   for (const [n, d, c, std, o] of cases) {
     const X = blobs(n, d, c, n + d, std);
@@ -70,6 +73,46 @@ test("an empty cluster (two initial centers far away) takes the same path on bot
   same(a.labels, b.labels, "labels");
   same(a.centers, b.centers, "centers");
   same(a.info, b.info, "inertia, iterations");
+});
+
+test("the assignment kernel: first of equal distances, second nearest and bounds, ties included", () => {
+  // Integer rows and centers with duplicates: many rows are exactly as far
+  // from two or more centers (nearest and second nearest tie). Each row's
+  // label, upper and lower bound must be those of the scalar settle.
+  const d = 3;
+  const grid: number[] = [];
+  for (let a = -3; a <= 3; a++) for (let b = -3; b <= 3; b++) for (let c = -1; c <= 1; c++) grid.push(a, b, c);
+  const n = grid.length / d;
+  for (const k of [1, 2, 5, 8, 9, 32, 33, 40]) {
+    const C = new Float64Array(k * d);
+    for (let j = 0; j < k; j++) {
+      const t = j % 9; // a center repeats every 9: duplicates once k > 9
+      C[j * d] = (t % 3) - 1;
+      C[j * d + 1] = Math.floor(t / 3) - 1;
+      C[j * d + 2] = j % 2;
+    }
+    const scan = kmeansScan([k, 2], d, n, k * d + k);
+    if (scan === null) throw new Error("no WebAssembly SIMD here");
+    const { f64, i32, lay } = scan;
+    f64.set(grid, lay.rows);
+    scan.centers(0, C, 0);
+    i32.fill(-1, lay.lab, lay.lab + n);
+    scan.assign(0, n, true, false, 0, -1, 0, 0);
+    let ties = 0;
+    for (let i = 0; i < n; i++) {
+      const ds = Array.from({ length: k }, (_, j) => {
+        let s = 0;
+        for (let f = 0; f < d; f++) s += (grid[i * d + f]! - C[j * d + f]!) * (grid[i * d + f]! - C[j * d + f]!);
+        return s;
+      });
+      const sorted = [...ds].sort((x, y) => x - y);
+      if (k > 1 && sorted[0] === sorted[1]) ties++;
+      assert.is(i32[lay.lab + i], ds.indexOf(sorted[0]!), `k ${k} row ${i} label`);
+      assert.is(f64[lay.up + i], Math.sqrt(sorted[0]!), `k ${k} row ${i} upper`);
+      assert.is(f64[lay.lo + i], k > 1 ? Math.sqrt(sorted[1]!) : Infinity, `k ${k} row ${i} lower`);
+    }
+    if (k > 1) assert.ok(ties > 0, `k ${k}: no tie`);
+  }
 });
 
 test.run();
