@@ -290,13 +290,15 @@ function plusPlusBody(L: number, v: number): number[] {
     c.get(P.pc).i32(v * 16).op(I32_ADD).set(P.pc);
     c.get(P.f).i32(1).op(I32_SUB).tee(P.f).i32(0).op(I32_GT_S, BR_IF, 0);
     c.op(END);
-    for (let q = 0; q < size; q++) c.get(P.tmp).get(P.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
+    // v < have ? v : have, as pmin(have, v) on both lanes: no branch on the data (an f64 select is one on x64).
+    for (let q = 0; q < size; q++) {
+      c.get(P.tmp).get(P.have).op(...F64X2_SPLAT).get(P.acc + q).op(...F64X2_PMIN, ...V128_STORE, ...mem(3, (start + q) * 16));
+    }
   }
-  // dist[bufs[j]][i] = v < have ? v : have
+  // dist[bufs[j]][i] = the lowered distance
   c.i32(0).set(P.j);
   c.op(LOOP, VOID);
-  c.get(P.j).i32(3).op(I32_SHL).get(P.tmp).op(I32_ADD); f64Load(); c.set(P.v);
-  distAt(() => bufAt(null)); c.get(P.v).get(P.have).get(P.v).get(P.have).op(F64_LT, SELECT); f64Store();
+  distAt(() => bufAt(null)); c.get(P.j).i32(3).op(I32_SHL).get(P.tmp).op(I32_ADD); f64Load(); f64Store();
   c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
   c.op(END);
   c.op(END); // if/else

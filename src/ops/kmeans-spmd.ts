@@ -251,7 +251,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         for (let j = 0; j < L; j++) {
           const row = bufs[j]!;
           const from = mirror + row * owned;
-          for (let i = r0; i < r1; i++) dist[row * n + i] = f64[from + i]!;
+          dist.set(f64.subarray(from + r0, from + r1), row * n + r0);
         }
         const pb = (next * blocks + b) * L;
         for (let j = 0; j < L; j++) pot[pb + j] = f64[scan.lay.out + j]!;
