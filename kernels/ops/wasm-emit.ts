@@ -61,7 +61,13 @@ export const F64X2_EQ = simd(0x47), I64X2_BITMASK = simd(0xc4);
 export const F64X2_REPLACE_LANE = (lane: number): number[] => [...simd(0x22), lane];
 /** i8x16.shuffle of the two operands' 32 bytes by the 16 byte indices. */
 export const I8X16_SHUFFLE = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
-export const I32_CTZ = 0x68, I32_OR = 0x72;
+export const I32_CTZ = 0x68, I32_AND = 0x71, I32_OR = 0x72;
+export const I32X4_SPLAT = simd(0x11);
+export const I32X4_REPLACE_LANE = (lane: number): number[] => [...simd(0x1c), lane];
+/** v128.bitselect(a, b, mask): a's bits where mask is 1, b's elsewhere. */
+export const V128_BITSELECT = simd(0x52);
+/** v128.load64_lane: (address, v128) -> the v128 with lane `lane` (an immediate after the memarg) loaded from memory. */
+export const V128_LOAD64_LANE = simd(0x57);
 /** Memory immediate: log2 alignment, byte offset. */
 export const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
 /** A v128.const of zeros. */

@@ -236,7 +236,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       gap[q] = g;
     }
     if (scan !== null) {
-      scan.centers(1, rows, 0);
+      scan.candidates(rows);
       scan.f64.set(gap, scan.lay.gap);
       scan.i32.set(bufs, scan.lay.bufs);
     }
