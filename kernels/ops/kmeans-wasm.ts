@@ -352,6 +352,62 @@ function plusPlusBody(L: number): number[] {
 }
 
 /**
+ * rowDist(r0, r1, rows, lab, ct, w, d, out, write) -> f64: the sum, in row
+ * order, of each copied row's squared distance to its own center (center
+ * lab[i] of the transposed centers at ct, w lanes per feature), each summed
+ * over the features in order: sq()'s bits, as the JS loops that compute the
+ * inertia and k-means++'s first distances. When `write`, each row's
+ * distance also goes to out[i]. Rows go two at a time, one per f64x2 lane,
+ * so that two chains of additions overlap (one row alone waits on each of
+ * its d additions); a last odd row fills both lanes and counts once.
+ */
+function rowDistBody(): number[] {
+  const [r0, r1, rows, lab, ct, w, d, out, write] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, ib, pa, pb, ca, cb, f] = [9, 10, 11, 12, 13, 14, 15];
+  const sum = 16;
+  const [X, C, T, acc] = [17, 18, 19, 20];
+  const c = new Code();
+  const rowAt = (row: number, into: number): void => void c.get(row).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(into);
+  const centerAt = (row: number, into: number): void => {
+    c.get(row).i32(2).op(I32_SHL).get(lab).op(I32_ADD).op(I32_LOAD, ...mem(2, 0)).i32(3).op(I32_SHL).get(ct).op(I32_ADD).set(into);
+  };
+  c.f64(0).set(sum);
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).i32(1).op(I32_ADD).get(i).get(i).i32(1).op(I32_ADD).get(r1).op(I32_LT_S, SELECT).set(ib);
+  rowAt(i, pa);
+  rowAt(ib, pb);
+  centerAt(i, ca);
+  centerAt(ib, cb);
+  c.op(...V128_ZERO).set(acc);
+  c.get(d).set(f);
+  c.op(LOOP, VOID);
+  c.get(pb).get(pa).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT, ...V128_LOAD64_LANE, ...mem(3, 0), 1).set(X);
+  c.get(cb).get(ca).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT, ...V128_LOAD64_LANE, ...mem(3, 0), 1).set(C);
+  c.get(X).get(C).op(...F64X2_SUB).set(T);
+  c.get(acc).get(T).get(T).op(...F64X2_MUL, ...F64X2_ADD).set(acc);
+  c.get(pa).i32(8).op(I32_ADD).set(pa);
+  c.get(pb).i32(8).op(I32_ADD).set(pb);
+  c.get(ca).get(w).i32(3).op(I32_SHL).op(I32_ADD).set(ca);
+  c.get(cb).get(w).i32(3).op(I32_SHL).op(I32_ADD).set(cb);
+  c.get(f).i32(1).op(I32_SUB).tee(f).i32(0).op(I32_GT_S, BR_IF, 0);
+  c.op(END);
+  c.get(write).op(IF, VOID);
+  c.get(ib).i32(3).op(I32_SHL).get(out).op(I32_ADD).get(acc).op(...F64X2_EXTRACT_LANE(1), F64_STORE, ...mem(3, 0));
+  c.get(i).i32(3).op(I32_SHL).get(out).op(I32_ADD).get(acc).op(...F64X2_EXTRACT_LANE(0), F64_STORE, ...mem(3, 0));
+  c.op(END);
+  c.get(sum).get(acc).op(...F64X2_EXTRACT_LANE(0), F64_ADD).set(sum);
+  c.get(ib).get(i).op(I32_NE, IF, VOID);
+  c.get(sum).get(acc).op(...F64X2_EXTRACT_LANE(1), F64_ADD).set(sum);
+  c.op(END);
+  c.get(i).i32(2).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  c.get(sum);
+  return body([[7, I32], [1, F64], [4, V128]], c.c);
+}
+
+/**
  * devs(r0, r1, rows, d, mean, out): out[f] += (x[f] - mean[f])^2 for each
  * copied row in [r0, r1) in row order, two features per f64x2 lane pair
  * (then the odd one): each feature's sum has the JS loop's operations in
@@ -399,6 +455,7 @@ export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
     { name: "assign", params: ASSIGN_PARAMS, results: [I32], body: assignBody(m[0]!, vs[0]!) },
     { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!) },
     { name: "devs", params: 6, results: [], body: devsBody() },
+    { name: "rowDist", params: 9, results: [F64], body: rowDistBody() },
   ]);
 }
 
@@ -472,6 +529,7 @@ export class KMeansScan {
   private readonly assignFn: Assign;
   private readonly plusPlusFn: Assign;
   private readonly devsFn: Assign;
+  private readonly rowDistFn: Assign;
 
   constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
     this.width = m.map((x) => 2 * Math.ceil(x / 2));
@@ -481,6 +539,7 @@ export class KMeansScan {
     this.assignFn = exports.assign as Assign;
     this.plusPlusFn = exports.plusPlus as Assign;
     this.devsFn = exports.devs as Assign;
+    this.rowDistFn = exports.rowDist as Assign;
     this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
   }
 
@@ -502,6 +561,17 @@ export class KMeansScan {
   plusPlus(r0: number, r1: number, c: number, cur: number, prev: number): void {
     const l = this.lay;
     this.plusPlusFn(r0, r1, c, cur, prev, 0, l.rows * 8, l.dist * 8, this.owned, l.near * 4, l.gap * 8, l.bufs * 4, l.tmp * 8, this.d, l.out * 8);
+  }
+
+  /**
+   * The row-order sum of copied rows [r0, r1)'s squared distances to their
+   * own centers (labels at i32[labels ..], centers last written by
+   * centers(0, ...)); when `out` is given (a float64 offset), each row's
+   * distance also lands at f64[out + row].
+   */
+  rowDist(r0: number, r1: number, labels: number, out = -1): number {
+    const l = this.lay;
+    return this.rowDistFn(r0, r1, l.rows * 8, labels * 4, 0, this.width[0]!, this.d, Math.max(out, 0) * 8, out >= 0 ? 1 : 0);
   }
 
   /** Writes the L k-means++ candidates (rows of `cs`, d apart) for plusPlus: feature-major, each value on both lanes. */

@@ -200,20 +200,26 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   // back into `dist`, where every worker's search reads them.
   const first = b0 * blockRows;
   const mirror = scan === null ? 0 : scan.lay.dist - first;
+  // With the scan, every row's label is 0 (its `near`) and center 0 is the first center.
+  if (scan !== null) scan.centers(0, centers, 0);
   for (let b = b0; b < b1; b++) {
-    const r1 = Math.min(n, (b + 1) * blockRows);
+    const r0 = b * blockRows;
+    const r1 = Math.min(n, r0 + blockRows);
+    if (scan !== null) {
+      scan.i32.fill(0, scan.lay.near + r0 - first, scan.lay.near + r1 - first);
+      pot[b * L] = scan.rowDist(r0 - first, r1 - first, scan.lay.near, scan.lay.dist);
+      dist.set(scan.f64.subarray(mirror + r0, mirror + r1), r0);
+      near.fill(0, r0, r1);
+      continue;
+    }
     let s = 0;
-    for (let i = b * blockRows; i < r1; i++) {
+    for (let i = r0; i < r1; i++) {
       const v = sq(xc, xOff + i * d, centers, 0, d);
       dist[i] = v;
       near[i] = 0;
       s += v;
     }
     pot[b * L] = s;
-    if (scan !== null) {
-      scan.f64.set(dist.subarray(b * blockRows, r1), mirror + b * blockRows);
-      scan.i32.fill(0, scan.lay.near + b * blockRows - first, scan.lay.near + r1 - first);
-    }
   }
   sync(job);
   let total = 0;
@@ -611,6 +617,7 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
     }
   }
   if (!strict) assign.prepare();
+  else if (scan !== null) scan.centers(0, centers, 0); // the inertia's centers (prepare() writes them otherwise)
   const inert = 2 * blocks * d;
   for (let b = b0; b < b1; b++) {
     const r0 = b * blockRows;
@@ -623,9 +630,8 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
       work.set(lab.subarray(0, r1 - r0), r0);
     }
     let s = 0;
-    for (let i = r0; i < r1; i++) {
-      s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
-    }
+    if (scan !== null) s = scan.rowDist(r0 - first, r1 - first, scan.lay.lab);
+    else for (let i = r0; i < r1; i++) s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
     stat[inert + b] = s;
     checkStop(job);
   }
