@@ -10,7 +10,7 @@
 // the JS path's arithmetic in the JS path's order, so which path ran never
 // shows in a result (test/ops/kmeans-wasm.test.ts compares them).
 import {
-  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
+  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_EQ, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
   F64X2_EQ, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_REPLACE_LANE, F64X2_SPLAT, F64X2_SUB, I32_AND, I32_CTZ, I32_OR, I32X4_REPLACE_LANE, I32X4_SPLAT, V128_BITSELECT, I64X2_BITMASK, I8X16_SHUFFLE, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
   I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_LOAD64_LANE, V128_STORE, V128_ZERO, VOID,
 } from "./wasm-emit.js";
@@ -408,6 +408,49 @@ function rowDistBody(): number[] {
 }
 
 /**
+ * stats(r0, r1, rows, d, out) -> i32: out[f] += x[f] for each copied row in
+ * [r0, r1) in row order, two features per f64x2 lane pair (then the odd
+ * one), as phase 0a of prepare() in src/ops/kmeans-spmd.ts; returns 1 when
+ * every value is finite. (x - x is 0 for a finite x and NaN otherwise, and
+ * a NaN stays in the running sum of those: the sums of X themselves could
+ * overflow from finite values.)
+ */
+function statsBody(): number[] {
+  const [r0, r1, rows, d, out] = [0, 1, 2, 3, 4];
+  const [i, px, po, f] = [5, 6, 7, 8];
+  const [V, Z] = [9, 10];
+  const [v, zs] = [11, 12];
+  const c = new Code();
+  c.op(...V128_ZERO).set(Z);
+  c.f64(0).set(zs);
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(px);
+  c.get(out).set(po);
+  c.get(d).set(f);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(f).i32(2).op(I32_LT_S, BR_IF, 1);
+  c.get(px).op(...V128_LOAD, ...mem(3, 0)).set(V);
+  c.get(po).get(po).op(...V128_LOAD, ...mem(3, 0)).get(V).op(...F64X2_ADD, ...V128_STORE, ...mem(3, 0));
+  c.get(Z).get(V).get(V).op(...F64X2_SUB, ...F64X2_ADD).set(Z);
+  c.get(px).i32(16).op(I32_ADD).set(px);
+  c.get(po).i32(16).op(I32_ADD).set(po);
+  c.get(f).i32(2).op(I32_SUB).set(f);
+  c.op(BR, 0, END, END);
+  c.get(f).op(IF, VOID);
+  c.get(px).op(F64_LOAD, ...mem(3, 0)).set(v);
+  c.get(po).get(po).op(F64_LOAD, ...mem(3, 0)).get(v).op(F64_ADD, F64_STORE, ...mem(3, 0));
+  c.get(zs).get(v).get(v).op(F64_SUB, F64_ADD).set(zs);
+  c.op(END);
+  c.get(i).i32(1).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  // finite: zs + both lanes of Z is 0 (NaN otherwise)
+  c.get(zs).get(Z).op(...F64X2_EXTRACT_LANE(0), F64_ADD).get(Z).op(...F64X2_EXTRACT_LANE(1), F64_ADD).f64(0).op(F64_EQ);
+  return body([[4, I32], [2, V128], [2, F64]], c.c);
+}
+
+/**
  * devs(r0, r1, rows, d, mean, out): out[f] += (x[f] - mean[f])^2 for each
  * copied row in [r0, r1) in row order, two features per f64x2 lane pair
  * (then the odd one): each feature's sum has the JS loop's operations in
@@ -456,6 +499,7 @@ export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
     { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!) },
     { name: "devs", params: 6, results: [], body: devsBody() },
     { name: "rowDist", params: 9, results: [F64], body: rowDistBody() },
+    { name: "stats", params: 5, results: [I32], body: statsBody() },
   ]);
 }
 
@@ -530,6 +574,7 @@ export class KMeansScan {
   private readonly plusPlusFn: Assign;
   private readonly devsFn: Assign;
   private readonly rowDistFn: Assign;
+  private readonly statsFn: Assign;
 
   constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
     this.width = m.map((x) => 2 * Math.ceil(x / 2));
@@ -540,11 +585,18 @@ export class KMeansScan {
     this.plusPlusFn = exports.plusPlus as Assign;
     this.devsFn = exports.devs as Assign;
     this.rowDistFn = exports.rowDist as Assign;
+    this.statsFn = exports.stats as Assign;
     this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
   }
 
   /** How many rows were copied in. */
   readonly owned: number;
+
+  /** Phase 0a for copied rows [r0, r1): f64[dev .. dev + d) += the rows, in row order (the caller zeroes dev); false if a value is not finite. */
+  stats(r0: number, r1: number): boolean {
+    const l = this.lay;
+    return this.statsFn(r0, r1, l.rows * 8, this.d, l.dev * 8) === 1;
+  }
 
   /** Phase 0b for copied rows [r0, r1): f64[dev .. dev + d) += the squared deviations from f64[mean ..] (the caller zeroes dev). */
   devs(r0: number, r1: number): void {

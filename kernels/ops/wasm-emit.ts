@@ -47,7 +47,7 @@ export const I32_GE_S = 0x4e, I32_LE_S = 0x4c, I32_LT_S = 0x48, I32_GT_S = 0x4a,
 export const I32_LOAD = 0x28, F32_LOAD = 0x2a, F64_LOAD = 0x2b, I32_STORE = 0x36, F64_STORE = 0x39;
 export const IF = 0x04, ELSE = 0x05, RETURN = 0x0f, SELECT = 0x1b, F64_CONST = 0x44;
 export const I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_SHL = 0x74;
-export const F64_LT = 0x63, F64_GE = 0x66, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MAX = 0xa5;
+export const F64_EQ = 0x61, F64_LT = 0x63, F64_GE = 0x66, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MAX = 0xa5;
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0x00), V128_STORE = simd(0x0b), V128_CONST = simd(0x0c);
 export const F64X2_SPLAT = simd(0x14), F64X2_ADD = simd(0xf0), F64X2_SUB = simd(0xf1), F64X2_MUL = simd(0xf2);

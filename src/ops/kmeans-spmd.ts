@@ -112,18 +112,13 @@ function prepare(job: KMeansJob, b0: number, b1: number, scan: KMeansScan | null
     const sb = b * d;
     for (let f = 0; f < d; f++) stat[sb + f] = 0;
     if (scan !== null) {
-      // The scan's copy, filled on the way (a separate copy was ~5% of a fit).
-      const into = scan.f64;
-      const shift = scan.lay.rows - xOff - b0 * blockRows * d;
-      for (let i = r0; i < r1; i++) {
-        const a = xOff + i * d;
-        for (let f = 0; f < d; f++) {
-          const v = xc[a + f]!;
-          into[shift + a + f] = v;
-          if (v - v !== 0) finite = false;
-          stat[sb + f]! += v;
-        }
-      }
+      // The scan's copy (a block copy), then its sums and finiteness in WebAssembly.
+      const { f64, lay } = scan;
+      const first = b0 * blockRows;
+      f64.set(xc.subarray(xOff + r0 * d, xOff + r1 * d), lay.rows + (r0 - first) * d);
+      f64.fill(0, lay.dev, lay.dev + d);
+      if (!scan.stats(r0 - first, r1 - first)) finite = false;
+      for (let f = 0; f < d; f++) stat[sb + f] = f64[lay.dev + f]!;
     } else {
       for (let i = r0; i < r1; i++) {
         const a = xOff + i * d;

@@ -9,7 +9,7 @@ import { kmeansScan, kmeansWasmBytes, setKMeansWasm } from "../../kernels/ops/km
 import { kmeansJob } from "../../src/ops/kmeans-job.js";
 import type { KMeansOptions } from "../../src/ops/kmeans.js";
 import { kmeansSpmd } from "../../src/ops/kmeans-spmd.js";
-import { DONE } from "../../src/ops/kmeans-layout.js";
+import { DONE, NOT_FINITE } from "../../src/ops/kmeans-layout.js";
 
 function blobs(n: number, d: number, c: number, seed: number, std: number): number[][] {
   const r = rng(seed);
@@ -174,6 +174,34 @@ test("the k-means++ kernel: candidates lowered, pruned rows kept, block sums; od
       if (r1 - r0 > 10) assert.ok(pruned > 0 && pruned < r1 - r0, `L ${L}: ${pruned} pruned`);
       // the candidates' rows now hold this step's values; put back random ones for the next range
       for (let i = 0; i < n; i++) for (const row of bufs) f64[dist(row, i)] = r.int(0, 60);
+    }
+  }
+});
+
+test("phase 0 finds a NaN or an infinity in any feature on both paths, and finite values whose sums overflow are finite", () => {
+  const d = 3; // features 0-1 in a lane pair, feature 2 alone
+  for (const wasm of [true, false]) {
+    for (const [f, bad] of [[0, NaN], [1, Infinity], [2, -Infinity], [2, NaN]] as Array<[number, number]>) {
+      const X = blobs(300, d, 2, 9, 1);
+      X[217]![f] = bad;
+      const { job } = kmeansJob(X, { k: 2, seed: 0 });
+      setKMeansWasm(wasm);
+      try {
+        assert.is(kmeansSpmd(0, 1, job), NOT_FINITE, `wasm ${wasm} feature ${f} ${bad}`);
+      } finally {
+        setKMeansWasm(true);
+      }
+    }
+  }
+  // 1e308 + 1e308 overflows, but every value is finite: the fit runs (its numbers are moot).
+  const X = Array.from({ length: 40 }, (_, i) => [1e308, -1e308, i % 2 === 0 ? 1e308 : 0]);
+  for (const wasm of [true, false]) {
+    const { job } = kmeansJob(X, { k: 2, seed: 0, maxIter: 2 });
+    setKMeansWasm(wasm);
+    try {
+      assert.is(kmeansSpmd(0, 1, job), DONE, `wasm ${wasm}: overflowing sums`);
+    } finally {
+      setKMeansWasm(true);
     }
   }
 });
