@@ -1,9 +1,11 @@
 // The hot loops of ops.kmeans in WebAssembly SIMD, emitted as bytes at run
 // time (wasm-emit.ts; nothing to build or download): Lloyd's assignment
-// step (assign) and a k-means++ step (plusPlus), each over one worker's
-// copy of the rows it owns, in the module's memory (WebAssembly cannot
-// address the caller's SharedArrayBuffer). Distances are computed against
-// centers held transposed (feature-major, two centers per f64x2 lane pair),
+// step (assign), a k-means++ step (plusPlus), each row's distance to its
+// own center (rowDist) and phase 0's sums (stats, devs), each over one
+// worker's copy of the rows it owns, in the module's memory (WebAssembly
+// cannot address the caller's SharedArrayBuffer). Lloyd's distances are
+// computed against centers held transposed (feature-major, two centers per
+// f64x2 lane pair; k-means++ and rowDist put two rows on the lanes instead),
 // each lane summing (x_f - c_f)^2 over the features in order with separate
 // rounding of the product and the sum (no FMA): the very operations of sq()
 // in src/ops/kmeans-distances.ts. Everything else (bounds, ties, sums) is
