@@ -641,7 +641,7 @@ export class KMeansScan {
     }
   }
 
-  /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros. */
+  /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros (kernel 0: what assign and rowDist read; the k-means++ candidates go through candidates()). */
   centers(kernel: number, cs: Float64Array, at: number): void {
     const { f64, d } = this;
     const m = this.m[kernel]!;
