@@ -1,18 +1,20 @@
 // The hot loops of ops.kmeans in WebAssembly SIMD, emitted as bytes at run
 // time (wasm-emit.ts; nothing to build or download): Lloyd's assignment
-// step (assign) and a k-means++ step (plusPlus), each over one worker's
-// copy of the rows it owns, in the module's memory (WebAssembly cannot
-// address the caller's SharedArrayBuffer). Distances are computed against
-// centers held transposed (feature-major, two centers per f64x2 lane pair),
+// step (assign), a k-means++ step (plusPlus), each row's distance to its
+// own center (rowDist) and phase 0's sums (stats, devs), each over one
+// worker's copy of the rows it owns, in the module's memory (WebAssembly
+// cannot address the caller's SharedArrayBuffer). Lloyd's distances are
+// computed against centers held transposed (feature-major, two centers per
+// f64x2 lane pair; k-means++ and rowDist put two rows on the lanes instead),
 // each lane summing (x_f - c_f)^2 over the features in order with separate
 // rounding of the product and the sum (no FMA): the very operations of sq()
 // in src/ops/kmeans-distances.ts. Everything else (bounds, ties, sums) is
 // the JS path's arithmetic in the JS path's order, so which path ran never
 // shows in a result (test/ops/kmeans-wasm.test.ts compares them).
 import {
-  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
-  F64X2_MUL, F64X2_SPLAT, F64X2_SUB, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
-  I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_STORE, V128_ZERO, VOID,
+  BLOCK, BR, BR_IF, body, Code, ELSE, END, F64, F64_ADD, F64_EQ, F64_GE, F64_LOAD, F64_LT, F64_MAX, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, F64X2_ADD,
+  F64X2_EQ, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PMAX, F64X2_PMIN, F64X2_REPLACE_LANE, F64X2_SPLAT, F64X2_SUB, I32_AND, I32_CTZ, I32_OR, I32X4_REPLACE_LANE, I32X4_SPLAT, V128_BITSELECT, I64X2_BITMASK, I8X16_SHUFFLE, I32, I32_ADD, I32_EQ, I32_EQZ, I32_GE_S, I32_GT_S, I32_LOAD, I32_LT_S, I32_MUL, I32_NE, I32_SHL,
+  I32_STORE, I32_SUB, IF, instantiate, LOOP, mem, moduleBytes, SELECT, V128, V128_LOAD, V128_LOAD64_LANE, V128_STORE, V128_ZERO, VOID,
 } from "./wasm-emit.js";
 
 /** Center vectors (of two centers) summed at once per row: more spill out of the 16 vector registers. */
@@ -125,22 +127,25 @@ function assignBody(k: number, v: number): number[] {
     for (let q = 0; q < size; q++) c.get(A.tmp).get(A.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
   }
   // Assign.settle: the nearest (first on ties) and the second nearest.
-  c.i32(0).set(A.best);
-  c.f64(Infinity).set(A.bestD);
-  c.f64(Infinity).set(A.second);
-  c.i32(0).set(A.q);
-  c.op(LOOP, VOID);
-  at8(A.tmp, A.q); f64Load(); c.set(A.s);
-  c.get(A.s).get(A.bestD).op(F64_LT, IF, VOID);
-  c.get(A.bestD).set(A.second);
-  c.get(A.s).set(A.bestD);
-  c.get(A.q).set(A.best);
-  c.op(ELSE);
-  c.get(A.s).get(A.second).op(F64_LT, IF, VOID);
-  c.get(A.s).set(A.second);
-  c.op(END, END);
-  c.get(A.q).i32(1).op(I32_ADD).tee(A.q).i32(k).op(I32_LT_S, BR_IF, 0);
-  c.op(END);
+  if (k <= SIMD_SETTLE) settleLanes(c, k, v);
+  else {
+    c.i32(0).set(A.best);
+    c.f64(Infinity).set(A.bestD);
+    c.f64(Infinity).set(A.second);
+    c.i32(0).set(A.q);
+    c.op(LOOP, VOID);
+    at8(A.tmp, A.q); f64Load(); c.set(A.s);
+    c.get(A.s).get(A.bestD).op(F64_LT, IF, VOID);
+    c.get(A.bestD).set(A.second);
+    c.get(A.s).set(A.bestD);
+    c.get(A.q).set(A.best);
+    c.op(ELSE);
+    c.get(A.s).get(A.second).op(F64_LT, IF, VOID);
+    c.get(A.s).set(A.second);
+    c.op(END, END);
+    c.get(A.q).i32(1).op(I32_ADD).tee(A.q).i32(k).op(I32_LT_S, BR_IF, 0);
+    c.op(END);
+  }
   at8(A.up, A.i); c.get(A.bestD).op(F64_SQRT); f64Store();
   at8(A.lo, A.i); c.get(A.second).op(F64_SQRT); f64Store();
   // A changed label: counted, stored, and (update) its row moved between the sums.
@@ -160,15 +165,69 @@ function assignBody(k: number, v: number): number[] {
   return body([[11, I32], [5, F64], [3 + widest, V128]], c.c);
 }
 
+/** Up to this many centers, settle() runs on the vector lanes without a branch (the lane mask of the nearest fits an i32). */
+const SIMD_SETTLE = 32;
+/** i8x16.shuffle indices that swap the two f64 lanes of a v128. */
+const SWAP = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+
+/**
+ * Assign.settle over the k distances at tmp (v lanes pairs) without a
+ * branch: the distances are data-dependent, and the scalar loop's two
+ * comparisons per center missed the branch predictor about half as long as
+ * the distances themselves took (200k x 32, k = 10: 119 -> 65 ns per row
+ * without it). Each lane keeps the smallest and second smallest of its
+ * centers (pmin/pmax: `b < a ? b : a`, one minpd/maxpd), then the two lanes
+ * meet; the nearest is the first center whose distance equals the smallest
+ * (the lanes' equality bitmask, lowest set bit). Values are picked, never
+ * computed, so bestD and second are the scalar loop's bits, and the first
+ * of equal distances still wins. A padding lane (k odd) reads as infinity.
+ */
+function settleLanes(c: Code, k: number, v: number): void {
+  const [LO, HI, P, M] = [A.X, A.C, A.T, A.acc];
+  const pair = (q: number): void => {
+    c.get(A.tmp).op(...V128_LOAD, ...mem(3, q * 16));
+    if (q === v - 1 && k % 2 === 1) c.f64(Infinity).op(...F64X2_REPLACE_LANE(1));
+  };
+  pair(0);
+  c.set(LO);
+  c.f64(Infinity).op(...F64X2_SPLAT).set(HI);
+  for (let q = 1; q < v; q++) {
+    pair(q);
+    c.set(P);
+    // second = min(second, max(smallest, x)); smallest = min(smallest, x)
+    c.get(HI).get(LO).get(P).op(...F64X2_PMAX, ...F64X2_PMIN).set(HI);
+    c.get(LO).get(P).op(...F64X2_PMIN).set(LO);
+  }
+  // Across the two lanes: M = the smallest in both lanes; second = min(larger of the smallests, both seconds).
+  c.get(LO).get(LO).op(...I8X16_SHUFFLE(SWAP)).set(P);
+  c.get(LO).get(P).op(...F64X2_PMIN).set(M);
+  c.get(LO).get(P).op(...F64X2_PMAX);
+  c.get(HI).get(HI).op(...I8X16_SHUFFLE(SWAP)).get(HI).op(...F64X2_PMIN);
+  c.op(...F64X2_PMIN, ...F64X2_EXTRACT_LANE(0)).set(A.second);
+  c.get(M).op(...F64X2_EXTRACT_LANE(0)).set(A.bestD);
+  // The lanes equal to the smallest, as bits 2q and 2q + 1; the lowest set one is the nearest.
+  for (let q = 0; q < v; q++) {
+    pair(q);
+    c.get(M).op(...F64X2_EQ, ...I64X2_BITMASK);
+    if (q > 0) c.i32(2 * q).op(I32_SHL).get(A.q).op(I32_OR);
+    c.set(A.q);
+  }
+  // No lane equal (only a NaN distance, from centers that overflowed): center 0, as the scalar loop, never out of range.
+  c.get(A.q).op(I32_CTZ).i32(0).get(A.q).op(SELECT).set(A.best);
+}
+
 const ASSIGN_PARAMS = [...new Array<number>(15).fill(I32), F64, F64];
 
 // plusPlus(): parameters, then locals.
 const P = {
   r0: 0, r1: 1, c: 2, cur: 3, prev: 4, ct: 5, rows: 6, dist: 7, owned: 8, near: 9, gap: 10, bufs: 11, tmp: 12, d: 13, out: 14,
-  i: 15, px: 16, pc: 17, f: 18, j: 19, pd: 20, nr: 21,
-  have: 22, v: 23,
-  X: 24, C: 25, T: 26, acc: 27,
+  i: 15, pa: 16, pb: 17, pc: 18, f: 19, ib: 20, nr: 21, ka: 22, kb: 23,
+  haveA: 24, haveB: 25,
+  X: 26, C: 27, T: 28, H: 29, K: 30, acc: 31,
 } as const;
+
+/** Candidates whose distances one pass over a row pair's features sums at once (one v128 accumulator each). */
+const MAX_CANDIDATES = 8;
 
 /**
  * plusPlus(r0, r1, c, cur, prev, ct, rows, dist, owned, near, gap, bufs,
@@ -177,76 +236,102 @@ const P = {
  * src/ops/kmeans-spmd.ts over this thread's mirror of its rows' distance
  * rows (dist: L + 1 rows of `owned` float64; row r of the mirror is row r
  * of job.dist): the nearest chosen center of each row (near), the pruning
- * by gap, the L candidate distances (centers transposed at ct) lowered to
- * the row's current one into the rows bufs[0 .. L), then the block's sum
- * of each, in row order, into out[0 .. L).
+ * by gap, the L candidate distances lowered to the row's current one into
+ * the rows bufs[0 .. L), then the block's sum of each, in row order, into
+ * out[0 .. L).
+ *
+ * Rows go two at a time, one per f64x2 lane, against each candidate
+ * splatted on both lanes (at ct: feature-major, candidate, 2 lanes): with
+ * only L = 2 + ln k candidates, a lane per candidate left L / 2 chains of
+ * additions, each waiting on the last (latency-bound); a lane per row gives
+ * L independent chains. Each lane still sums (x_f - c_f)^2 in feature
+ * order: sq()'s bits. A pair is skipped only when both rows are pruned; a
+ * pruned row's distances are `have`, as in the JS loop.
  */
-function plusPlusBody(L: number, v: number): number[] {
-  const { groups, widest } = laneGroups(v);
+function plusPlusBody(L: number): number[] {
+  const groups: Array<[number, number]> = [];
+  const count = Math.ceil(L / MAX_CANDIDATES);
+  for (let g = 0, start = 0; g < count; g++) {
+    const size = Math.floor((L * (g + 1)) / count) - Math.floor((L * g) / count);
+    groups.push([start, size]);
+    start += size;
+  }
+  const widest = Math.max(...groups.map(([, size]) => size));
   // The sums pass: one f64 accumulator and one row pointer per candidate, after the v128 locals.
   const S_ACC = P.acc + widest;
   const S_PTR = S_ACC + L;
   const c = new Code();
   const f64Load = (): void => void c.op(F64_LOAD, ...mem(3, 0));
   const f64Store = (): void => void c.op(F64_STORE, ...mem(3, 0));
-  // byte address of dist row `row` (a local holding the row number), element i
-  const distAt = (row: () => void): void => {
+  // byte address of dist row `row()` (its number on the stack), element `at` (a local)
+  const distAt = (row: () => void, at: number): void => {
     row();
-    c.get(P.owned).op(I32_MUL).get(P.i).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD);
+    c.get(P.owned).op(I32_MUL).get(at).op(I32_ADD).i32(3).op(I32_SHL).get(P.dist).op(I32_ADD);
   };
-  const bufAt = (j: number | null): void => {
-    if (j === null) c.get(P.j).i32(2).op(I32_SHL);
-    else c.i32(4 * j);
-    c.get(P.bufs).op(I32_ADD).op(I32_LOAD, ...mem(2, 0));
+  const bufAt = (j: number): void => void c.get(P.bufs).op(I32_LOAD, ...mem(2, 4 * j));
+  // A row's current distance, its nearest chosen center, and whether the gap prunes it (an i32).
+  const rowState = (row: number, have: number, pruned: number): void => {
+    distAt(() => c.get(P.cur), row); f64Load(); c.set(have);
+    // near = (c > 1 && have < dist[prev]) ? c - 1 : near, as an i32 select (no branch on the data)
+    c.get(row).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).tee(P.nr);
+    c.get(P.c).i32(1).op(I32_SUB);
+    c.get(P.nr).op(I32_LOAD, ...mem(2, 0));
+    c.get(have); distAt(() => c.get(P.prev), row); f64Load(); c.op(F64_LT).get(P.c).i32(1).op(I32_GT_S, I32_AND);
+    c.op(SELECT).tee(P.nr).op(I32_STORE, ...mem(2, 0));
+    // gap[near] >= 2 * sqrt(have) * (1 + MARGIN): every candidate is at least as far as the chosen center
+    c.get(P.nr).i32(3).op(I32_SHL).get(P.gap).op(I32_ADD); f64Load();
+    c.f64(2).get(have).op(F64_SQRT, F64_MUL).f64(1 + BOUND_MARGIN).op(F64_MUL);
+    c.op(F64_GE).set(pruned);
+  };
+  // The row's L values (lane `lane` of tmp) into its candidate rows.
+  const store = (row: number, lane: number): void => {
+    for (let j = 0; j < L; j++) {
+      distAt(() => bufAt(j), row); c.get(P.tmp).op(F64_LOAD, ...mem(3, 16 * j + 8 * lane)); f64Store();
+    }
   };
   c.get(P.r0).set(P.i);
   c.op(BLOCK, VOID, LOOP, VOID);
   c.get(P.i).get(P.r1).op(I32_GE_S, BR_IF, 1);
-  c.get(P.i).get(P.d).op(I32_MUL).i32(3).op(I32_SHL).get(P.rows).op(I32_ADD).set(P.px);
-  distAt(() => c.get(P.cur)); f64Load(); c.set(P.have);
-  // if (c > 1 && have < dist[prev]) near = c - 1
-  c.get(P.c).i32(1).op(I32_GT_S, IF, VOID);
-  c.get(P.have); distAt(() => c.get(P.prev)); f64Load(); c.op(F64_LT, IF, VOID);
-  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).get(P.c).i32(1).op(I32_SUB).op(I32_STORE, ...mem(2, 0));
-  c.op(END, END);
-  c.get(P.i).i32(2).op(I32_SHL).get(P.near).op(I32_ADD).op(I32_LOAD, ...mem(2, 0)).set(P.nr);
-  // if (gap[near] >= 2 * sqrt(have) * (1 + MARGIN)) every candidate row takes `have`
-  c.get(P.nr).i32(3).op(I32_SHL).get(P.gap).op(I32_ADD); f64Load();
-  c.f64(2).get(P.have).op(F64_SQRT, F64_MUL).f64(1 + BOUND_MARGIN).op(F64_MUL);
-  c.op(F64_GE, IF, VOID);
-  c.i32(0).set(P.j);
-  c.op(LOOP, VOID);
-  distAt(() => bufAt(null)); c.get(P.have); f64Store();
-  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
-  c.op(END);
+  // The pair (i, i + 1), or (i, i) for a last odd row: its lane 1 repeats lane 0.
+  c.get(P.i).i32(1).op(I32_ADD).get(P.i).get(P.i).i32(1).op(I32_ADD).get(P.r1).op(I32_LT_S, SELECT).set(P.ib);
+  rowState(P.i, P.haveA, P.ka);
+  rowState(P.ib, P.haveB, P.kb);
+  c.get(P.haveA).op(...F64X2_SPLAT).get(P.haveB).op(...F64X2_REPLACE_LANE(1)).set(P.H);
+  c.get(P.ka).get(P.kb).op(I32_AND, IF, VOID);
+  // Both rows pruned: `have` for every candidate, nothing to compute.
+  for (let j = 0; j < L; j++) c.get(P.tmp).get(P.H).op(...V128_STORE, ...mem(3, j * 16));
   c.op(ELSE);
+  // A pruned row keeps `have` in its lane: all ones in the mask where pruned.
+  c.i32(0).get(P.ka).op(I32_SUB, ...I32X4_SPLAT);
+  c.i32(0).get(P.kb).op(I32_SUB, ...I32X4_REPLACE_LANE(2));
+  c.i32(0).get(P.kb).op(I32_SUB, ...I32X4_REPLACE_LANE(3)).set(P.K);
   for (const [start, size] of groups) {
     for (let a = 0; a < size; a++) c.op(...V128_ZERO).set(P.acc + a);
-    c.get(P.px).set(P.pd);
+    c.get(P.i).get(P.d).op(I32_MUL).i32(3).op(I32_SHL).get(P.rows).op(I32_ADD).set(P.pa);
+    c.get(P.ib).get(P.d).op(I32_MUL).i32(3).op(I32_SHL).get(P.rows).op(I32_ADD).set(P.pb);
     c.get(P.ct).i32(start * 16).op(I32_ADD).set(P.pc);
     c.get(P.d).set(P.f);
     c.op(LOOP, VOID);
-    c.get(P.pd).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT).set(P.X);
+    c.get(P.pb).get(P.pa).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT, ...V128_LOAD64_LANE, ...mem(3, 0), 1).set(P.X);
     for (let q = 0; q < size; q++) {
       c.get(P.pc).op(...V128_LOAD, ...mem(3, q * 16)).set(P.C);
       c.get(P.X).get(P.C).op(...F64X2_SUB).set(P.T);
       c.get(P.acc + q).get(P.T).get(P.T).op(...F64X2_MUL, ...F64X2_ADD).set(P.acc + q);
     }
-    c.get(P.pd).i32(8).op(I32_ADD).set(P.pd);
-    c.get(P.pc).i32(v * 16).op(I32_ADD).set(P.pc);
+    c.get(P.pa).i32(8).op(I32_ADD).set(P.pa);
+    c.get(P.pb).i32(8).op(I32_ADD).set(P.pb);
+    c.get(P.pc).i32(L * 16).op(I32_ADD).set(P.pc);
     c.get(P.f).i32(1).op(I32_SUB).tee(P.f).i32(0).op(I32_GT_S, BR_IF, 0);
     c.op(END);
-    for (let q = 0; q < size; q++) c.get(P.tmp).get(P.acc + q).op(...V128_STORE, ...mem(3, (start + q) * 16));
+    // v < have ? v : have, as pmin(have, v) per lane (an f64 select is a branch on x64); `have` where pruned.
+    for (let q = 0; q < size; q++) {
+      c.get(P.tmp).get(P.H).get(P.H).get(P.acc + q).op(...F64X2_PMIN).get(P.K).op(...V128_BITSELECT, ...V128_STORE, ...mem(3, (start + q) * 16));
+    }
   }
-  // dist[bufs[j]][i] = v < have ? v : have
-  c.i32(0).set(P.j);
-  c.op(LOOP, VOID);
-  c.get(P.j).i32(3).op(I32_SHL).get(P.tmp).op(I32_ADD); f64Load(); c.set(P.v);
-  distAt(() => bufAt(null)); c.get(P.v).get(P.have).get(P.v).get(P.have).op(F64_LT, SELECT); f64Store();
-  c.get(P.j).i32(1).op(I32_ADD).tee(P.j).i32(L).op(I32_LT_S, BR_IF, 0);
   c.op(END);
-  c.op(END); // if/else
-  c.get(P.i).i32(1).op(I32_ADD).set(P.i);
+  store(P.i, 0);
+  store(P.ib, 1);
+  c.get(P.i).i32(2).op(I32_ADD).set(P.i);
   c.op(BR, 0, END, END);
   // The block's sum of each candidate row, in row order (L chains side by side).
   for (let j = 0; j < L; j++) {
@@ -265,7 +350,106 @@ function plusPlusBody(L: number, v: number): number[] {
   for (let j = 0; j < L; j++) {
     c.get(P.out).get(S_ACC + j).op(F64_STORE, ...mem(3, 8 * j));
   }
-  return body([[7, I32], [2, F64], [3 + widest, V128], [L, F64], [L, I32]], c.c);
+  return body([[9, I32], [2, F64], [5 + widest, V128], [L, F64], [L, I32]], c.c);
+}
+
+/**
+ * rowDist(r0, r1, rows, lab, ct, w, d, out, write) -> f64: the sum, in row
+ * order, of each copied row's squared distance to its own center (center
+ * lab[i] of the transposed centers at ct, w lanes per feature), each summed
+ * over the features in order: sq()'s bits, as the JS loops that compute the
+ * inertia and k-means++'s first distances. When `write`, each row's
+ * distance also goes to out[i]. Rows go two at a time, one per f64x2 lane,
+ * so that two chains of additions overlap (one row alone waits on each of
+ * its d additions); a last odd row fills both lanes and counts once.
+ */
+function rowDistBody(): number[] {
+  const [r0, r1, rows, lab, ct, w, d, out, write] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, ib, pa, pb, ca, cb, f] = [9, 10, 11, 12, 13, 14, 15];
+  const sum = 16;
+  const [X, C, T, acc] = [17, 18, 19, 20];
+  const c = new Code();
+  const rowAt = (row: number, into: number): void => void c.get(row).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(into);
+  const centerAt = (row: number, into: number): void => {
+    c.get(row).i32(2).op(I32_SHL).get(lab).op(I32_ADD).op(I32_LOAD, ...mem(2, 0)).i32(3).op(I32_SHL).get(ct).op(I32_ADD).set(into);
+  };
+  c.f64(0).set(sum);
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).i32(1).op(I32_ADD).get(i).get(i).i32(1).op(I32_ADD).get(r1).op(I32_LT_S, SELECT).set(ib);
+  rowAt(i, pa);
+  rowAt(ib, pb);
+  centerAt(i, ca);
+  centerAt(ib, cb);
+  c.op(...V128_ZERO).set(acc);
+  c.get(d).set(f);
+  c.op(LOOP, VOID);
+  c.get(pb).get(pa).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT, ...V128_LOAD64_LANE, ...mem(3, 0), 1).set(X);
+  c.get(cb).get(ca).op(F64_LOAD, ...mem(3, 0), ...F64X2_SPLAT, ...V128_LOAD64_LANE, ...mem(3, 0), 1).set(C);
+  c.get(X).get(C).op(...F64X2_SUB).set(T);
+  c.get(acc).get(T).get(T).op(...F64X2_MUL, ...F64X2_ADD).set(acc);
+  c.get(pa).i32(8).op(I32_ADD).set(pa);
+  c.get(pb).i32(8).op(I32_ADD).set(pb);
+  c.get(ca).get(w).i32(3).op(I32_SHL).op(I32_ADD).set(ca);
+  c.get(cb).get(w).i32(3).op(I32_SHL).op(I32_ADD).set(cb);
+  c.get(f).i32(1).op(I32_SUB).tee(f).i32(0).op(I32_GT_S, BR_IF, 0);
+  c.op(END);
+  c.get(write).op(IF, VOID);
+  c.get(ib).i32(3).op(I32_SHL).get(out).op(I32_ADD).get(acc).op(...F64X2_EXTRACT_LANE(1), F64_STORE, ...mem(3, 0));
+  c.get(i).i32(3).op(I32_SHL).get(out).op(I32_ADD).get(acc).op(...F64X2_EXTRACT_LANE(0), F64_STORE, ...mem(3, 0));
+  c.op(END);
+  c.get(sum).get(acc).op(...F64X2_EXTRACT_LANE(0), F64_ADD).set(sum);
+  c.get(ib).get(i).op(I32_NE, IF, VOID);
+  c.get(sum).get(acc).op(...F64X2_EXTRACT_LANE(1), F64_ADD).set(sum);
+  c.op(END);
+  c.get(i).i32(2).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  c.get(sum);
+  return body([[7, I32], [1, F64], [4, V128]], c.c);
+}
+
+/**
+ * stats(r0, r1, rows, d, out) -> i32: out[f] += x[f] for each copied row in
+ * [r0, r1) in row order, two features per f64x2 lane pair (then the odd
+ * one), as phase 0a of prepare() in src/ops/kmeans-spmd.ts; returns 1 when
+ * every value is finite. (x - x is 0 for a finite x and NaN otherwise, and
+ * a NaN stays in the running sum of those: the sums of X themselves could
+ * overflow from finite values.)
+ */
+function statsBody(): number[] {
+  const [r0, r1, rows, d, out] = [0, 1, 2, 3, 4];
+  const [i, px, po, f] = [5, 6, 7, 8];
+  const [V, Z] = [9, 10];
+  const [v, zs] = [11, 12];
+  const c = new Code();
+  c.op(...V128_ZERO).set(Z);
+  c.f64(0).set(zs);
+  c.get(r0).set(i);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(i).get(r1).op(I32_GE_S, BR_IF, 1);
+  c.get(i).get(d).op(I32_MUL).i32(3).op(I32_SHL).get(rows).op(I32_ADD).set(px);
+  c.get(out).set(po);
+  c.get(d).set(f);
+  c.op(BLOCK, VOID, LOOP, VOID);
+  c.get(f).i32(2).op(I32_LT_S, BR_IF, 1);
+  c.get(px).op(...V128_LOAD, ...mem(3, 0)).set(V);
+  c.get(po).get(po).op(...V128_LOAD, ...mem(3, 0)).get(V).op(...F64X2_ADD, ...V128_STORE, ...mem(3, 0));
+  c.get(Z).get(V).get(V).op(...F64X2_SUB, ...F64X2_ADD).set(Z);
+  c.get(px).i32(16).op(I32_ADD).set(px);
+  c.get(po).i32(16).op(I32_ADD).set(po);
+  c.get(f).i32(2).op(I32_SUB).set(f);
+  c.op(BR, 0, END, END);
+  c.get(f).op(IF, VOID);
+  c.get(px).op(F64_LOAD, ...mem(3, 0)).set(v);
+  c.get(po).get(po).op(F64_LOAD, ...mem(3, 0)).get(v).op(F64_ADD, F64_STORE, ...mem(3, 0));
+  c.get(zs).get(v).get(v).op(F64_SUB, F64_ADD).set(zs);
+  c.op(END);
+  c.get(i).i32(1).op(I32_ADD).set(i);
+  c.op(BR, 0, END, END);
+  // finite: zs + both lanes of Z is 0 (NaN otherwise)
+  c.get(zs).get(Z).op(...F64X2_EXTRACT_LANE(0), F64_ADD).get(Z).op(...F64X2_EXTRACT_LANE(1), F64_ADD).f64(0).op(F64_EQ);
+  return body([[4, I32], [2, V128], [2, F64]], c.c);
 }
 
 /**
@@ -314,8 +498,10 @@ export function kmeansWasmBytes(m: number[], pages: number): Uint8Array {
   const vs = m.map((x) => Math.ceil(x / 2));
   return moduleBytes(pages, [
     { name: "assign", params: ASSIGN_PARAMS, results: [I32], body: assignBody(m[0]!, vs[0]!) },
-    { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!, vs[1]!) },
+    { name: "plusPlus", params: 15, results: [], body: plusPlusBody(m[1]!) },
     { name: "devs", params: 6, results: [], body: devsBody() },
+    { name: "rowDist", params: 9, results: [F64], body: rowDistBody() },
+    { name: "stats", params: 5, results: [I32], body: statsBody() },
   ]);
 }
 
@@ -352,10 +538,12 @@ function layoutOf(m: number[], d: number, rows: number, sums: number): Layout {
   const w = Math.max(...m.map((x) => 2 * Math.ceil(x / 2)));
   const k = m[0]!;
   const L = m[1]!;
-  const bufs = w * d * 2; // after the transposed centers
+  // int32 units, after the centers: Lloyd's transposed (w lanes x d) or k-means++'s splatted candidates (2L x d)
+  const bufs = Math.max(w, 2 * L) * d * 2;
   const out = (bufs + 2 * Math.ceil(L / 2)) / 2;
   const tmp = out + L;
-  const half = tmp + w;
+  // tmp: Lloyd's k distances (w lanes), or k-means++'s L candidates x 2 rows
+  const half = tmp + Math.max(w, 2 * L);
   const move = half + k;
   const up = move + k;
   const lo = up + rows;
@@ -387,6 +575,8 @@ export class KMeansScan {
   private readonly assignFn: Assign;
   private readonly plusPlusFn: Assign;
   private readonly devsFn: Assign;
+  private readonly rowDistFn: Assign;
+  private readonly statsFn: Assign;
 
   constructor(exports: Exports, readonly m: number[], readonly d: number, lay: Layout) {
     this.width = m.map((x) => 2 * Math.ceil(x / 2));
@@ -396,11 +586,19 @@ export class KMeansScan {
     this.assignFn = exports.assign as Assign;
     this.plusPlusFn = exports.plusPlus as Assign;
     this.devsFn = exports.devs as Assign;
+    this.rowDistFn = exports.rowDist as Assign;
+    this.statsFn = exports.stats as Assign;
     this.owned = (lay.near / 2 - lay.dist) / (m[1]! + 1);
   }
 
   /** How many rows were copied in. */
   readonly owned: number;
+
+  /** Phase 0a for copied rows [r0, r1): f64[dev .. dev + d) += the rows, in row order (the caller zeroes dev); false if a value is not finite. */
+  stats(r0: number, r1: number): boolean {
+    const l = this.lay;
+    return this.statsFn(r0, r1, l.rows * 8, this.d, l.dev * 8) === 1;
+  }
 
   /** Phase 0b for copied rows [r0, r1): f64[dev .. dev + d) += the squared deviations from f64[mean ..] (the caller zeroes dev). */
   devs(r0: number, r1: number): void {
@@ -410,7 +608,7 @@ export class KMeansScan {
 
   /**
    * One k-means++ step for copied rows [r0, r1): the candidates last written
-   * by centers(1, ...), bufs at i32[bufs ..], gaps at f64[gap ..], step c,
+   * by candidates(), bufs at i32[bufs ..], gaps at f64[gap ..], step c,
    * the chosen-distance row `cur` and the previous one `prev`; the
    * candidates' block sums land at f64[out .. out + L).
    */
@@ -419,7 +617,31 @@ export class KMeansScan {
     this.plusPlusFn(r0, r1, c, cur, prev, 0, l.rows * 8, l.dist * 8, this.owned, l.near * 4, l.gap * 8, l.bufs * 4, l.tmp * 8, this.d, l.out * 8);
   }
 
-  /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros. */
+  /**
+   * The row-order sum of copied rows [r0, r1)'s squared distances to their
+   * own centers (labels at i32[labels ..], centers last written by
+   * centers(0, ...)); when `out` is given (a float64 offset), each row's
+   * distance also lands at f64[out + row].
+   */
+  rowDist(r0: number, r1: number, labels: number, out = -1): number {
+    const l = this.lay;
+    return this.rowDistFn(r0, r1, l.rows * 8, labels * 4, 0, this.width[0]!, this.d, Math.max(out, 0) * 8, out >= 0 ? 1 : 0);
+  }
+
+  /** Writes the L k-means++ candidates (rows of `cs`, d apart) for plusPlus: feature-major, each value on both lanes. */
+  candidates(cs: Float64Array): void {
+    const { f64, d } = this;
+    const L = this.m[1]!;
+    for (let f = 0; f < d; f++) {
+      for (let j = 0; j < L; j++) {
+        const v = cs[j * d + f]!;
+        f64[2 * (f * L + j)] = v;
+        f64[2 * (f * L + j) + 1] = v;
+      }
+    }
+  }
+
+  /** Writes the m[kernel] centers (rows of `cs` from `at`, d apart) transposed, padding lanes with zeros (kernel 0: what assign and rowDist read; the k-means++ candidates go through candidates()). */
   centers(kernel: number, cs: Float64Array, at: number): void {
     const { f64, d } = this;
     const m = this.m[kernel]!;

@@ -47,7 +47,7 @@ export const I32_GE_S = 0x4e, I32_LE_S = 0x4c, I32_LT_S = 0x48, I32_GT_S = 0x4a,
 export const I32_LOAD = 0x28, F32_LOAD = 0x2a, F64_LOAD = 0x2b, I32_STORE = 0x36, F64_STORE = 0x39;
 export const IF = 0x04, ELSE = 0x05, RETURN = 0x0f, SELECT = 0x1b, F64_CONST = 0x44;
 export const I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_SHL = 0x74;
-export const F64_LT = 0x63, F64_GE = 0x66, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MAX = 0xa5;
+export const F64_EQ = 0x61, F64_LT = 0x63, F64_GE = 0x66, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MAX = 0xa5;
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0x00), V128_STORE = simd(0x0b), V128_CONST = simd(0x0c);
 export const F64X2_SPLAT = simd(0x14), F64X2_ADD = simd(0xf0), F64X2_SUB = simd(0xf1), F64X2_MUL = simd(0xf2);
@@ -55,6 +55,19 @@ export const F32X4_SPLAT = simd(0x13), F32X4_ADD = simd(0xe4), F32X4_MUL = simd(
 /** Widens the low two float32 lanes of a v128 to float64 (exact). */
 export const F64X2_PROMOTE_LOW_F32X4 = simd(0x5f);
 export const F64X2_EXTRACT_LANE = (lane: number): number[] => [...simd(0x21), lane];
+/** Lane-wise `b < a ? b : a` and `a < b ? b : a` (one minpd / maxpd on x64, where f64x2.min/max need NaN fix-ups). */
+export const F64X2_PMIN = simd(0xf6), F64X2_PMAX = simd(0xf7);
+export const F64X2_EQ = simd(0x47), I64X2_BITMASK = simd(0xc4);
+export const F64X2_REPLACE_LANE = (lane: number): number[] => [...simd(0x22), lane];
+/** i8x16.shuffle of the two operands' 32 bytes by the 16 byte indices. */
+export const I8X16_SHUFFLE = (lanes: number[]): number[] => [...simd(0x0d), ...lanes];
+export const I32_CTZ = 0x68, I32_AND = 0x71, I32_OR = 0x72;
+export const I32X4_SPLAT = simd(0x11);
+export const I32X4_REPLACE_LANE = (lane: number): number[] => [...simd(0x1c), lane];
+/** v128.bitselect(a, b, mask): a's bits where mask is 1, b's elsewhere. */
+export const V128_BITSELECT = simd(0x52);
+/** v128.load64_lane: (address, v128) -> the v128 with lane `lane` (an immediate after the memarg) loaded from memory. */
+export const V128_LOAD64_LANE = simd(0x57);
 /** Memory immediate: log2 alignment, byte offset. */
 export const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
 /** A v128.const of zeros. */

@@ -112,18 +112,13 @@ function prepare(job: KMeansJob, b0: number, b1: number, scan: KMeansScan | null
     const sb = b * d;
     for (let f = 0; f < d; f++) stat[sb + f] = 0;
     if (scan !== null) {
-      // The scan's copy, filled on the way (a separate copy was ~5% of a fit).
-      const into = scan.f64;
-      const shift = scan.lay.rows - xOff - b0 * blockRows * d;
-      for (let i = r0; i < r1; i++) {
-        const a = xOff + i * d;
-        for (let f = 0; f < d; f++) {
-          const v = xc[a + f]!;
-          into[shift + a + f] = v;
-          if (v - v !== 0) finite = false;
-          stat[sb + f]! += v;
-        }
-      }
+      // The scan's copy (a block copy), then its sums and finiteness in WebAssembly.
+      const { f64, lay } = scan;
+      const first = b0 * blockRows;
+      f64.set(xc.subarray(xOff + r0 * d, xOff + r1 * d), lay.rows + (r0 - first) * d);
+      f64.fill(0, lay.dev, lay.dev + d);
+      if (!scan.stats(r0 - first, r1 - first)) finite = false;
+      for (let f = 0; f < d; f++) stat[sb + f] = f64[lay.dev + f]!;
     } else {
       for (let i = r0; i < r1; i++) {
         const a = xOff + i * d;
@@ -200,20 +195,26 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
   // back into `dist`, where every worker's search reads them.
   const first = b0 * blockRows;
   const mirror = scan === null ? 0 : scan.lay.dist - first;
+  // With the scan, every row's label is 0 (its `near`) and center 0 is the first center.
+  if (scan !== null) scan.centers(0, centers, 0);
   for (let b = b0; b < b1; b++) {
-    const r1 = Math.min(n, (b + 1) * blockRows);
+    const r0 = b * blockRows;
+    const r1 = Math.min(n, r0 + blockRows);
+    if (scan !== null) {
+      scan.i32.fill(0, scan.lay.near + r0 - first, scan.lay.near + r1 - first);
+      pot[b * L] = scan.rowDist(r0 - first, r1 - first, scan.lay.near, scan.lay.dist);
+      dist.set(scan.f64.subarray(mirror + r0, mirror + r1), r0);
+      near.fill(0, r0, r1);
+      continue;
+    }
     let s = 0;
-    for (let i = b * blockRows; i < r1; i++) {
+    for (let i = r0; i < r1; i++) {
       const v = sq(xc, xOff + i * d, centers, 0, d);
       dist[i] = v;
       near[i] = 0;
       s += v;
     }
     pot[b * L] = s;
-    if (scan !== null) {
-      scan.f64.set(dist.subarray(b * blockRows, r1), mirror + b * blockRows);
-      scan.i32.fill(0, scan.lay.near + b * blockRows - first, scan.lay.near + r1 - first);
-    }
   }
   sync(job);
   let total = 0;
@@ -236,7 +237,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
       gap[q] = g;
     }
     if (scan !== null) {
-      scan.centers(1, rows, 0);
+      scan.candidates(rows);
       scan.f64.set(gap, scan.lay.gap);
       scan.i32.set(bufs, scan.lay.bufs);
     }
@@ -251,7 +252,7 @@ function plusPlus(job: KMeansJob, b0: number, b1: number, random: Rng, centers: 
         for (let j = 0; j < L; j++) {
           const row = bufs[j]!;
           const from = mirror + row * owned;
-          for (let i = r0; i < r1; i++) dist[row * n + i] = f64[from + i]!;
+          dist.set(f64.subarray(from + r0, from + r1), row * n + r0);
         }
         const pb = (next * blocks + b) * L;
         for (let j = 0; j < L; j++) pot[pb + j] = f64[scan.lay.out + j]!;
@@ -611,6 +612,7 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
     }
   }
   if (!strict) assign.prepare();
+  else if (scan !== null) scan.centers(0, centers, 0); // the inertia's centers (prepare() writes them otherwise)
   const inert = 2 * blocks * d;
   for (let b = b0; b < b1; b++) {
     const r0 = b * blockRows;
@@ -623,9 +625,8 @@ function lloyd(job: KMeansJob, b0: number, b1: number, centers: Float64Array, to
       work.set(lab.subarray(0, r1 - r0), r0);
     }
     let s = 0;
-    for (let i = r0; i < r1; i++) {
-      s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
-    }
+    if (scan !== null) s = scan.rowDist(r0 - first, r1 - first, scan.lay.lab);
+    else for (let i = r0; i < r1; i++) s += sq(xc, xOff + i * d, centers, work[i]! * d, d);
     stat[inert + b] = s;
     checkStop(job);
   }
