@@ -30,15 +30,26 @@ import { isNdArray } from "../../memory/ndarray-type.js";
 import { rng, type Rng } from "../../random/rng.js";
 import { describe } from "../../validate.js";
 import { sharedTypedArray } from "../../memory/shared.js";
+import { CONSTRUCTORS, type DTypeMap } from "../../memory/dtypes.js";
 import type { GatherPart } from "../../../kernels/preprocess/gather.js";
 import type { BucketJob, ClassJob, SelectJob, Side } from "../../../kernels/preprocess/stratify.js";
-import type { Runner } from "./runner.js";
+import { callingThread, type Runner } from "./runner.js";
 
 /** Class code (0..k-1, classes sorted as numpy's unique) of every sample, and the count of each class. */
 export interface ClassCodes {
   codes: Int32Array;
   counts: Float64Array;
   classes: Array<number | string>;
+}
+
+/** Allocates a split's scratch arrays: shared when workers read them, plain (cheaper to make) when the split runs on the calling thread. */
+export type Scratch = <D extends "int32" | "uint32" | "uint8" | "float64">(dtype: D, length: number) => DTypeMap[D];
+
+const plain: Scratch = (dtype, length) => new CONSTRUCTORS[dtype](length);
+
+/** The scratch allocator for a split run by `run` (or by an engine still starting). */
+export function scratchFor(run: Runner | Promise<Runner>): Scratch {
+  return run === callingThread ? plain : sharedTypedArray;
 }
 
 /** Integral labels spanning fewer values than this are counted in a dense table. */
@@ -80,7 +91,7 @@ function intLabels(y: unknown): IntArray | null {
 }
 
 /** Class codes of integer labels spanning fewer than DENSE_SPAN values, in two tight loops over the array; null when the span is wider. */
-function intCodes(a: IntArray): ClassCodes | null {
+function intCodes(a: IntArray, alloc: Scratch): ClassCodes | null {
   const n = a.length;
   let min = Infinity;
   let max = -Infinity;
@@ -93,7 +104,7 @@ function intCodes(a: IntArray): ClassCodes | null {
   const table = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) table[a[i]! - min]!++;
   const { classes, countList } = tableToCodes(table, min);
-  const codes = sharedTypedArray("int32", n);
+  const codes = alloc("int32", n);
   for (let i = 0; i < n; i++) codes[i] = table[a[i]! - min]!;
   return { codes, counts: Float64Array.from(countList), classes };
 }
@@ -115,12 +126,12 @@ function tableToCodes(table: Int32Array, min: number): { classes: number[]; coun
   return { classes, countList };
 }
 
-export function classCodes(y: unknown): ClassCodes {
+export function classCodes(y: unknown, alloc: Scratch = sharedTypedArray): ClassCodes {
   const ints = intLabels(y);
-  const fast = ints && intCodes(ints);
+  const fast = ints && intCodes(ints, alloc);
   if (fast) return fast;
   const view = numericView(y);
-  if (view) return numericCodes(view.get, view.n);
+  if (view) return numericCodes(view.get, view.n, alloc);
   if (!Array.isArray(y)) throw new SabreTypeError(`trainTestSplit: stratify must be an array of labels, got ${describe(y)}`);
   const strings = y.length > 0 && typeof y[0] === "string";
   for (let i = 0; i < y.length; i++) {
@@ -129,11 +140,11 @@ export function classCodes(y: unknown): ClassCodes {
       throw new SabreTypeError(`trainTestSplit: stratify[${i}] is ${describe(v)}; labels must be all numbers or all strings`);
     }
   }
-  if (!strings) return numericCodes((i) => y[i] as number, y.length);
-  return mappedCodes(y as string[], y.length, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!strings) return numericCodes((i) => y[i] as number, y.length, alloc);
+  return mappedCodes(y as string[], y.length, (a, b) => (a < b ? -1 : a > b ? 1 : 0), alloc);
 }
 
-function numericCodes(get: (i: number) => number, n: number): ClassCodes {
+function numericCodes(get: (i: number) => number, n: number, alloc: Scratch): ClassCodes {
   let min = Infinity;
   let max = -Infinity;
   let integral = true;
@@ -147,22 +158,22 @@ function numericCodes(get: (i: number) => number, n: number): ClassCodes {
     const values = new Array<number>(n);
     for (let i = 0; i < n; i++) values[i] = get(i);
     // numpy's unique sorts NaN last.
-    return mappedCodes(values, n, (a, b) => (a !== a ? (b !== b ? 0 : 1) : b !== b ? -1 : a - b));
+    return mappedCodes(values, n, (a, b) => (a !== a ? (b !== b ? 0 : 1) : b !== b ? -1 : a - b), alloc);
   }
   const table = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) table[get(i) - min]! += 1;
   const { classes, countList } = tableToCodes(table, min);
-  const codes = sharedTypedArray("int32", n);
+  const codes = alloc("int32", n);
   for (let i = 0; i < n; i++) codes[i] = table[get(i) - min]!;
   return { codes, counts: Float64Array.from(countList), classes };
 }
 
-function mappedCodes<T extends number | string>(values: T[], n: number, cmp: (a: T, b: T) => number): ClassCodes {
+function mappedCodes<T extends number | string>(values: T[], n: number, cmp: (a: T, b: T) => number, alloc: Scratch): ClassCodes {
   const index = new Map<T, number>();
   for (let i = 0; i < n; i++) if (!index.has(values[i]!)) index.set(values[i]!, 0);
   const classes = [...index.keys()].sort(cmp);
   classes.forEach((c, k) => index.set(c, k));
-  const codes = sharedTypedArray("int32", n);
+  const codes = alloc("int32", n);
   const counts = new Float64Array(classes.length);
   for (let i = 0; i < n; i++) {
     const k = index.get(values[i]!)!;
@@ -231,12 +242,13 @@ function chunkOf(run: Runner, pieces: number): number {
 
 /** Step 1: row indices grouped by class, row order kept within a class (where class c starts: classStart[c]). */
 async function groupByClass(run: Runner, cc: ClassCodes, classStart: Float64Array, signal: AbortSignal | undefined): Promise<Uint32Array> {
+  const alloc = scratchFor(run);
   const { codes, counts } = cc;
   const k = counts.length;
   const n = codes.length;
   const block = Math.max(BLOCK, Math.ceil((n * k) / CLASS_TABLE_MAX));
   const nBlocks = Math.ceil(n / block);
-  const job: ClassJob = { codes, k, block, at: sharedTypedArray("int32", nBlocks * k), byClass: sharedTypedArray("uint32", n) };
+  const job: ClassJob = { codes, k, block, at: alloc("int32", nBlocks * k), byClass: alloc("uint32", n) };
   await run.parallelFor(nBlocks, "sabre.preprocess.classCount", { ...job }, { signal, chunk: chunkOf(run, nBlocks) });
   const { at } = job;
   for (let c = 0; c < k; c++) {
@@ -260,12 +272,13 @@ export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: numbe
   const { counts } = cc;
   const k = counts.length;
   checkStratifiable(counts, nTrain, nTest);
+  const alloc = scratchFor(run);
   const r = rng(seed);
   const nTrainOf = approximateMode(counts, nTrain, r);
   const nTestOf = approximateMode(counts.map((c, i) => c - nTrainOf[i]!), nTest, r);
-  const classStart = sharedTypedArray("float64", k + 1);
-  const trainAt = sharedTypedArray("float64", k);
-  const testAt = sharedTypedArray("float64", k);
+  const classStart = alloc("float64", k + 1);
+  const trainAt = alloc("float64", k);
+  const testAt = alloc("float64", k);
   let tr = 0;
   let te = nTrain;
   for (let c = 0; c < k; c++) {
@@ -281,11 +294,11 @@ export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: numbe
     seed,
     byClass,
     classStart,
-    nTrainOf: sharedTypedArray("float64", k),
-    nTestOf: sharedTypedArray("float64", k),
+    nTrainOf: alloc("float64", k),
+    nTestOf: alloc("float64", k),
     trainAt,
     testAt,
-    pool: sharedTypedArray("uint32", m),
+    pool: alloc("uint32", m),
   };
   select.nTrainOf.set(nTrainOf);
   select.nTestOf.set(nTestOf);
@@ -295,11 +308,12 @@ export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: numbe
 
 /** Step 3: each [start, length) side of pool in uniform random order into idx, then gathered. */
 async function bucketShuffle(run: Runner, seed: number, pool: Uint32Array, ranges: Array<[number, number]>, cut: number, parts: GatherPart[], signal: AbortSignal | undefined): Promise<void> {
+  const alloc = scratchFor(run);
   const sides: Side[] = [];
   let blocks = 0;
   let buckets = 0;
   let table = 0;
-  const atStart = sharedTypedArray("float64", ranges.length);
+  const atStart = alloc("float64", ranges.length);
   ranges.forEach(([start, length], s) => {
     const bits = Math.min(8, Math.max(0, Math.ceil(Math.log2(length / BUCKET_ROWS))));
     const nBlocks = Math.ceil(length / BLOCK);
@@ -314,11 +328,11 @@ async function bucketShuffle(run: Runner, seed: number, pool: Uint32Array, range
     sides,
     block: BLOCK,
     pool,
-    tags: sharedTypedArray("uint8", pool.length),
-    at: sharedTypedArray("int32", table),
+    tags: alloc("uint8", pool.length),
+    at: alloc("int32", table),
     atStart,
-    bucketStart: sharedTypedArray("float64", buckets + sides.length),
-    idx: sharedTypedArray("uint32", pool.length),
+    bucketStart: alloc("float64", buckets + sides.length),
+    idx: alloc("uint32", pool.length),
     cut,
     parts,
   };
