@@ -68,7 +68,7 @@ export interface BucketJob {
   pool: Uint32Array;
   /** The bucket of every position. */
   tags: Uint8Array;
-  /** [blocks * 2^bits] per side, at firstBlock << bits... counts of each block's buckets, then where they go in idx. */
+  /** Per side, [blocks x 2^bits] from atStart[side]: each block's count of each bucket, then (after the main thread's prefix sums) where that block's rows of that bucket go in idx. */
   at: Int32Array;
   /** Per side, where its (block, bucket) table starts in `at`. */
   atStart: Float64Array;

@@ -131,6 +131,20 @@ async function gather(arrays: NdArray[], idx: Uint32Array, cut: number, split: b
  * Splits arrays into random train and test subsets, as scikit-learn's
  * train_test_split: `[aTrain, aTest, bTrain, bTest, ...]`, new shared
  * arrays of the inputs' dtypes. The last argument may be the options.
+ *
+ * The split depends only on the seed, never on the thread count. With
+ * `stratify`, each class's train and test counts follow scikit-learn's
+ * StratifiedShuffleSplit (the same counts wherever its rule has no ties),
+ * but the rows drawn are sabre's: per-class streams rng(seed, 1, class)
+ * pick them and per-bucket streams rng(seed, 2 | 3, side, ...) order each
+ * side, all on the workers (src/ml/preprocess/README.md). This mapping
+ * from seed to split differs from earlier sabre versions, which drew
+ * every number from one stream on the calling thread.
+ *
+ * @example
+ * ```ts
+ * const [XTrain, XTest, yTrain, yTest] = await trainTestSplit(X, y, { testSize: 0.25, seed: 0, stratify: y });
+ * ```
  */
 export async function trainTestSplit(...args: Array<SplitArray | TrainTestSplitOptions>): Promise<NdArray[]> {
   const who = "trainTestSplit";
