@@ -7,7 +7,7 @@
 import { defineKernels } from "../../src/engine/define.js";
 import type { KernelContext } from "../../src/engine/define.js";
 import { rng } from "../../src/random/rng.js";
-import { permuteInPlace } from "../../src/ml/preprocess/permute.js";
+import { permuteInPlace, shuffleHalves } from "../../src/ml/preprocess/permute.js";
 import { gatherPart, type GatherPart } from "./gather.js";
 
 /** Stream ids under the split's seed (rng(seed) itself draws the per-class counts' ties). */
@@ -198,7 +198,7 @@ export default defineKernels({
       const at = g + s;
       const b0 = bucketStart[at]!;
       const b1 = bucketStart[at + 1]!;
-      permuteInPlace(rng(seed, STREAM_PERM, s, b), idx.subarray(b0, b1));
+      shuffleHalves(rng(seed, STREAM_PERM, s, b), idx.subarray(b0, b1));
       for (const part of parts) gatherPart(part, idx, cut, b0, b1);
     }
   },

@@ -7,6 +7,8 @@ import * as assert from "uvu/assert";
 import { Engine, SabreTypeError, shared, shuffle, trainTestSplit, type NdArray } from "sabre";
 import { rejectsTyped } from "../helpers.js";
 import { FIXTURE } from "./preprocess-encoders-fixture.js";
+import { shuffleHalves } from "../../src/ml/preprocess/permute.js";
+import { rng } from "../../src/random/rng.js";
 
 const engines: Engine[] = [];
 test.before(async () => {
@@ -268,6 +270,34 @@ test("shuffle draws every order of 3 rows equally often (chi-square over 3,000 s
   for (const c of counts.values()) chi += (c - 500) ** 2 / 500;
   // 5 degrees of freedom: P(chi2 > 20.5) < 0.001.
   assert.ok(chi < 20.5, `chi-square ${chi.toFixed(2)}: ${JSON.stringify([...counts])}`);
+});
+
+test("shuffleHalves (the buckets' shuffle, 16-bit draws): every order of 4 equally often; ranges past 2^16 still uniform", () => {
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < 4800; seed++) {
+    const a = Uint32Array.from([0, 1, 2, 3]);
+    shuffleHalves(rng(seed, 9), a);
+    const key = a.join("");
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.is(counts.size, 24);
+  let chi = 0;
+  for (const c of counts.values()) chi += (c - 200) ** 2 / 200;
+  // 23 degrees of freedom: P(chi2 > 49.7) < 0.001.
+  assert.ok(chi < 49.7, `chi-square ${chi.toFixed(2)}`);
+  // 70,000 elements: the first draws take whole words, the rest halves; a permutation, and the first slot uniform over 7 bins.
+  const bins = new Array<number>(7).fill(0);
+  for (let seed = 0; seed < 700; seed++) {
+    const a = new Uint32Array(70_000).map((_, i) => i);
+    shuffleHalves(rng(seed, 10), a);
+    if (seed === 0) assert.is(new Set(a).size, 70_000, "a permutation");
+    bins[Math.floor(a[0]! / 10_000)]!++;
+    bins[Math.floor(a[69_990]! / 10_000)]!++;
+  }
+  let chi2 = 0;
+  for (const b of bins) chi2 += (b - 200) ** 2 / 200;
+  // 6 degrees of freedom: P(chi2 > 22.5) < 0.001.
+  assert.ok(chi2 < 22.5, `bins ${bins.join(", ")}, chi-square ${chi2.toFixed(2)}`);
 });
 
 test("bad input: typed errors", async () => {
