@@ -15,14 +15,18 @@ export const STREAM_CLASS = 1;
 export const STREAM_BUCKET = 2;
 export const STREAM_PERM = 3;
 
+/** Integer values a row can be grouped by: class codes, or integer labels themselves. */
+export type GroupValues = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
 /** Rows grouped by class: a stable counting sort in blocks of rows. */
 export interface ClassJob {
-  /** Class code (0..k-1) of every row. */
-  codes: Int32Array;
-  k: number;
+  /** Per row, its class's value: values[i] - min is in [0, width), and classes are in increasing value order. */
+  values: GroupValues;
+  min: number;
+  width: number;
   /** Rows per block (the last may be shorter). */
   block: number;
-  /** [nBlocks * k]: each block's count of each class, then (after the main thread's prefix sums) where its rows of each class go in byClass. */
+  /** [nBlocks * width]: each block's count of each value, then (after the main thread's prefix sums) where its rows of each value go in byClass. */
   at: Int32Array;
   /** Row indices grouped by class, in row order within a class. */
   byClass: Uint32Array;
@@ -95,21 +99,21 @@ function sideOfBucket(sides: Side[], g: number): number {
 export default defineKernels({
   /** Counts each block's rows of each class. */
   "sabre.preprocess.classCount"({ start, end }: KernelContext, job: ClassJob): void {
-    const { codes, k, block, at } = job;
-    const n = codes.length;
+    const { values, min, width, block, at } = job;
+    const n = values.length;
     for (let b = start; b < end; b++) {
-      const base = b * k;
-      for (let i = b * block, e = Math.min(n, i + block); i < e; i++) at[base + codes[i]!]!++;
+      const base = b * width - min;
+      for (let i = b * block, e = Math.min(n, i + block); i < e; i++) at[base + values[i]!]!++;
     }
   },
 
   /** Writes each block's rows to their class's range of byClass. */
   "sabre.preprocess.classScatter"({ start, end }: KernelContext, job: ClassJob): void {
-    const { codes, k, block, at, byClass } = job;
-    const n = codes.length;
+    const { values, min, width, block, at, byClass } = job;
+    const n = values.length;
     for (let b = start; b < end; b++) {
-      const next = at.slice(b * k, (b + 1) * k);
-      for (let i = b * block, e = Math.min(n, i + block); i < e; i++) byClass[next[codes[i]!]!++] = i;
+      const next = at.slice(b * width, (b + 1) * width);
+      for (let i = b * block, e = Math.min(n, i + block); i < e; i++) byClass[next[values[i]! - min]!++] = i;
     }
   },
 

@@ -181,6 +181,14 @@ test("stratified on many blocks, buckets and classes: the same bits on 1, 2, 3 a
   // Not left in class order: the first 1,000 train rows mix the classes as the whole does.
   const head = values(trIds!).slice(0, 1000).filter((i) => codes[i] === 0).length;
   assert.ok(head > 520 && head < 680, `class 0 among the first 1,000 train rows: ${head}`);
+  // Labels grouped by value (a shared int32 array) or by class code (float64, a plain array, strings): the same split.
+  const byCode = await trainTestSplit(ids, { testSize: 0.2, seed: 11, stratify: Float64Array.from(yData), engine: engines[1] });
+  const plainInts = await trainTestSplit(ids, { testSize: 0.2, seed: 11, stratify: Int32Array.from(yData), engine: engines[2] });
+  const strings = await trainTestSplit(ids, { testSize: 0.2, seed: 11, stratify: Array.from(yData, (v) => `c${String(v).padStart(2, "0")}`), engine: engines[1] });
+  for (const [what, other] of [["float64 labels", byCode], ["a plain Int32Array", plainInts], ["string labels", strings]] as const) {
+    assert.equal(values(other[0]!), values(trIds!), `${what}: train rows`);
+    assert.equal(values(other[1]!), values(teIds!), `${what}: test rows`);
+  }
   const again = await trainTestSplit(ids, { testSize: 0.2, seed: 12, stratify: y, engine: engines[1] });
   assert.not.equal(values(again[1]!).slice(0, 50), values(teIds!).slice(0, 50), "another seed, another split");
 });

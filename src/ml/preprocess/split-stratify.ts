@@ -10,7 +10,9 @@
 // the data, each with its own stream under the seed, combined in a fixed
 // order, so a seed gives the same split on any thread count:
 //   1. rows grouped by class (a stable counting sort in blocks of rows:
-//      per-block counts, prefix sums here, a parallel scatter);
+//      per-block counts, prefix sums here, a parallel scatter), by the
+//      labels' values when they are integers of a small range, else by
+//      class codes made here (the same grouping either way);
 //   2. per class, with rng(seed, 1, class): a partial Fisher-Yates that
 //      draws the smaller side (or both when they do not take the whole
 //      class), its train rows then copied to the train range of a pool,
@@ -19,7 +21,8 @@
 //      position of a block of 65,536 draws one of 2^bits buckets (bytes of
 //      rng(seed, 2, side, block)), rows scattered bucket by bucket (buckets
 //      in order, blocks in order within a bucket), then each bucket
-//      Fisher-Yates shuffled with rng(seed, 3, side, bucket) and its rows
+//      Fisher-Yates shuffled with rng(seed, 3, side, bucket) (16-bit
+//      draws, permute.ts shuffleHalves) and its rows
 //      gathered into the outputs at once. iid uniform buckets, each
 //      shuffled uniformly, give a uniform permutation whatever the input
 //      order: the chance of an output order sums over the bucket sizes the
@@ -32,7 +35,7 @@ import { describe } from "../../validate.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { CONSTRUCTORS, type DTypeMap } from "../../memory/dtypes.js";
 import type { GatherPart } from "../../../kernels/preprocess/gather.js";
-import type { BucketJob, ClassJob, SelectJob, Side } from "../../../kernels/preprocess/stratify.js";
+import type { BucketJob, ClassJob, GroupValues, SelectJob, Side } from "../../../kernels/preprocess/stratify.js";
 import { callingThread, type Runner } from "./runner.js";
 
 /** Class code (0..k-1, classes sorted as numpy's unique) of every sample, and the count of each class. */
@@ -240,22 +243,57 @@ function chunkOf(run: Runner, pieces: number): number {
   return Math.max(1, Math.ceil(pieces / (run.threads * 8)));
 }
 
-/** Step 1: row indices grouped by class, row order kept within a class (where class c starts: classStart[c]). */
-async function groupByClass(run: Runner, cc: ClassCodes, classStart: Float64Array, signal: AbortSignal | undefined): Promise<Uint32Array> {
+/** Integer labels spanning at most this many values are grouped by value on the workers, without class codes. */
+const RAW_SPAN_MAX = 1 << 12;
+
+/** Stratify labels as the split groups them: integer labels by value, anything else by class code. */
+export type SplitLabels = { raw: GroupValues; min: number; span: number } | { codes: ClassCodes };
+
+/**
+ * The labels of a stratified split of n rows. A contiguous integer array
+ * (shared, unless the split runs on the calling thread) spanning at most
+ * RAW_SPAN_MAX values is grouped by value on the workers: the calling
+ * thread only finds its range. Other labels are coded here (classCodes).
+ */
+export function splitLabels(y: unknown, n: number, run: Runner | Promise<Runner>): SplitLabels {
+  const ints = intLabels(y);
+  if (ints && ints.length === n && n > 0 && (run === callingThread || ints.buffer instanceof SharedArrayBuffer)) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = ints[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max - min < RAW_SPAN_MAX) return { raw: ints, min, span: max - min + 1 };
+  }
+  const codes = classCodes(y, scratchFor(run));
+  if (codes.codes.length !== n) {
+    throw new SabreTypeError(`trainTestSplit: found input variables with inconsistent numbers of samples: [${n}, ${codes.codes.length}] (stratify)`);
+  }
+  return { codes };
+}
+
+/** Step 1, first half: each block's count of each value. */
+async function countValues(run: Runner, values: GroupValues, min: number, width: number, signal: AbortSignal | undefined): Promise<{ job: ClassJob; nBlocks: number }> {
   const alloc = scratchFor(run);
-  const { codes, counts } = cc;
-  const k = counts.length;
-  const n = codes.length;
-  const block = Math.max(BLOCK, Math.ceil((n * k) / CLASS_TABLE_MAX));
+  const n = values.length;
+  const block = Math.max(BLOCK, Math.ceil((n * width) / CLASS_TABLE_MAX));
   const nBlocks = Math.ceil(n / block);
-  const job: ClassJob = { codes, k, block, at: alloc("int32", nBlocks * k), byClass: alloc("uint32", n) };
+  const job: ClassJob = { values, min, width, block, at: alloc("int32", nBlocks * width), byClass: alloc("uint32", n) };
   await run.parallelFor(nBlocks, "sabre.preprocess.classCount", { ...job }, { signal, chunk: chunkOf(run, nBlocks) });
-  const { at } = job;
-  for (let c = 0; c < k; c++) {
-    let pos = classStart[c]!;
+  return { job, nBlocks };
+}
+
+/** Step 1, second half: rows grouped by value, row order kept within a value (value v's rows start at valueStart[v]). */
+async function scatterValues(run: Runner, g: { job: ClassJob; nBlocks: number }, valueStart: Float64Array, signal: AbortSignal | undefined): Promise<Uint32Array> {
+  const { job, nBlocks } = g;
+  const { at, width } = job;
+  for (let v = 0; v < width; v++) {
+    let pos = valueStart[v]!;
     for (let b = 0; b < nBlocks; b++) {
-      const t = at[b * k + c]!;
-      at[b * k + c] = pos;
+      const t = at[b * width + v]!;
+      at[b * width + v] = pos;
       pos += t;
     }
   }
@@ -264,15 +302,40 @@ async function groupByClass(run: Runner, cc: ClassCodes, classStart: Float64Arra
 }
 
 /**
- * Splits the rows stratified on the class codes: gathers train rows (in
- * random order) into each part's `first` and test rows into its `second`.
- * See the top of this file for the steps and the streams.
+ * Splits the rows stratified on the labels: makes the outputs (`parts`,
+ * once the class counts are known to allow the split) and gathers train
+ * rows (in random order) into each part's `first` and test rows into its
+ * `second`. See the top of this file for the steps and the streams.
  */
-export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: number, nTest: number, seed: number, parts: GatherPart[], signal?: AbortSignal): Promise<void> {
-  const { counts } = cc;
+export async function stratifiedSplit(run: Runner, labels: SplitLabels, nTrain: number, nTest: number, seed: number, makeParts: () => GatherPart[], signal?: AbortSignal): Promise<GatherPart[]> {
+  const alloc = scratchFor(run);
+  let counts: Float64Array;
+  let valueStart: Float64Array;
+  let g: { job: ClassJob; nBlocks: number };
+  if ("raw" in labels) {
+    g = await countValues(run, labels.raw, labels.min, labels.span, signal);
+    // The classes are the values present, in increasing order: a value's total, and where its rows start.
+    const totals = new Float64Array(labels.span);
+    const { at } = g.job;
+    for (let b = 0; b < g.nBlocks; b++) for (let v = 0; v < labels.span; v++) totals[v]! += at[b * labels.span + v]!;
+    valueStart = new Float64Array(labels.span);
+    const present: number[] = [];
+    let pos = 0;
+    for (let v = 0; v < labels.span; v++) {
+      valueStart[v] = pos;
+      pos += totals[v]!;
+      if (totals[v]! > 0) present.push(totals[v]!);
+    }
+    counts = Float64Array.from(present);
+  } else {
+    counts = labels.codes.counts;
+    g = await countValues(run, labels.codes.codes, 0, counts.length, signal);
+    valueStart = new Float64Array(counts.length);
+    for (let c = 1; c < counts.length; c++) valueStart[c] = valueStart[c - 1]! + counts[c - 1]!;
+  }
   const k = counts.length;
   checkStratifiable(counts, nTrain, nTest);
-  const alloc = scratchFor(run);
+  const parts = makeParts();
   const r = rng(seed);
   const nTrainOf = approximateMode(counts, nTrain, r);
   const nTestOf = approximateMode(counts.map((c, i) => c - nTrainOf[i]!), nTest, r);
@@ -288,7 +351,7 @@ export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: numbe
     tr += nTrainOf[c]!;
     te += nTestOf[c]!;
   }
-  const byClass = await groupByClass(run, cc, classStart, signal);
+  const byClass = await scatterValues(run, g, valueStart, signal);
   const m = nTrain + nTest;
   const select: SelectJob = {
     seed,
@@ -304,6 +367,7 @@ export async function stratifiedSplit(run: Runner, cc: ClassCodes, nTrain: numbe
   select.nTestOf.set(nTestOf);
   await run.parallelFor(k, "sabre.preprocess.classSelect", { ...select }, { signal, chunk: chunkOf(run, k) });
   await bucketShuffle(run, seed, select.pool, [[0, nTrain], [nTrain, nTest]], nTrain, parts, signal);
+  return parts;
 }
 
 /** Step 3: each [start, length) side of pool in uniform random order into idx, then gathered. */

@@ -16,7 +16,7 @@ import type { GatherJob, GatherPart } from "../../../kernels/preprocess/gather.j
 import { permutation } from "./permute.js";
 import { runnerFor, type Runner } from "./runner.js";
 import { splitSizes } from "./split-sizes.js";
-import { checkStratifiable, classCodes, scratchFor, stratifiedSplit } from "./split-stratify.js";
+import { splitLabels, stratifiedSplit } from "./split-stratify.js";
 
 /** An array whose rows (first axis) are split: an ndarray (1-D or 2-D, any dtype), a typed array, number[] or number[][]. */
 export type SplitArray = NdArray | ArrayLike<number> | readonly (readonly number[])[];
@@ -161,14 +161,9 @@ export async function trainTestSplit(...args: Array<SplitArray | TrainTestSplitO
     // The runner first: on the calling thread the scratch arrays need not be shared. A start that fails is reported by the await below.
     const run = runnerOf(arrays, nTrain + nTest, o.engine);
     if (run instanceof Promise) run.catch(() => undefined);
-    const cc = classCodes(o.stratify, scratchFor(run));
-    if (cc.codes.length !== n) {
-      throw new SabreTypeError(`${who}: found input variables with inconsistent numbers of samples: [${n}, ${cc.codes.length}] (stratify)`);
-    }
-    checkStratifiable(cc.counts, nTrain, nTest);
-    const parts = partsFor(arrays, nTrain, nTest);
+    const labels = splitLabels(o.stratify, n, run);
     if (o.signal?.aborted) throw new AbortError("trainTestSplit", o.signal.reason);
-    await stratifiedSplit(await run, cc, nTrain, nTest, seed, parts, o.signal);
+    const parts = await stratifiedSplit(await run, labels, nTrain, nTest, seed, () => partsFor(arrays, nTrain, nTest), o.signal);
     return outputs(parts);
   }
   const idx = sharedTypedArray("uint32", nTrain + nTest);
