@@ -4,7 +4,7 @@
 // intact from any dtype, width and layout; bad input.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, SabreTypeError, shared, shuffle, trainTestSplit, type NdArray } from "sabre";
+import { AbortError, Engine, SabreTypeError, shared, shuffle, trainTestSplit, type NdArray } from "sabre";
 import { rejectsTyped } from "../helpers.js";
 import { FIXTURE } from "./preprocess-encoders-fixture.js";
 import { shuffleHalves } from "../../src/ml/preprocess/permute.js";
@@ -325,6 +325,8 @@ test("bad input: typed errors", async () => {
   const ac = new AbortController();
   ac.abort();
   await rejectsTyped(trainTestSplit(shared.zeros("float32", [100_000, 4]), { signal: ac.signal, engine: engines[1] }), Error);
+  const yBig = shared.from(new Int32Array(100_000).map((_, i) => i % 3));
+  await rejectsTyped(trainTestSplit(shared.zeros("float32", [100_000, 4]), { stratify: yBig, signal: ac.signal, engine: engines[1] }), AbortError);
 });
 
 test.run();
