@@ -5,6 +5,7 @@ import encode from "./encode.js";
 import gather from "./gather.js";
 import histselect from "./histselect.js";
 import scale from "./scale.js";
+import stratify from "./stratify.js";
 
 export default defineKernels({
   ...scale.kernels,
@@ -12,4 +13,5 @@ export default defineKernels({
   ...histselect.kernels,
   ...encode.kernels,
   ...gather.kernels,
+  ...stratify.kernels,
 });

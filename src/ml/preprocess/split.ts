@@ -1,8 +1,9 @@
 // trainTestSplit and shuffle (scikit-learn's train_test_split and
-// utils.shuffle): the permutation is drawn on the calling thread from
-// rng(seed), so a seed gives the same split whatever the thread count; the
-// rows are then gathered into new shared arrays in parallel
-// (kernels/preprocess/gather.ts).
+// utils.shuffle). Unstratified, the permutation is drawn on the calling
+// thread from rng(seed) and the rows are then gathered into new shared
+// arrays in parallel (kernels/preprocess/gather.ts); stratified, the draws
+// run on the workers too (split-stratify.ts). Either way a seed gives the
+// same split whatever the thread count.
 import type { Engine } from "../../engine/engine.js";
 import { AbortError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
@@ -13,9 +14,9 @@ import { rng } from "../../random/rng.js";
 import { checkSignal, describe } from "../../validate.js";
 import type { GatherJob, GatherPart } from "../../../kernels/preprocess/gather.js";
 import { permutation } from "./permute.js";
-import { runnerFor } from "./runner.js";
+import { runnerFor, type Runner } from "./runner.js";
 import { splitSizes } from "./split-sizes.js";
-import { classCodes, stratifiedIndices } from "./split-stratify.js";
+import { splitLabels, stratifiedSplit } from "./split-stratify.js";
 
 /** An array whose rows (first axis) are split: an ndarray (1-D or 2-D, any dtype), a typed array, number[] or number[][]. */
 export type SplitArray = NdArray | ArrayLike<number> | readonly (readonly number[])[];
@@ -100,22 +101,50 @@ function rowsLike(src: NdArray, rows: number): NdArray {
   return src.shape.length === 2 ? ndarray(data, [rows, d]) : ndarray(data, [rows]);
 }
 
-/** Gathers rows idx[0, cut) into new arrays and (with `split`) idx[cut, end) into others. */
-async function gather(arrays: NdArray[], idx: Uint32Array, cut: number, split: boolean, engine: Engine | undefined, signal: AbortSignal | undefined): Promise<NdArray[]> {
-  const parts: GatherPart[] = arrays.map((src) => ({ src, first: rowsLike(src, cut), second: split ? rowsLike(src, idx.length - cut) : null }));
-  const job: GatherJob = { idx, cut, parts };
+/** The gather's parts: each array's outputs of `first` rows and (unless null) `second` rows. */
+function partsFor(arrays: NdArray[], first: number, second: number | null): GatherPart[] {
+  return arrays.map((src) => ({ src, first: rowsLike(src, first), second: second === null ? null : rowsLike(src, second) }));
+}
+
+/** Where a split of `rows` rows of these arrays runs: by the elements it copies. */
+function runnerOf(arrays: NdArray[], rows: number, engine: Engine | undefined): Runner | Promise<Runner> {
   let width = 0;
   for (const a of arrays) width += a.shape.length === 2 ? a.shape[1]! : 1;
-  if (signal?.aborted) throw new AbortError("gather", signal.reason);
-  const e = await runnerFor(engine, undefined, idx.length * width);
-  await e.parallelFor(idx.length, "sabre.preprocess.gatherRows", { ...job }, { signal });
+  return runnerFor(engine, undefined, rows * width);
+}
+
+function outputs(parts: GatherPart[]): NdArray[] {
   return parts.flatMap((p) => (p.second ? [p.first, p.second] : [p.first]));
+}
+
+/** Gathers rows idx[0, cut) into new arrays and (with `split`) idx[cut, end) into others. */
+async function gather(arrays: NdArray[], idx: Uint32Array, cut: number, split: boolean, engine: Engine | undefined, signal: AbortSignal | undefined): Promise<NdArray[]> {
+  const parts = partsFor(arrays, cut, split ? idx.length - cut : null);
+  const job: GatherJob = { idx, cut, parts };
+  if (signal?.aborted) throw new AbortError("gather", signal.reason);
+  const e = await runnerOf(arrays, idx.length, engine);
+  await e.parallelFor(idx.length, "sabre.preprocess.gatherRows", { ...job }, { signal });
+  return outputs(parts);
 }
 
 /**
  * Splits arrays into random train and test subsets, as scikit-learn's
  * train_test_split: `[aTrain, aTest, bTrain, bTest, ...]`, new shared
  * arrays of the inputs' dtypes. The last argument may be the options.
+ *
+ * The split depends only on the seed, never on the thread count. With
+ * `stratify`, each class's train and test counts follow scikit-learn's
+ * StratifiedShuffleSplit (the same counts wherever its rule has no ties),
+ * but the rows drawn are sabre's: per-class streams rng(seed, 1, class)
+ * pick them and per-bucket streams rng(seed, 2 | 3, side, ...) order each
+ * side, all on the workers (src/ml/preprocess/README.md). This mapping
+ * from seed to split differs from earlier sabre versions, which drew
+ * every number from one stream on the calling thread.
+ *
+ * @example
+ * ```ts
+ * const [XTrain, XTest, yTrain, yTest] = await trainTestSplit(X, y, { testSize: 0.25, seed: 0, stratify: y });
+ * ```
  */
 export async function trainTestSplit(...args: Array<SplitArray | TrainTestSplitOptions>): Promise<NdArray[]> {
   const who = "trainTestSplit";
@@ -123,26 +152,28 @@ export async function trainTestSplit(...args: Array<SplitArray | TrainTestSplitO
   const n = arrays[0]!.shape[0]!;
   if (o.shuffle !== undefined && typeof o.shuffle !== "boolean") throw new SabreTypeError(`${who}: shuffle must be a boolean, got ${describe(o.shuffle)}`);
   const [nTrain, nTest] = splitSizes(n, o.testSize, o.trainSize);
+  const stratify = o.stratify !== undefined && o.stratify !== null;
+  if (o.shuffle === false && stratify) {
+    throw new SabreTypeError(`${who}: stratified train/test split is not implemented for shuffle=false`);
+  }
+  if (stratify) {
+    const seed = seedOf(who, o.seed);
+    // The runner first: on the calling thread the scratch arrays need not be shared. A start that fails is reported by the await below.
+    const run = runnerOf(arrays, nTrain + nTest, o.engine);
+    if (run instanceof Promise) run.catch(() => undefined);
+    const labels = splitLabels(o.stratify, n, run);
+    if (o.signal?.aborted) throw new AbortError("trainTestSplit", o.signal.reason);
+    const parts = await stratifiedSplit(await run, labels, nTrain, nTest, seed, () => partsFor(arrays, nTrain, nTest), o.signal);
+    return outputs(parts);
+  }
   const idx = sharedTypedArray("uint32", nTrain + nTest);
   if (o.shuffle === false) {
-    if (o.stratify !== undefined && o.stratify !== null) {
-      throw new SabreTypeError(`${who}: stratified train/test split is not implemented for shuffle=false`);
-    }
     for (let i = 0; i < idx.length; i++) idx[i] = i;
   } else {
-    const r = rng(seedOf(who, o.seed));
-    if (o.stratify !== undefined && o.stratify !== null) {
-      const cc = classCodes(o.stratify);
-      if (cc.codes.length !== n) {
-        throw new SabreTypeError(`${who}: found input variables with inconsistent numbers of samples: [${n}, ${cc.codes.length}] (stratify)`);
-      }
-      stratifiedIndices(cc, nTrain, nTest, r, idx);
-    } else {
-      // scikit-learn's ShuffleSplit: test = perm[:nTest], train = perm[nTest:nTest + nTrain].
-      const perm = permutation(r, n);
-      idx.set(perm.subarray(nTest, nTest + nTrain), 0);
-      idx.set(perm.subarray(0, nTest), nTrain);
-    }
+    // scikit-learn's ShuffleSplit: test = perm[:nTest], train = perm[nTest:nTest + nTrain].
+    const perm = permutation(rng(seedOf(who, o.seed)), n);
+    idx.set(perm.subarray(nTest, nTest + nTrain), 0);
+    idx.set(perm.subarray(0, nTest), nTrain);
   }
   return gather(arrays, idx, nTrain, true, o.engine, o.signal);
 }
