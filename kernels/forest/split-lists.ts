@@ -24,26 +24,32 @@ export function prepareList(s: SplitState, start: number, end: number): void {
 /** Per-bin lists for feature f; returns true if the feature is constant in the node. */
 export function scanList(s: SplitState, f: number, codes: Uint8Array, base: number, idx: Int32Array, im: number, start: number, end: number): boolean {
   const { link, head, bitmap } = s;
+  // Before the loop, as in scanLocal.
+  const n = end - start;
   // Branch-free: a small node's codes are too random to predict "first in its bin".
   for (let i = start; i < end; i++) {
     const b = codes[base + idx[i]! * im]!;
-    bitmap[b >> 5]! |= 1 << (b & 31);
+    bitmap[b >> 5]! |= 1 << b; // a shift count is taken mod 32
     link[2 * i] = head[b]!;
     head[b] = i;
   }
-  return listSplit(s, f, end - start);
+  return listSplit(s, f, n);
 }
 
 /** scanList over gathered codes: position i's code at local[base + i]. */
 export function scanLocal(s: SplitState, f: number, base: number, start: number, end: number): boolean {
   const { link, head, bitmap, local } = s;
+  // Computed before the loop: V8 may compile the loop on entry (OSR) and reuse
+  // that code in later calls, where an operation after the loop that had not
+  // yet run deoptimized it every time (~270 deopts per make_friedman1 fit).
+  const n = end - start;
   for (let i = start; i < end; i++) {
     const b = local[base + i]!;
-    bitmap[b >> 5]! |= 1 << (b & 31);
+    bitmap[b >> 5]! |= 1 << b; // a shift count is taken mod 32
     link[2 * i] = head[b]!;
     head[b] = i;
   }
-  return listSplit(s, f, end - start);
+  return listSplit(s, f, n);
 }
 
 /** After bucketing: true if the feature is constant in the node, else scans its bins. */
