@@ -2,6 +2,8 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { deserialize, serialize } from "../../src/memory/serialize.js";
+import { sharedTypedArray } from "../../src/memory/shared.js";
 import { binAll, encodeBlock, quantileBins, scanColumns, transposeCodes8, type BinEncoder, type BinMapper, type ColumnSummary, type FeatureBins, type IdRemap, type QuantileJob } from "./bins.js";
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
@@ -37,7 +39,9 @@ export interface GrowArgs {
 
 /** Training rows each grown tree predicts to warm the predict code (see warmPredict). */
 const WARM_ROWS = 256;
-let warmOut = new Float64Array(0);
+/** A scale as predict passes one (1 / nTrees, a double: a small integer would be other type feedback). */
+const WARM_SCALE = 0.5;
+let warmOut: Float64Array = new Float64Array(0);
 
 /**
  * Walks the first training rows through the tree just grown with the
@@ -47,11 +51,19 @@ let warmOut = new Float64Array(0);
  * went from 68-81 to 50-62 ms; later calls take 18-40 ms either way. (It
  * does not help where the first call is slow because big trees are not yet
  * in cache: that is what tree-parallel predict is for.)
+ *
+ * The call has the predict kernel's argument types: the tree as it arrives
+ * in a predict call (an object revived by deserialize has another hidden
+ * class than the one assemble built), in an array, a shared output and a
+ * fractional scale. With the tree as assembled, the first real predict
+ * deoptimized accumulatePredictions ("wrong map") and ran while V8
+ * compiled it again (50-300 ms of compile per worker under load).
  */
 function warmPredict(tree: FlatTree, X: NdArray): void {
   const rows = Math.min(WARM_ROWS, X.shape[0]!);
-  if (warmOut.length < rows * tree.nOutputs) warmOut = new Float64Array(rows * tree.nOutputs);
-  accumulatePredictions(tree, X, 0, rows, warmOut);
+  if (warmOut.length < rows * tree.nOutputs) warmOut = sharedTypedArray("float64", rows * tree.nOutputs);
+  const list = deserialize<FlatTree[]>(serialize([tree]));
+  accumulatePredictions(list, X, 0, rows, warmOut, WARM_SCALE);
 }
 
 /** Per-worker scratch for the OOB pass, reused across trees. */
