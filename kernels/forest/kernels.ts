@@ -42,6 +42,7 @@ const WARM_ROWS = 256;
 /** A scale as predict passes one (1 / nTrees, a double: a small integer would be other type feedback). */
 const WARM_SCALE = 0.5;
 let warmOut: Float64Array = new Float64Array(0);
+let warmLeaves: Int32Array = new Int32Array(0);
 
 /**
  * Walks the first training rows through the tree just grown with the
@@ -64,6 +65,10 @@ function warmPredict(tree: FlatTree, X: NdArray): void {
   if (warmOut.length < rows * tree.nOutputs) warmOut = sharedTypedArray("float64", rows * tree.nOutputs);
   const list = deserialize<FlatTree[]>(serialize([tree]));
   accumulatePredictions(list, X, 0, rows, warmOut, WARM_SCALE);
+  // Tree-parallel predict's two steps too (forests of large trees take that path).
+  if (warmLeaves.length < rows) warmLeaves = sharedTypedArray("int32", rows);
+  treeLeaves(list, X, 0, 1, 0, rows, warmLeaves);
+  gatherLeaves(list, X, warmLeaves, 0, rows, 0, rows, warmOut, WARM_SCALE);
 }
 
 /** Per-worker scratch for the OOB pass, reused across trees. */
