@@ -126,7 +126,8 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
     for (let c = 0; c < C; c++) value[id * C + c] = F[q + 3 + c]!;
     if (WF) {
       // A split's threshold and feature; its right child's record is patched in when that child is numbered.
-      WF[2 * id] = f >= 0 ? F[q]! : 0;
+      // A leaf of a one-output tree carries its value there (predict.ts, packTree).
+      WF[2 * id] = f >= 0 ? F[q]! : C === 1 ? F[q + 3]! : 0;
       WI![4 * id + 2] = f;
       WI![4 * id + 3] = id;
     }

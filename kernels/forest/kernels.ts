@@ -8,7 +8,7 @@ import { binAll, encodeBlock, quantileBins, scanColumns, transposeCodes8, type B
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, gatherLeaves, treeLeaves } from "./predict.js";
+import { accumulateOob, accumulatePredictions, gatherLeafValues, gatherLeaves, treeLeafValues, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -43,6 +43,7 @@ const WARM_ROWS = 256;
 const WARM_SCALE = 0.5;
 let warmOut: Float64Array = new Float64Array(0);
 let warmLeaves: Int32Array = new Int32Array(0);
+let warmVals: Float64Array = new Float64Array(0);
 
 /**
  * Walks the first training rows through the tree just grown with the
@@ -67,6 +68,12 @@ function warmPredict(tree: FlatTree, X: NdArray): void {
   accumulatePredictions(list, X, 0, rows, warmOut, WARM_SCALE);
   // Tree-parallel predict's two steps too (forests of large trees take that path).
   if (warmLeaves.length < rows) warmLeaves = sharedTypedArray("int32", rows);
+  if (tree.nOutputs === 1) {
+    if (warmVals.length < rows) warmVals = sharedTypedArray("float64", rows);
+    treeLeafValues(list, X, 0, 1, 0, rows, warmVals);
+    gatherLeafValues(list, X, warmVals, 0, rows, 0, rows, warmOut, WARM_SCALE);
+    return;
+  }
   treeLeaves(list, X, 0, 1, 0, rows, warmLeaves);
   gatherLeaves(list, X, warmLeaves, 0, rows, 0, rows, warmOut, WARM_SCALE);
 }
@@ -186,6 +193,22 @@ export default defineKernels({
     a: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number; out: Float64Array; scale: number },
   ): void {
     gatherLeaves(a.trees, a.X, a.leaves, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
+  },
+
+  /** Tree-parallel predict of one-output trees, step 1: the leaf values of rows [r0, r1) in trees [start, end). */
+  "sabre.forest.leafValues"(
+    { start, end },
+    { X, trees, vals, r0, r1 }: { X: NdArray; trees: FlatTree[]; vals: Float64Array; r0: number; r1: number },
+  ): void {
+    treeLeafValues(trees, X, start, end, r0, r1, vals);
+  },
+
+  /** Tree-parallel predict of one-output trees, step 2: rows [start, end) of the block [r0, r1) add scale x their leaf values, trees in order. */
+  "sabre.forest.gatherValues"(
+    { start, end },
+    a: { X: NdArray; trees: FlatTree[]; vals: Float64Array; r0: number; r1: number; out: Float64Array; scale: number },
+  ): void {
+    gatherLeafValues(a.trees, a.X, a.vals, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
   },
 
   /** Adds scale x every tree's leaf values for rows [start, end) into out (rows x outputs). */

@@ -298,6 +298,21 @@ export abstract class BaseForest {
       await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale }, { chunk: predictChunk(n, engine.threads) }));
       return { out, n, C };
     }
+    if (C === 1) {
+      // One output: the walks write leaf values (the walk records carry them), so the
+      // gather reads them in order instead of a cache miss into each tree's values.
+      const block = Math.max(1, Math.min(n, Math.floor(MAX_LEAVES_PER_BLOCK / 2 / T)));
+      const vals = sharedTypedArray("float64", T * block);
+      for (let r0 = 0; r0 < n; r0 += block) {
+        const r1 = Math.min(n, r0 + block);
+        const args = { X: readOnly(Xs), trees, vals, r0, r1 };
+        await unwrapInputErrors(engine.parallelFor(T, "sabre.forest.leafValues", args, { chunk: 1, schedule: "dynamic" }));
+        await unwrapInputErrors(
+          engine.parallelFor(r1 - r0, "sabre.forest.gatherValues", { ...args, out, scale }, { chunk: predictChunk(r1 - r0, engine.threads) }),
+        );
+      }
+      return { out, n, C };
+    }
     const block = Math.max(1, Math.min(n, Math.floor(MAX_LEAVES_PER_BLOCK / T)));
     const leaves = sharedTypedArray("int32", T * block);
     for (let r0 = 0; r0 < n; r0 += block) {
