@@ -251,6 +251,12 @@ function rowLeaves(tree: FlatTree, X: NdArray, big: boolean, r0: number, r1: num
 /** Rows walked per leavesOf call: the leaf buffer stays in L1. */
 const LEAF_BLOCK = 1024;
 const leafScratch = new Int32Array(LEAF_BLOCK);
+const valScratch = new Float64Array(LEAF_BLOCK);
+
+/** out[r] += scale * vals[r - r0] for rows [r0, r1). */
+function addScaled(out: Float64Array, r0: number, r1: number, vals: Float64Array, scale: number): void {
+  for (let r = r0; r < r1; r++) out[r]! += scale * vals[r - r0]!;
+}
 
 function leafOfBig(tree: FlatTree, data: BigInt64Array, rowBase: number, s1: number): number {
   const { left, right, feature, threshold } = tree;
@@ -301,6 +307,12 @@ export function accumulatePredictions(
       if (t0 === 0) checkFiniteRows(X, r0, r1);
       for (let t = t0; t < t1; t++) {
         const tree = list[t]!;
+        if (C === 1 && !big) {
+          // One output: the walk reads each leaf's value from its record (no miss into tree.value).
+          leafValuesOf(packed(tree), X.data as Float64Array, X.offset, X.stride[0]!, X.stride[1]!, r0, r1, valScratch, 0);
+          addScaled(out, r0, r1, valScratch, scale);
+          continue;
+        }
         const value = tree.value;
         rowLeaves(tree, X, big, r0, r1, leafScratch);
         for (let r = r0; r < r1; r++) {

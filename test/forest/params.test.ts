@@ -176,6 +176,17 @@ test("one-output tree-parallel prediction (leaf values from the walk records) eq
   const Xbig = ndarray(BigInt64Array.from(rowsX.flat(), (v) => BigInt(Math.round(v * 4))), [n, 3]);
   for (const [name, X] of [["float64", X64], ["float32", X32], ["bigint64", Xbig]] as const) {
     const want = accumulatePredictions(trees, X, 0, n, new Float64Array(n), 1 / 6);
+    // An independent walk over the tree arrays, adding tree.value in tree order.
+    const at = (i: number, f: number): number => Number((X.data as ArrayLike<number | bigint>)[i * 3 + f]!);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (const t of trees) {
+        let node = 0;
+        while (t.left[node]! >= 0) node = at(i, t.feature[node]!) <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
+        sum += (1 / 6) * t.value[node]!;
+      }
+      if (!Object.is(sum, want[i])) assert.unreachable(`${name}: row ${i}: ${want[i]} != ${sum}`);
+    }
     const got = new Float64Array(n);
     for (const [r0, r1] of [[0, 997], [997, n]] as const) {
       const vals = new Float64Array(trees.length * (r1 - r0)).fill(NaN);
