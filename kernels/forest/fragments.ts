@@ -36,7 +36,36 @@ export function writeFragment(board: Board, s: number, nodes: Nodes): number {
   return at;
 }
 
-let stack = new Int32Array(256);
+// Plain functions, not closures made per call: a new closure is a new call
+// target, which deoptimized assemble once per tree.
+function i32(shared: boolean, len: number): Int32Array {
+  return shared ? sharedTypedArray("int32", len) : new Int32Array(len);
+}
+
+function f64(shared: boolean, len: number): Float64Array {
+  return shared ? sharedTypedArray("float64", len) : new Float64Array(len);
+}
+
+let fragStack = new Int32Array(256);
+
+/** Pushes node `ptr` of the fragment at fragBase (ptr <= -2: the root of task -2 - ptr) onto fragStack at top; returns the new top. */
+function pushFragNode(board: Board, s: number, top: number, fragBase: number, ptr: number, parent: number, isLeft: number): number {
+  if (top + 4 > fragStack.length) {
+    const b = new Int32Array(fragStack.length * 2);
+    b.set(fragStack);
+    fragStack = b;
+  }
+  if (ptr < 0) {
+    fragBase = board.w[board.task(s, -2 - ptr) + T_BASE]!;
+    ptr = 0;
+  }
+  const st = fragStack;
+  st[top] = fragBase + ptr;
+  st[top + 1] = fragBase;
+  st[top + 2] = parent;
+  st[top + 3] = isLeft;
+  return top + 4;
+}
 
 /**
  * The tree of slot s, renumbered in preorder from its fragments (every task
@@ -52,41 +81,26 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
   const w = board.w;
   let maxDepth = 0;
   for (let t = 0; t < nt; t++) maxDepth = Math.max(maxDepth, w[board.task(s, t) + T_MAXDEPTH]!);
-  const i32 = (len: number): Int32Array => (shared ? sharedTypedArray("int32", len) : new Int32Array(len));
-  const f64 = (len: number): Float64Array => (shared ? sharedTypedArray("float64", len) : new Float64Array(len));
-  const feature = i32(total);
-  const left = i32(total);
-  const right = i32(total);
-  const nNodeSamples = i32(total);
-  const threshold = f64(total);
-  const weight = f64(total);
-  const impurity = f64(total);
-  const value = f64(total * C);
-  const WF = walk ? f64(total * 2) : null;
+  const feature = i32(shared, total);
+  const left = i32(shared, total);
+  const right = i32(shared, total);
+  const nNodeSamples = i32(shared, total);
+  const threshold = f64(shared, total);
+  const weight = f64(shared, total);
+  const impurity = f64(shared, total);
+  const value = f64(shared, total * C);
+  const WF = walk ? f64(shared, total * 2) : null;
   const WI = WF ? new Int32Array(WF.buffer, WF.byteOffset, total * 4) : null;
   const I = board.a.nodesI[s]!;
   const F = board.a.nodesF[s]!;
-  // Stack of (absolute node in the area, its fragment's first node, parent's new id, 1 if left child).
-  let top = 0;
-  const push = (fragBase: number, ptr: number, parent: number, isLeft: number): void => {
-    if (top + 4 > stack.length) {
-      const b = new Int32Array(stack.length * 2);
-      b.set(stack);
-      stack = b;
-    }
-    if (ptr < 0) {
-      fragBase = w[board.task(s, -2 - ptr) + T_BASE]!;
-      ptr = 0;
-    }
-    stack[top++] = fragBase + ptr;
-    stack[top++] = fragBase;
-    stack[top++] = parent;
-    stack[top++] = isLeft;
-  };
-  push(0, -2, -1, 0);
+  // Stack of (absolute node in the area, its fragment's first node, parent's
+  // new id, 1 if left child), pushed by pushFragNode: a closure made per call
+  // here was a new call target every tree, and each one deoptimized assemble.
+  let top = pushFragNode(board, s, 0, 0, -2, -1, 0);
   let next = 0;
   while (top > 0) {
     top -= 4;
+    const stack = fragStack;
     const node = stack[top]!;
     const fragBase = stack[top + 1]!;
     const parent = stack[top + 2]!;
@@ -112,13 +126,14 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
     for (let c = 0; c < C; c++) value[id * C + c] = F[q + 3 + c]!;
     if (WF) {
       // A split's threshold and feature; its right child's record is patched in when that child is numbered.
-      WF[2 * id] = f >= 0 ? F[q]! : 0;
+      // A leaf of a one-output tree carries its value there (predict.ts, packTree).
+      WF[2 * id] = f >= 0 ? F[q]! : C === 1 ? F[q + 3]! : 0;
       WI![4 * id + 2] = f;
       WI![4 * id + 3] = id;
     }
     if (f >= 0) {
-      push(fragBase, I[o + 2]!, id, 0);
-      push(fragBase, I[o + 1]!, id, 1);
+      top = pushFragNode(board, s, top, fragBase, I[o + 2]!, id, 0);
+      top = pushFragNode(board, s, top, fragBase, I[o + 1]!, id, 1);
     }
   }
   const tree: FlatTree = { nFeatures, nOutputs: C, classification, nodeCount: total, maxDepth, feature, threshold, left, right, value, nNodeSamples, weightedNNodeSamples: weight, impurity };

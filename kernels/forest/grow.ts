@@ -43,6 +43,8 @@ export { forestTuning } from "./tuning.js";
 /** Sibling subtraction is used for regression and for at most this many classes. */
 const SUBTRACT_MAX_CLASSES = 4;
 const STREAM_BOOTSTRAP = 0;
+/** Words per pending node on growTask's stack. */
+const STACK_W = 10;
 
 /**
  * Bootstrap counts of tree `treeIndex`: how many times each sample was drawn
@@ -78,6 +80,10 @@ export class Grower extends SplitState {
   readonly counts: Int32Array;
   /** Stack-shaped pool of the known-constant feature lists of pending nodes. */
   pool = new Int32Array(1024);
+  /** regSums' output: weight, sum of w * y, sum of w * y^2. */
+  private readonly sums = new Float64Array(3);
+  /** growTask's pending nodes, STACK_W words each (pushNode). */
+  private stk = new Int32Array(STACK_W * 64);
   /**
    * Sibling subtraction (node-hist.ts), on when every feature is evaluated
    * at every node and the weights are integers (so class weights and counts
@@ -207,20 +213,13 @@ export class Grower extends SplitState {
 
   /** Statistics of positions [start, end): class totals into T (or sums), weight, impurity. */
   stats(start: number, end: number): number {
-    const { sW } = this;
     const crit = this.p.criterion;
     if (crit === 2) {
-      const yf = this.sYf;
-      let w = 0;
-      let s = 0;
-      let s2 = 0;
-      for (let i = start; i < end; i++) {
-        const wi = sW[i]!;
-        const v = yf[i]!;
-        w += wi;
-        s += wi * v;
-        s2 += wi * v * v;
-      }
+      const sums = this.sums;
+      regSums(this.sW, this.sYf, start, end, sums);
+      const w = sums[0]!;
+      const s = sums[1]!;
+      const s2 = sums[2]!;
       this.statW = w;
       this.statSum = s;
       this.statSumSq = s2;
@@ -228,14 +227,8 @@ export class Grower extends SplitState {
       const imp = s2 / w - mean * mean;
       return imp > 0 ? imp : 0;
     }
-    const { T, C, sY } = this;
-    T.fill(0);
-    let w = 0;
-    for (let i = start; i < end; i++) {
-      const wi = sW[i]!;
-      T[sY[i]!]! += wi;
-      w += wi;
-    }
+    const { T, C } = this;
+    const w = classSums(this.sW, this.sY, T, start, end);
     this.statW = w;
     let imp = 0;
     if (crit === 0) {
@@ -281,36 +274,19 @@ export class Grower extends SplitState {
     const im = this.srcIMul;
     const base = f * this.srcFMul;
     const { sIdx, sW, tIdx, tW } = this;
-    const cls = this.C > 0;
-    const sY = this.sY;
-    const sYf = this.sYf;
-    const tY = this.tY;
-    const tYf = this.tYf;
-    let l = start;
-    let r = 0;
-    for (let i = start; i < end; i++) {
-      const id = sIdx[i]!;
-      if (codes[base + id * im]! <= lo) {
-        sIdx[l] = id;
-        sW[l] = sW[i]!;
-        if (cls) sY[l] = sY[i]!;
-        else sYf[l] = sYf[i]!;
-        l++;
-      } else {
-        tIdx[r] = id;
-        tW[r] = sW[i]!;
-        if (cls) tY[r] = sY[i]!;
-        else tYf[r] = sYf[i]!;
-        r++;
-      }
-    }
-    // Element loops, not set(subarray): a view per call is garbage, and a fit partitions once per split.
-    for (let j = 0; j < r; j++) {
-      sIdx[l + j] = tIdx[j]!;
-      sW[l + j] = tW[j]!;
-    }
-    if (cls) for (let j = 0; j < r; j++) sY[l + j] = tY[j]!;
-    else for (let j = 0; j < r; j++) sYf[l + j] = tYf[j]!;
+    // One loop per function, each loop the function's last statement: V8
+    // compiles a long first loop on entry (OSR) and reuses that code in later
+    // calls, and code after the loop that had not run yet when it was compiled
+    // deoptimized it on every call (4,900 deopts in a 10-tree Fashion-MNIST
+    // fit, the copies then running in the interpreter).
+    const l = this.C > 0
+      ? splitCls(codes, base, im, lo, sIdx, sW, this.sY, tIdx, tW, this.tY, start, end)
+      : splitReg(codes, base, im, lo, sIdx, sW, this.sYf, tIdx, tW, this.tYf, start, end);
+    const r = end - l;
+    copyI32(sIdx, l, tIdx, r);
+    copyF64(sW, l, tW, r);
+    if (this.C > 0) copyI32(this.sY, l, this.tY, r);
+    else copyF64(this.sYf, l, this.tYf, r);
     return l;
   }
 
@@ -359,6 +335,27 @@ export class Grower extends SplitState {
     const impR = this.stats(pos, end);
     const wR = this.statW;
     return (weight / this.rootWeight) * (impurity - (wR / weight) * impR - (wL / weight) * impL);
+  }
+
+  /** Pushes a pending node (start, end, depth, parent, isLeft, constants offset and count, histogram buffer, key words) at top; returns the new top. */
+  private pushNode(top: number, start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number, kLo: number, kHi: number): number {
+    let st = this.stk;
+    if (top + STACK_W > st.length) {
+      st = new Int32Array(st.length * 2);
+      st.set(this.stk);
+      this.stk = st;
+    }
+    st[top] = start;
+    st[top + 1] = end;
+    st[top + 2] = depth;
+    st[top + 3] = parent;
+    st[top + 4] = isLeft;
+    st[top + 5] = cOff;
+    st[top + 6] = cLen;
+    st[top + 7] = buf;
+    st[top + 8] = kLo;
+    st[top + 9] = kHi;
+    return top + STACK_W;
   }
 
   ensurePool(size: number): void {
@@ -467,31 +464,15 @@ export class Grower extends SplitState {
     const pool = this.subtract ? this.histPool : null;
     const taskMin = board.a.taskMin;
     const key = this.keyBuf;
-    // Stack of pending nodes: start, end, depth, parent, isLeft, constants offset, constants count, histogram buffer, key (2 words).
-    const W = 10;
-    let stack = new Int32Array(W * 64);
+    // Pending nodes on this.stk (pushNode): a closure made per call here was
+    // a new call target every task, and each one deoptimized growTask
+    // ("wrong call target"), a large function to compile again.
     let top = 0;
-    const push = (start: number, end: number, depth: number, parent: number, isLeft: number, cOff: number, cLen: number, buf: number, kLo: number, kHi: number): void => {
-      if (top + W > stack.length) {
-        const b = new Int32Array(stack.length * 2);
-        b.set(stack);
-        stack = b;
-      }
-      stack[top++] = start;
-      stack[top++] = end;
-      stack[top++] = depth;
-      stack[top++] = parent;
-      stack[top++] = isLeft;
-      stack[top++] = cOff;
-      stack[top++] = cLen;
-      stack[top++] = buf;
-      stack[top++] = kLo;
-      stack[top++] = kHi;
-    };
-    push(tStart, tEnd, tDepth, -1, 0, 0, nc, -1, w[r + T_KLO]!, w[r + T_KHI]!);
+    top = this.pushNode(top, tStart, tEnd, tDepth, -1, 0, 0, nc, -1, w[r + T_KLO]!, w[r + T_KHI]!);
     while (top > 0) {
       board.checkStop();
-      top -= W;
+      top -= STACK_W;
+      const stack = this.stk;
       const start = stack[top]!;
       const end = stack[top + 1]!;
       const depth = stack[top + 2]!;
@@ -559,15 +540,129 @@ export class Grower extends SplitState {
           rBuf = -1;
           nodes.right[id] = -2 - board.publish(s, pos, end, depth + 1, rLo, rHi, this.pool, poolTop, nConst);
         }
-        if (nodes.left[id]! < -1) push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
-        else push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
+        if (nodes.left[id]! < -1) top = this.pushNode(top, pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+        else top = this.pushNode(top, start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
         continue;
       }
-      push(pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
-      push(start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
+      top = this.pushNode(top, pos, end, depth + 1, id, 0, poolTop, nConst, rBuf, rLo, rHi);
+      top = this.pushNode(top, start, pos, depth + 1, id, 1, poolTop, nConst, lBuf, lLo, lHi);
     }
   }
 
+}
+
+/** Weight, sum of w * y and of w * y^2 over positions [start, end), into out[0 .. 2]. */
+function regSums(sW: Float64Array, yf: Float64Array, start: number, end: number, out: Float64Array): void {
+  let w = 0;
+  let s = 0;
+  let s2 = 0;
+  for (let i = start; i < end; i++) {
+    const wi = sW[i]!;
+    const v = yf[i]!;
+    w += wi;
+    s += wi * v;
+    s2 += wi * v * v;
+  }
+  out[0] = w;
+  out[1] = s;
+  out[2] = s2;
+}
+
+/** Class totals of positions [start, end) into T (zeroed first); returns their weight. */
+function classSums(sW: Float64Array, sY: Int32Array, T: Float64Array, start: number, end: number): number {
+  T.fill(0);
+  let w = 0;
+  for (let i = start; i < end; i++) {
+    const wi = sW[i]!;
+    T[sY[i]!]! += wi;
+    w += wi;
+  }
+  return w;
+}
+
+const primeOut = new Float64Array(3);
+let primed = false;
+
+/**
+ * Runs regSums' stores after its loop on empty ranges, before any long call:
+ * V8 may compile the loop of a first long call on entry (OSR) and reuse that
+ * code in later calls, and code after the loop that had never run (no type
+ * feedback) deoptimized it on every later call: 2,450-2,620 deopts of stats
+ * in some 20-tree make_friedman1 fits. Several calls, because a function's
+ * first calls run before V8 gives it a feedback vector.
+ */
+function primeSums(): void {
+  if (primed) return;
+  primed = true;
+  for (let i = 0; i < 32; i++) regSums(primeOut, primeOut, 0, 0, primeOut);
+}
+
+/**
+ * Stable partition of positions [start, end) by code of one feature (codes
+ * at base + id * im): those <= lo stay in front, in order; the others go to
+ * the t* scratch, in order. Returns the first right position. (Element
+ * loops, not set(subarray): a view per call is garbage, and a fit partitions
+ * once per split.)
+ */
+function splitCls(
+  codes: Uint8Array, base: number, im: number, lo: number,
+  sIdx: Int32Array, sW: Float64Array, sY: Int32Array, tIdx: Int32Array, tW: Float64Array, tY: Int32Array, start: number, end: number,
+): number {
+  let l = start;
+  let r = 0;
+  for (let i = start; i < end; i++) {
+    const id = sIdx[i]!;
+    const w = sW[i]!;
+    const c = sY[i]!;
+    if (codes[base + id * im]! <= lo) {
+      sIdx[l] = id;
+      sW[l] = w;
+      sY[l] = c;
+      l++;
+    } else {
+      tIdx[r] = id;
+      tW[r] = w;
+      tY[r] = c;
+      r++;
+    }
+  }
+  return l;
+}
+
+/** splitCls for regression targets (float64). */
+function splitReg(
+  codes: Uint8Array, base: number, im: number, lo: number,
+  sIdx: Int32Array, sW: Float64Array, sYf: Float64Array, tIdx: Int32Array, tW: Float64Array, tYf: Float64Array, start: number, end: number,
+): number {
+  let l = start;
+  let r = 0;
+  for (let i = start; i < end; i++) {
+    const id = sIdx[i]!;
+    const w = sW[i]!;
+    const v = sYf[i]!;
+    if (codes[base + id * im]! <= lo) {
+      sIdx[l] = id;
+      sW[l] = w;
+      sYf[l] = v;
+      l++;
+    } else {
+      tIdx[r] = id;
+      tW[r] = w;
+      tYf[r] = v;
+      r++;
+    }
+  }
+  return l;
+}
+
+/** dst[at .. at + n) = src[0 .. n). */
+function copyI32(dst: Int32Array, at: number, src: Int32Array, n: number): void {
+  for (let j = 0; j < n; j++) dst[at + j] = src[j]!;
+}
+
+/** dst[at .. at + n) = src[0 .. n). */
+function copyF64(dst: Float64Array, at: number, src: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) dst[at + j] = src[j]!;
 }
 
 let cached: Grower | null = null;
@@ -609,6 +704,7 @@ export function growForest(board: Board, run: ForestRun): void {
   const g = growerFor(data);
   g.data = data;
   g.p = p;
+  primeSums();
   g.slot = -1;
   g.tree = -1;
   let prefer = -1;

@@ -2,11 +2,13 @@
 // workers, all of them reading ONE shared copy of the data.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { deserialize, serialize } from "../../src/memory/serialize.js";
+import { sharedTypedArray } from "../../src/memory/shared.js";
 import { binAll, encodeBlock, quantileBins, scanColumns, transposeCodes8, type BinEncoder, type BinMapper, type ColumnSummary, type FeatureBins, type IdRemap, type QuantileJob } from "./bins.js";
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, gatherLeaves, treeLeaves } from "./predict.js";
+import { accumulateOob, accumulatePredictions, gatherLeafValues, gatherLeaves, treeLeafValues, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -37,7 +39,11 @@ export interface GrowArgs {
 
 /** Training rows each grown tree predicts to warm the predict code (see warmPredict). */
 const WARM_ROWS = 256;
-let warmOut = new Float64Array(0);
+/** A scale as predict passes one (1 / nTrees, a double: a small integer would be other type feedback). */
+const WARM_SCALE = 0.5;
+let warmOut: Float64Array = new Float64Array(0);
+let warmLeaves: Int32Array = new Int32Array(0);
+let warmVals: Float64Array = new Float64Array(0);
 
 /**
  * Walks the first training rows through the tree just grown with the
@@ -47,11 +53,29 @@ let warmOut = new Float64Array(0);
  * went from 68-81 to 50-62 ms; later calls take 18-40 ms either way. (It
  * does not help where the first call is slow because big trees are not yet
  * in cache: that is what tree-parallel predict is for.)
+ *
+ * The call has the predict kernel's argument types: the tree as it arrives
+ * in a predict call (an object revived by deserialize has another hidden
+ * class than the one assemble built), in an array, a shared output and a
+ * fractional scale. With the tree as assembled, the first real predict
+ * deoptimized accumulatePredictions ("wrong map") and ran while V8
+ * compiled it again (50-300 ms of compile per worker under load).
  */
 function warmPredict(tree: FlatTree, X: NdArray): void {
   const rows = Math.min(WARM_ROWS, X.shape[0]!);
-  if (warmOut.length < rows * tree.nOutputs) warmOut = new Float64Array(rows * tree.nOutputs);
-  accumulatePredictions(tree, X, 0, rows, warmOut);
+  if (warmOut.length < rows * tree.nOutputs) warmOut = sharedTypedArray("float64", rows * tree.nOutputs);
+  const list = deserialize<FlatTree[]>(serialize([tree]));
+  accumulatePredictions(list, X, 0, rows, warmOut, WARM_SCALE);
+  // Tree-parallel predict's two steps too (forests of large trees take that path).
+  if (warmLeaves.length < rows) warmLeaves = sharedTypedArray("int32", rows);
+  if (tree.nOutputs === 1) {
+    if (warmVals.length < rows) warmVals = sharedTypedArray("float64", rows);
+    treeLeafValues(list, X, 0, 1, 0, rows, warmVals);
+    gatherLeafValues(list, X, warmVals, 0, rows, 0, rows, warmOut, WARM_SCALE);
+    return;
+  }
+  treeLeaves(list, X, 0, 1, 0, rows, warmLeaves);
+  gatherLeaves(list, X, warmLeaves, 0, rows, 0, rows, warmOut, WARM_SCALE);
 }
 
 /** Per-worker scratch for the OOB pass, reused across trees. */
@@ -169,6 +193,22 @@ export default defineKernels({
     a: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number; out: Float64Array; scale: number },
   ): void {
     gatherLeaves(a.trees, a.X, a.leaves, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
+  },
+
+  /** Tree-parallel predict of one-output trees, step 1: the leaf values of rows [r0, r1) in trees [start, end). */
+  "sabre.forest.leafValues"(
+    { start, end },
+    { X, trees, vals, r0, r1 }: { X: NdArray; trees: FlatTree[]; vals: Float64Array; r0: number; r1: number },
+  ): void {
+    treeLeafValues(trees, X, start, end, r0, r1, vals);
+  },
+
+  /** Tree-parallel predict of one-output trees, step 2: rows [start, end) of the block [r0, r1) add scale x their leaf values, trees in order. */
+  "sabre.forest.gatherValues"(
+    { start, end },
+    a: { X: NdArray; trees: FlatTree[]; vals: Float64Array; r0: number; r1: number; out: Float64Array; scale: number },
+  ): void {
+    gatherLeafValues(a.trees, a.X, a.vals, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
   },
 
   /** Adds scale x every tree's leaf values for rows [start, end) into out (rows x outputs). */

@@ -83,7 +83,9 @@ function asList(trees: FlatTree | readonly FlatTree[]): readonly FlatTree[] {
  * float64 at F[2i], the feature as int32 at I[4i + 2] and at I[4i + 3] the
  * record of the right child. The left child is always the next record
  * (preorder), so it needs no field; a leaf has feature -1 and its node id
- * (for its value) at I[4i + 3]. A walk touches one record per node, and a
+ * (for its value) at I[4i + 3], and with one output (regression) its value
+ * at F[2i], so a walk reads the value from the record it ends on instead of
+ * a cache miss into tree.value. A walk touches one record per node, and a
  * 61k-node tree takes 1 MB instead of the 2 MB of 32-byte records with both
  * children (or four separate arrays). Trees grown depth-first are already
  * in preorder; best-first and JSON trees are renumbered here.
@@ -101,7 +103,8 @@ const packedTrees = new WeakMap<FlatTree, Packed>();
  * (children after their parent, as growTree and treeFromJSON guarantee).
  */
 export function packTree(tree: FlatTree, shared = false): Float64Array {
-  const { left, right, feature, threshold, nodeCount } = tree;
+  const { left, right, feature, threshold, nodeCount, value } = tree;
+  const one = tree.nOutputs === 1;
   const F = shared ? sharedTypedArray("float64", nodeCount * 2) : new Float64Array(nodeCount * 2);
   const I = new Int32Array(F.buffer, F.byteOffset, nodeCount * 4);
   // Preorder numbering with an explicit stack: pre[node] = its record.
@@ -121,7 +124,8 @@ export function packTree(tree: FlatTree, shared = false): Float64Array {
   for (let u = 0; u < nodeCount; u++) {
     const i = pre[u]!;
     if (left[u]! < 0) {
-      F[2 * i] = 0;
+      // One output: the leaf's value in the unused threshold slot (leafValuesOf reads it there).
+      F[2 * i] = one ? value[u]! : 0;
       I[4 * i + 2] = -1;
       I[4 * i + 3] = u;
     } else {
@@ -194,6 +198,48 @@ function leavesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: n
   for (; r < end; r++) leaves[r - start] = leafOf(p, data, base + r * s0, s1);
 }
 
+/** leavesOf for one-output trees: each row's leaf value (F of its record) into vals[at + r - start]. */
+function leafValuesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, vals: Float64Array, at: number): void {
+  const { F, I } = p;
+  let r = start;
+  for (; r + 4 <= end; r += 4) {
+    const b0 = base + r * s0;
+    const b1 = b0 + s0;
+    const b2 = b1 + s0;
+    const b3 = b2 + s0;
+    let n0 = 0;
+    let n1 = 0;
+    let n2 = 0;
+    let n3 = 0;
+    for (;;) {
+      const f0 = I[4 * n0 + 2]!;
+      const f1 = I[4 * n1 + 2]!;
+      const f2 = I[4 * n2 + 2]!;
+      const f3 = I[4 * n3 + 2]!;
+      if ((f0 & f1 & f2 & f3) < 0) break;
+      if (f0 >= 0) n0 = data[b0 + f0 * s1]! <= F[2 * n0]! ? n0 + 1 : I[4 * n0 + 3]!;
+      if (f1 >= 0) n1 = data[b1 + f1 * s1]! <= F[2 * n1]! ? n1 + 1 : I[4 * n1 + 3]!;
+      if (f2 >= 0) n2 = data[b2 + f2 * s1]! <= F[2 * n2]! ? n2 + 1 : I[4 * n2 + 3]!;
+      if (f3 >= 0) n3 = data[b3 + f3 * s1]! <= F[2 * n3]! ? n3 + 1 : I[4 * n3 + 3]!;
+    }
+    const o = at + r - start;
+    vals[o] = F[2 * n0]!;
+    vals[o + 1] = F[2 * n1]!;
+    vals[o + 2] = F[2 * n2]!;
+    vals[o + 3] = F[2 * n3]!;
+  }
+  for (; r < end; r++) {
+    let n = 0;
+    const b = base + r * s0;
+    for (;;) {
+      const f = I[4 * n + 2]!;
+      if (f < 0) break;
+      n = data[b + f * s1]! <= F[2 * n]! ? n + 1 : I[4 * n + 3]!;
+    }
+    vals[at + r - start] = F[2 * n]!;
+  }
+}
+
 /** The leaves of rows [r0, r1) in one tree into out[r - r0], whatever X's dtype (big: bigint64/biguint64). */
 function rowLeaves(tree: FlatTree, X: NdArray, big: boolean, r0: number, r1: number, out: Int32Array): void {
   const [s0, s1] = X.stride as [number, number];
@@ -205,6 +251,12 @@ function rowLeaves(tree: FlatTree, X: NdArray, big: boolean, r0: number, r1: num
 /** Rows walked per leavesOf call: the leaf buffer stays in L1. */
 const LEAF_BLOCK = 1024;
 const leafScratch = new Int32Array(LEAF_BLOCK);
+const valScratch = new Float64Array(LEAF_BLOCK);
+
+/** out[r] += scale * vals[r - r0] for rows [r0, r1). */
+function addScaled(out: Float64Array, r0: number, r1: number, vals: Float64Array, scale: number): void {
+  for (let r = r0; r < r1; r++) out[r]! += scale * vals[r - r0]!;
+}
 
 function leafOfBig(tree: FlatTree, data: BigInt64Array, rowBase: number, s1: number): number {
   const { left, right, feature, threshold } = tree;
@@ -255,6 +307,12 @@ export function accumulatePredictions(
       if (t0 === 0) checkFiniteRows(X, r0, r1);
       for (let t = t0; t < t1; t++) {
         const tree = list[t]!;
+        if (C === 1 && !big) {
+          // One output: the walk reads each leaf's value from its record (no miss into tree.value).
+          leafValuesOf(packed(tree), X.data as Float64Array, X.offset, X.stride[0]!, X.stride[1]!, r0, r1, valScratch, 0);
+          addScaled(out, r0, r1, valScratch, scale);
+          continue;
+        }
         const value = tree.value;
         rowLeaves(tree, X, big, r0, r1, leafScratch);
         for (let r = r0; r < r1; r++) {
@@ -386,6 +444,79 @@ export function gatherLeaves(
     }
   }
   return out;
+}
+
+/**
+ * Tree-parallel prediction of one-output trees (regression), step 1: the
+ * leaf value of every row of [r0, r1) in trees [t0, t1), into
+ * vals[t * (r1 - r0) + (r - r0)], read from the walk record the walk ends
+ * on (no lookup in tree.value, a cache miss per row and tree when the tree
+ * is large). X is not checked here (gatherLeafValues checks each row).
+ */
+export function treeLeafValues(trees: readonly FlatTree[], X: NdArray, t0: number, t1: number, r0: number, r1: number, vals: Float64Array): void {
+  const [, d] = checkMatrix(X);
+  checkRange(X, r0, r1);
+  const B = r1 - r0;
+  if (!Number.isInteger(t0) || !Number.isInteger(t1) || t0 < 0 || t1 > trees.length || t0 > t1) {
+    throw new SabreTypeError(`tree range [${describe(t0)}, ${describe(t1)}) must lie within [0, ${trees.length}]`);
+  }
+  if (!(vals instanceof Float64Array) || vals.length < trees.length * B) {
+    throw new SabreTypeError(`vals must be a Float64Array of at least ${trees.length * B} elements (trees x rows), got ${describe(vals)}`);
+  }
+  const big = isBigIntDType(dtypeOf(X.data)!);
+  const [s0, s1] = X.stride as [number, number];
+  for (let t = t0; t < t1; t++) {
+    const tree = trees[t]!;
+    checkTree(tree, d, t);
+    if (tree.nOutputs !== 1) throw new SabreTypeError(`tree ${t} has ${tree.nOutputs} outputs: leaf values are for one-output trees`);
+    if (big) {
+      const value = tree.value;
+      for (let r = r0; r < r1; r++) vals[t * B + r - r0] = value[leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1)]!;
+    } else leafValuesOf(packed(tree), X.data as Float64Array, X.offset, s0, s1, r0, r1, vals, t * B);
+  }
+}
+
+/**
+ * Step 2 of treeLeafValues: rows [start, end) of the block [r0, r1) add
+ * scale x each tree's leaf value into out[r], trees in order: the same sums
+ * in the same order as accumulatePredictions and gatherLeaves, so every path
+ * gives bit-identical predictions. Refuses NaN/Infinity in those rows of X.
+ */
+export function gatherLeafValues(
+  trees: readonly FlatTree[],
+  X: NdArray,
+  vals: Float64Array,
+  r0: number,
+  r1: number,
+  start: number,
+  end: number,
+  out: Float64Array,
+  scale = 1,
+): Float64Array {
+  checkMatrix(X);
+  checkRange(X, r0, r1);
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < r0 || end > r1 || start > end) {
+    throw new SabreTypeError(`row range [${describe(start)}, ${describe(end)}) must lie within the block [${r0}, ${r1})`);
+  }
+  const B = r1 - r0;
+  const T = trees.length;
+  if (!(vals instanceof Float64Array) || vals.length < T * B) {
+    throw new SabreTypeError(`vals must be a Float64Array of at least ${T * B} elements (trees x rows), got ${describe(vals)}`);
+  }
+  if (!(out instanceof Float64Array) || out.length < end) {
+    throw new SabreTypeError(`out must be a Float64Array of at least ${end} elements (one output per row, absolute rows), got ${describe(out)}`);
+  }
+  checkFiniteRows(X, start, end);
+  addLeafValues(vals, T, B, r0, start, end, out, scale);
+  return out;
+}
+
+/** out[r] += scale * vals[t * B + r - r0] for t in order, rows [start, end) (a loop function of its own: see README, deopt loops). */
+function addLeafValues(vals: Float64Array, T: number, B: number, r0: number, start: number, end: number, out: Float64Array, scale: number): void {
+  for (let t = 0; t < T; t++) {
+    const base = t * B - r0;
+    for (let r = start; r < end; r++) out[r]! += scale * vals[base + r]!;
+  }
 }
 
 /** The leaf index of each row of [start, end) in one tree, into out[r]. */

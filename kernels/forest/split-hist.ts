@@ -14,7 +14,11 @@ import type { SplitState } from "./split-state.js";
  * minSamplesLeaf > 1 needs them.
  */
 export function scanHist(s: SplitState, f: number, start: number, end: number): boolean {
-  const { sW, histCnt } = s;
+  // No loop here, each loop a function of its own with nothing after it: V8
+  // compiled this function's merge loop on entry (OSR) and reused that code,
+  // which then deoptimized on most later calls ("wrong map", ~500 times in a
+  // 10-tree Fashion-MNIST float fit).
+  const n = end - start;
   const crit = s.p.criterion;
   const codes = s.srcCodes;
   const sIdx = s.srcIdx;
@@ -22,20 +26,35 @@ export function scanHist(s: SplitState, f: number, start: number, end: number): 
   const base = f * s.srcFMul;
   const counted = s.p.minSamplesLeaf > 1;
   if (crit === 2) {
-    const { histY, hist, sYf } = s;
-    for (let i = start; i < end; i++) {
-      const b = codes[base + sIdx[i]! * stride]!;
-      const w = sW[i]!;
-      hist[b]! += w;
-      histY[b]! += w * sYf[i]!;
-    }
-    if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-    return mseHist(s, f, end - start, counted);
+    fillHistReg(codes, base, sIdx, stride, s.sW, s.sYf, s.hist, s.histY, start, end);
+    if (counted) countBins(codes, base, sIdx, stride, s.histCnt, start, end);
+    return mseHist(s, f, n, counted);
   }
-  const { hist, hist2, C } = s;
   fillHist(s, codes, base, sIdx, stride, start, end);
-  // Merge the banks (adding a 0 changes nothing: no branch) and total each bin, classes in order.
-  const histW = s.histW;
+  mergeBanks(s.hist, s.hist2, s.histW, s.C);
+  if (counted) countBins(codes, base, sIdx, stride, s.histCnt, start, end);
+  return crit === 0 ? giniHist(s, f, n, counted) : entropyHist(s, f, n, counted);
+}
+
+/** Regression histogram: weight and weight x target per bin. */
+function fillHistReg(
+  codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, sW: Float64Array, sYf: Float64Array, hist: Float64Array, histY: Float64Array, start: number, end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const b = codes[base + sIdx[i]! * stride]!;
+    const w = sW[i]!;
+    hist[b]! += w;
+    histY[b]! += w * sYf[i]!;
+  }
+}
+
+/** Samples per bin (minSamplesLeaf > 1). */
+function countBins(codes: Uint8Array, base: number, sIdx: Int32Array, stride: number, histCnt: Int32Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
+}
+
+/** Merges the second bank into the first (adding a 0 changes nothing: no branch) and totals each bin, classes in order. */
+function mergeBanks(hist: Float64Array, hist2: Float64Array, histW: Float64Array, C: number): void {
   for (let b = 0, k = 0; b < 256; b++) {
     let wb = 0;
     for (let e = k + C; k < e; k++) {
@@ -46,8 +65,6 @@ export function scanHist(s: SplitState, f: number, start: number, end: number): 
     }
     histW[b] = wb;
   }
-  if (counted) for (let i = start; i < end; i++) histCnt[codes[base + sIdx[i]! * stride]!]!++;
-  return crit === 0 ? giniHist(s, f, end - start, counted) : entropyHist(s, f, end - start, counted);
 }
 
 /** scanHist from the node's stored histogram (sibling subtraction) instead of its samples. */

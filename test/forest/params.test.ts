@@ -2,7 +2,21 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { SabreTypeError } from "../../src/errors.js";
 import { ndarray } from "../../src/memory/ndarray-type.js";
-import { accumulateOob, accumulatePredictions, applyTree, bootstrapCounts, gatherLeaves, growTree, resolveParams, treeLeaves, type FlatTree, type ForestData, type TreeParams } from "../../kernels/forest/index.js";
+import {
+  accumulateOob,
+  accumulatePredictions,
+  applyTree,
+  bootstrapCounts,
+  gatherLeafValues,
+  gatherLeaves,
+  growTree,
+  resolveParams,
+  treeLeafValues,
+  treeLeaves,
+  type FlatTree,
+  type ForestData,
+  type TreeParams,
+} from "../../kernels/forest/index.js";
 import { throwsTyped } from "../helpers.js";
 import { rng } from "../../src/random/rng.js";
 import { matrix, prepare } from "./util.js";
@@ -149,6 +163,47 @@ function checkWalks(tree: FlatTree, rows: number[][], n: number, d: number): voi
     for (let i = start; i < end; i++) assert.is(out[i], tree.value[plain(i)]);
   }
 }
+
+test("one-output tree-parallel prediction (leaf values from the walk records) equals accumulatePredictions bit for bit, for float64, float32 and bigint X", () => {
+  const n = 1300;
+  const r = rng(6);
+  const rowsX = Array.from({ length: n }, () => [r.normal(), r.normal(), r.normal()]);
+  const targets = Float64Array.from(rowsX, (x) => Math.sin(2 * x[0]!) + x[1]! * x[2]! + 0.1 * r.normal());
+  const X64 = matrix(rowsX);
+  const trees = [0, 1, 2, 3, 4, 5].map((i) => growTree(prepare(X64, targets, 0), { maxFeatures: 2 }, i, 4));
+  assert.ok(trees.every((t) => t.nodeCount > 500), "deep trees");
+  const X32 = ndarray(Float32Array.from(X64.data as Float64Array), [n, 3]);
+  const Xbig = ndarray(BigInt64Array.from(rowsX.flat(), (v) => BigInt(Math.round(v * 4))), [n, 3]);
+  for (const [name, X] of [["float64", X64], ["float32", X32], ["bigint64", Xbig]] as const) {
+    const want = accumulatePredictions(trees, X, 0, n, new Float64Array(n), 1 / 6);
+    // An independent walk over the tree arrays, adding tree.value in tree order.
+    const at = (i: number, f: number): number => Number((X.data as ArrayLike<number | bigint>)[i * 3 + f]!);
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (const t of trees) {
+        let node = 0;
+        while (t.left[node]! >= 0) node = at(i, t.feature[node]!) <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
+        sum += (1 / 6) * t.value[node]!;
+      }
+      if (!Object.is(sum, want[i])) assert.unreachable(`${name}: row ${i}: ${want[i]} != ${sum}`);
+    }
+    const got = new Float64Array(n);
+    for (const [r0, r1] of [[0, 997], [997, n]] as const) {
+      const vals = new Float64Array(trees.length * (r1 - r0)).fill(NaN);
+      treeLeafValues(trees, X, 0, 4, r0, r1, vals);
+      treeLeafValues(trees, X, 4, 6, r0, r1, vals);
+      gatherLeafValues(trees, X, vals, r0, r1, r0, r0 + 5, got, 1 / 6);
+      gatherLeafValues(trees, X, vals, r0, r1, r0 + 5, r1, got, 1 / 6);
+    }
+    assert.ok(got.every((v, i) => Object.is(v, want[i])), `${name}: identical sums`);
+  }
+  const vals = new Float64Array(6 * 20);
+  throwsTyped(() => treeLeafValues(trees, X64, 0, 7, 0, 20, vals), SabreTypeError, /tree range \[0, 7\) must lie within \[0, 6\]/);
+  throwsTyped(() => treeLeafValues(trees, X64, 0, 6, 0, 20, new Float64Array(119)), SabreTypeError, /vals must be a Float64Array of at least 120/);
+  throwsTyped(() => treeLeafValues([growTree(cls, {}, 0, 1)], X, 0, 1, 0, 20, vals), SabreTypeError, /3 outputs: leaf values are for one-output trees/);
+  throwsTyped(() => gatherLeafValues(trees, X64, vals, 0, 20, 0, 20, new Float64Array(19)), SabreTypeError, /at least 20 elements/);
+  throwsTyped(() => gatherLeafValues(trees, matrix([[NaN, 1, 2]]), new Float64Array(6), 0, 1, 0, 1, new Float64Array(1)), SabreTypeError, /X\[0\]\[0\] is NaN/);
+});
 
 test("tree-parallel prediction (treeLeaves per tree, then gatherLeaves per row, in row blocks) equals accumulatePredictions bit for bit", () => {
   const n = 1500;

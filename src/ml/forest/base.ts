@@ -35,14 +35,18 @@ function predictChunk(n: number, threads: number): number {
  * regression trees of 126k nodes took 98-121 ms split by rows, 71-87 ms by
  * trees; 60,000 rows x 20 trees of 61k nodes 287 -> 252 ms (bench/forest).
  * With small trees it does not: 10,000 rows x 100 Fashion-MNIST trees of
- * 10k nodes (10 classes) took 253 ms by rows, 327 by trees. So it is used
- * from MIN_TREE_NODES nodes per tree (1 MB of walk records) and with enough
- * trees per worker to balance. Both give bit-identical results.
+ * 10k nodes (10 classes) took 253 ms by rows, 327 by trees (10 such trees:
+ * 65 against 98 ms CPU, medians of 12 alternating calls). make_friedman1's
+ * 20 regression trees of 31.6k nodes, 5,000 rows: the same CPU either way
+ * (42 and 44 ms), less wall time by trees (minimum of 12 calls 68 against
+ * 94 ms, at load 19). So it is used from MIN_TREE_NODES nodes per tree
+ * (256 KB of walk records) and with enough trees per worker to balance.
+ * Both give bit-identical results.
  * (Writing leaf values, trees x rows x outputs float64, instead of leaves
  * was slower: 109-116 ms on the regression case.)
  */
 const MIN_TREES_PER_THREAD = 4;
-const MIN_TREE_NODES = 32_768;
+const MIN_TREE_NODES = 16_384;
 /** How often a fit with onProgress reads the number of finished trees. */
 const PROGRESS_MS = 50;
 /** Bounds the int32 leaf buffer of tree-parallel prediction (16 MB). */
@@ -292,6 +296,21 @@ export abstract class BaseForest {
     const meanNodes = trees.reduce((s, t) => s + t.nodeCount, 0) / T;
     if (T < MIN_TREES_PER_THREAD * engine.threads || meanNodes < MIN_TREE_NODES) {
       await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale }, { chunk: predictChunk(n, engine.threads) }));
+      return { out, n, C };
+    }
+    if (C === 1) {
+      // One output: the walks write leaf values (the walk records carry them), so the
+      // gather reads them in order instead of a cache miss into each tree's values.
+      const block = Math.max(1, Math.min(n, Math.floor(MAX_LEAVES_PER_BLOCK / 2 / T)));
+      const vals = sharedTypedArray("float64", T * block);
+      for (let r0 = 0; r0 < n; r0 += block) {
+        const r1 = Math.min(n, r0 + block);
+        const args = { X: readOnly(Xs), trees, vals, r0, r1 };
+        await unwrapInputErrors(engine.parallelFor(T, "sabre.forest.leafValues", args, { chunk: 1, schedule: "dynamic" }));
+        await unwrapInputErrors(
+          engine.parallelFor(r1 - r0, "sabre.forest.gatherValues", { ...args, out, scale }, { chunk: predictChunk(r1 - r0, engine.threads) }),
+        );
+      }
       return { out, n, C };
     }
     const block = Math.max(1, Math.min(n, Math.floor(MAX_LEAVES_PER_BLOCK / T)));
