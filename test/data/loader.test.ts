@@ -84,21 +84,23 @@ test("same order for 0, 1 and 3 workers; different across epochs and seeds; setE
   await other.close();
 });
 
-test("the default order (no sampler given) equals RandomSampler / SequentialSampler through BatchSampler", async () => {
+test("the default order (no sampler given, computed in the ring's shared order) equals RandomSampler / SequentialSampler through BatchSampler, with and without workers", async () => {
   const { x } = table(53, 1);
   for (const shuffle of [true, false]) {
     for (const dropLast of [false, true]) {
-      const plain = new DataLoader(new TensorDataset({ x }), { batchSize: 5, shuffle, dropLast, numWorkers: 0, seed: 4 });
-      const sampler = shuffle ? new RandomSampler(53, { seed: 4 }) : new SequentialSampler(53);
-      const explicit = new DataLoader(new TensorDataset({ x }), { batchSize: 5, sampler, dropLast, numWorkers: 0 });
-      for (let e = 0; e < 2; e++) {
-        const a = await collect(plain);
-        const b = await collect(explicit);
-        assert.equal(a, b, `shuffle ${shuffle} dropLast ${dropLast} epoch ${e}`);
-        assert.is(a.sizes.length, dropLast ? 10 : 11);
+      for (const numWorkers of [0, 2]) {
+        const plain = new DataLoader(new TensorDataset({ x }), { batchSize: 5, shuffle, dropLast, numWorkers, seed: 4, persistentWorkers: numWorkers > 0 });
+        const sampler = shuffle ? new RandomSampler(53, { seed: 4 }) : new SequentialSampler(53);
+        const explicit = new DataLoader(new TensorDataset({ x }), { batchSize: 5, sampler, dropLast, numWorkers: 0 });
+        for (let e = 0; e < 2; e++) {
+          const a = await collect(plain);
+          const b = await collect(explicit);
+          assert.equal(a, b, `shuffle ${shuffle} dropLast ${dropLast} numWorkers ${numWorkers} epoch ${e}`);
+          assert.is(a.sizes.length, dropLast ? 10 : 11);
+        }
+        await plain.close();
+        await explicit.close();
       }
-      await plain.close();
-      await explicit.close();
     }
   }
 });

@@ -316,9 +316,13 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     if (this.failure) throw this.failure;
   }
 
-  /** This epoch's batches as (order, starts); checks every index. */
-  private materialize(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
-    if (!this.batchSampler && !this.sampler) return this.defaultOrder(epoch, length);
+  /**
+   * Writes this epoch's batches into the ring's `order` and `starts` (grown
+   * when too small) and returns the ring and the batch count; checks every
+   * index a sampler yields.
+   */
+  private orderEpoch(plan: LoaderPlan, epoch: number, length: number): { ring: RingMemory; count: number } {
+    if (!this.batchSampler && !this.sampler) return this.defaultOrder(plan, epoch, length);
     const indices: number[] = [];
     const starts: number[] = [0];
     const check = (i: number): void => {
@@ -326,7 +330,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         throw new SabreTypeError(`the sampler yielded index ${describe(i)}; the dataset has ${length} samples`);
       }
     };
-    const batchSize = this.resolved!.plan.batchSize;
+    const batchSize = plan.batchSize;
     let batches: Iterable<ArrayLike<number>>;
     if (this.batchSampler) {
       this.batchSampler.setEpoch?.(epoch);
@@ -345,28 +349,32 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       starts.push(indices.length);
     }
-    return { order: Int32Array.from(indices), starts: Int32Array.from(starts), count: starts.length - 1 };
+    const ring = this.ringFor(plan, indices.length, starts.length);
+    ring.order.set(indices);
+    ring.starts.set(starts);
+    return { ring, count: starts.length - 1 };
   }
 
   /**
-   * The default samplers' batches, written straight into typed arrays: the
-   * same order as RandomSampler / SequentialSampler through BatchSampler, but
-   * without a JavaScript array of every index per epoch (for a million-row
-   * dataset that array survives young-generation collections and grows the
-   * main thread's heap, which counts in the loader's peak memory).
+   * The default samplers' batches (the same order as RandomSampler /
+   * SequentialSampler through BatchSampler), computed in place in the
+   * ring's shared `order`: a shuffle is Fisher-Yates over the identity in
+   * that array (the same draws as rng.permutation), so an epoch allocates no
+   * array of n indices, neither a JavaScript array (which would survive
+   * young-generation collections and grow the main thread's heap) nor a
+   * typed copy.
    */
-  private defaultOrder(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+  private defaultOrder(plan: LoaderPlan, epoch: number, length: number): { ring: RingMemory; count: number } {
     const B = this.batchSize;
     const count = this.dropLast ? Math.floor(length / B) : Math.ceil(length / B);
     const used = Math.min(length, count * B);
-    const order = new Int32Array(used);
-    if (this.shuffle) {
-      const perm = rng(this.seed, epoch).permutation(length);
-      order.set(perm.subarray(0, used));
-    } else for (let i = 0; i < used; i++) order[i] = i;
-    const starts = new Int32Array(count + 1);
-    for (let b = 0; b <= count; b++) starts[b] = Math.min(b * B, used);
-    return { order, starts, count };
+    // A shuffle permutes all n indices and keeps the first `used` (RandomSampler's order, then dropLast).
+    const ring = this.ringFor(plan, this.shuffle ? length : used, count + 1);
+    const order = ring.order.subarray(0, this.shuffle ? length : used);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.shuffle) rng(this.seed, epoch).shuffle(order);
+    for (let b = 0; b <= count; b++) ring.starts[b] = Math.min(b * B, used);
+    return { ring, count };
   }
 
   // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
@@ -406,8 +414,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         if (done) return;
       }
     }
-    const { order, starts, count } = this.materialize(epoch, this.resolved!.length!);
-    const local: RingMemory = { ...ring, order, starts };
+    const { ring: local, count } = this.orderEpoch(plan, epoch, this.resolved!.length!);
+    const { order, starts } = local;
     for (let b = 0; b < count; b++) {
       this.throwIfFailed();
       const start = starts[b]!;
@@ -427,13 +435,15 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   // ---- workers --------------------------------------------------------------------------------------
 
-  private ringFor(plan: LoaderPlan, capacity: number): RingMemory {
-    if (this.ring && this.ring.order.length >= capacity) return this.ring;
+  /** The loader's ring, reallocated when its order (or starts) holds fewer than `capacity` (`startsCapacity`) entries. */
+  private ringFor(plan: LoaderPlan, capacity: number, startsCapacity = 2): RingMemory {
+    if (this.ring && this.ring.order.length >= capacity && this.ring.starts.length >= startsCapacity) return this.ring;
     const ctl = sharedTypedArray("int32", R.controlLength(plan.numWorkers, plan.slots));
+    const old = this.ring;
     this.ring = {
       ctl,
-      order: sharedTypedArray("int32", Math.max(capacity, 1)),
-      starts: this.ring?.starts ?? sharedTypedArray("int32", 2),
+      order: old && old.order.length >= capacity ? old.order : sharedTypedArray("int32", Math.max(capacity, 1)),
+      starts: old && old.starts.length >= startsCapacity ? old.starts : sharedTypedArray("int32", Math.max(startsCapacity, 2)),
       indices: this.ring?.indices ?? sharedTypedArray("int32", plan.slots * plan.batchSize),
       fields: this.ring?.fields ?? allocSlots(plan.outFields, plan.slots, plan.batchSize),
     };
@@ -466,11 +476,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     let ring: RingMemory;
     let nb = 0;
     if (plan.mode === "map") {
-      const m = this.materialize(epoch, this.resolved!.length!);
-      ring = this.ringFor(plan, m.order.length);
-      ring.order.set(m.order);
-      if (ring.starts.length < m.starts.length) ring = this.ring = { ...ring, starts: sharedTypedArray("int32", m.starts.length) };
-      ring.starts.set(m.starts);
+      const m = this.orderEpoch(plan, epoch, this.resolved!.length!);
+      ring = m.ring;
       nb = m.count;
     } else ring = this.ringFor(plan, 0);
     resetRing(ring, plan, epoch, nb);
