@@ -41,6 +41,16 @@ export interface DataLoaderOptions {
   signal?: AbortSignal;
   /** Transforms run in the workers after getItem, in order: randomCrop, randomFlip, normalize, transformModule. */
   transform?: TransformSpec | readonly TransformSpec[];
+  /**
+   * Cap on each worker's young generation (V8's nursery), in MB: worker_threads
+   * `resourceLimits.maxYoungGenerationSizeMb`. Default 2. A loader worker keeps
+   * little of what it allocates per sample, and Node's default nursery (up to
+   * 48 MB here) grew by about 5 MB per worker on the 1 GB memory benchmark
+   * (1 MB batches, 4 workers: peak 1,142-1,150 MB uncapped, 1,121-1,127 MB at 2).
+   * A getItem that keeps many small objects alive for a while may run faster
+   * with a larger one. 0 leaves Node's default. No effect with numWorkers 0.
+   */
+  workerYoungGenerationMB?: number;
 }
 
 let loaderIds = 0;
@@ -56,16 +66,6 @@ let loaderIds = 0;
  * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
  */
 const POLL_MS = 0.3;
-/**
- * The private engine's workers load only the loader's kernels (not forest,
- * ops, preprocess, csv) and get a 2 MB young generation: a loader worker
- * keeps little of what it allocates per sample, so the default nursery
- * (which grows to tens of MB) only raised the peak memory. Together ~8 MB a
- * worker on the 1 GB memory benchmark (bench/loader.ts, "memory"). An
- * epoch is one long call: the engine does not poll for its end (the loader
- * polls for batches itself).
- */
-const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2, longCalls: true } as const;
 const POLL_SKIP = 16;
 
 interface Prepared {
@@ -116,6 +116,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   readonly timeout: number;
   /** Whether batches are yielded in order. */
   readonly inOrder: boolean;
+  /** Each worker's young-generation cap in MB (0: Node's default). */
+  readonly workerYoungGenerationMB: number;
   private readonly dataset: DatasetInput;
   private readonly sampler: Sampler | undefined;
   private readonly batchSampler: BatchSamplerLike | undefined;
@@ -170,6 +172,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     this.timeout = t;
     this.inOrder = o.inOrder ?? true;
     if (typeof this.inOrder !== "boolean") throw new SabreTypeError(`inOrder must be a boolean, got ${describe(o.inOrder)}`);
+    this.workerYoungGenerationMB = o.workerYoungGenerationMB === undefined ? 2 : checkInteger("workerYoungGenerationMB", o.workerYoungGenerationMB, 0, 1024);
     this.signal = checkSignal(o.signal);
     this.sampler = o.sampler;
     this.batchSampler = o.batchSampler;
@@ -452,7 +455,11 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   private startEngine(): Promise<Engine> {
     if (!this.engine) {
-      const p = Engine.start(internalEngine({ threads: this.numWorkers }, LOADER_ENGINE));
+      // The private engine's workers load only the loader's kernels (not forest, ops, preprocess, csv).
+      // An epoch is one long call: the engine does not poll for its end (the loader polls for batches itself).
+      const p = Engine.start(
+        internalEngine({ threads: this.numWorkers }, { builtins: "loader", youngGenerationMB: this.workerYoungGenerationMB || undefined, longCalls: true }),
+      );
       this.engine = p;
       p.catch(() => {
         if (this.engine === p) this.engine = undefined;
