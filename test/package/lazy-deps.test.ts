@@ -6,6 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Engine } from "sabre";
 import { fixture } from "../helpers.js";
 
 interface Watched {
@@ -36,6 +37,17 @@ test("import('sabre/worker') loads neither", () => {
 test("the watcher sees bullmq and ioredis when they are imported (through both the ESM loader and require.cache)", () => {
   assert.equal(watch("bullmq").loaded.bullmq, { esm: true, cjs: true });
   assert.equal(watch("ioredis").loaded.ioredis, { esm: true, cjs: true });
+});
+
+test("an engine worker loads threads.js's worker side from the package's own bundle: no CommonJS package in its require.cache (ndarray is ESM-imported by the kernels, as CJS)", async () => {
+  const engine = await Engine.start({ threads: 2, kernels: [fixture("kernels-modcache")] });
+  try {
+    const seen = (await engine.broadcast("test.cjsPackages", {})) as string[][];
+    assert.is(seen.length, 2);
+    for (const packages of seen) assert.equal(packages.filter((p) => p !== "ndarray" && p !== "iota-array" && p !== "is-buffer"), []);
+  } finally {
+    await engine.close();
+  }
 });
 
 test.run();
