@@ -1,7 +1,7 @@
 // The DataLoader's private engine: its workers load only the loader's built-in kernels.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { DataLoader, SabreTypeError, TensorDataset, shared } from "sabre";
+import { DataLoader, Mutex, SabreTypeError, TensorDataset, shared } from "sabre";
 import { Engine, internalEngine } from "../../src/engine/engine.js";
 import { fixture, throwsTyped } from "../helpers.js";
 
@@ -45,6 +45,22 @@ test("workerYoungGenerationMB: each loader worker's young generation is capped a
   const x = shared.zeros("float32", [4, 2]);
   assert.is(new DataLoader(new TensorDataset({ x })).workerYoungGenerationMB, 2);
   assert.is(new DataLoader(new TensorDataset({ x }), { workerYoungGenerationMB: 0 }).workerYoungGenerationMB, 0);
+});
+
+test("a dataset module's params may hold a sabre primitive: the loader's workers then register the primitives before the first epoch's args reach them", async () => {
+  const count = shared.zeros("int32", [1]);
+  const lock = new Mutex();
+  const loader = new DataLoader({ module: fixture("loader/locked"), params: { length: 30, lock, count } }, { batchSize: 4, numWorkers: 2, shuffle: true, seed: 3 });
+  try {
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const seen: number[] = [];
+      for await (const b of loader) for (let r = 0; r < b.size; r++) seen.push(Number(b.fields.x!.get(r, 0)) / 2);
+      assert.equal(seen.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
+    }
+  } finally {
+    await loader.close();
+  }
+  assert.is(count.get(0), 60);
 });
 
 test("workerYoungGenerationMB: bad values are SabreTypeErrors", () => {

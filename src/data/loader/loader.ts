@@ -1,5 +1,6 @@
 import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, WorkerCrashedError } from "../../errors.js";
 import { Engine, internalEngine } from "../../engine/engine.js";
+import { serialize } from "../../memory/serialize.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { checkInteger, checkSignal, describe } from "../../validate.js";
 import { rng } from "../../random/rng.js";
@@ -71,6 +72,24 @@ const POLL_SKIP = 16;
 interface Prepared {
   plan: LoaderPlan;
   length: number | undefined;
+}
+
+/**
+ * Whether the plan (a dataset module's params, above all) holds a sabre
+ * primitive (a Mutex, a Queue, ...) rather than only shared arrays: the
+ * workers must then register the primitives' wire forms before the loop's
+ * args reach them. The ring itself holds only typed arrays, and the plan is
+ * fixed for the loader's life. A plan that cannot be serialized is left to
+ * the engine, which reports it.
+ */
+function holdsPrimitives(plan: LoaderPlan): boolean {
+  let found = false;
+  try {
+    serialize(plan, { onShareable: (_value, kind) => (found ||= kind !== "ndarray") });
+  } catch {
+    return true;
+  }
+  return found;
 }
 
 /** What the current epoch's consumer is parked on, so a failure can wake it. */
@@ -453,12 +472,15 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     return this.ring;
   }
 
-  private startEngine(): Promise<Engine> {
+  private startEngine(plan: LoaderPlan): Promise<Engine> {
     if (!this.engine) {
       // The private engine's workers load only the loader's kernels (not forest, ops, preprocess, csv).
       // An epoch is one long call: the engine does not poll for its end (the loader polls for batches itself).
       const p = Engine.start(
-        internalEngine({ threads: this.numWorkers }, { builtins: "loader", youngGenerationMB: this.workerYoungGenerationMB || undefined, longCalls: true }),
+        internalEngine(
+          { threads: this.numWorkers },
+          { builtins: "loader", youngGenerationMB: this.workerYoungGenerationMB || undefined, longCalls: true, primitives: holdsPrimitives(plan) },
+        ),
       );
       this.engine = p;
       p.catch(() => {
@@ -488,7 +510,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       nb = m.count;
     } else ring = this.ringFor(plan, 0);
     resetRing(ring, plan, epoch, nb);
-    const engine = await this.startEngine();
+    const engine = await this.startEngine(plan);
     this.throwIfFailed();
     let settled = false;
     // Once this epoch's consumer is done, a late rejection (the engine closed under a stopped loop) must not touch the next epoch.
