@@ -14,6 +14,7 @@ import { PiscinaLoader } from "./peers/loader-piscina.js";
 import { PostMessageLoader } from "./peers/loader-postmessage.js";
 import { TfjsDataLoader } from "./peers/loader-tfjs.js";
 import { EpochCheck, fillSource, SAMPLE_LEN } from "./workers/loader-work.js";
+import type { MemoryRow } from "./workers/loader-memory.js";
 import { SabreLoader } from "./workers/loader-sabre.js";
 
 const here = (path: string) => new URL(path, import.meta.url);
@@ -215,11 +216,19 @@ interface MemoryAnswer {
   problem: string | null;
 }
 
-/** One child process (bench/workers/loader-memory.ts): its peak RSS over one epoch, every thread counted. */
-function memoryChild(loader: "sabre" | "postmessage" | "floor", bytes: number, numWorkers: number): Promise<MemoryAnswer> {
+/**
+ * One child process (bench/workers/loader-memory.ts): its peak RSS over one
+ * epoch, every thread counted. `hugetlb` sets GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+ * in the child (what `npm run bench` sets), or removes it (what a user gets by default).
+ */
+function memoryChild(loader: MemoryRow, bytes: number, numWorkers: number, hugetlb: boolean): Promise<MemoryAnswer> {
   return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    if (hugetlb) env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1";
+    else delete env["GLIBC_TUNABLES"];
     const child = spawn(process.execPath, [fileURLToPath(MEMORY_CHILD), JSON.stringify({ loader, bytes, numWorkers })], {
       stdio: ["ignore", "pipe", "pipe"],
+      env,
     });
     let out = "";
     let err = "";
@@ -240,8 +249,8 @@ function memoryChild(loader: "sabre" | "postmessage" | "floor", bytes: number, n
   });
 }
 
-function memoryRow(id: string, loader: "sabre" | "postmessage" | "floor", bytes: number, numWorkers: number): Contender {
-  return { id, sample: async () => (await memoryChild(loader, bytes, numWorkers)).peak / 1e6 };
+function memoryRow(id: string, loader: MemoryRow, bytes: number, numWorkers: number, hugetlb = true): Contender {
+  return { id, sample: async () => (await memoryChild(loader, bytes, numWorkers, hugetlb)).peak / 1e6 };
 }
 
 /** A row that is a known quantity rather than a timing (the dataset's own size). */
@@ -407,7 +416,13 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
         memoryRow("sabre-4", "sabre", sizes.memBytes, 4),
         memoryRow("sabre-0", "sabre", sizes.memBytes, 0),
         memoryRow("postmessage-4", "postmessage", sizes.memBytes, 4),
+        memoryRow("node", "node", sizes.memBytes, 0),
+        memoryRow("sab", "sab", sizes.memBytes, 0),
+        memoryRow("import", "import", sizes.memBytes, 0),
         memoryRow("floor-4", "floor", sizes.memBytes, 4),
+        memoryRow("sabre-4-malloc", "sabre", sizes.memBytes, 4, false),
+        memoryRow("floor-4-malloc", "floor", sizes.memBytes, 4, false),
+        memoryRow("node-malloc", "node", sizes.memBytes, 0, false),
       ],
       sizes.memRuns,
       progress("memory"),
@@ -424,10 +439,16 @@ export default async function loaderSuite(options: SuiteOptions): Promise<Report
         { id: "sabre-4", label: "sabre DataLoader, numWorkers 4", ours: true },
         { id: "sabre-0", label: "sabre DataLoader, numWorkers 0", ours: true },
         { id: "postmessage-4", label: "postMessage loader, 4 workers", note: "source shared with its workers (its best case)" },
-        { id: "floor-4", label: "floor: the dataset + 4 bare worker_threads", note: "no loader: what Node itself costs with 4 workers" },
+        { id: "node", label: "floor 1: a bare node process", note: "no dataset, nothing imported" },
+        { id: "sab", label: "floor 2: + the dataset's SharedArrayBuffer, touched", note: "what holding the data costs in Node" },
+        { id: "import", label: "floor 3: floor 2 + import \"sabre\"", note: "no loader" },
+        { id: "floor-4", label: "floor 4: floor 2 + 4 bare worker_threads", note: "no sabre: what any 4-worker loader pays" },
+        { id: "sabre-4-malloc", label: "sabre DataLoader, numWorkers 4, default malloc", ours: true, note: "GLIBC_TUNABLES unset: what a user gets by default" },
+        { id: "floor-4-malloc", label: "floor 4, default malloc", note: "GLIBC_TUNABLES unset" },
+        { id: "node-malloc", label: "floor 1, default malloc", note: "GLIBC_TUNABLES unset" },
       ],
       outcomes: memOutcomes,
-      method: `Each row a fresh child process (bench/workers/loader-memory.ts): the float32 dataset allocated in one SharedArrayBuffer and touched, one shuffled epoch, peak RSS from /proc/self/status VmHWM (every thread; getrusage's maxRSS survives exec, so a child would report this large parent's peak); ${sizes.memRuns} run(s) per row.`,
+      method: `Each row a fresh child process (bench/workers/loader-memory.ts) that imports only what its row measures: the float32 dataset allocated in one SharedArrayBuffer and touched, one shuffled epoch, peak RSS from /proc/self/status VmHWM (every thread; getrusage's maxRSS survives exec, so a child would report this large parent's peak); ${sizes.memRuns} run(s) per row. Rows run with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (as npm run bench sets it) unless marked "default malloc" (unset, as a user runs node).`,
     });
   }
 

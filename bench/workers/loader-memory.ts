@@ -1,32 +1,52 @@
 // Child process of the loader benchmark's memory group: allocates a float32
 // TensorDataset of `bytes` in shared memory (touching every page, so it is
 // resident), runs one epoch of 1 MB batches through one loader and prints
-// one JSON line with the process's peak RSS (every thread counted). The
-// "floor" loader only starts numWorkers bare worker_threads that each read
-// a row of the source: what any loader with that many workers pays.
+// one JSON line with the process's peak RSS (every thread counted).
+// It imports only what its row measures: the loaders are loaded by URL at
+// run time (a static import would be hoisted into this bundle's top and load
+// sabre in every row). The floor rows split what any loader pays:
+//   "node"   a bare node process running this file (no dataset);
+//   "sab"    + the dataset's SharedArrayBuffer, touched;
+//   "import" + `import "sabre"` (no loader);
+//   "floor"  + numWorkers bare worker_threads that each read a row of the source (no sabre).
 //   node build/bench/workers/loader-memory.js '{"loader":"sabre","bytes":1e9,"numWorkers":4}'
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { fillSource, EpochCheck } from "./loader-work.js";
-import { SabreLoader } from "./loader-sabre.js";
-import { PostMessageLoader } from "../peers/loader-postmessage.js";
 import type { BenchLoader, LoaderSpec } from "../peers/loader-common.js";
 
 const ROW_LEN = 1024; // 4 KB rows
 const BATCH = 256; // 1 MB batches
 
+export type MemoryRow = "sabre" | "postmessage" | "floor" | "node" | "sab" | "import";
+
 interface Request {
-  loader: "sabre" | "postmessage" | "floor";
+  loader: MemoryRow;
   bytes: number;
   numWorkers: number;
 }
 
+const here = (p: string) => new URL(p, import.meta.url);
+
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? "{}") as Request;
+  const t0 = performance.now();
+  const report = (samples: number, loaded: number, problem: string | null = null) =>
+    console.log(JSON.stringify({ peak: peakRss(), loaded, seconds: (performance.now() - t0) / 1000, samples, problem }));
+  if (req.loader === "node") return report(0, process.memoryUsage().rss);
   const n = Math.floor(req.bytes / (ROW_LEN * 4));
   const source = new SharedArrayBuffer(n * ROW_LEN * 4);
   fillSource(new Float32Array(source), ROW_LEN);
   const loaded = process.memoryUsage().rss;
+  if (req.loader === "sab") return report(0, loaded);
+  if (req.loader === "import") {
+    await import("sabre");
+    return report(0, loaded);
+  }
+  if (req.loader === "floor") {
+    await bareWorkers(source, req.numWorkers);
+    return report(0, loaded);
+  }
   const spec: LoaderSpec = {
     kind: "gather",
     rowLen: ROW_LEN,
@@ -39,25 +59,21 @@ async function main(): Promise<void> {
     seed: 1,
     shuffle: true,
   };
-  const here = (p: string) => new URL(p, import.meta.url);
-  if (req.loader === "floor") {
-    const t0 = performance.now();
-    await bareWorkers(source, req.numWorkers);
-    console.log(JSON.stringify({ peak: peakRss(), loaded, seconds: (performance.now() - t0) / 1000, samples: 0, problem: null }));
-    return;
+  let loader: BenchLoader;
+  if (req.loader === "sabre") {
+    const { SabreLoader } = (await import(here("./loader-sabre.js").href)) as typeof import("./loader-sabre.js");
+    loader = SabreLoader.start(spec, here("./loader-dataset.js"));
+  } else {
+    const { PostMessageLoader } = (await import(here("../peers/loader-postmessage.js").href)) as typeof import("../peers/loader-postmessage.js");
+    loader = await PostMessageLoader.start(spec, here("./loader-postmessage.js"));
   }
-  const loader: BenchLoader =
-    req.loader === "sabre" ? SabreLoader.start(spec, here("./loader-dataset.js")) : await PostMessageLoader.start(spec, here("./loader-postmessage.js"));
   const check = new EpochCheck(n);
-  const t0 = performance.now();
   for await (const b of loader.epoch(0)) {
     check.add(b.values, b.b, b.stride, b.offset);
     b.release?.();
   }
-  const seconds = (performance.now() - t0) / 1000;
   await loader.close();
-  const problem = check.problem();
-  console.log(JSON.stringify({ peak: peakRss(), loaded, seconds, samples: n, problem: problem ?? null }));
+  report(n, loaded, check.problem() ?? null);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The calling side of a cluster: Cluster.connect, parallelFor over hosts,
 // forests over hosts (the ForestCluster seam), hosts(), close().
-import { Queue, QueueEvents, type Job } from "bullmq";
+// bullmq is loaded by connect(), not by `import "sabre"` (only a cluster needs it).
+import type { Job, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { ClosedError, ClusterError, SabreTypeError, type SabreError } from "../errors.js";
 import { Reduction } from "../engine/clauses.js";
@@ -118,10 +119,11 @@ export class Cluster implements ForestCluster {
     const target: RedisTarget = { url, password: options.password, tls: options.tls as RedisTarget["tls"], connectTimeout };
     // Errors surface through the calls and the health check; the listener keeps an unheard 'error' from crashing Node.
     const ignore = (): void => {};
-    const redis = connection(target, false, ignore);
+    const { Queue, QueueEvents } = await import("bullmq");
+    const redis = await connection(target, false, ignore);
     await connectWithin(redis, connectTimeout, url);
     const names = queueNames(queue);
-    const eventConnections = [connection(target, true, ignore), connection(target, true, ignore)];
+    const eventConnections = await Promise.all([connection(target, true, ignore), connection(target, true, ignore)]);
     const streams = { events: { maxLen: EVENTS_MAX_LEN } };
     const chunks = new Queue(names.chunks, { connection: redis, streams });
     const engine = new Queue(names.engine, { connection: redis, streams });

@@ -1,7 +1,8 @@
 // One host of a cluster (`sabre worker`): its own Engine, BullMQ workers on
 // the cluster's two queues, a heartbeat, and a graceful stop.
 import { hostname } from "node:os";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type * as BullMQ from "bullmq";
+import type { Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import { KernelError, SabreError, SabreTypeError } from "../errors.js";
 import { readOnly } from "../engine/clauses.js";
@@ -69,9 +70,12 @@ function identity(op: "sum" | "min" | "max"): number {
   return op === "sum" ? 0 : op === "min" ? Infinity : -Infinity;
 }
 
+/** bullmq, loaded by start(): `import "sabre"` must not load it (only a host needs it). */
+let bull: typeof BullMQ;
+
 /** The job's failure as BullMQ stores it (FAILURE_PREFIX + JSON), never retried. */
 function failure(f: RemoteFailure): UnrecoverableError {
-  return new UnrecoverableError(FAILURE_PREFIX + JSON.stringify(f));
+  return new bull.UnrecoverableError(FAILURE_PREFIX + JSON.stringify(f));
 }
 
 /**
@@ -88,7 +92,7 @@ function failure(f: RemoteFailure): UnrecoverableError {
 export class ClusterHost {
   private readonly cache: BlobCache;
   private readonly files = new FileCache();
-  private readonly workers: Worker[] = [];
+  private readonly workers: BullMQ.Worker[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
   private jobs = 0;
   private running = 0;
@@ -138,7 +142,8 @@ export class ClusterHost {
     const log = options.log ?? (() => {});
     const target: RedisTarget = { url, password: options.password, tls: options.tls as RedisTarget["tls"] };
     const onError = (err: Error): void => log(`redis: ${err.message}`);
-    const redis = connection(target, false, onError);
+    bull = await import("bullmq");
+    const redis = await connection(target, false, onError);
     await connectWithin(redis, 5_000, url);
     let engine: Engine;
     try {
@@ -148,7 +153,7 @@ export class ClusterHost {
       throw err;
     }
     const listed = (await engine.run(CHUNK_KERNEL, { [META_KEY]: { list: true, kernel: "", start: 0, end: 0, chunk: 0, nChunks: 0, reductions: [] } satisfies ShimMeta })) as ShimResult;
-    const host = new ClusterHost(name, queue, engine, listed.value as string[], redis, [connection(target, true, onError), connection(target, true, onError)], log);
+    const host = new ClusterHost(name, queue, engine, listed.value as string[], redis, await Promise.all([connection(target, true, onError), connection(target, true, onError)]), log);
     host.startWorkers();
     await host.beat();
     host.heartbeat = setInterval(() => void host.beat(), HEARTBEAT_MS);
@@ -158,9 +163,9 @@ export class ClusterHost {
   private startWorkers(): void {
     const names = queueNames(this.queue);
     const common = { lockDuration: LOCK_MS, stalledInterval: STALLED_MS, maxStalledCount: MAX_STALLED };
-    const chunks = new Worker<JobData>(names.chunks, (job) => this.process(job), { ...common, connection: this.workerConnections[0]!, concurrency: this.engine.threads });
+    const chunks = new bull.Worker<JobData>(names.chunks, (job) => this.process(job), { ...common, connection: this.workerConnections[0]!, concurrency: this.engine.threads });
     // Forest jobs take the whole engine (one SPMD call over every thread): one at a time.
-    const whole = new Worker<JobData>(names.engine, (job) => this.process(job), { ...common, connection: this.workerConnections[1]!, concurrency: 1 });
+    const whole = new bull.Worker<JobData>(names.engine, (job) => this.process(job), { ...common, connection: this.workerConnections[1]!, concurrency: 1 });
     for (const w of [chunks, whole]) {
       w.on("error", (err) => this.log(`worker: ${err.message}`));
       this.workers.push(w);
@@ -192,7 +197,7 @@ export class ClusterHost {
           throw failure({ host: this.name, type: "refused", kernel: job.name, message: `does not know jobs of kind ${describe((data as { kind?: unknown } | undefined)?.kind)}` });
       }
     } catch (err) {
-      if (err instanceof UnrecoverableError) throw err;
+      if (err instanceof bull.UnrecoverableError) throw err;
       const kernel = job.data?.kind === "chunk" ? job.data.kernel : job.name;
       const chunk = job.data?.kind === "chunk" ? { start: job.data.start, end: job.data.end } : undefined;
       if (err instanceof KernelError) {

@@ -1,7 +1,9 @@
 // Redis connections whose every wait is bounded (NOTES.md § BullMQ: with the
 // defaults a lost Redis makes calls wait forever, and an unheard 'error'
 // event crashes Node).
-import { Redis, type RedisOptions } from "ioredis";
+// ioredis is loaded by the first connection, not by `import "sabre"`: only a
+// cluster needs it (with bullmq it is most of what importing sabre cost).
+import type { Redis, RedisOptions } from "ioredis";
 import { ClusterError, SabreError } from "../errors.js";
 
 export interface RedisTarget {
@@ -18,7 +20,8 @@ export interface RedisTarget {
 export const COMMAND_TIMEOUT_MS = 10_000;
 
 /** A connection. `blocking` ones (BullMQ workers, queue events) retry forever by BullMQ's rule, so callers watch them. */
-export function connection(target: RedisTarget, blocking: boolean, onError: (err: Error) => void): Redis {
+export async function connection(target: RedisTarget, blocking: boolean, onError: (err: Error) => void): Promise<Redis> {
+  const { Redis } = await import("ioredis");
   const options: RedisOptions = {
     lazyConnect: true,
     connectTimeout: target.connectTimeout ?? 5_000,

@@ -17,4 +17,6 @@ export interface WorkerBoot {
   spinMicros: number;
   /** Which built-in kernel set to load: "loader" skips forest, ops, preprocess and csv (engine.ts, InternalEngineSettings). */
   builtins: "all" | "loader";
+  /** Whether the worker registers sabre's sync and queue primitives (their wire forms) before its first job: false only for a DataLoader whose args hold none. */
+  primitives: boolean;
 }

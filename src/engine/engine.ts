@@ -43,6 +43,12 @@ export interface InternalEngineSettings {
   /** worker_threads resourceLimits.maxYoungGenerationSizeMb. */
   youngGenerationMB?: number;
   /**
+   * Whether the workers load sabre's sync and queue primitives at start, so
+   * that args holding one revive (default true). Only an owner that knows
+   * every args set it will send holds none may say false (a DataLoader checks its plan).
+   */
+  primitives?: boolean;
+  /**
    * Whether the main thread spins and polls after submitting a call (the
    * default: a short call is answered sooner). A loader's one call lasts an
    * epoch, so those 2 ms of polling per call only take a core from its workers.
@@ -239,6 +245,7 @@ export class Engine {
         startSeq,
         spinMicros: this.spinMicros,
         builtins: this.internal.builtins,
+        primitives: this.internal.primitives ?? true,
       },
       resourceLimits: this.resourceLimits(),
       onReport: (report) => this.onReport(report),

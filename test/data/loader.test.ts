@@ -84,23 +84,72 @@ test("same order for 0, 1 and 3 workers; different across epochs and seeds; setE
   await other.close();
 });
 
-test("the default order (no sampler given) equals RandomSampler / SequentialSampler through BatchSampler", async () => {
+test("the default order (no sampler given, computed in the ring's shared order) equals RandomSampler / SequentialSampler through BatchSampler, with and without workers", async () => {
   const { x } = table(53, 1);
   for (const shuffle of [true, false]) {
     for (const dropLast of [false, true]) {
-      const plain = new DataLoader(new TensorDataset({ x }), { batchSize: 5, shuffle, dropLast, numWorkers: 0, seed: 4 });
-      const sampler = shuffle ? new RandomSampler(53, { seed: 4 }) : new SequentialSampler(53);
-      const explicit = new DataLoader(new TensorDataset({ x }), { batchSize: 5, sampler, dropLast, numWorkers: 0 });
-      for (let e = 0; e < 2; e++) {
-        const a = await collect(plain);
-        const b = await collect(explicit);
-        assert.equal(a, b, `shuffle ${shuffle} dropLast ${dropLast} epoch ${e}`);
-        assert.is(a.sizes.length, dropLast ? 10 : 11);
+      for (const numWorkers of [0, 2]) {
+        const plain = new DataLoader(new TensorDataset({ x }), { batchSize: 5, shuffle, dropLast, numWorkers, seed: 4, persistentWorkers: numWorkers > 0 });
+        const sampler = shuffle ? new RandomSampler(53, { seed: 4 }) : new SequentialSampler(53);
+        const explicit = new DataLoader(new TensorDataset({ x }), { batchSize: 5, sampler, dropLast, numWorkers: 0 });
+        for (let e = 0; e < 2; e++) {
+          const a = await collect(plain);
+          const b = await collect(explicit);
+          assert.equal(a, b, `shuffle ${shuffle} dropLast ${dropLast} numWorkers ${numWorkers} epoch ${e}`);
+          assert.is(a.sizes.length, dropLast ? 10 : 11);
+        }
+        await plain.close();
+        await explicit.close();
       }
-      await plain.close();
-      await explicit.close();
     }
   }
+});
+
+test("a sampler whose length, or a batch sampler whose batch count, changes between epochs: the ring's order and starts grow (and are reused when they fit), contents exact, persistent workers", async () => {
+  const { x, y } = table(40, 2);
+  const lengths = [7, 40, 3, 40];
+  let epoch = 0;
+  const sampler = {
+    setEpoch(e: number) {
+      epoch = e;
+    },
+    *[Symbol.iterator]() {
+      // Odd epochs run backwards, so a stale order from the epoch before would show.
+      const n = lengths[epoch]!;
+      for (let i = 0; i < n; i++) yield epoch % 2 === 1 ? n - 1 - i : i;
+    },
+  };
+  const loader = new DataLoader(new TensorDataset({ x, y }), { batchSize: 3, sampler, numWorkers: 2, persistentWorkers: true });
+  for (let e = 0; e < lengths.length; e++) {
+    const n = lengths[e]!;
+    const order: number[] = [];
+    for await (const b of loader) {
+      for (let r = 0; r < b.size; r++) {
+        const i = b.indices[r]!;
+        order.push(i);
+        assert.is(b.fields.y!.get(r), i);
+        assert.is(b.fields.x!.get(r, 1), i * 100 + 1);
+      }
+    }
+    assert.equal(order, Array.from({ length: n }, (_, i) => (e % 2 === 1 ? n - 1 - i : i)), `epoch ${e}`);
+  }
+  await loader.close();
+  // The same indices in more, smaller batches: only starts must grow.
+  const splits = [[[5, 4, 3], [2, 1, 0]], [[0], [1], [2], [3], [4], [5]], [[1, 2], [0, 3, 4], [5]]];
+  let at = 0;
+  const batchSampler = {
+    setEpoch(e: number) {
+      at = e;
+    },
+    [Symbol.iterator]: () => splits[at]![Symbol.iterator](),
+  };
+  const bl = new DataLoader(new TensorDataset({ x, y }), { batchSampler, numWorkers: 2, persistentWorkers: true });
+  for (let e = 0; e < splits.length; e++) {
+    const got: number[][] = [];
+    for await (const b of bl) got.push([...b.indices]);
+    assert.equal(got, splits[e], `batch sampler epoch ${e}`);
+  }
+  await bl.close();
 });
 
 test("a dataset module: getItem runs in the workers, init state and params reach it, contents exact", async () => {

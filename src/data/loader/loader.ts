@@ -1,5 +1,6 @@
 import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, WorkerCrashedError } from "../../errors.js";
 import { Engine, internalEngine } from "../../engine/engine.js";
+import { serialize } from "../../memory/serialize.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { checkInteger, checkSignal, describe } from "../../validate.js";
 import { rng } from "../../random/rng.js";
@@ -41,6 +42,16 @@ export interface DataLoaderOptions {
   signal?: AbortSignal;
   /** Transforms run in the workers after getItem, in order: randomCrop, randomFlip, normalize, transformModule. */
   transform?: TransformSpec | readonly TransformSpec[];
+  /**
+   * Cap on each worker's young generation (V8's nursery), in MB: worker_threads
+   * `resourceLimits.maxYoungGenerationSizeMb`. Default 2. A loader worker keeps
+   * little of what it allocates per sample, and Node's default nursery (up to
+   * 48 MB here) grew by about 5 MB per worker on the 1 GB memory benchmark
+   * (1 MB batches, 4 workers: peak 1,142-1,150 MB uncapped, 1,121-1,127 MB at 2).
+   * A getItem that keeps many small objects alive for a while may run faster
+   * with a larger one. 0 leaves Node's default. No effect with numWorkers 0.
+   */
+  workerYoungGenerationMB?: number;
 }
 
 let loaderIds = 0;
@@ -56,21 +67,29 @@ let loaderIds = 0;
  * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
  */
 const POLL_MS = 0.3;
-/**
- * The private engine's workers load only the loader's kernels (not forest,
- * ops, preprocess, csv) and get a 2 MB young generation: a loader worker
- * keeps little of what it allocates per sample, so the default nursery
- * (which grows to tens of MB) only raised the peak memory. Together ~8 MB a
- * worker on the 1 GB memory benchmark (bench/loader.ts, "memory"). An
- * epoch is one long call: the engine does not poll for its end (the loader
- * polls for batches itself).
- */
-const LOADER_ENGINE = { builtins: "loader", youngGenerationMB: 2, longCalls: true } as const;
 const POLL_SKIP = 16;
 
 interface Prepared {
   plan: LoaderPlan;
   length: number | undefined;
+}
+
+/**
+ * Whether the plan (a dataset module's params, above all) holds a sabre
+ * primitive (a Mutex, a Queue, ...) rather than only shared arrays: the
+ * workers must then register the primitives' wire forms before the loop's
+ * args reach them. The ring itself holds only typed arrays, and the plan is
+ * fixed for the loader's life. A plan that cannot be serialized is left to
+ * the engine, which reports it.
+ */
+function holdsPrimitives(plan: LoaderPlan): boolean {
+  let found = false;
+  try {
+    serialize(plan, { onShareable: (_value, kind) => (found ||= kind !== "ndarray") });
+  } catch {
+    return true;
+  }
+  return found;
 }
 
 /** What the current epoch's consumer is parked on, so a failure can wake it. */
@@ -116,6 +135,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   readonly timeout: number;
   /** Whether batches are yielded in order. */
   readonly inOrder: boolean;
+  /** Each worker's young-generation cap in MB (0: Node's default). */
+  readonly workerYoungGenerationMB: number;
   private readonly dataset: DatasetInput;
   private readonly sampler: Sampler | undefined;
   private readonly batchSampler: BatchSamplerLike | undefined;
@@ -170,6 +191,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     this.timeout = t;
     this.inOrder = o.inOrder ?? true;
     if (typeof this.inOrder !== "boolean") throw new SabreTypeError(`inOrder must be a boolean, got ${describe(o.inOrder)}`);
+    this.workerYoungGenerationMB = o.workerYoungGenerationMB === undefined ? 2 : checkInteger("workerYoungGenerationMB", o.workerYoungGenerationMB, 0, 1024);
     this.signal = checkSignal(o.signal);
     this.sampler = o.sampler;
     this.batchSampler = o.batchSampler;
@@ -316,9 +338,13 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     if (this.failure) throw this.failure;
   }
 
-  /** This epoch's batches as (order, starts); checks every index. */
-  private materialize(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
-    if (!this.batchSampler && !this.sampler) return this.defaultOrder(epoch, length);
+  /**
+   * Writes this epoch's batches into the ring's `order` and `starts` (grown
+   * when too small) and returns the ring and the batch count; checks every
+   * index a sampler yields.
+   */
+  private orderEpoch(plan: LoaderPlan, epoch: number, length: number): { ring: RingMemory; count: number } {
+    if (!this.batchSampler && !this.sampler) return this.defaultOrder(plan, epoch, length);
     const indices: number[] = [];
     const starts: number[] = [0];
     const check = (i: number): void => {
@@ -326,7 +352,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         throw new SabreTypeError(`the sampler yielded index ${describe(i)}; the dataset has ${length} samples`);
       }
     };
-    const batchSize = this.resolved!.plan.batchSize;
+    const batchSize = plan.batchSize;
     let batches: Iterable<ArrayLike<number>>;
     if (this.batchSampler) {
       this.batchSampler.setEpoch?.(epoch);
@@ -345,28 +371,32 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       starts.push(indices.length);
     }
-    return { order: Int32Array.from(indices), starts: Int32Array.from(starts), count: starts.length - 1 };
+    const ring = this.ringFor(plan, indices.length, starts.length);
+    ring.order.set(indices);
+    ring.starts.set(starts);
+    return { ring, count: starts.length - 1 };
   }
 
   /**
-   * The default samplers' batches, written straight into typed arrays: the
-   * same order as RandomSampler / SequentialSampler through BatchSampler, but
-   * without a JavaScript array of every index per epoch (for a million-row
-   * dataset that array survives young-generation collections and grows the
-   * main thread's heap, which counts in the loader's peak memory).
+   * The default samplers' batches (the same order as RandomSampler /
+   * SequentialSampler through BatchSampler), computed in place in the
+   * ring's shared `order`: a shuffle is Fisher-Yates over the identity in
+   * that array (the same draws as rng.permutation), so an epoch allocates no
+   * array of n indices, neither a JavaScript array (which would survive
+   * young-generation collections and grow the main thread's heap) nor a
+   * typed copy.
    */
-  private defaultOrder(epoch: number, length: number): { order: Int32Array; starts: Int32Array; count: number } {
+  private defaultOrder(plan: LoaderPlan, epoch: number, length: number): { ring: RingMemory; count: number } {
     const B = this.batchSize;
     const count = this.dropLast ? Math.floor(length / B) : Math.ceil(length / B);
     const used = Math.min(length, count * B);
-    const order = new Int32Array(used);
-    if (this.shuffle) {
-      const perm = rng(this.seed, epoch).permutation(length);
-      order.set(perm.subarray(0, used));
-    } else for (let i = 0; i < used; i++) order[i] = i;
-    const starts = new Int32Array(count + 1);
-    for (let b = 0; b <= count; b++) starts[b] = Math.min(b * B, used);
-    return { order, starts, count };
+    // A shuffle permutes all n indices and keeps the first `used` (RandomSampler's order, then dropLast).
+    const ring = this.ringFor(plan, this.shuffle ? length : used, count + 1);
+    const order = ring.order.subarray(0, this.shuffle ? length : used);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.shuffle) rng(this.seed, epoch).shuffle(order);
+    for (let b = 0; b <= count; b++) ring.starts[b] = Math.min(b * B, used);
+    return { ring, count };
   }
 
   // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
@@ -406,8 +436,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         if (done) return;
       }
     }
-    const { order, starts, count } = this.materialize(epoch, this.resolved!.length!);
-    const local: RingMemory = { ...ring, order, starts };
+    const { ring: local, count } = this.orderEpoch(plan, epoch, this.resolved!.length!);
+    const { order, starts } = local;
     for (let b = 0; b < count; b++) {
       this.throwIfFailed();
       const start = starts[b]!;
@@ -427,22 +457,31 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   // ---- workers --------------------------------------------------------------------------------------
 
-  private ringFor(plan: LoaderPlan, capacity: number): RingMemory {
-    if (this.ring && this.ring.order.length >= capacity) return this.ring;
+  /** The loader's ring, reallocated when its order (or starts) holds fewer than `capacity` (`startsCapacity`) entries. */
+  private ringFor(plan: LoaderPlan, capacity: number, startsCapacity = 2): RingMemory {
+    if (this.ring && this.ring.order.length >= capacity && this.ring.starts.length >= startsCapacity) return this.ring;
     const ctl = sharedTypedArray("int32", R.controlLength(plan.numWorkers, plan.slots));
+    const old = this.ring;
     this.ring = {
       ctl,
-      order: sharedTypedArray("int32", Math.max(capacity, 1)),
-      starts: this.ring?.starts ?? sharedTypedArray("int32", 2),
+      order: old && old.order.length >= capacity ? old.order : sharedTypedArray("int32", Math.max(capacity, 1)),
+      starts: old && old.starts.length >= startsCapacity ? old.starts : sharedTypedArray("int32", Math.max(startsCapacity, 2)),
       indices: this.ring?.indices ?? sharedTypedArray("int32", plan.slots * plan.batchSize),
       fields: this.ring?.fields ?? allocSlots(plan.outFields, plan.slots, plan.batchSize),
     };
     return this.ring;
   }
 
-  private startEngine(): Promise<Engine> {
+  private startEngine(plan: LoaderPlan): Promise<Engine> {
     if (!this.engine) {
-      const p = Engine.start(internalEngine({ threads: this.numWorkers }, LOADER_ENGINE));
+      // The private engine's workers load only the loader's kernels (not forest, ops, preprocess, csv).
+      // An epoch is one long call: the engine does not poll for its end (the loader polls for batches itself).
+      const p = Engine.start(
+        internalEngine(
+          { threads: this.numWorkers },
+          { builtins: "loader", youngGenerationMB: this.workerYoungGenerationMB || undefined, longCalls: true, primitives: holdsPrimitives(plan) },
+        ),
+      );
       this.engine = p;
       p.catch(() => {
         if (this.engine === p) this.engine = undefined;
@@ -466,15 +505,12 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     let ring: RingMemory;
     let nb = 0;
     if (plan.mode === "map") {
-      const m = this.materialize(epoch, this.resolved!.length!);
-      ring = this.ringFor(plan, m.order.length);
-      ring.order.set(m.order);
-      if (ring.starts.length < m.starts.length) ring = this.ring = { ...ring, starts: sharedTypedArray("int32", m.starts.length) };
-      ring.starts.set(m.starts);
+      const m = this.orderEpoch(plan, epoch, this.resolved!.length!);
+      ring = m.ring;
       nb = m.count;
     } else ring = this.ringFor(plan, 0);
     resetRing(ring, plan, epoch, nb);
-    const engine = await this.startEngine();
+    const engine = await this.startEngine(plan);
     this.throwIfFailed();
     let settled = false;
     // Once this epoch's consumer is done, a late rejection (the engine closed under a stopped loop) must not touch the next epoch.
