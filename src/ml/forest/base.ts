@@ -200,7 +200,8 @@ export abstract class BaseForest {
     const probe: ForestData = { nSamples: n, nFeatures: d, codes: new Uint8Array(0), bins: undefined as unknown as BinMapper, y, nClasses, sampleWeight };
     const params = resolveParams(treeParams, probe);
 
-    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins, this.seed);
+    // A cluster fit ships only the sample-major codes: the feature-major ones would be made here for nothing.
+    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins, this.seed, fit.cluster === undefined);
 
     const C = nClasses > 0 ? nClasses : 1;
     const oobBuffers = oob

@@ -82,7 +82,7 @@ function rowChunk(n: number, threads: number): number {
   return Math.max(256, Math.ceil(n / (threads * 4)));
 }
 
-/** The feature-major codes of shipped sample-major ones (what binOnEngine makes beside them on the calling side). */
+/** The feature-major codes of shipped sample-major ones (what a local fit's binOnEngine makes beside them). */
 export async function featureMajorCodes(engine: Engine, data: ForestGrowData): Promise<Uint8Array> {
   const { nSamples: n, nFeatures: d } = data;
   const codes = sharedTypedArray("uint8", n * d);
