@@ -9,8 +9,9 @@ import { RandomForestClassifier } from "../../src/ml/forest/classifier.js";
 import { RandomForestRegressor } from "../../src/ml/forest/regressor.js";
 import { treeArraysFromJSON, treeArraysToJSON, treesFromBinary, treesToBinary, type TreeExpect } from "../../src/ml/forest/model-json.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
+import type { ForestCluster, GrownTrees } from "../../src/ml/forest/remote.js";
 import { digits, rows } from "../forest/util.js";
-import { throwsTyped } from "../helpers.js";
+import { rejectsTyped, throwsTyped } from "../helpers.js";
 
 const ARRAYS = ["feature", "threshold", "left", "right", "value", "nNodeSamples", "weightedNNodeSamples", "impurity"] as const;
 
@@ -113,6 +114,38 @@ test("corrupted binary trees are FormatErrors that say where and what", () => {
   assert.ok(layout(good()).stored < layout(good()).n * 10, "tree 0 is stored sparse (the index cases above need it)");
   throwsTyped(() => treesFromBinary(treesToBinary(reg), CLS, "r"), FormatError, /1 outputs, regression; the forest has 64, 10, classification/);
   throwsTyped(() => treesFromBinary("x" as unknown as Uint8Array, CLS, "s"), FormatError, /expected binary trees/);
+});
+
+test("a fit's accept callback refuses trees out of range, twice, too few, or missing (any ForestCluster)", async () => {
+  const Xs = rows(X, 0, 1000);
+  const ys = y.slice(0, 1000);
+  const bin = (a: number, b: number): Uint8Array => treesToBinary(cls.slice(a, b));
+  // A cluster that answers with whatever `script` hands to accept (the forest duck-types its cluster).
+  const fake = (script: (accept: (t: GrownTrees) => void) => void): ForestCluster => ({
+    growForest: async (_data, _n, options) => script(options.accept),
+    predictForest: async () => new Float64Array(0),
+  });
+  const fit = (script: (accept: (t: GrownTrees) => void) => void): Promise<unknown> =>
+    new RandomForestClassifier({ nEstimators: 6, seed: 4, engine }).fit(Xs, y.slice(0, 1000), { cluster: fake(script) });
+  const ok = await new RandomForestClassifier({ nEstimators: 6, seed: 4, engine }).fit(Xs, ys, {
+    cluster: fake((accept) => {
+      accept({ first: 4, count: 2, bytes: bin(4, 6), host: "h2" });
+      accept({ first: 0, count: 4, bytes: bin(0, 4), host: "h1" });
+    }),
+  });
+  const reference = await new RandomForestClassifier({ nEstimators: 6, seed: 4, engine }).fit(Xs, ys);
+  assert.equal(JSON.stringify(ok.toJSON()), JSON.stringify(reference.toJSON()), "ranges in any order make the local model");
+  await rejectsTyped(fit((accept) => accept({ first: 4, count: 3, bytes: bin(3, 6), host: "h9" })), FormatError, /^trees \[4, 7\) from host h9: not a range of the 6 trees/);
+  await rejectsTyped(fit((accept) => accept({ first: 0, count: 3, bytes: bin(0, 2), host: "h9" })), FormatError, /^trees \[0, 3\) from host h9: 2 trees came back, expected 3/);
+  await rejectsTyped(
+    fit((accept) => {
+      accept({ first: 0, count: 3, bytes: bin(0, 3), host: "h1" });
+      accept({ first: 2, count: 4, bytes: bin(2, 6), host: "h2" });
+    }),
+    FormatError,
+    /^trees \[2, 6\) from host h2: tree 2 came back twice/,
+  );
+  await rejectsTyped(fit((accept) => accept({ first: 0, count: 5, bytes: bin(0, 5), host: "h1" })), FormatError, /finished without tree 5 of 6/);
 });
 
 test.run();
