@@ -77,26 +77,62 @@ function int(obj: Record<string, unknown>, key: string, min: number, max: number
   return v;
 }
 
-function numbers(obj: Record<string, unknown>, key: string, length: number, where: string): number[] {
+/** A plain JSON array of `key`, before its entries are checked. */
+function array(obj: Record<string, unknown>, key: string, where: string): unknown[] {
   const v = obj[key];
   if (!Array.isArray(v)) fail(where, `${key} must be an array, got ${describe(v)}`);
-  if (v.length !== length) fail(where, `${key} has ${v.length} entries, expected ${length} (truncated or tampered)`);
-  for (let i = 0; i < length; i++) {
-    const x: unknown = v[i];
-    if (typeof x !== "number" || !Number.isFinite(x)) fail(where, `${key}[${i}] must be a finite number, got ${describe(x)}`);
-  }
-  return v as number[];
+  return v;
 }
 
 /**
- * Rebuilds a tree from treeToJSON's output (or its JSON.parse), checking
- * everything. Any problem is a FormatError saying where.
+ * A tree as it arrives from outside, before any check: header numbers of
+ * any type, node arrays of any element type (plain JSON arrays, or typed
+ * arrays decoded from base64 or a binary form).
  */
-export function treeFromJSON(json: unknown, expect: TreeExpectations = {}, where = "tree"): FlatTree {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) fail(where, `expected a tree object, got ${describe(json)}`);
-  const o = json as Record<string, unknown>;
-  if (o.format !== TREE_FORMAT) fail(where, `format must be ${JSON.stringify(TREE_FORMAT)}, got ${describe(o.format)}`);
-  if (o.version !== TREE_FORMAT_VERSION) fail(where, `unsupported version ${describe(o.version)} (this build reads version ${TREE_FORMAT_VERSION})`);
+export interface UncheckedTree {
+  nFeatures: unknown;
+  nOutputs: unknown;
+  classification: unknown;
+  nodeCount: unknown;
+  maxDepth: unknown;
+  feature: ArrayLike<unknown>;
+  threshold: ArrayLike<unknown>;
+  left: ArrayLike<unknown>;
+  right: ArrayLike<unknown>;
+  value: ArrayLike<unknown>;
+  nNodeSamples: ArrayLike<unknown>;
+  weightedNNodeSamples: ArrayLike<unknown>;
+  impurity: ArrayLike<unknown>;
+}
+
+/** The header of a tree that passed {@link checkTreeArrays}. */
+export interface CheckedTreeHeader {
+  nFeatures: number;
+  nOutputs: number;
+  classification: boolean;
+  nodeCount: number;
+  maxDepth: number;
+}
+
+function finite(a: ArrayLike<unknown>, key: string, length: number, where: string): ArrayLike<number> {
+  if (a.length !== length) fail(where, `${key} has ${a.length} entries, expected ${length} (truncated or tampered)`);
+  for (let i = 0; i < length; i++) {
+    const x = a[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) fail(where, `${key}[${i}] must be a finite number, got ${describe(x)}`);
+  }
+  return a as ArrayLike<number>;
+}
+
+/**
+ * Every check that makes a tree safe to walk, whatever form it came in
+ * (saved JSON, base64 arrays, the cluster's binary trees): header ranges,
+ * array lengths, finite numbers, children after their parent with exactly
+ * one parent each, features in range, the recorded depth, and class
+ * probabilities in [0, 1]. Any problem is a FormatError naming `where`.
+ * Returns the checked header; the arrays are the caller's, unchanged.
+ */
+export function checkTreeArrays(t: UncheckedTree, expect: TreeExpectations = {}, where = "tree"): CheckedTreeHeader {
+  const o = t as unknown as Record<string, unknown>;
   const nFeatures = int(o, "nFeatures", 1, 2 ** 31 - 1, where);
   const nOutputs = int(o, "nOutputs", 1, 2 ** 24, where);
   if (typeof o.classification !== "boolean") fail(where, `classification must be a boolean, got ${describe(o.classification)}`);
@@ -110,14 +146,14 @@ export function treeFromJSON(json: unknown, expect: TreeExpectations = {}, where
   const nodeCount = int(o, "nodeCount", 1, MAX_NODES, where);
   if (nodeCount * nOutputs > 2 ** 31 - 1) fail(where, `nodeCount x nOutputs = ${nodeCount * nOutputs} is too large`);
   const maxDepth = int(o, "maxDepth", 0, nodeCount - 1, where);
-  const feature = numbers(o, "feature", nodeCount, where);
-  const threshold = numbers(o, "threshold", nodeCount, where);
-  const left = numbers(o, "left", nodeCount, where);
-  const right = numbers(o, "right", nodeCount, where);
-  const value = numbers(o, "value", nodeCount * nOutputs, where);
-  const nNodeSamples = numbers(o, "nNodeSamples", nodeCount, where);
-  const weighted = numbers(o, "weightedNNodeSamples", nodeCount, where);
-  const impurity = numbers(o, "impurity", nodeCount, where);
+  const feature = finite(t.feature, "feature", nodeCount, where);
+  finite(t.threshold, "threshold", nodeCount, where);
+  const left = finite(t.left, "left", nodeCount, where);
+  const right = finite(t.right, "right", nodeCount, where);
+  const value = finite(t.value, "value", nodeCount * nOutputs, where);
+  const nNodeSamples = finite(t.nNodeSamples, "nNodeSamples", nodeCount, where);
+  const weighted = finite(t.weightedNNodeSamples, "weightedNNodeSamples", nodeCount, where);
+  const impurity = finite(t.impurity, "impurity", nodeCount, where);
 
   const parents = new Uint8Array(nodeCount);
   const depth = new Int32Array(nodeCount);
@@ -155,19 +191,48 @@ export function treeFromJSON(json: unknown, expect: TreeExpectations = {}, where
       if (v < 0 || v > 1) fail(where, `value[${i}] = ${v} is not a probability in [0, 1]`);
     }
   }
+  return { nFeatures, nOutputs, classification, nodeCount, maxDepth };
+}
+
+/**
+ * Rebuilds a tree from treeToJSON's output (or its JSON.parse), checking
+ * everything (checkTreeArrays). Any problem is a FormatError saying where.
+ */
+export function treeFromJSON(json: unknown, expect: TreeExpectations = {}, where = "tree"): FlatTree {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) fail(where, `expected a tree object, got ${describe(json)}`);
+  const o = json as Record<string, unknown>;
+  if (o.format !== TREE_FORMAT) fail(where, `format must be ${JSON.stringify(TREE_FORMAT)}, got ${describe(o.format)}`);
+  if (o.version !== TREE_FORMAT_VERSION) fail(where, `unsupported version ${describe(o.version)} (this build reads version ${TREE_FORMAT_VERSION})`);
+  const unchecked: UncheckedTree = {
+    nFeatures: o.nFeatures,
+    nOutputs: o.nOutputs,
+    classification: o.classification,
+    nodeCount: o.nodeCount,
+    maxDepth: o.maxDepth,
+    feature: array(o, "feature", where),
+    threshold: array(o, "threshold", where),
+    left: array(o, "left", where),
+    right: array(o, "right", where),
+    value: array(o, "value", where),
+    nNodeSamples: array(o, "nNodeSamples", where),
+    weightedNNodeSamples: array(o, "weightedNNodeSamples", where),
+    impurity: array(o, "impurity", where),
+  };
+  const { nFeatures, nOutputs, classification, nodeCount, maxDepth } = checkTreeArrays(unchecked, expect, where);
+  const { feature, threshold, left, right, value, nNodeSamples, weightedNNodeSamples: weighted, impurity } = unchecked as unknown as Record<string, number[]>;
   return {
     nFeatures,
     nOutputs,
     classification,
     nodeCount,
     maxDepth,
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    value: Float64Array.from(value),
-    nNodeSamples: Int32Array.from(nNodeSamples),
-    weightedNNodeSamples: Float64Array.from(weighted),
-    impurity: Float64Array.from(impurity),
+    feature: Int32Array.from(feature!),
+    threshold: Float64Array.from(threshold!),
+    left: Int32Array.from(left!),
+    right: Int32Array.from(right!),
+    value: Float64Array.from(value!),
+    nNodeSamples: Int32Array.from(nNodeSamples!),
+    weightedNNodeSamples: Float64Array.from(weighted!),
+    impurity: Float64Array.from(impurity!),
   };
 }

@@ -25,9 +25,13 @@ export function checkBlobSize(blob: Blob, what: string): void {
   }
 }
 
+/** Pieces written or read per round trip: a pipeline of this many BLOB_CHUNK pieces. */
+const PIECES_PER_TRIP = 8;
+
 /**
  * Puts blobs that Redis does not hold yet (their meta key is written last,
  * so a blob whose meta exists is whole); refreshes the TTL of the others.
+ * Pieces go BLOB_CHUNK at a time, PIECES_PER_TRIP per pipeline.
  */
 export async function putBlobs(redis: Redis, prefix: string, blobs: Iterable<Blob>): Promise<void> {
   for (const blob of blobs) {
@@ -42,12 +46,60 @@ export async function putBlobs(redis: Redis, prefix: string, blobs: Iterable<Blo
       await within(p.exec(), COMMAND_TIMEOUT_MS, "refreshing a blob");
       continue;
     }
-    for (let i = 0; i < n; i++) {
-      const part = blob.bytes.subarray(i * BLOB_CHUNK, Math.min(blob.bytes.byteLength, (i + 1) * BLOB_CHUNK));
-      await within(redis.set(chunkKey(prefix, blob.hash, i), Buffer.from(part.buffer, part.byteOffset, part.byteLength), "EX", BLOB_TTL_S), COMMAND_TIMEOUT_MS, "putting a blob");
+    for (let i0 = 0; i0 < n; i0 += PIECES_PER_TRIP) {
+      const p = redis.pipeline();
+      for (let i = i0; i < Math.min(n, i0 + PIECES_PER_TRIP); i++) {
+        const part = blob.bytes.subarray(i * BLOB_CHUNK, Math.min(blob.bytes.byteLength, (i + 1) * BLOB_CHUNK));
+        p.set(chunkKey(prefix, blob.hash, i), Buffer.from(part.buffer, part.byteOffset, part.byteLength), "EX", BLOB_TTL_S);
+      }
+      failedPipeline(await within(p.exec(), COMMAND_TIMEOUT_MS, "putting a blob"), "putting a blob");
     }
     await within(redis.set(meta, JSON.stringify({ bytes: blob.bytes.byteLength, chunks: n }), "EX", BLOB_TTL_S), COMMAND_TIMEOUT_MS, "putting a blob");
   }
+}
+
+/** A pipeline's first error, thrown (exec resolves even when its commands failed). */
+function failedPipeline(results: Array<[Error | null, unknown]> | null, what: string): Array<[Error | null, unknown]> {
+  if (results === null) throw new ClusterError("ERR_SABRE_CLUSTER_REDIS", `${what}: the pipeline was discarded`);
+  for (const [err] of results) if (err) throw new ClusterError("ERR_SABRE_CLUSTER_REDIS", `${what}: ${err.message}`, { cause: err });
+  return results;
+}
+
+/**
+ * Reads a blob from Redis into shared memory and checks it against its
+ * hash: a torn, missing or tampered blob is a ClusterError, never used.
+ */
+export async function fetchBlob(redis: Redis, prefix: string, hash: string): Promise<Uint8Array> {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `malformed blob hash ${JSON.stringify(hash)}`);
+  const metaText = await within(redis.get(metaKey(prefix, hash)), COMMAND_TIMEOUT_MS, "reading a blob");
+  if (metaText === null) {
+    throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)} is not in Redis (expired after ${BLOB_TTL_S} s unused, or evicted); call again`);
+  }
+  let meta: { bytes: number; chunks: number };
+  try {
+    meta = JSON.parse(metaText) as { bytes: number; chunks: number };
+  } catch {
+    throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: malformed meta ${metaText}`);
+  }
+  if (!(Number.isInteger(meta.bytes) && meta.bytes >= 0 && meta.bytes <= MAX_BLOB_BYTES && Number.isInteger(meta.chunks) && meta.chunks >= 1 && meta.chunks <= Math.max(1, meta.bytes))) {
+    throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: malformed meta ${metaText}`);
+  }
+  const out = new Uint8Array(allocShared(meta.bytes), 0, meta.bytes);
+  let at = 0;
+  for (let i0 = 0; i0 < meta.chunks; i0 += PIECES_PER_TRIP) {
+    const p = redis.pipeline();
+    const last = Math.min(meta.chunks, i0 + PIECES_PER_TRIP);
+    for (let i = i0; i < last; i++) p.getBuffer(chunkKey(prefix, hash, i));
+    const parts = failedPipeline(await within(p.exec(), COMMAND_TIMEOUT_MS, "reading a blob"), "reading a blob");
+    parts.forEach(([, part], k) => {
+      if (!(part instanceof Uint8Array) || at + part.byteLength > meta.bytes) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: piece ${i0 + k} missing or too long`);
+      out.set(part, at);
+      at += part.byteLength;
+    });
+  }
+  // The hash names the content: a torn or tampered blob is refused, never used.
+  if (at !== meta.bytes || hashBytes(out) !== hash) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: content does not match its hash`);
+  return out;
 }
 
 /** Deletes a blob that served its one purpose (a job's trees), best effort. */
@@ -104,27 +156,9 @@ export class BlobCache {
   }
 
   private async fetch(hash: string): Promise<Uint8Array> {
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `malformed blob hash ${JSON.stringify(hash)}`);
-    const metaText = await within(this.redis.get(metaKey(this.prefix, hash)), COMMAND_TIMEOUT_MS, "reading a blob");
-    if (metaText === null) {
-      throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)} is not in Redis (expired after ${BLOB_TTL_S} s unused, or evicted); call again`);
-    }
-    const meta = JSON.parse(metaText) as { bytes: number; chunks: number };
-    if (!(Number.isInteger(meta.bytes) && meta.bytes >= 0 && meta.bytes <= MAX_BLOB_BYTES && Number.isInteger(meta.chunks))) {
-      throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: malformed meta ${metaText}`);
-    }
-    const out = new Uint8Array(allocShared(meta.bytes), 0, meta.bytes);
-    let at = 0;
-    for (let i = 0; i < meta.chunks; i++) {
-      const part = await within(this.redis.getBuffer(chunkKey(this.prefix, hash, i)), COMMAND_TIMEOUT_MS, "reading a blob");
-      if (part === null || at + part.byteLength > meta.bytes) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: chunk ${i} missing or too long`);
-      out.set(part, at);
-      at += part.byteLength;
-    }
-    // The hash names the content: a torn or tampered blob is refused, never used.
-    if (at !== meta.bytes || hashBytes(out) !== hash) throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `blob ${hash.slice(0, 12)}: content does not match its hash`);
+    const out = await fetchBlob(this.redis, this.prefix, hash);
     this.fetched++;
-    this.fetchedBytes += meta.bytes;
+    this.fetchedBytes += out.byteLength;
     this.entries.set(hash, out);
     this.bytes += out.byteLength;
     for (const [h, b] of this.entries) {

@@ -7,10 +7,11 @@ import { ClosedError, ClusterError, SabreTypeError, type SabreError } from "../e
 import { Reduction } from "../engine/clauses.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { checkInteger, checkSignal, describe } from "../validate.js";
-import type { ForestCluster, ForestGrowData } from "../ml/forest/remote.js";
+import type { ForestCluster, ForestGrowData, GrownTrees } from "../ml/forest/remote.js";
 import type { FlatTree } from "../../kernels/forest/tree.js";
-import { treeArraysToJSON } from "../ml/forest/model-json.js";
-import { BlobCache, dropBlob, putBlobs } from "./blobs.js";
+import { treesToBinary } from "../ml/forest/model-json.js";
+import { dropBlob, fetchBlob, putBlobs } from "./blobs.js";
+import { guidedJobSizes } from "./guided.js";
 import { clusterFile, type ClusterFile, type FileFormat } from "./file-ref.js";
 import { JobTracker } from "./jobs.js";
 import { DEFAULT_QUEUE, EVENTS_MAX_LEN, keyPrefix, MAX_JOB_JSON, queueNames, type ChunkJob, type GrowJob, type HostInfo, type PredictJob } from "./protocol.js";
@@ -263,17 +264,26 @@ export class Cluster implements ForestCluster {
   }
 
   /**
-   * ForestCluster: grows the fit's trees as ranges over the hosts (each on its whole engine).
+   * ForestCluster: grows the fit's trees as ranges over the hosts (each on its whole engine), in guided
+   * job sizes (guided.ts), handing each job's trees to `accept` as soon as they are back.
    * @internal called by the forests' fit with `{ cluster }`
    */
-  async growForest(data: ForestGrowData, nTrees: number, options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined } = {}): Promise<unknown[]> {
+  async growForest(
+    data: ForestGrowData,
+    nTrees: number,
+    options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined; accept: (trees: GrownTrees) => void },
+  ): Promise<void> {
     this.check();
     const { hosts } = await this.totalThreads();
-    const per = Math.max(1, Math.ceil(nTrees / (hosts * 4)));
     const blobs = new Map<string, Blob>();
     const wire = encode(data, "data", blobs);
     const payloads: GrowJob[] = [];
-    for (let first = 0; first < nTrees; first += per) payloads.push({ kind: "grow", first, count: Math.min(per, nTrees - first), data: wire });
+    let first = 0;
+    for (const count of guidedJobSizes(nTrees, hosts)) {
+      payloads.push({ kind: "grow", first, count, data: wire });
+      first += count;
+    }
+    if (payloads.length === 0) return;
     this.checkJobSize(payloads[0]!);
     await putBlobs(this.redis, this.prefix, blobs.values());
     const doneIn = new Array<number>(payloads.length).fill(0);
@@ -289,42 +299,55 @@ export class Cluster implements ForestCluster {
       }
     };
     report();
-    // Each job's trees are a blob (host.ts): fetched, hash-checked and parsed as soon as the job is done (while
-    // the hosts grow the others), then dropped from Redis.
-    const cache = new BlobCache(this.redis, this.prefix, Number.MAX_SAFE_INTEGER);
-    const parts: Array<Promise<unknown[]>> = new Array(payloads.length);
-    const fetchTrees = async (i: number, value: unknown): Promise<unknown[]> => {
+    // Each job's trees are a binary blob (host.ts): fetched, hash-checked and handed to accept (which decodes and
+    // validates them) as soon as the job is done, while the hosts grow the others; then dropped from Redis.
+    // A blob or tree that is refused stops the call: the jobs not yet taken are removed.
+    const stop = new AbortController();
+    let refused: unknown;
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const parts: Array<Promise<void>> = [];
+    const take = async (i: number, value: unknown): Promise<void> => {
       const p = payloads[i]!;
-      const malformed = (): ClusterError => new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `trees [${p.first}, ${p.first + p.count}) came back malformed`);
-      const hash = (value as { treesBlob?: unknown } | null)?.treesBlob;
-      if (typeof hash !== "string") throw malformed();
-      const bytes = await cache.get(hash);
-      let t: unknown;
+      const v = value as { treesBlob?: unknown; host?: unknown } | null;
+      const host = typeof v?.host === "string" ? v.host : "?";
+      if (typeof v?.treesBlob !== "string") throw new ClusterError("ERR_SABRE_CLUSTER_PROTOCOL", `host ${host}: trees [${p.first}, ${p.first + p.count}) came back malformed (${describe(value)})`);
+      const range = `trees [${p.first}, ${p.first + p.count})`;
       try {
-        t = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
-      } catch {
-        throw malformed();
+        let bytes: Uint8Array;
+        try {
+          bytes = await fetchBlob(this.redis, this.prefix, v.treesBlob);
+        } catch (err) {
+          const e = err as SabreError;
+          throw new ClusterError(e.code === "ERR_SABRE_CLUSTER_REDIS" ? e.code : "ERR_SABRE_CLUSTER_PROTOCOL", `host ${host}: ${range}: ${e.message}`, { cause: err });
+        }
+        options.accept({ first: p.first, count: p.count, bytes, host });
+      } finally {
+        // Used or refused, the blob has served its one purpose (a torn one left behind would stand for its hash).
+        void dropBlob(this.redis, this.prefix, v.treesBlob);
       }
-      if (!Array.isArray(t) || t.length !== p.count) throw malformed();
-      void dropBlob(this.redis, this.prefix, hash);
-      return t;
     };
-    await this.tracker.run(this.queues.engine, "sabre.forest.grow", payloads, {
-      signal: options.signal,
-      onProgress: (i, d) => {
-        if (typeof d === "number" && d >= 0 && d <= payloads[i]!.count) doneIn[i] = d;
-        report();
-      },
-      onDone: (i, value) => {
-        parts[i] = fetchTrees(i, value);
-        parts[i]!.catch(() => {});
-        doneIn[i] = payloads[i]!.count;
-        report();
-      },
-    });
-    const trees: unknown[] = [];
-    for (const part of parts) trees.push(...(await part!));
-    return trees;
+    try {
+      await this.tracker.run(this.queues.engine, "sabre.forest.grow", payloads, {
+        signal,
+        onProgress: (i, d) => {
+          if (typeof d === "number" && d >= 0 && d <= payloads[i]!.count) doneIn[i] = d;
+          report();
+        },
+        onDone: (i, value) => {
+          const part = take(i, value);
+          part.catch((err: unknown) => {
+            refused ??= err;
+            stop.abort();
+          });
+          parts.push(part);
+          doneIn[i] = payloads[i]!.count;
+          report();
+        },
+      });
+    } catch (err) {
+      throw refused ?? err;
+    }
+    await Promise.all(parts);
   }
 
   /**
@@ -337,8 +360,8 @@ export class Cluster implements ForestCluster {
     const C = trees[0]!.nOutputs;
     const { threads } = await this.totalThreads();
     const blobs = new Map<string, Blob>();
-    const text = Buffer.from(JSON.stringify(trees.map(treeArraysToJSON)));
-    const treesBlob: Blob = { hash: hashBytes(text), bytes: text };
+    const bin = treesToBinary(trees);
+    const treesBlob: Blob = { hash: hashBytes(bin), bytes: bin };
     blobs.set(treesBlob.hash, treesBlob);
     const xWire = encode(X, "X", blobs);
     const rows = Math.max(1, Math.ceil(n / threads));

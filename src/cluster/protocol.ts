@@ -29,8 +29,13 @@ export const LOCK_MS = 5_000;
 export const STALLED_MS = 1_500;
 export const MAX_STALLED = 20;
 
-/** Blob chunks: Redis strings are limited to 512 MB; smaller pieces keep one command short. */
-export const BLOB_CHUNK = 8 << 20;
+/**
+ * Blob pieces (Redis strings are limited to 512 MB). 1 MiB pieces, a few per
+ * pipelined round trip, keep each command short (Redis serves other clients
+ * between them) and the client's buffers small; 8 MiB pieces cost each side
+ * an 8 MiB Buffer per command.
+ */
+export const BLOB_CHUNK = 1 << 20;
 /** One array shipped as args or a fit's data: checked on the calling side before anything is written. */
 export const MAX_BLOB_BYTES = 2 ** 31 - 1;
 /** Blobs live this long in Redis after their last use (refreshed each time a call puts them). */
@@ -68,7 +73,7 @@ export interface PredictJob {
   kind: "predict";
   start: number;
   end: number;
-  /** Blob reference of the model's trees (JSON text, utf-8) and the encoded X. */
+  /** Blob reference of the model's trees (binary, model-json.ts treesToBinary) and the encoded X. */
   trees: string;
   nOutputs: number;
   classification: boolean;

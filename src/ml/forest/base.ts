@@ -1,4 +1,4 @@
-import { SabreTypeError } from "../../errors.js";
+import { FormatError, SabreTypeError } from "../../errors.js";
 import { readOnly } from "../../engine/clauses.js";
 import { getDefaultEngine } from "../../engine/default-engine.js";
 import type { Engine } from "../../engine/engine.js";
@@ -14,8 +14,8 @@ import { forestFeatureImportances } from "../../../kernels/forest/predict.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
 import { checkOptions, type FitOptions, type StoredOptions } from "./options.js";
 import { binOnEngine, unwrapInputErrors } from "./binning.js";
-import { treeArraysFromJSON } from "./model-json.js";
-import { isForestCluster, type ForestCluster } from "./remote.js";
+import { treesFromBinary } from "./model-json.js";
+import { isForestCluster, type ForestCluster, type ForestGrowData, type GrownTrees } from "./remote.js";
 
 /**
  * Rows per chunk of row-parallel prediction: two chunks per worker. Each
@@ -204,7 +204,8 @@ export abstract class BaseForest {
     const probe: ForestData = { nSamples: n, nFeatures: d, codes: new Uint8Array(0), bins: undefined as unknown as BinMapper, y, nClasses, sampleWeight };
     const params = resolveParams(treeParams, probe);
 
-    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins, this.seed);
+    // A cluster fit ships only the sample-major codes: the feature-major ones would be made here for nothing.
+    const { bins, codes, rowCodes } = await binOnEngine(engine, X, this.maxBins, this.seed, fit.cluster === undefined);
 
     const C = nClasses > 0 ? nClasses : 1;
     const oobBuffers = oob
@@ -265,15 +266,31 @@ export abstract class BaseForest {
   }
 
   /**
-   * Grows the trees on a cluster's hosts (remote.ts): they ship back in the
-   * saved-model form and go through its validation like a loaded model.
+   * Grows the trees on a cluster's hosts (remote.ts): each job's trees come
+   * back in the binary form and are decoded and checked (checkTreeArrays, as
+   * a loaded model's) as they arrive, while the hosts grow the others.
    */
-  private async growOnCluster(cluster: ForestCluster, data: Parameters<ForestCluster["growForest"]>[0], fit: FitOptions, oob: boolean): Promise<FlatTree[]> {
+  private async growOnCluster(cluster: ForestCluster, data: ForestGrowData, fit: FitOptions, oob: boolean): Promise<FlatTree[]> {
     if (oob) throw new SabreTypeError("oobScore is not available for a fit on a cluster (the out-of-bag votes would have to cross hosts); fit locally for it");
-    const json = await cluster.growForest(data, this.nEstimators, { onProgress: fit.onProgress, signal: fit.signal });
-    if (!Array.isArray(json) || json.length !== this.nEstimators) throw new SabreTypeError(`the cluster returned ${Array.isArray(json) ? json.length : "no"} trees, expected ${this.nEstimators}`);
+    const total = this.nEstimators;
+    const trees = new Array<FlatTree | undefined>(total).fill(undefined);
     const expect = { nFeatures: data.nFeatures, nOutputs: data.nClasses > 0 ? data.nClasses : 1, classification: data.nClasses > 0 };
-    return json.map((t, i) => treeArraysFromJSON(t, expect, `trees[${i}] from the cluster`));
+    const accept = ({ first, count, bytes, host }: GrownTrees): void => {
+      const where = `trees [${first}, ${first + count}) from host ${host}`;
+      if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 1 && first + count <= total)) {
+        throw new FormatError(`${where}: not a range of the ${total} trees`);
+      }
+      const got = treesFromBinary(bytes, expect, where);
+      if (got.length !== count) throw new FormatError(`${where}: ${got.length} trees came back, expected ${count}`);
+      for (let k = 0; k < count; k++) {
+        if (trees[first + k] !== undefined) throw new FormatError(`${where}: tree ${first + k} came back twice`);
+        trees[first + k] = got[k];
+      }
+    };
+    await cluster.growForest(data, total, { onProgress: fit.onProgress, signal: fit.signal, accept });
+    const missing = trees.findIndex((t) => t === undefined);
+    if (missing >= 0) throw new FormatError(`the cluster finished without tree ${missing} of ${total}`);
+    return trees as FlatTree[];
   }
 
   /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */

@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import { FormatError, SabreTypeError } from "../../errors.js";
 import { sharedTypedArray } from "../../memory/shared.js";
 import { describe } from "../../validate.js";
-import { treeFromJSON, TREE_FORMAT, TREE_FORMAT_VERSION } from "../../../kernels/forest/format.js";
+import { checkTreeArrays } from "../../../kernels/forest/format.js";
 import type { FlatTree } from "../../../kernels/forest/tree.js";
 import { packTree } from "../../../kernels/forest/predict.js";
 import type { ClassLabel } from "../labels.js";
@@ -81,8 +81,21 @@ export function treeArraysToJSON(t: FlatTree): TreeArraysJSON {
   };
 }
 
-/** Decodes a base64 field into numbers, checking its length exactly. */
-function numbersOf(o: Record<string, unknown>, key: string, kind: "int32" | "float64", length: number, where: string): number[] {
+type NodeArray = Int32Array | Float64Array;
+
+/** Little-endian bytes into `out` (a plain copy on a little-endian machine). */
+function readLE(bytes: Uint8Array, out: NodeArray): void {
+  if (isLittleEndian) {
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes.subarray(0, out.byteLength));
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (out instanceof Int32Array) for (let i = 0; i < out.length; i++) out[i] = view.getInt32(i * 4, true);
+  else for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+}
+
+/** Decodes a base64 field straight into a shared typed array, checking its length exactly. */
+function arrayOf(o: Record<string, unknown>, key: string, kind: "int32" | "float64", length: number, where: string): NodeArray {
   const v = o[key];
   if (typeof v !== "string") throw new FormatError(`${where}: ${key} must be a base64 string, got ${describe(v)}`);
   const bytes = Buffer.from(v, "base64");
@@ -90,41 +103,59 @@ function numbersOf(o: Record<string, unknown>, key: string, kind: "int32" | "flo
   if (bytes.length !== length * width) {
     throw new FormatError(`${where}: ${key} holds ${bytes.length} bytes, expected ${length * width} (${length} x ${kind}): truncated or tampered`);
   }
-  // A plain loop: Array.from(typedArray) goes through the iterator, ~100x slower (it was most of loading a model, and of a cluster fit's return trip).
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Array<number>(length);
-  if (kind === "int32") for (let i = 0; i < length; i++) out[i] = view.getInt32(i * 4, true);
-  else for (let i = 0; i < length; i++) out[i] = view.getFloat64(i * 8, true);
+  const out = sharedTypedArray(kind, length);
+  readLE(bytes, out);
   return out;
 }
 
-/** A tree from its saved arrays, validated by the core's treeFromJSON, then moved into shared memory. */
-export function treeArraysFromJSON(json: unknown, expect: { nFeatures: number; nOutputs: number; classification: boolean }, where: string): FlatTree {
+/** What the caller knows every tree must fit: the forest's features, outputs and kind. */
+export interface TreeExpect {
+  nFeatures: number;
+  nOutputs: number;
+  classification: boolean;
+}
+
+/** A tree from arrays already in shared memory, checked by the core's checkTreeArrays, with its walk records. */
+function checkedTree(t: Omit<FlatTree, "walk">, expect: TreeExpect, where: string): FlatTree {
+  checkTreeArrays(t, expect, where);
+  const tree: FlatTree = { ...t };
+  tree.walk = packTree(tree, true);
+  return tree;
+}
+
+/**
+ * A tree from its saved arrays: decoded into shared memory, then checked by
+ * the core's checkTreeArrays (the checks of treeFromJSON) before any use.
+ */
+export function treeArraysFromJSON(json: unknown, expect: TreeExpect, where: string): FlatTree {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new FormatError(`${where}: expected a tree object, got ${describe(json)}`);
   const o = json as Record<string, unknown>;
   const nodeCount = o["nodeCount"];
   if (typeof nodeCount !== "number" || !Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 2 ** 28) {
     throw new FormatError(`${where}: nodeCount must be an integer in [1, 2^28], got ${describe(nodeCount)}`);
   }
-  const plain = {
-    format: TREE_FORMAT,
-    version: TREE_FORMAT_VERSION,
-    nFeatures: expect.nFeatures,
-    nOutputs: expect.nOutputs,
-    classification: expect.classification,
-    nodeCount,
-    maxDepth: o["maxDepth"],
-    feature: numbersOf(o, "feature", "int32", nodeCount, where),
-    threshold: numbersOf(o, "threshold", "float64", nodeCount, where),
-    left: numbersOf(o, "left", "int32", nodeCount, where),
-    right: numbersOf(o, "right", "int32", nodeCount, where),
-    value: numbersOf(o, "value", "float64", nodeCount * expect.nOutputs, where),
-    nNodeSamples: numbersOf(o, "nNodeSamples", "int32", nodeCount, where),
-    weightedNNodeSamples: numbersOf(o, "weightedNNodeSamples", "float64", nodeCount, where),
-    impurity: numbersOf(o, "impurity", "float64", nodeCount, where),
-  };
-  const tree = treeFromJSON(plain, expect, where);
-  return toSharedTree(tree);
+  if (nodeCount * expect.nOutputs > 2 ** 31 - 1) throw new FormatError(`${where}: nodeCount x nOutputs = ${nodeCount * expect.nOutputs} is too large`);
+  const maxDepth = o["maxDepth"];
+  if (typeof maxDepth !== "number" || !Number.isInteger(maxDepth)) throw new FormatError(`${where}: maxDepth must be an integer, got ${describe(maxDepth)}`);
+  return checkedTree(
+    {
+      nFeatures: expect.nFeatures,
+      nOutputs: expect.nOutputs,
+      classification: expect.classification,
+      nodeCount,
+      maxDepth,
+      feature: arrayOf(o, "feature", "int32", nodeCount, where) as Int32Array,
+      threshold: arrayOf(o, "threshold", "float64", nodeCount, where) as Float64Array,
+      left: arrayOf(o, "left", "int32", nodeCount, where) as Int32Array,
+      right: arrayOf(o, "right", "int32", nodeCount, where) as Int32Array,
+      value: arrayOf(o, "value", "float64", nodeCount * expect.nOutputs, where) as Float64Array,
+      nNodeSamples: arrayOf(o, "nNodeSamples", "int32", nodeCount, where) as Int32Array,
+      weightedNNodeSamples: arrayOf(o, "weightedNNodeSamples", "float64", nodeCount, where) as Float64Array,
+      impurity: arrayOf(o, "impurity", "float64", nodeCount, where) as Float64Array,
+    },
+    expect,
+    where,
+  );
 }
 
 /** A copy of a tree whose arrays live in shared memory (what the predict kernels take). */
@@ -184,4 +215,182 @@ export function restoreEstimator<T>(make: () => T): T {
     if (err instanceof SabreTypeError) throw new FormatError(`the model's options are invalid: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/*
+ * The binary form of a list of trees: how a cluster host sends the trees it
+ * grew, and how a caller sends a model to predict with. One buffer, every
+ * number little-endian, every float64 array 8-byte aligned, so reading is a
+ * copy of each array into shared memory (no text, no base64, no number[]):
+ *
+ *   header   u32 x 8   magic, version, tree count, nFeatures, nOutputs, classification (0/1), 0, 0
+ *   per tree u32 x 4   nodeCount, maxDepth, value entries stored (nnz; DENSE_VALUES for all), 0
+ *            f64       threshold[n], weightedNNodeSamples[n], impurity[n], value[dense ? n x C : nnz]
+ *            i32       feature[n], left[n], right[n], nNodeSamples[n], (sparse) flat index[nnz]
+ *            zero padding to a multiple of 8 bytes
+ *
+ * Class probabilities are sparse: a fully grown tree's leaves are mostly pure
+ * (one class), so of a Fashion-MNIST tree's n x 10 values about a fifth are
+ * not zero. A tree keeps the sparse form (index, value: 12 bytes per entry)
+ * where it is smaller than the dense one (8 bytes per entry); an entry is
+ * left out only when it is +0, so decoding gives the same bits back.
+ */
+const BINARY_MAGIC = 0x54424153; // "SABT"
+const BINARY_VERSION = 1;
+const HEADER_WORDS = 8;
+const TREE_WORDS = 4;
+/** The nnz word of a tree whose values are stored dense. */
+const DENSE_VALUES = 0xffffffff;
+
+function nonZeros(value: Float64Array): number {
+  let nnz = 0;
+  for (let i = 0; i < value.length; i++) if (!Object.is(value[i], 0)) nnz++;
+  return nnz;
+}
+
+const pad8 = (bytes: number): number => (bytes + 7) & ~7;
+
+/** Bytes of one tree's record (after the header), given its value entries stored. */
+function treeBytes(n: number, stored: number, sparse: boolean): number {
+  return TREE_WORDS * 4 + pad8(8 * (3 * n + stored) + 4 * (4 * n + (sparse ? stored : 0)));
+}
+
+/**
+ * Trees as one binary buffer (see above): what treesFromBinary reads. All
+ * trees must share nFeatures, nOutputs and kind (one forest's trees).
+ */
+export function treesToBinary(trees: readonly FlatTree[]): Uint8Array {
+  if (!isLittleEndian) throw new FormatError("writing binary trees on a big-endian machine is not supported");
+  const first = trees[0];
+  const plans = trees.map((t) => {
+    if (first && (t.nFeatures !== first.nFeatures || t.nOutputs !== first.nOutputs || t.classification !== first.classification)) {
+      throw new SabreTypeError("treesToBinary: the trees are not of one forest (nFeatures, nOutputs or kind differ)");
+    }
+    const dense = t.nodeCount * t.nOutputs;
+    const nnz = nonZeros(t.value);
+    const sparse = nnz * 12 < dense * 8;
+    return { t, sparse, stored: sparse ? nnz : dense };
+  });
+  let total = HEADER_WORDS * 4;
+  for (const p of plans) total += treeBytes(p.t.nodeCount, p.stored, p.sparse);
+  const buf = new ArrayBuffer(total);
+  const u32 = new Uint32Array(buf, 0, HEADER_WORDS);
+  u32.set([BINARY_MAGIC, BINARY_VERSION, trees.length, first?.nFeatures ?? 0, first?.nOutputs ?? 0, first?.classification ? 1 : 0, 0, 0]);
+  let at = HEADER_WORDS * 4;
+  for (const { t, sparse, stored } of plans) {
+    const n = t.nodeCount;
+    new Uint32Array(buf, at, TREE_WORDS).set([n, t.maxDepth, sparse ? stored : DENSE_VALUES, 0]);
+    at += TREE_WORDS * 4;
+    const f64 = new Float64Array(buf, at, 3 * n + stored);
+    f64.set(t.threshold, 0);
+    f64.set(t.weightedNNodeSamples, n);
+    f64.set(t.impurity, 2 * n);
+    const i32 = new Int32Array(buf, at + 8 * (3 * n + stored), 4 * n + (sparse ? stored : 0));
+    i32.set(t.feature, 0);
+    i32.set(t.left, n);
+    i32.set(t.right, 2 * n);
+    i32.set(t.nNodeSamples, 3 * n);
+    if (sparse) {
+      let k = 0;
+      for (let i = 0; i < t.value.length; i++) {
+        const v = t.value[i]!;
+        if (Object.is(v, 0)) continue;
+        f64[3 * n + k] = v;
+        i32[4 * n + k] = i;
+        k++;
+      }
+    } else {
+      f64.set(t.value, 3 * n);
+    }
+    at += pad8(8 * (3 * n + stored) + 4 * (4 * n + (sparse ? stored : 0)));
+  }
+  return new Uint8Array(buf);
+}
+
+/**
+ * Trees from treesToBinary's buffer, trusting nothing: the header must match
+ * `expect`, every length must fit the buffer exactly, a sparse index must be
+ * strictly increasing and in range, and every tree then passes the core's
+ * checkTreeArrays (as a saved model does) before it is used. The arrays are
+ * copied into shared memory. Any problem is a FormatError naming `where`.
+ */
+export function treesFromBinary(bytes: Uint8Array, expect: TreeExpect, where: string): FlatTree[] {
+  if (!(bytes instanceof Uint8Array)) throw new FormatError(`${where}: expected binary trees (a Uint8Array), got ${describe(bytes)}`);
+  if (!isLittleEndian) throw new FormatError("reading binary trees on a big-endian machine is not supported");
+  // Views need aligned offsets: a buffer that does not start on 8 bytes is copied once.
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes);
+  const { buffer, byteOffset, byteLength } = bytes;
+  const truncated = (what: string): never => {
+    throw new FormatError(`${where}: the binary trees end inside ${what} (${byteLength} bytes): truncated or tampered`);
+  };
+  if (byteLength < HEADER_WORDS * 4) truncated("the header");
+  const h = new Uint32Array(buffer, byteOffset, HEADER_WORDS);
+  if (h[0] !== BINARY_MAGIC) throw new FormatError(`${where}: not binary sabre trees (magic 0x${h[0]!.toString(16)})`);
+  if (h[1] !== BINARY_VERSION) throw new FormatError(`${where}: binary trees of version ${h[1]} (this build reads version ${BINARY_VERSION})`);
+  const count = h[2]!;
+  const C = expect.nOutputs;
+  // No trees, no forest to describe (treesToBinary([]) writes zeros there).
+  if (count > 0 && (h[3] !== expect.nFeatures || h[4] !== C || h[5] !== (expect.classification ? 1 : 0))) {
+    throw new FormatError(`${where}: trees of ${h[3]} features, ${h[4]} outputs, ${h[5] ? "classification" : "regression"}; the forest has ${expect.nFeatures}, ${C}, ${expect.classification ? "classification" : "regression"}`);
+  }
+  // Each tree takes at least 16 + 8 x 7 bytes: a count the buffer cannot hold is refused before allocating.
+  if (count > byteLength / (TREE_WORDS * 4 + 56)) truncated(`${count} trees`);
+  const trees: FlatTree[] = [];
+  let at = HEADER_WORDS * 4;
+  for (let k = 0; k < count; k++) {
+    const here = `${where}, tree ${k}`;
+    if (at + TREE_WORDS * 4 > byteLength) truncated(`tree ${k}'s header`);
+    const [n, maxDepth, nnzWord] = new Uint32Array(buffer, byteOffset + at, TREE_WORDS) as unknown as [number, number, number];
+    at += TREE_WORDS * 4;
+    if (n < 1 || n > 2 ** 28 || n * C > 2 ** 31 - 1) throw new FormatError(`${here}: nodeCount ${n} is out of range`);
+    const sparse = nnzWord !== DENSE_VALUES;
+    const stored = sparse ? nnzWord : n * C;
+    if (stored > n * C) throw new FormatError(`${here}: ${stored} value entries for ${n * C} values`);
+    const size = pad8(8 * (3 * n + stored) + 4 * (4 * n + (sparse ? stored : 0)));
+    if (at + size > byteLength) truncated(`tree ${k}'s arrays`);
+    const f64 = new Float64Array(buffer, byteOffset + at, 3 * n + stored);
+    const i32 = new Int32Array(buffer, byteOffset + at + 8 * (3 * n + stored), 4 * n + (sparse ? stored : 0));
+    at += size;
+    const take = <T extends NodeArray>(kind: "int32" | "float64", from: NodeArray, start: number, length: number): T => {
+      const out = sharedTypedArray(kind, length) as T;
+      out.set(from.subarray(start, start + length));
+      return out;
+    };
+    let value: Float64Array;
+    if (sparse) {
+      value = sharedTypedArray("float64", n * C);
+      let last = -1;
+      for (let e = 0; e < stored; e++) {
+        const i = i32[4 * n + e]!;
+        if (i <= last || i >= n * C) throw new FormatError(`${here}: value index ${i} after ${last} (indices must increase, below ${n * C})`);
+        value[i] = f64[3 * n + e]!;
+        last = i;
+      }
+    } else {
+      value = take("float64", f64, 3 * n, stored);
+    }
+    trees.push(
+      checkedTree(
+        {
+          nFeatures: expect.nFeatures,
+          nOutputs: C,
+          classification: expect.classification,
+          nodeCount: n,
+          maxDepth,
+          threshold: take("float64", f64, 0, n),
+          weightedNNodeSamples: take("float64", f64, n, n),
+          impurity: take("float64", f64, 2 * n, n),
+          value,
+          feature: take("int32", i32, 0, n),
+          left: take("int32", i32, n, n),
+          right: take("int32", i32, 2 * n, n),
+          nNodeSamples: take("int32", i32, 3 * n, n),
+        },
+        expect,
+        here,
+      ),
+    );
+  }
+  if (at !== byteLength) throw new FormatError(`${where}: ${byteLength - at} bytes after the last of ${count} trees: tampered`);
+  return trees;
 }

@@ -31,17 +31,40 @@ export interface ForestGrowData {
 }
 
 /**
+ * One job's trees as they come back from a host: trees [first, first + count)
+ * in the binary form of model-json.ts (treesToBinary), not yet checked.
+ * @internal
+ */
+export interface GrownTrees {
+  /** The forest's number of the first tree. */
+  first: number;
+  /** How many trees the job grew. */
+  count: number;
+  /** treesToBinary's buffer, hash-checked against the blob's name, not yet decoded. */
+  bytes: Uint8Array;
+  /** The host that grew them (named in any error about them). */
+  host: string;
+}
+
+/**
  * What a forest needs of a cluster (`fit(X, y, { cluster })`, `predict(X, { cluster })`):
  * pass a {@link Cluster} from `Cluster.connect`.
  */
 export interface ForestCluster {
   /**
-   * Grows trees 0 .. nTrees - 1 of the fit described by `data` and resolves
-   * to each tree as the forest's saved JSON form (TreeArraysJSON), in tree
-   * order. The forest validates every one before use.
+   * Grows trees 0 .. nTrees - 1 of the fit described by `data`, handing each
+   * job's trees to `accept` as soon as they arrive (while the hosts grow the
+   * rest), so the forest decodes and validates them before use without
+   * waiting for the last job. An error thrown by `accept` rejects the call
+   * (and removes the jobs not yet taken). Resolves when every job's trees
+   * have been accepted.
    * @internal
    */
-  growForest(data: ForestGrowData, nTrees: number, options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined }): Promise<unknown[]>;
+  growForest(
+    data: ForestGrowData,
+    nTrees: number,
+    options: { onProgress?: ((done: number, total: number) => void) | undefined; signal?: AbortSignal | undefined; accept: (trees: GrownTrees) => void },
+  ): Promise<void>;
   /**
    * The mean leaf values [n * nOutputs] of the trees over every row of X (float64, row-major).
    * @internal
@@ -59,7 +82,7 @@ function rowChunk(n: number, threads: number): number {
   return Math.max(256, Math.ceil(n / (threads * 4)));
 }
 
-/** The feature-major codes of shipped sample-major ones (what binOnEngine makes beside them on the calling side). */
+/** The feature-major codes of shipped sample-major ones (what a local fit's binOnEngine makes beside them). */
 export async function featureMajorCodes(engine: Engine, data: ForestGrowData): Promise<Uint8Array> {
   const { nSamples: n, nFeatures: d } = data;
   const codes = sharedTypedArray("uint8", n * d);
