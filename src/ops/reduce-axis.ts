@@ -99,6 +99,10 @@ export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: nu
   const ps = a.outer.offset + p0 * step;
   // Results go through a float64 array, never a returned number: a double returned from a call
   // that is not inlined is boxed, and 1M of them per call kept the worker's GC busy.
+  if (sa === 1) {
+    rowsUnit(d, ps, step, m, a.name, ddof, out, p0, p1);
+    return true;
+  }
   const r = LANE;
   if (moments) {
     const div = Math.max(m - ddof, 0);
@@ -116,6 +120,64 @@ export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: nu
     }
   }
   return true;
+}
+
+/**
+ * Lanes that are short contiguous runs (axis 1 of a row-major float32 table:
+ * row p is d[q .. q + m), q = base + (p - p0) * step): one loop per block of
+ * rows, unit stride, the finished value written straight into out[p]. The
+ * additions are `sumInto`'s (element i into accumulator i % 8 in index order,
+ * the tail after the last whole 8 into a0, then
+ * a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))), so the bits are the generic
+ * leaf's; what it drops is the stride arithmetic on every load, a call and a
+ * store/load of the partial per row.
+ */
+function rowsUnit(d: Float32Array, base: number, step: number, m: number, name: Fast, ddof: number, out: Float64Array, p0: number, p1: number): void {
+  const c8 = m - (m & 7);
+  if (name === "sum" || name === "mean") {
+    const mean = name === "mean";
+    for (let p = p0, q = base; p < p1; p++, q += step) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      const e8 = q + c8;
+      let i = q;
+      for (; i < e8; i += 8) {
+        a0 += d[i]!; a1 += d[i + 1]!; a2 += d[i + 2]!; a3 += d[i + 3]!;
+        a4 += d[i + 4]!; a5 += d[i + 5]!; a6 += d[i + 6]!; a7 += d[i + 7]!;
+      }
+      for (const e = q + m; i < e; i++) a0 += d[i]!;
+      const s = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+      out[p] = mean ? s / m : s;
+    }
+    return;
+  }
+  const div = Math.max(m - ddof, 0);
+  const root = name === "std";
+  for (let p = p0, q = base; p < p1; p++, q += step) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const e8 = q + c8;
+    const e = q + m;
+    let i = q;
+    for (; i < e8; i += 8) {
+      a0 += d[i]!; a1 += d[i + 1]!; a2 += d[i + 2]!; a3 += d[i + 3]!;
+      a4 += d[i + 4]!; a5 += d[i + 5]!; a6 += d[i + 6]!; a7 += d[i + 7]!;
+    }
+    for (; i < e; i++) a0 += d[i]!;
+    // squaresInto's second pass over the row (still in cache), deviations from the row's mean.
+    const shift = (a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))) / m;
+    a0 = 0; a1 = 0; a2 = 0; a3 = 0; a4 = 0; a5 = 0; a6 = 0; a7 = 0;
+    for (i = q; i < e8; i += 8) {
+      let t = d[i]! - shift; a0 += t * t; t = d[i + 1]! - shift; a1 += t * t;
+      t = d[i + 2]! - shift; a2 += t * t; t = d[i + 3]! - shift; a3 += t * t;
+      t = d[i + 4]! - shift; a4 += t * t; t = d[i + 5]! - shift; a5 += t * t;
+      t = d[i + 6]! - shift; a6 += t * t; t = d[i + 7]! - shift; a7 += t * t;
+    }
+    for (; i < e; i++) {
+      const t = d[i]! - shift;
+      a0 += t * t;
+    }
+    const v = (a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))) / div;
+    out[p] = root ? Math.sqrt(v) : v;
+  }
 }
 
 const tileScratch = new Scratch();
