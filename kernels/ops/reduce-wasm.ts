@@ -1,0 +1,137 @@
+// The whole-array sum and moments leaves in WebAssembly SIMD, run over a
+// user's array in place: the array lives in a shared WebAssembly.Memory
+// (src/memory/wasm-memory.ts) and the module imports that very memory, so
+// nothing is copied. One call reduces one whole contiguous block of
+// BLOCK = 1024 elements and returns its partial; the blocks' partials are
+// merged by the same `tree` as the JS leaves'.
+//
+// Same additions in the same order as reduce-core.ts's leaves, so the same
+// bits (tested on the same data, both paths): a block is 8 pieces of 128;
+// a piece has 8 accumulators, element i of the piece going to accumulator
+// i % 8 — here accumulators (0,1) (2,3) (4,5) (6,7) are the two lanes of four
+// f64x2 vectors, and 8 consecutive elements are one add into each; a piece
+// ends as a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7)) (lanes extracted) and
+// the block as q0 + q1 + (q2 + q3) + (q4 + q5 + (q6 + q7)). Squares subtract
+// the shift, multiply and add as separate operations (no FMA), as JS does.
+// float32 data is widened to float64 exactly (f64x2.promote_low_f32x4 of
+// two lanes loaded at a time), as the JS leaf reads it.
+import {
+  BR_IF, Code, END, F64, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
+  I32, I32_ADD, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_ZERO, VOID, body, importedMemoryModuleBytes, mem,
+} from "./wasm-emit.js";
+
+/** The few WebAssembly JS API members used here (the project's lib has no wasm types). */
+declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+/** Elements per call: one reduce-core BLOCK. */
+export const WASM_BLOCK = 1024;
+const PIECE = 128;
+
+/** The exported leaves: ptr is the block's byte address in the memory. */
+export interface ReduceWasm {
+  sum64(ptr: number): number;
+  sq64(ptr: number, shift: number): number;
+  sum32(ptr: number): number;
+  sq32(ptr: number, shift: number): number;
+}
+
+// Locals: parameters first (ptr, then shift for squares), then the scratch.
+const P_PTR = 0, P_SHIFT = 1;
+
+/** One leaf over a whole block: float32 or float64, sums or squared deviations. */
+function leafBody(f32: boolean, squares: boolean): number[] {
+  // Locals: the parameters, then (in declaration order) the i32 loop counter, six v128 (four
+  // accumulators, the splat shift, a loaded pair) and eight f64 piece sums.
+  const first = squares ? 2 : 1;
+  const li = first;
+  const lv = (k: number): number => first + 1 + k;
+  const lq = (k: number): number => first + 7 + k;
+  const c = new Code();
+  if (squares) c.get(P_SHIFT).op(...F64X2_SPLAT).set(lv(4));
+  const esz = f32 ? 4 : 8;
+  /** Loads elements 2h, 2h+1 of the 8 at ptr + off as an f64x2 (widened for float32). */
+  const load = (h: number, off: number): void => {
+    c.get(P_PTR);
+    if (f32) c.op(...V128_LOAD64_ZERO, ...mem(3, off + h * 8), ...F64X2_PROMOTE_LOW_F32X4);
+    else c.op(...V128_LOAD, ...mem(4, off + h * 16));
+  };
+  const UNROLL = 4; // groups of 8 elements per loop turn
+  for (let k = 0; k < 8; k++) {
+    for (let h = 0; h < 4; h++) c.op(...V128_ZERO).set(lv(h));
+    c.i32(PIECE / (8 * UNROLL)).set(li);
+    c.op(LOOP, VOID);
+    for (let u = 0; u < UNROLL; u++) {
+      for (let h = 0; h < 4; h++) {
+        c.get(lv(h));
+        load(h, u * 8 * esz);
+        if (squares) {
+          c.get(lv(4)).op(...F64X2_SUB).tee(lv(5)).get(lv(5)).op(...F64X2_MUL);
+        }
+        c.op(...F64X2_ADD).set(lv(h));
+      }
+    }
+    c.get(P_PTR).i32(UNROLL * 8 * esz).op(I32_ADD).set(P_PTR);
+    c.get(li).i32(1).op(I32_SUB).tee(li).op(BR_IF, 0);
+    c.op(END);
+    // a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7)), accumulator 2h + lane in vector h.
+    const pair = (h: number): void => {
+      c.get(lv(h)).op(...F64X2_EXTRACT_LANE(0)).get(lv(h)).op(...F64X2_EXTRACT_LANE(1), F64_ADD);
+    };
+    pair(0); pair(1); c.op(F64_ADD);
+    pair(2); pair(3); c.op(F64_ADD, F64_ADD);
+    c.set(lq(k));
+  }
+  // q0 + q1 + (q2 + q3) + (q4 + q5 + (q6 + q7))
+  c.get(lq(0)).get(lq(1)).op(F64_ADD).get(lq(2)).get(lq(3)).op(F64_ADD, F64_ADD);
+  c.get(lq(4)).get(lq(5)).op(F64_ADD).get(lq(6)).get(lq(7)).op(F64_ADD, F64_ADD, F64_ADD);
+  return body([[1, I32], [6, V128], [8, F64]], c.c);
+}
+
+let compiled: object | null | undefined;
+
+/** The compiled module, once per thread; null where WebAssembly SIMD is missing or refuses it. */
+function reduceModule(): object | null {
+  if (compiled === undefined) {
+    try {
+      const bytes = importedMemoryModuleBytes([
+        { name: "sum64", params: [I32], results: [F64], body: leafBody(false, false) },
+        { name: "sq64", params: [I32, F64], results: [F64], body: leafBody(false, true) },
+        { name: "sum32", params: [I32], results: [F64], body: leafBody(true, false) },
+        { name: "sq32", params: [I32, F64], results: [F64], body: leafBody(true, true) },
+      ]);
+      compiled = typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+const instances = new WeakMap<object, ReduceWasm | null>();
+
+/**
+ * The leaves instantiated over `memory` (cached per Memory in this thread),
+ * or null where WebAssembly SIMD is unavailable: the caller keeps the JS leaf.
+ */
+export function reduceWasmFor(memory: object): ReduceWasm | null {
+  let inst = instances.get(memory);
+  if (inst === undefined) {
+    const mod = reduceModule();
+    try {
+      inst = mod === null ? null : (new WebAssembly.Instance(mod, { env: { memory } }).exports as ReduceWasm);
+    } catch {
+      inst = null;
+    }
+    instances.set(memory, inst);
+  }
+  return inst;
+}
+
+/** Test hook: forget the compiled module so the next call compiles again. @internal */
+export function resetReduceWasm(): void {
+  compiled = undefined;
+}

@@ -1,0 +1,106 @@
+// Large user arrays live in a shared WebAssembly.Memory rather than a plain
+// SharedArrayBuffer. A shared Memory's `.buffer` IS a SharedArrayBuffer, so
+// every view, kernel and serialize path keeps working unchanged; what it adds
+// is that a WebAssembly module can be instantiated over the array's own
+// memory, so SIMD kernels (kernels/ops/reduce-wasm.ts) read the data in place
+// with no copy. A module can address only a memory it imports, never a SAB
+// made by JS: copying blocks into a module's memory cost a full pass itself
+// and was slower than the JS loops (src/ops/README.md).
+//
+// Each thread keeps a registry buffer -> Memory. serialize carries the
+// Memory beside the buffer (serialize.ts: ndarrays and typed arrays over
+// such a buffer), and the receiving thread registers it again, so a worker
+// finds the Memory of any array it was given.
+//
+// Creating a Memory can fail where a SAB would not: V8 reserves address space
+// per shared memory (about 13,000 fit here) and a failed creation took
+// ~0.4 s. The first RangeError switches the allocator to plain SABs for the
+// rest of the thread's life.
+
+/**
+ * A shared `WebAssembly.Memory` as sabre sees it (the project's lib has no
+ * wasm types): pass it as the memory import of a module compiled for a
+ * shared memory of up to 65,536 pages, and the module addresses the array's
+ * elements at `data.byteOffset + index * BYTES_PER_ELEMENT`.
+ */
+export interface SharedWasmMemory {
+  /** The memory's SharedArrayBuffer: the buffer of every array allocated in it. */
+  readonly buffer: SharedArrayBuffer;
+}
+type WasmMemory = SharedWasmMemory;
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+};
+
+/** Arrays of at least this many bytes are allocated in a shared WebAssembly.Memory. */
+export const WASM_MEMORY_MIN_BYTES = 16 * 2 ** 20;
+const PAGE = 65536;
+/** wasm32 addresses at most 2^16 pages (4 GiB); larger arrays take a plain SAB. */
+const MAX_PAGES = 65536;
+
+const memories = new WeakMap<SharedArrayBuffer, WasmMemory>();
+
+/** The Memory whose buffer this is (registered in this thread), or undefined. */
+export function memoryOf(buffer: ArrayBufferLike): WasmMemory | undefined {
+  return buffer instanceof SharedArrayBuffer ? memories.get(buffer) : undefined;
+}
+
+/** True for a shared WebAssembly.Memory (a value revived from a message). */
+export function isWasmMemory(value: unknown): value is WasmMemory {
+  return typeof WebAssembly === "object" && value instanceof (WebAssembly.Memory as unknown as new () => object) && (value as WasmMemory).buffer instanceof SharedArrayBuffer;
+}
+
+/** Registers a Memory revived in this thread; returns its buffer (the one views must be made over). */
+export function adoptMemory(memory: WasmMemory): SharedArrayBuffer {
+  const buffer = memory.buffer;
+  memories.set(buffer, memory);
+  return buffer;
+}
+
+/** Whether allocation tries a Memory: off after a failure, or with SABRE_WASM_MEMORY=0 in the environment. */
+let enabled = process.env["SABRE_WASM_MEMORY"] !== "0";
+/** Test hook: a function that replaces the Memory constructor (to force its failure). */
+let create: (pages: number) => WasmMemory = (pages) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+
+/** How the large-array allocator stands: for tests and the report of a failed creation. @internal */
+export const wasmMemoryState = {
+  /** Memories created in this thread. */
+  created: 0,
+  /** Creations attempted after which the allocator gave up (0 or 1). */
+  failed: 0,
+  get enabled(): boolean {
+    return enabled;
+  },
+  /**
+   * Test hook: turn the allocator on or off and optionally replace the
+   * Memory constructor (undefined restores the real one). @internal
+   */
+  configure(on: boolean, factory?: (pages: number) => WasmMemory): void {
+    enabled = on;
+    create = factory ?? ((pages) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }));
+  },
+};
+
+/**
+ * A SharedArrayBuffer of at least `bytes` bytes that is the buffer of a
+ * shared WebAssembly.Memory (registered in this thread), or undefined when
+ * the size is outside the allocator's range or a Memory cannot be made
+ * (then the caller allocates a plain SAB; the failure is remembered).
+ */
+export function allocWasmMemory(bytes: number): SharedArrayBuffer | undefined {
+  if (!enabled || bytes < WASM_MEMORY_MIN_BYTES || typeof WebAssembly !== "object") return undefined;
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES) return undefined;
+  let memory: WasmMemory;
+  try {
+    memory = create(pages);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    // Out of address space for memories (or memory): the next attempt would fail as slowly.
+    enabled = false;
+    wasmMemoryState.failed++;
+    return undefined;
+  }
+  wasmMemoryState.created++;
+  return adoptMemory(memory);
+}
