@@ -16,7 +16,7 @@
 // float32 data is widened to float64 exactly (f64x2.promote_low_f32x4 of
 // two lanes loaded at a time), as the JS leaf reads it.
 import {
-  BR_IF, Code, END, F64, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
+  BLOCK as BLOCK_OP, BR, BR_IF, Code, END, F64, F64_STORE, I32_EQZ, I32_MUL, simd, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
   I32, I32_ADD, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_ZERO, VOID, body, importedMemoryModuleBytes, mem,
 } from "./wasm-emit.js";
 
@@ -26,6 +26,9 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 };
+
+/** Blocks (whole-array leaves) and tile blocks run in WebAssembly in this thread: tests check that the path ran. @internal */
+export const wasmLeafStats = { blocks: 0, tiles: 0 };
 
 /** Elements per call: one reduce-core BLOCK. */
 export const WASM_BLOCK = 1024;
@@ -37,6 +40,8 @@ export interface ReduceWasm {
   sq64(ptr: number, shift: number): number;
   sum32(ptr: number): number;
   sq32(ptr: number, shift: number): number;
+  tile32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
+  tileMoments32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
 }
 
 // Locals: parameters first (ptr, then shift for squares), then the scratch.
@@ -91,6 +96,74 @@ function leafBody(f32: boolean, squares: boolean): number[] {
   return body([[1, I32], [6, V128], [8, F64]], c.c);
 }
 
+/** f64x2.div (lanewise IEEE division, as JS's). */
+const F64X2_DIV = simd(0xf3);
+/** Rows per call of the tile leaves: one ROW_BLOCK (reduce-core.ts). */
+export const TILE_ROWS = 128;
+
+/**
+ * The row-streamed leaves (axis 0 of a float32 table, reduce-axis.ts's
+ * fastTiles): one block of TILE_ROWS rows, lanes two at a time — the two
+ * adjacent float32 of a row widened into one f64x2, so each vector lane is
+ * one output lane and every operation is the scalar leaf's on that lane: row
+ * i of the block into accumulator i % 8, then
+ * a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7)); with squares, the mean (the
+ * sum / TILE_ROWS) then the squared deviations from it, as momentsLeaf.
+ * Params: ptr (the block's first element of lane 0), sa (bytes between
+ * rows), pairs (lane pairs), out (where lane 0's partial goes), ls (bytes
+ * between consecutive lanes' partials). A partial is the sum, or with
+ * squares (count, mean, sum of squared deviations).
+ */
+function tileBody(squares: boolean): number[] {
+  const P_SA = 1, P_PAIRS = 2, P_OUT = 3, P_LS = 4;
+  const L_R = 5, L_Q = 6;
+  const v = (k: number): number => 7 + k; // 8 accumulators, then the sum (8), a load (9), the shift (10)
+  const c = new Code();
+  const rows = (dev: boolean): void => {
+    for (let k = 0; k < 8; k++) c.op(...V128_ZERO).set(v(k));
+    c.get(P_PTR).set(L_Q);
+    c.i32(TILE_ROWS / 8).set(L_R);
+    c.op(LOOP, VOID);
+    for (let k = 0; k < 8; k++) {
+      c.get(v(k)).get(L_Q).op(...V128_LOAD64_ZERO, ...mem(3, 0), ...F64X2_PROMOTE_LOW_F32X4);
+      if (dev) c.get(v(10)).op(...F64X2_SUB).tee(v(9)).get(v(9)).op(...F64X2_MUL);
+      c.op(...F64X2_ADD).set(v(k));
+      c.get(L_Q).get(P_SA).op(I32_ADD).set(L_Q);
+    }
+    c.get(L_R).i32(1).op(I32_SUB).tee(L_R).op(BR_IF, 0);
+    c.op(END);
+    // ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), lanewise.
+    c.get(v(0)).get(v(1)).op(...F64X2_ADD).get(v(2)).get(v(3)).op(...F64X2_ADD, ...F64X2_ADD);
+    c.get(v(4)).get(v(5)).op(...F64X2_ADD).get(v(6)).get(v(7)).op(...F64X2_ADD, ...F64X2_ADD, ...F64X2_ADD).set(v(8));
+  };
+  /** f64.store of vector `vl`'s lane `lane` at out (+ ls for lane 1) + off. */
+  const store = (lane: number, off: number, value: () => void): void => {
+    c.get(P_OUT);
+    if (lane === 1) c.get(P_LS).op(I32_ADD);
+    value();
+    c.op(F64_STORE, ...mem(3, off));
+  };
+  c.op(BLOCK_OP, VOID, LOOP, VOID);
+  c.get(P_PAIRS).op(I32_EQZ, BR_IF, 1);
+  rows(false);
+  if (!squares) {
+    for (const lane of [0, 1]) store(lane, 0, () => c.get(v(8)).op(...F64X2_EXTRACT_LANE(lane)));
+  } else {
+    c.get(v(8)).f64(TILE_ROWS).op(...F64X2_SPLAT, ...F64X2_DIV).set(v(10));
+    rows(true);
+    for (const lane of [0, 1]) {
+      store(lane, 0, () => c.f64(TILE_ROWS));
+      store(lane, 8, () => c.get(v(10)).op(...F64X2_EXTRACT_LANE(lane)));
+      store(lane, 16, () => c.get(v(8)).op(...F64X2_EXTRACT_LANE(lane)));
+    }
+  }
+  c.get(P_PTR).i32(8).op(I32_ADD).set(P_PTR);
+  c.get(P_OUT).get(P_LS).i32(2).op(I32_MUL, I32_ADD).set(P_OUT);
+  c.get(P_PAIRS).i32(1).op(I32_SUB).set(P_PAIRS);
+  c.op(BR, 0, END, END);
+  return body([[2, I32], [11, V128]], c.c);
+}
+
 let compiled: object | null | undefined;
 
 /** The compiled module, once per thread; null where WebAssembly SIMD is missing or refuses it. */
@@ -102,6 +175,8 @@ function reduceModule(): object | null {
         { name: "sq64", params: [I32, F64], results: [F64], body: leafBody(false, true) },
         { name: "sum32", params: [I32], results: [F64], body: leafBody(true, false) },
         { name: "sq32", params: [I32, F64], results: [F64], body: leafBody(true, true) },
+        { name: "tile32", params: 5, results: [], body: tileBody(false) },
+        { name: "tileMoments32", params: 5, results: [], body: tileBody(true) },
       ]);
       compiled = typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {

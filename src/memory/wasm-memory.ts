@@ -26,6 +26,8 @@
 export interface SharedWasmMemory {
   /** The memory's SharedArrayBuffer: the buffer of every array allocated in it. */
   readonly buffer: SharedArrayBuffer;
+  /** Grows the memory by `pages` 64 KiB pages; returns its previous size in pages (RangeError past its maximum). */
+  grow(pages: number): number;
 }
 type WasmMemory = SharedWasmMemory;
 declare const WebAssembly: {
@@ -57,10 +59,43 @@ export function adoptMemory(memory: WasmMemory): SharedArrayBuffer {
   return buffer;
 }
 
+/**
+ * Pages a Memory may grow by beyond its array: one scratch page per thread
+ * that runs a WebAssembly kernel needing one (scratchOf), so up to this many
+ * threads per array; beyond that, kernels fall back to JS.
+ */
+const SCRATCH_PAGES = 64;
+
+const scratches = new WeakMap<WasmMemory, Float64Array | null>();
+
+/**
+ * This thread's own 64 KiB scratch page in `memory`, as 8,192 float64 (a
+ * WebAssembly kernel over an array writes its partials there, and JS reads
+ * them in place), made on first use by growing the memory one page: grow
+ * returns the old size atomically, so each thread's page is its own. null
+ * when the memory cannot grow (its maximum is reached).
+ */
+export function scratchOf(memory: WasmMemory): Float64Array | null {
+  let s = scratches.get(memory);
+  if (s === undefined) {
+    try {
+      const page = memory.grow(1);
+      s = new Float64Array(memory.buffer, page * PAGE, PAGE / 8);
+    } catch {
+      s = null;
+    }
+    scratches.set(memory, s);
+  }
+  return s;
+}
+
 /** Whether allocation tries a Memory: off after a failure, or with SABRE_WASM_MEMORY=0 in the environment. */
 let enabled = process.env["SABRE_WASM_MEMORY"] !== "0";
 /** Test hook: a function that replaces the Memory constructor (to force its failure). */
-let create: (pages: number) => WasmMemory = (pages) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+let create: (pages: number) => WasmMemory = (pages) => newMemory(pages);
+function newMemory(pages: number): WasmMemory {
+  return new WebAssembly.Memory({ initial: pages, maximum: Math.min(pages + SCRATCH_PAGES, MAX_PAGES), shared: true });
+}
 
 /** How the large-array allocator stands: for tests and the report of a failed creation. @internal */
 export const wasmMemoryState = {
@@ -77,7 +112,7 @@ export const wasmMemoryState = {
    */
   configure(on: boolean, factory?: (pages: number) => WasmMemory): void {
     enabled = on;
-    create = factory ?? ((pages) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }));
+    create = factory ?? newMemory;
   },
 };
 

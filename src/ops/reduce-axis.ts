@@ -19,7 +19,9 @@
 // Lanes (axis 1: each output is a short run): one loop per lane writing the
 // finished value straight into the float64 output. Partials travel through
 // float64 arrays, never as returned numbers (see fastLanes).
+import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops/reduce-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
+import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
 import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
 import type { AxisArgs, Layout } from "./reduce-run.js";
 
@@ -196,7 +198,20 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
   const moments = a.name === "variance" || a.name === "std";
   const op = moments ? "moments" : "sum";
   const w = WIDTH[op];
-  const buf = tileScratch.get(COL_TILE * ROW_GROUP * w);
+  // Lanes adjacent in memory over an array in a WebAssembly.Memory: whole blocks run the SIMD
+  // tile leaf (two lanes per f64x2, the same operations per lane), its partials written into
+  // this thread's scratch page of that memory, which then serves as `buf`.
+  let wasm: ReduceWasm | null = null;
+  let scratch: Float64Array | null = null;
+  if (step === 1) {
+    const memory = memoryOf(d.buffer);
+    if (memory !== undefined) {
+      wasm = reduceWasmFor(memory);
+      scratch = wasm === null ? null : scratchOf(memory);
+      if (scratch === null || scratch.length < COL_TILE * ROW_GROUP * w) wasm = null;
+    }
+  }
+  const buf = wasm !== null ? scratch! : tileScratch.get(COL_TILE * ROW_GROUP * w);
   const { m, sa } = a;
   for (let t = t0; t < t1; t++) {
     const g = Math.floor(t / colTiles);
@@ -209,7 +224,16 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
       const rb = r0 + bi * ROW_BLOCK;
       const len = Math.min(ROW_BLOCK, m - rb);
       const p = base + rb * sa;
-      for (let j = 0; j < cols; j++) {
+      let j0 = 0;
+      if (wasm !== null && len === ROW_BLOCK) {
+        const pairs = cols >> 1;
+        const at = buf.byteOffset + bi * w * 8;
+        if (moments) wasm.tileMoments32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        else wasm.tile32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        j0 = 2 * pairs;
+        wasmLeafStats.tiles++;
+      }
+      for (let j = j0; j < cols; j++) {
         const q = p + j * step;
         if (!moments) {
           sumInto(d, q, sa, len, buf, j * nbi + bi);

@@ -2,7 +2,7 @@
 // work each (a chunk of blocks, a range of lanes, a range of tiles). The
 // worker kernels (kernels/ops/reduce.ts) and the calling thread's
 // small-input path run exactly these, so the bits agree.
-import { reduceWasmFor } from "../../kernels/ops/reduce-wasm.js";
+import { reduceWasmFor, wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { memoryOf } from "../memory/wasm-memory.js";
 import { fastLanes, fastTiles } from "./reduce-axis.js";
@@ -166,9 +166,6 @@ export function wholeChunk(a: WholeArgs, b0: number, b1: number, out: Float64Arr
 }
 
 const wasmPart = new Scratch();
-
-/** Blocks reduced by the WebAssembly leaves in this thread (tests check that the path ran). @internal */
-export const wasmLeafStats = { blocks: 0 };
 
 /**
  * `reduceLane` of a contiguous float32/float64 sum or moments over an array

@@ -10,7 +10,8 @@ import { ndarray } from "../../src/memory/ndarray-type.js";
 import { shared as localShared } from "../../src/memory/shared.js";
 import { WASM_MEMORY_MIN_BYTES } from "../../src/memory/wasm-memory.js";
 import { BLOCK, GROUP, WIDTH, tree, type KernelOp } from "../../src/ops/reduce-core.js";
-import { wasmLeafStats, wholeChunk, type WholeArgs } from "../../src/ops/reduce-run.js";
+import { tileCounts, tilesRange, wholeChunk, type AxisArgs, type WholeArgs } from "../../src/ops/reduce-run.js";
+import { wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -82,6 +83,33 @@ test("the WebAssembly leaves give the JS leaves' bits (sum and moments, float64 
   }
 });
 
+test("the WebAssembly tile leaves (axis 0 of a float32 table) give the JS tile leaves' bits: odd lane counts, reversed rows, a partial last block", () => {
+  const R = 200_003, C = 24;
+  const x = localShared.zeros("float32", [R, C]);
+  assert.ok(localShared.wasmMemory(x) !== undefined);
+  const xd = x.data as Float32Array;
+  fill(xd, 5, false);
+  xd[1000] = Infinity;
+  xd[50_001] = NaN;
+  const y = plainCopy(x).data as Float32Array;
+  for (const name of ["sum", "mean", "variance", "std"] as const) {
+    for (const [sa, offset, lanes] of [[C, 0, C], [C, 1, C - 1], [-C, (R - 1) * C, C], [C, 3, 5]] as const) {
+      const args = (data: Float32Array): AxisArgs => ({ name, ddof: 0, data, m: R, sa, outer: { offset, shape: [lanes], stride: [1] } });
+      const { groups, colTiles } = tileCounts(R, lanes);
+      const w = name === "variance" || name === "std" ? 3 : 1;
+      const got = new Float64Array(lanes * groups * w);
+      const want = new Float64Array(lanes * groups * w);
+      const before = wasmLeafStats.tiles;
+      tilesRange(args(xd), got, 0, groups * colTiles);
+      assert.ok(wasmLeafStats.tiles > before, `${name} ${lanes} lanes: the WebAssembly tile leaf ran`);
+      tilesRange(args(y), want, 0, groups * colTiles);
+      for (let i = 0; i < got.length; i++) {
+        if (!Object.is(got[i], want[i])) assert.unreachable(`${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+});
+
 let engines: Engine[] = [];
 test.before(async () => {
   engines = await Promise.all([1, 2, 3].map((threads) => Engine.start({ threads })));
@@ -121,6 +149,32 @@ test("ops.sum/mean/variance/std over a Memory-backed array: the bits of the plai
         const want = await ops[name](y, { engine: engines[0]! });
         const got = await ops[name](x, { engine: engines[1]! });
         assert.ok(Object.is(got, want), `${name} of ${dtype} with ${v}: ${got} vs ${want}`);
+      }
+    }
+  }
+});
+
+test("ops along axis 0 and 1 of a Memory-backed float32 table: the bits of the plain copy, on 1, 2 and 3 threads, views", async () => {
+  const x = shared.zeros("float32", [180_001, 24]);
+  assert.ok(shared.wasmMemory(x) !== undefined);
+  fill(x.data as Float32Array, 6, true);
+  const y = plainCopy(x);
+  const views: [string, (a: NdArray) => NdArray][] = [
+    ["table", (a) => a],
+    ["columns 1..", (a) => a.lo(0, 1)],
+    ["reversed rows", (a) => a.step(-1, 1)],
+  ];
+  for (const [label, view] of views) {
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      for (const axis of [0, 1]) {
+        const want = (await ops[name](view(y), { axis, engine: engines[0]!, ...(name === "std" ? { ddof: 1 } : {}) })).data as Float64Array;
+        for (const engine of engines) {
+          const got = (await ops[name](view(x), { axis, engine, ...(name === "std" ? { ddof: 1 } : {}) })).data as Float64Array;
+          assert.is(got.length, want.length);
+          for (let i = 0; i < got.length; i++) {
+            if (!Object.is(got[i], want[i])) assert.unreachable(`${name}(${label}, axis ${axis}) on ${engines.indexOf(engine) + 1} threads: element ${i} is ${got[i]} vs ${want[i]}`);
+          }
+        }
       }
     }
   }
