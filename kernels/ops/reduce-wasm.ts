@@ -16,7 +16,7 @@
 // float32 data is widened to float64 exactly (f64x2.promote_low_f32x4 of
 // two lanes loaded at a time), as the JS leaf reads it.
 import {
-  BLOCK as BLOCK_OP, BR, BR_IF, Code, END, F64, F64_STORE, I32_EQZ, I32_MUL, simd, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
+  BLOCK as BLOCK_OP, BR, BR_IF, Code, END, F32_LOAD, F64, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, I32_EQZ, I32_MUL, SELECT, simd, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
   I32, I32_ADD, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_ZERO, VOID, body, importedMemoryModuleBytes, mem,
 } from "./wasm-emit.js";
 
@@ -42,6 +42,8 @@ export interface ReduceWasm {
   sq32(ptr: number, shift: number): number;
   tile32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
   tileMoments32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
+  rows32(ptr: number, step: number, rows: number, m: number, out: number, div: number): void;
+  rowsVar32(ptr: number, step: number, rows: number, m: number, out: number, div: number, root: number): void;
 }
 
 // Locals: parameters first (ptr, then shift for squares), then the scratch.
@@ -164,6 +166,76 @@ function tileBody(squares: boolean): number[] {
   return body([[2, I32], [11, V128]], c.c);
 }
 
+const F64_PROMOTE_F32 = 0xbb, F64_DIV = 0xa3, F64_CONVERT_I32_S = 0xb7, I32_AND = 0x71, I32_SHR_U = 0x76;
+
+/**
+ * The short-row leaves (axis 1 of a float32 table whose rows are at most 128
+ * contiguous elements, reduce-axis.ts's rowsUnit): for each of `rows` rows
+ * (the first at ptr, the next `step` bytes on), the row's sum exactly as the
+ * JS loop adds it — elements 8g + k (k < 8) into accumulator k, accumulators
+ * (0,1) (2,3) (4,5) (6,7) being the lanes of four f64x2; the m % 8 tail into
+ * a0; then a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7)) — divided by `div`
+ * (1 for a sum: s / 1 is s to the bit) and stored at out, out + 8, ...
+ * With squares: the deviations from the row's mean (its sum / m) summed the
+ * same way, divided by div, then the square root when `root` is non-zero.
+ */
+function rowsBody(squares: boolean): number[] {
+  const P_STEP = 1, P_ROWS = 2, P_M = 3, P_OUT = 4, P_DIV = 5, P_ROOT = 6;
+  const np = squares ? 7 : 6;
+  const L_G = np, L_T = np + 1, L_Q = np + 2;
+  const v = (k: number): number => np + 3 + k; // v0..v3 accumulators, v(4) a load, v(5) the shift
+  const L_A0 = np + 9, L_SH = np + 10, L_TMP = np + 11;
+  const c = new Code();
+  const pass = (dev: boolean): void => {
+    for (let k = 0; k < 4; k++) c.op(...V128_ZERO).set(v(k));
+    c.get(P_PTR).set(L_Q);
+    c.get(P_M).i32(3).op(I32_SHR_U).set(L_G);
+    c.op(BLOCK_OP, VOID, LOOP, VOID);
+    c.get(L_G).op(I32_EQZ, BR_IF, 1);
+    for (let h = 0; h < 4; h++) {
+      c.get(v(h)).get(L_Q).op(...V128_LOAD64_ZERO, ...mem(3, h * 8), ...F64X2_PROMOTE_LOW_F32X4);
+      if (dev) c.get(v(5)).op(...F64X2_SUB).tee(v(4)).get(v(4)).op(...F64X2_MUL);
+      c.op(...F64X2_ADD).set(v(h));
+    }
+    c.get(L_Q).i32(32).op(I32_ADD).set(L_Q);
+    c.get(L_G).i32(1).op(I32_SUB).set(L_G);
+    c.op(BR, 0, END, END);
+    c.get(v(0)).op(...F64X2_EXTRACT_LANE(0)).set(L_A0);
+    c.get(P_M).i32(7).op(I32_AND).set(L_T);
+    c.op(BLOCK_OP, VOID, LOOP, VOID);
+    c.get(L_T).op(I32_EQZ, BR_IF, 1);
+    c.get(L_A0).get(L_Q).op(F32_LOAD, ...mem(2, 0), F64_PROMOTE_F32);
+    if (dev) c.get(L_SH).op(F64_SUB).tee(L_TMP).get(L_TMP).op(F64_MUL);
+    c.op(F64_ADD).set(L_A0);
+    c.get(L_Q).i32(4).op(I32_ADD).set(L_Q);
+    c.get(L_T).i32(1).op(I32_SUB).set(L_T);
+    c.op(BR, 0, END, END);
+    // ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) on the stack.
+    c.get(L_A0).get(v(0)).op(...F64X2_EXTRACT_LANE(1), F64_ADD);
+    c.get(v(1)).op(...F64X2_EXTRACT_LANE(0)).get(v(1)).op(...F64X2_EXTRACT_LANE(1), F64_ADD, F64_ADD);
+    c.get(v(2)).op(...F64X2_EXTRACT_LANE(0)).get(v(2)).op(...F64X2_EXTRACT_LANE(1), F64_ADD);
+    c.get(v(3)).op(...F64X2_EXTRACT_LANE(0)).get(v(3)).op(...F64X2_EXTRACT_LANE(1), F64_ADD, F64_ADD, F64_ADD);
+  };
+  c.op(BLOCK_OP, VOID, LOOP, VOID);
+  c.get(P_ROWS).op(I32_EQZ, BR_IF, 1);
+  if (!squares) {
+    c.get(P_OUT);
+    pass(false);
+    c.get(P_DIV).op(F64_DIV, F64_STORE, ...mem(3, 0));
+  } else {
+    pass(false);
+    c.get(P_M).op(F64_CONVERT_I32_S, F64_DIV).tee(L_SH).op(...F64X2_SPLAT).set(v(5));
+    pass(true);
+    c.get(P_DIV).op(F64_DIV).set(L_TMP);
+    c.get(P_OUT).get(L_TMP).op(F64_SQRT).get(L_TMP).get(P_ROOT).op(SELECT, F64_STORE, ...mem(3, 0));
+  }
+  c.get(P_PTR).get(P_STEP).op(I32_ADD).set(P_PTR);
+  c.get(P_OUT).i32(8).op(I32_ADD).set(P_OUT);
+  c.get(P_ROWS).i32(1).op(I32_SUB).set(P_ROWS);
+  c.op(BR, 0, END, END);
+  return body([[3, I32], [6, V128], [3, F64]], c.c);
+}
+
 let compiled: object | null | undefined;
 
 /** The compiled module, once per thread; null where WebAssembly SIMD is missing or refuses it. */
@@ -177,6 +249,8 @@ function reduceModule(): object | null {
         { name: "sq32", params: [I32, F64], results: [F64], body: leafBody(true, true) },
         { name: "tile32", params: 5, results: [], body: tileBody(false) },
         { name: "tileMoments32", params: 5, results: [], body: tileBody(true) },
+        { name: "rows32", params: [I32, I32, I32, I32, I32, F64], results: [], body: rowsBody(false) },
+        { name: "rowsVar32", params: [I32, I32, I32, I32, I32, F64, I32], results: [], body: rowsBody(true) },
       ]);
       compiled = typeof WebAssembly === "object" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {

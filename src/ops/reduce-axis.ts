@@ -135,6 +135,7 @@ export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: nu
  * store/load of the partial per row.
  */
 function rowsUnit(d: Float32Array, base: number, step: number, m: number, name: Fast, ddof: number, out: Float64Array, p0: number, p1: number): void {
+  if (rowsWasm(d, base, step, m, name, ddof, out, p0, p1)) return;
   const c8 = m - (m & 7);
   if (name === "sum" || name === "mean") {
     const mean = name === "mean";
@@ -180,6 +181,35 @@ function rowsUnit(d: Float32Array, base: number, step: number, m: number, name: 
     const v = (a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))) / div;
     out[p] = root ? Math.sqrt(v) : v;
   }
+}
+
+/**
+ * rowsUnit over a table in a WebAssembly.Memory: the SIMD row leaf
+ * (kernels/ops/reduce-wasm.ts, the same operations per row) writes up to
+ * 8,192 finished values at a time into this thread's scratch page of that
+ * memory, copied from there into out. False when the table has no Memory or
+ * WebAssembly SIMD (or a scratch page) is missing.
+ */
+function rowsWasm(d: Float32Array, base: number, step: number, m: number, name: Fast, ddof: number, out: Float64Array, p0: number, p1: number): boolean {
+  const memory = memoryOf(d.buffer);
+  if (memory === undefined) return false;
+  const wasm = reduceWasmFor(memory);
+  const scratch = wasm === null ? null : scratchOf(memory);
+  if (wasm === null || scratch === null) return false;
+  const sums = name === "sum" || name === "mean";
+  const div = name === "sum" ? 1 : name === "mean" ? m : Math.max(m - ddof, 0);
+  const root = name === "std" ? 1 : 0;
+  for (let p = p0, q = base; p < p1; ) {
+    const n = Math.min(p1 - p, scratch.length);
+    const ptr = d.byteOffset + q * 4;
+    if (sums) wasm.rows32(ptr, step * 4, n, m, scratch.byteOffset, div);
+    else wasm.rowsVar32(ptr, step * 4, n, m, scratch.byteOffset, div, root);
+    out.set(scratch.subarray(0, n), p);
+    p += n;
+    q += n * step;
+  }
+  wasmLeafStats.tiles++;
+  return true;
 }
 
 const tileScratch = new Scratch();

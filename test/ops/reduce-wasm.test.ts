@@ -10,7 +10,7 @@ import { ndarray } from "../../src/memory/ndarray-type.js";
 import { shared as localShared } from "../../src/memory/shared.js";
 import { WASM_MEMORY_MIN_BYTES } from "../../src/memory/wasm-memory.js";
 import { BLOCK, GROUP, WIDTH, tree, type KernelOp } from "../../src/ops/reduce-core.js";
-import { tileCounts, tilesRange, wholeChunk, type AxisArgs, type WholeArgs } from "../../src/ops/reduce-run.js";
+import { lanesRange, tileCounts, tilesRange, wholeChunk, type AxisArgs, type WholeArgs } from "../../src/ops/reduce-run.js";
 import { wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 
 function lcg(seed: number): () => number {
@@ -105,6 +105,35 @@ test("the WebAssembly tile leaves (axis 0 of a float32 table) give the JS tile l
       tilesRange(args(y), want, 0, groups * colTiles);
       for (let i = 0; i < got.length; i++) {
         if (!Object.is(got[i], want[i])) assert.unreachable(`${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+});
+
+test("the WebAssembly row leaves (axis 1, rows of at most 128 float32) give the JS row loop's bits: tails, one-element rows, offsets, NaN and infinities", () => {
+  for (const C of [24, 7, 128, 1, 19]) {
+    const R = Math.ceil((WASM_MEMORY_MIN_BYTES / 4 + 1000) / C);
+    const x = localShared.zeros("float32", [R, C]);
+    assert.ok(localShared.wasmMemory(x) !== undefined);
+    const xd = x.data as Float32Array;
+    fill(xd, C, false);
+    xd[100] = NaN;
+    xd[5000] = Infinity;
+    xd[7001] = -Infinity;
+    const y = plainCopy(x).data as Float32Array;
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      for (const [offset, m] of [[0, C], [1, C - 1]] as const) {
+        if (m < 1) continue;
+        const args = (data: Float32Array): AxisArgs => ({ name, ddof: name === "std" ? 1 : 0, data, m, sa: 1, outer: { offset, shape: [R], stride: [C] } });
+        const got = new Float64Array(R);
+        const want = new Float64Array(R);
+        const before = wasmLeafStats.tiles;
+        lanesRange(args(xd), got, 0, R);
+        assert.ok(wasmLeafStats.tiles > before, `${name} of rows of ${m}: the WebAssembly row leaf ran`);
+        lanesRange(args(y), want, 0, R);
+        for (let i = 0; i < R; i++) {
+          if (!Object.is(got[i], want[i])) assert.unreachable(`${name} of rows of ${m} from ${offset}: row ${i} is ${got[i]} vs ${want[i]}`);
+        }
       }
     }
   }
