@@ -89,8 +89,26 @@ export function scratchOf(memory: WasmMemory): Float64Array | null {
   return s;
 }
 
-/** Whether allocation tries a Memory: off after a failure, or with SABRE_WASM_MEMORY=0 in the environment. */
-let enabled = process.env["SABRE_WASM_MEMORY"] !== "0";
+/** Whether allocation may try a Memory: off after a failure (or through the test hook). */
+let enabled = true;
+
+/**
+ * Whether the environment asks for Memories, read at each large allocation:
+ * SABRE_WASM_MEMORY=1 yes, =0 no; unset, yes unless glibc's malloc is told to
+ * use huge pages (GLIBC_TUNABLES with glibc.malloc.hugetlb=1 or 2, as the
+ * benchmarks run). Then a plain SharedArrayBuffer, which Node allocates with
+ * malloc, gets transparent huge pages, and a Memory (mapped by V8 itself)
+ * does not: filling a fresh 256 MiB array took 184 ms in a Memory against
+ * 46 ms in a SAB on this VM (without the tunable, 182 against 192), which
+ * would slow every large fresh output (transforms, maps) more than the
+ * WebAssembly reductions gain.
+ */
+function wanted(): boolean {
+  const env = process.env["SABRE_WASM_MEMORY"];
+  if (env === "1") return true;
+  if (env === "0") return false;
+  return !/glibc\.malloc\.hugetlb=[12]/.test(process.env["GLIBC_TUNABLES"] ?? "");
+}
 /** Test hook: a function that replaces the Memory constructor (to force its failure). */
 let create: (pages: number) => WasmMemory = (pages) => newMemory(pages);
 function newMemory(pages: number): WasmMemory {
@@ -123,7 +141,7 @@ export const wasmMemoryState = {
  * (then the caller allocates a plain SAB; the failure is remembered).
  */
 export function allocWasmMemory(bytes: number): SharedArrayBuffer | undefined {
-  if (!enabled || bytes < WASM_MEMORY_MIN_BYTES || typeof WebAssembly !== "object") return undefined;
+  if (!enabled || bytes < WASM_MEMORY_MIN_BYTES || typeof WebAssembly !== "object" || !wanted()) return undefined;
   const pages = Math.ceil(bytes / PAGE);
   if (pages > MAX_PAGES) return undefined;
   let memory: WasmMemory;

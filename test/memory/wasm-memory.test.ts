@@ -15,6 +15,10 @@ import { shared as localShared } from "../../src/memory/shared.js";
 import { WASM_MEMORY_MIN_BYTES, wasmMemoryState } from "../../src/memory/wasm-memory.js";
 import { fixture } from "../helpers.js";
 
+// Memories whatever the environment (under GLIBC_TUNABLES glibc.malloc.hugetlb the allocator keeps
+// plain SABs by default); read at each allocation.
+process.env["SABRE_WASM_MEMORY"] = "1";
+
 const BIG = WASM_MEMORY_MIN_BYTES / 8; // float64 elements in 16 MiB
 
 test("zeros/empty/full/from of 16 MiB or more live in a shared WebAssembly.Memory; smaller ones in a plain SharedArrayBuffer", () => {
@@ -101,6 +105,32 @@ test("when a Memory cannot be made, arrays fall back to plain SharedArrayBuffers
   }
   const c = localShared.zeros("float64", [BIG]);
   assert.ok(localShared.wasmMemory(c) !== undefined, "re-enabled by the hook: a Memory again");
+});
+
+test("the environment: SABRE_WASM_MEMORY=0 keeps plain SABs; unset, so does GLIBC_TUNABLES glibc.malloc.hugetlb (SABs get huge pages there), and a Memory otherwise", () => {
+  const saved = { w: process.env["SABRE_WASM_MEMORY"], g: process.env["GLIBC_TUNABLES"] };
+  const set = (k: string, v: string | undefined): void => {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  try {
+    const cases: [string | undefined, string | undefined, boolean][] = [
+      ["0", undefined, false],
+      ["1", "glibc.malloc.hugetlb=1", true],
+      [undefined, "glibc.malloc.hugetlb=1", false],
+      [undefined, "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2", false],
+      [undefined, "glibc.malloc.hugetlb=0", true],
+      [undefined, undefined, true],
+    ];
+    for (const [w, g, want] of cases) {
+      set("SABRE_WASM_MEMORY", w);
+      set("GLIBC_TUNABLES", g);
+      assert.is(shared.wasmMemory(shared.zeros("float64", BIG)) !== undefined, want, `SABRE_WASM_MEMORY=${w}, GLIBC_TUNABLES=${g}`);
+    }
+  } finally {
+    set("SABRE_WASM_MEMORY", saved.w);
+    set("GLIBC_TUNABLES", saved.g);
+  }
 });
 
 test.run();

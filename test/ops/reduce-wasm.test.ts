@@ -13,6 +13,10 @@ import { BLOCK, GROUP, WIDTH, tree, type KernelOp } from "../../src/ops/reduce-c
 import { lanesRange, tileCounts, tilesRange, wholeChunk, type AxisArgs, type WholeArgs } from "../../src/ops/reduce-run.js";
 import { wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 
+// Memories whatever the environment (under GLIBC_TUNABLES glibc.malloc.hugetlb the allocator keeps
+// plain SABs by default); read at each allocation.
+process.env["SABRE_WASM_MEMORY"] = "1";
+
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
