@@ -6,7 +6,7 @@
 // seeded data (bench/workers/ops-data.ts). What each row measures and why is
 // in bench/README.md ("The ops suite").
 import os from "node:os";
-import { Engine } from "sabre";
+import { Engine, shared } from "sabre";
 import { machineInfo, measureRounds, Report, Skip, type SuiteOptions } from "./harness/index.js";
 import { FULL, loadOpsData, QUICK } from "./workers/ops-data.js";
 import { syncTimed } from "./workers/ops-js.js";
@@ -34,7 +34,21 @@ export default async function opsSuite(options: SuiteOptions): Promise<Report> {
   if (unknown.length > 0) throw new Error(`ops: no part named ${unknown.join(", ")} (parts: ${OPS_PARTS.join(", ")})`);
   const runs = (part: string) => options.only === undefined || options.only.includes(part);
 
-  const data = loadOpsData(sizes, log);
+  // The data arrays live in shared WebAssembly.Memory, so that the reductions run their
+  // WebAssembly SIMD leaves over them (src/ops/README.md). Under GLIBC_TUNABLES
+  // glibc.malloc.hugetlb, as the benchmarks run, sabre's allocator keeps plain SharedArrayBuffers
+  // by default (they get huge pages, a Memory does not: its first touch is slower); the data here
+  // is loaded once, outside every timing, so the suite asks for Memories while it loads.
+  const wasmEnv = process.env["SABRE_WASM_MEMORY"];
+  process.env["SABRE_WASM_MEMORY"] = wasmEnv ?? "1";
+  let data: ReturnType<typeof loadOpsData>;
+  try {
+    data = loadOpsData(sizes, log);
+  } finally {
+    if (wasmEnv === undefined) delete process.env["SABRE_WASM_MEMORY"];
+    else process.env["SABRE_WASM_MEMORY"] = wasmEnv;
+  }
+  log(`data arrays in WebAssembly.Memory: ${shared.wasmMemory(data.big.array) !== undefined ? "yes" : "no (SABRE_WASM_MEMORY=0, or no Memory could be made)"}`);
   const started = await PyPeer.start(threads).catch((err: unknown) => {
     if (err instanceof Skip) return err;
     throw err;

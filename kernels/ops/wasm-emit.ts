@@ -136,3 +136,30 @@ export function instantiate<T>(bytes: Uint8Array): T | null {
     return null;
   }
 }
+
+/** Loads 8 bytes into the low half of a v128, zeroing the high half (two float32 lanes). */
+export const V128_LOAD64_ZERO = simd(0x5d);
+
+/**
+ * A module that imports a shared memory as env.memory (any shared memory of
+ * up to 65,536 pages fits the import) instead of defining its own, and
+ * exports the given functions (as in `moduleBytes`). Kernels built on it run
+ * over memory the caller already holds: a user's array allocated in a shared
+ * WebAssembly.Memory (src/memory/wasm-memory.ts).
+ */
+export function importedMemoryModuleBytes(fns: Array<{ name: string; params: number | number[]; results: number[]; body: number[] }>): Uint8Array {
+  const types = fns.map((f) => {
+    const params = typeof f.params === "number" ? new Array<number>(f.params).fill(I32) : f.params;
+    return [0x60, ...vec(params.map((t) => [t])), ...vec(f.results.map((r) => [r]))];
+  });
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    // import "env" "memory": memory, limits flag 3 (maximum given, shared), min 0, max 65536 pages.
+    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x03, 0x00, ...uleb(65536)]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(fns.map((f) => f.body))),
+  ];
+  return Uint8Array.from(bytes);
+}

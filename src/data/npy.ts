@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { AbortError, FormatError, SabreError, SabreTypeError } from "../errors.js";
 import { ndarray, type NdArray } from "../memory/ndarray-type.js";
-import { rowMajorStrides, sharedTypedArray } from "../memory/shared.js";
+import { rowMajorStrides, userTypedArray } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { MAX_HEADER, PREAMBLE_START, checkStart, headerLength, parseHeader } from "./npy-header.js";
 import { checkNpyOptions, checkPath, type NpyOptions } from "./npy-path.js";
@@ -55,7 +55,7 @@ function* npyReader(what: string, fileSize: number | undefined): Generator<Uint8
     if (have < dataBytes) throw new FormatError(`${what}: truncated: ${needs}, the file has ${have}`);
     if (have > dataBytes) throw new FormatError(`${what}: ${have - dataBytes} unexpected bytes after the data: ${needs}, the file has ${have} (a shape that does not match the file size)`);
   }
-  const data = sharedTypedArray(header.dtype, header.size);
+  const data = userTypedArray(header.dtype, header.size);
   const body = new Uint8Array(data.buffer, data.byteOffset, dataBytes);
   for (let off = 0; off < dataBytes; off += CHUNK) {
     const part = body.subarray(off, Math.min(off + CHUNK, dataBytes));

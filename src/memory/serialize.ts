@@ -1,7 +1,8 @@
 import { SabreTypeError } from "../errors.js";
 import { describe } from "../validate.js";
-import { CONSTRUCTORS, bytesPerElement, checkDType, dtypeOf, type DType } from "./dtypes.js";
+import { CONSTRUCTORS, bytesPerElement, checkDType, dtypeOf, type DType, type TypedArray } from "./dtypes.js";
 import { isNdArray, ndarray, type NdArray } from "./ndarray-type.js";
+import { adoptMemory, isWasmMemory, memoryOf } from "./wasm-memory.js";
 
 /**
  * serialize/deserialize carry live shared objects (ndarrays over
@@ -254,12 +255,57 @@ export function reachableRange(shape: readonly number[], stride: readonly number
   return [lo, hi];
 }
 
+// ---- memory of WebAssembly.Memory-backed arrays (wasm-memory.ts) ----------------------------
+// An array over a Memory's buffer travels with the Memory itself (beside the
+// buffer, which the engine's args cache counts), so that the receiving thread
+// makes its views over the revived Memory's buffer and registers it: a worker
+// can then instantiate a WebAssembly kernel over the array's own memory.
+
+/** The `memory` field of an array's payload: the Memory its buffer belongs to, if any. */
+function memoryField(buffer: ArrayBufferLike): { memory?: unknown } {
+  const memory = memoryOf(buffer);
+  return memory === undefined ? {} : { memory };
+}
+
+/** The buffer a payload's views must be made over: the revived Memory's (registered here), else its `buffer` field. */
+function payloadBuffer(p: Record<string, unknown>): SharedArrayBuffer {
+  const memory = p["memory"];
+  if (memory !== undefined) {
+    if (!isWasmMemory(memory)) throw new SabreTypeError(`field "memory" must be a shared WebAssembly.Memory, got ${describe(memory)}`);
+    return adoptMemory(memory);
+  }
+  const buffer = p["buffer"];
+  if (!(buffer instanceof SharedArrayBuffer)) {
+    throw new SabreTypeError(`field "buffer" must be a SharedArrayBuffer, got ${describe(buffer)}`);
+  }
+  return buffer;
+}
+
+// A bare typed array over a Memory's buffer (kernel args such as a reduction's
+// `data`); other typed arrays pass through structured clone as they are.
+registerShareable<TypedArray>({
+  kind: "wasmview",
+  test: (v): v is TypedArray => ArrayBuffer.isView(v) && memoryOf(v.buffer) !== undefined && dtypeOf(v) !== undefined,
+  encode: (a) => ({ dtype: dtypeOf(a), buffer: a.buffer, ...memoryField(a.buffer), byteOffset: a.byteOffset, length: a.length }),
+  decode: (p) => {
+    const dtype: DType = checkDType(p["dtype"], "field \"dtype\"");
+    const buffer = payloadBuffer(p);
+    const byteOffset = payloadInt(p, "byteOffset", 0, buffer.byteLength);
+    const length = payloadInt(p, "length", 0, Math.floor((buffer.byteLength - byteOffset) / bytesPerElement(dtype)));
+    if (byteOffset % bytesPerElement(dtype) !== 0) {
+      throw new SabreTypeError(`field "byteOffset" ${byteOffset} is not aligned to ${dtype}`);
+    }
+    return new CONSTRUCTORS[dtype](buffer, byteOffset, length);
+  },
+});
+
 registerShareable<NdArray>({
   kind: "ndarray",
   test: (v): v is NdArray => isNdArray(v) && v.data.buffer instanceof SharedArrayBuffer,
   encode: (a) => ({
     dtype: dtypeOf(a.data),
     buffer: a.data.buffer,
+    ...memoryField(a.data.buffer),
     byteOffset: a.data.byteOffset,
     length: a.data.length,
     shape: a.shape.slice(),
@@ -268,10 +314,7 @@ registerShareable<NdArray>({
   }),
   decode: (p) => {
     const dtype: DType = checkDType(p["dtype"], "field \"dtype\"");
-    const buffer = p["buffer"];
-    if (!(buffer instanceof SharedArrayBuffer)) {
-      throw new SabreTypeError(`field "buffer" must be a SharedArrayBuffer, got ${describe(buffer)}`);
-    }
+    const buffer = payloadBuffer(p);
     const byteOffset = payloadInt(p, "byteOffset", 0, buffer.byteLength);
     const length = payloadInt(p, "length", 0, Math.floor((buffer.byteLength - byteOffset) / bytesPerElement(dtype)));
     if (byteOffset % bytesPerElement(dtype) !== 0) {

@@ -14,6 +14,7 @@ import {
 } from "./dtypes.js";
 import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
 import { eachIndex } from "./strided.js";
+import { allocWasmMemory, memoryOf, type SharedWasmMemory } from "./wasm-memory.js";
 
 /** A shape: a length for a 1-D array, or the length of each dimension. */
 export type Shape = number | readonly number[];
@@ -58,18 +59,23 @@ let largeSinceNudge = 0;
 
 /**
  * Allocates a SharedArrayBuffer, turning the engine's RangeError into one that
- * names the size. After every 256 MiB of large allocations it first runs a
+ * names the size. With `wasm`, a large one is first tried as the buffer of a
+ * shared WebAssembly.Memory (wasm-memory.ts; userTypedArray). After every 256 MiB of large allocations it first runs a
  * minor collection: a loop that makes a fresh output per call (a transform
  * without `out`) would otherwise keep every dropped output until V8 happened
  * to collect, which a thread allocating little rarely does (collect.ts).
  */
-export function allocShared(bytes: number): SharedArrayBuffer {
+export function allocShared(bytes: number, wasm = false): SharedArrayBuffer {
   if (bytes >= LARGE_BYTES) {
     largeSinceNudge += bytes;
     if (largeSinceNudge >= NUDGE_BYTES) {
       largeSinceNudge = 0;
       collectGarbage("minor");
     }
+  }
+  if (wasm) {
+    const buffer = allocWasmMemory(bytes);
+    if (buffer !== undefined) return buffer;
   }
   try {
     // A zero-length SAB is legal but some typed-array paths dislike it; keep 8 bytes minimum.
@@ -87,10 +93,21 @@ export function sharedTypedArray<D extends DType>(dtype: D, length: number): DTy
   return new CONSTRUCTORS[dtype](sab, 0, length);
 }
 
+/**
+ * A typed array for a user's array (shared.zeros/empty/full/from, readNpy):
+ * from 16 MiB on, over the buffer of a shared WebAssembly.Memory so that
+ * WebAssembly kernels can read it in place (wasm-memory.ts); else, or when
+ * no Memory can be made, over a plain SharedArrayBuffer. @internal
+ */
+export function userTypedArray<D extends DType>(dtype: D, length: number): DTypeMap[D] {
+  const sab = allocShared(length * bytesPerElement(dtype), true);
+  return new CONSTRUCTORS[dtype](sab, 0, length);
+}
+
 function make<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
   checkDType(dtype);
   const { shape: dims, size } = checkShape(shape);
-  const data = sharedTypedArray(dtype, size);
+  const data = userTypedArray(dtype, size);
   return ndarray(data, dims, rowMajorStrides(dims), 0);
 }
 
@@ -219,7 +236,7 @@ export function from<D extends DType = DType>(source: FromSource, options: FromO
     }
     shape = target.shape;
   }
-  const data = sharedTypedArray(dtype, size);
+  const data = userTypedArray(dtype, size);
   fill(data);
   return ndarray(data, shape, rowMajorStrides(shape), 0) as NdArrayOf<D>;
 }
@@ -283,4 +300,15 @@ export const shared = {
   from,
   /** True when the value (an ndarray or a typed array) lives in a SharedArrayBuffer. */
   isShared,
+  /**
+   * The shared `WebAssembly.Memory` an array lives in, or undefined. Arrays of
+   * 16 MiB or more made by zeros/empty/full/from (and readNpy) are allocated
+   * in one (else, or where one cannot be made, in a plain SharedArrayBuffer),
+   * and serialize carries it to other threads with the array, so a kernel
+   * can instantiate its own WebAssembly module over the array's memory and
+   * read it in place.
+   */
+  wasmMemory(x: NdArray | TypedArray): SharedWasmMemory | undefined {
+    return memoryOf(isNdArray(x) ? x.data.buffer : x.buffer);
+  },
 };

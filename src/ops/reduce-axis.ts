@@ -19,7 +19,9 @@
 // Lanes (axis 1: each output is a short run): one loop per lane writing the
 // finished value straight into the float64 output. Partials travel through
 // float64 arrays, never as returned numbers (see fastLanes).
+import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops/reduce-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
+import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
 import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
 import type { AxisArgs, Layout } from "./reduce-run.js";
 
@@ -99,6 +101,10 @@ export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: nu
   const ps = a.outer.offset + p0 * step;
   // Results go through a float64 array, never a returned number: a double returned from a call
   // that is not inlined is boxed, and 1M of them per call kept the worker's GC busy.
+  if (sa === 1) {
+    rowsUnit(d, ps, step, m, a.name, ddof, out, p0, p1);
+    return true;
+  }
   const r = LANE;
   if (moments) {
     const div = Math.max(m - ddof, 0);
@@ -118,6 +124,94 @@ export function fastLanes(a: AxisArgs, out: NumberTypedArray, p0: number, p1: nu
   return true;
 }
 
+/**
+ * Lanes that are short contiguous runs (axis 1 of a row-major float32 table:
+ * row p is d[q .. q + m), q = base + (p - p0) * step): one loop per block of
+ * rows, unit stride, the finished value written straight into out[p]. The
+ * additions are `sumInto`'s (element i into accumulator i % 8 in index order,
+ * the tail after the last whole 8 into a0, then
+ * a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))), so the bits are the generic
+ * leaf's; what it drops is the stride arithmetic on every load, a call and a
+ * store/load of the partial per row.
+ */
+function rowsUnit(d: Float32Array, base: number, step: number, m: number, name: Fast, ddof: number, out: Float64Array, p0: number, p1: number): void {
+  if (rowsWasm(d, base, step, m, name, ddof, out, p0, p1)) return;
+  const c8 = m - (m & 7);
+  if (name === "sum" || name === "mean") {
+    const mean = name === "mean";
+    for (let p = p0, q = base; p < p1; p++, q += step) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+      const e8 = q + c8;
+      let i = q;
+      for (; i < e8; i += 8) {
+        a0 += d[i]!; a1 += d[i + 1]!; a2 += d[i + 2]!; a3 += d[i + 3]!;
+        a4 += d[i + 4]!; a5 += d[i + 5]!; a6 += d[i + 6]!; a7 += d[i + 7]!;
+      }
+      for (const e = q + m; i < e; i++) a0 += d[i]!;
+      const s = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+      out[p] = mean ? s / m : s;
+    }
+    return;
+  }
+  const div = Math.max(m - ddof, 0);
+  const root = name === "std";
+  for (let p = p0, q = base; p < p1; p++, q += step) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const e8 = q + c8;
+    const e = q + m;
+    let i = q;
+    for (; i < e8; i += 8) {
+      a0 += d[i]!; a1 += d[i + 1]!; a2 += d[i + 2]!; a3 += d[i + 3]!;
+      a4 += d[i + 4]!; a5 += d[i + 5]!; a6 += d[i + 6]!; a7 += d[i + 7]!;
+    }
+    for (; i < e; i++) a0 += d[i]!;
+    // squaresInto's second pass over the row (still in cache), deviations from the row's mean.
+    const shift = (a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))) / m;
+    a0 = 0; a1 = 0; a2 = 0; a3 = 0; a4 = 0; a5 = 0; a6 = 0; a7 = 0;
+    for (i = q; i < e8; i += 8) {
+      let t = d[i]! - shift; a0 += t * t; t = d[i + 1]! - shift; a1 += t * t;
+      t = d[i + 2]! - shift; a2 += t * t; t = d[i + 3]! - shift; a3 += t * t;
+      t = d[i + 4]! - shift; a4 += t * t; t = d[i + 5]! - shift; a5 += t * t;
+      t = d[i + 6]! - shift; a6 += t * t; t = d[i + 7]! - shift; a7 += t * t;
+    }
+    for (; i < e; i++) {
+      const t = d[i]! - shift;
+      a0 += t * t;
+    }
+    const v = (a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7))) / div;
+    out[p] = root ? Math.sqrt(v) : v;
+  }
+}
+
+/**
+ * rowsUnit over a table in a WebAssembly.Memory: the SIMD row leaf
+ * (kernels/ops/reduce-wasm.ts, the same operations per row) writes up to
+ * 8,192 finished values at a time into this thread's scratch page of that
+ * memory, copied from there into out. False when the table has no Memory or
+ * WebAssembly SIMD (or a scratch page) is missing.
+ */
+function rowsWasm(d: Float32Array, base: number, step: number, m: number, name: Fast, ddof: number, out: Float64Array, p0: number, p1: number): boolean {
+  const memory = memoryOf(d.buffer);
+  if (memory === undefined) return false;
+  const wasm = reduceWasmFor(memory);
+  const scratch = wasm === null ? null : scratchOf(memory);
+  if (wasm === null || scratch === null) return false;
+  const sums = name === "sum" || name === "mean";
+  const div = name === "sum" ? 1 : name === "mean" ? m : Math.max(m - ddof, 0);
+  const root = name === "std" ? 1 : 0;
+  for (let p = p0, q = base; p < p1; ) {
+    const n = Math.min(p1 - p, scratch.length);
+    const ptr = d.byteOffset + q * 4;
+    if (sums) wasm.rows32(ptr, step * 4, n, m, scratch.byteOffset, div);
+    else wasm.rowsVar32(ptr, step * 4, n, m, scratch.byteOffset, div, root);
+    out.set(scratch.subarray(0, n), p);
+    p += n;
+    q += n * step;
+  }
+  wasmLeafStats.tiles++;
+  return true;
+}
+
 const tileScratch = new Scratch();
 const LANE = new Float64Array(2);
 
@@ -134,7 +228,20 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
   const moments = a.name === "variance" || a.name === "std";
   const op = moments ? "moments" : "sum";
   const w = WIDTH[op];
-  const buf = tileScratch.get(COL_TILE * ROW_GROUP * w);
+  // Lanes adjacent in memory over an array in a WebAssembly.Memory: whole blocks run the SIMD
+  // tile leaf (two lanes per f64x2, the same operations per lane), its partials written into
+  // this thread's scratch page of that memory, which then serves as `buf`.
+  let wasm: ReduceWasm | null = null;
+  let scratch: Float64Array | null = null;
+  if (step === 1) {
+    const memory = memoryOf(d.buffer);
+    if (memory !== undefined) {
+      wasm = reduceWasmFor(memory);
+      scratch = wasm === null ? null : scratchOf(memory);
+      if (scratch === null || scratch.length < COL_TILE * ROW_GROUP * w) wasm = null;
+    }
+  }
+  const buf = wasm !== null ? scratch! : tileScratch.get(COL_TILE * ROW_GROUP * w);
   const { m, sa } = a;
   for (let t = t0; t < t1; t++) {
     const g = Math.floor(t / colTiles);
@@ -147,7 +254,16 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
       const rb = r0 + bi * ROW_BLOCK;
       const len = Math.min(ROW_BLOCK, m - rb);
       const p = base + rb * sa;
-      for (let j = 0; j < cols; j++) {
+      let j0 = 0;
+      if (wasm !== null && len === ROW_BLOCK) {
+        const pairs = cols >> 1;
+        const at = buf.byteOffset + bi * w * 8;
+        if (moments) wasm.tileMoments32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        else wasm.tile32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        j0 = 2 * pairs;
+        wasmLeafStats.tiles++;
+      }
+      for (let j = j0; j < cols; j++) {
         const q = p + j * step;
         if (!moments) {
           sumInto(d, q, sa, len, buf, j * nbi + bi);

@@ -2,7 +2,9 @@
 // work each (a chunk of blocks, a range of lanes, a range of tiles). The
 // worker kernels (kernels/ops/reduce.ts) and the calling thread's
 // small-input path run exactly these, so the bits agree.
+import { reduceWasmFor, wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
+import { memoryOf } from "../memory/wasm-memory.js";
 import { fastLanes, fastTiles } from "./reduce-axis.js";
 import { BLOCK, COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, gather, leaf, reduceLane, tree, type KernelOp } from "./reduce-core.js";
 
@@ -143,6 +145,7 @@ export function wholeChunk(a: WholeArgs, b0: number, b1: number, out: Float64Arr
   const k0 = b0 * BLOCK;
   const c = Math.min(a.n, b1 * BLOCK) - k0;
   if (a.shape.length === 1) {
+    if (a.stride[0] === 1 && wasmChunk(a, k0, c, out, o)) return;
     reduceLane(a.op, a.data, a.offset + k0 * a.stride[0]!, a.stride[0]!, c, k0, out, o);
     return;
   }
@@ -160,6 +163,56 @@ export function wholeChunk(a: WholeArgs, b0: number, b1: number, out: Float64Arr
   }
   tree(a.op, part, 0, nb);
   for (let j = 0; j < w; j++) out[o + j] = part[j]!;
+}
+
+const wasmPart = new Scratch();
+
+/**
+ * `reduceLane` of a contiguous float32/float64 sum or moments over an array
+ * that lives in a shared WebAssembly.Memory: each whole block by the
+ * WebAssembly SIMD leaf over the array's own memory (kernels/ops/reduce-wasm.ts:
+ * the same additions in the same order as the JS leaf, so the same bits), a
+ * last partial block by the JS leaf, the partials merged by the same `tree`.
+ * False (nothing written) when the case is not one of those or WebAssembly
+ * SIMD is missing: the caller runs the JS leaves.
+ */
+function wasmChunk(a: WholeArgs, k0: number, c: number, out: Float64Array, o: number): boolean {
+  const op = a.op;
+  if (op !== "sum" && op !== "moments") return false;
+  const d = a.data;
+  const f32 = d instanceof Float32Array;
+  if (!f32 && !(d instanceof Float64Array)) return false;
+  const memory = memoryOf(d.buffer);
+  if (memory === undefined) return false;
+  const wasm = reduceWasmFor(memory);
+  if (wasm === null) return false;
+  const w = WIDTH[op];
+  const nb = Math.ceil(c / BLOCK);
+  const part = wasmPart.get(nb * w);
+  const esz = f32 ? 4 : 8;
+  const p0 = a.offset + k0;
+  for (let b = 0; b < nb; b++) {
+    const len = Math.min(BLOCK, c - b * BLOCK);
+    const p = p0 + b * BLOCK;
+    if (len < BLOCK) {
+      leaf(op, d, p, 1, len, k0 + b * BLOCK, part, b * w);
+      continue;
+    }
+    const ptr = d.byteOffset + p * esz;
+    if (op === "sum") {
+      part[b] = f32 ? wasm.sum32(ptr) : wasm.sum64(ptr);
+    } else {
+      // momentsLeaf: the block's mean, then the squared deviations from it.
+      const mean = (f32 ? wasm.sum32(ptr) : wasm.sum64(ptr)) / BLOCK;
+      part[b * 3] = BLOCK;
+      part[b * 3 + 1] = mean;
+      part[b * 3 + 2] = f32 ? wasm.sq32(ptr, mean) : wasm.sq64(ptr, mean);
+    }
+    wasmLeafStats.blocks++;
+  }
+  tree(op, part, 0, nb);
+  for (let j = 0; j < w; j++) out[o + j] = part[j]!;
+  return true;
 }
 
 // ---- along an axis --------------------------------------------------------------------------

@@ -41,7 +41,9 @@ function sameBits(a: Float64Array, b: Float64Array, what: string): void {
 test("float32 sum/mean/variance/std along an axis give the float64 copy's bits (fast paths = generic leaves), views, 1 and 3 threads", async () => {
   // [rows, cols]: 24 lanes (the benchmark's table), lanes over one 64-lane tile, an axis-1 run over
   // the 128 elements one fast leaf covers (generic lanes path), rows not a multiple of 128, small.
-  const shapes: [number, number][] = [[40_000, 24], [3000, 130], [9_001, 7], [777, 65], [50, 3]];
+  // Rows of whole 8s (no tail), of exactly one 128-element piece and of one element (axis 1's
+  // unit-stride row loop, rowsUnit, at its edges).
+  const shapes: [number, number][] = [[40_000, 24], [3000, 130], [9_001, 7], [777, 65], [50, 3], [5000, 16], [700, 128], [70_001, 1]];
   for (const [R, C] of shapes) {
     const r = lcg(R * 131 + C);
     const f = shared.zeros("float32", [R, C]);
