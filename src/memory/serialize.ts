@@ -281,13 +281,8 @@ function payloadBuffer(p: Record<string, unknown>): SharedArrayBuffer {
   return buffer;
 }
 
-// A bare typed array over a Memory's buffer (kernel args such as a reduction's
-// `data`); other typed arrays pass through structured clone as they are.
-registerShareable<TypedArray>({
-  kind: "wasmview",
-  test: (v): v is TypedArray => ArrayBuffer.isView(v) && memoryOf(v.buffer) !== undefined && dtypeOf(v) !== undefined,
-  encode: (a) => ({ dtype: dtypeOf(a), buffer: a.buffer, ...memoryField(a.buffer), byteOffset: a.byteOffset, length: a.length }),
-  decode: (p) => {
+/** The typed array a "wasmview" or "ndarray" payload names (dtype, buffer, byteOffset, length), checked. */
+function payloadView(p: Record<string, unknown>): TypedArray {
     const dtype: DType = checkDType(p["dtype"], "field \"dtype\"");
     const buffer = payloadBuffer(p);
     const byteOffset = payloadInt(p, "byteOffset", 0, buffer.byteLength);
@@ -296,6 +291,16 @@ registerShareable<TypedArray>({
       throw new SabreTypeError(`field "byteOffset" ${byteOffset} is not aligned to ${dtype}`);
     }
     return new CONSTRUCTORS[dtype](buffer, byteOffset, length);
+}
+
+// A bare typed array over a Memory's buffer (kernel args such as a reduction's
+// `data`); other typed arrays pass through structured clone as they are.
+registerShareable<TypedArray>({
+  kind: "wasmview",
+  test: (v): v is TypedArray => ArrayBuffer.isView(v) && memoryOf(v.buffer) !== undefined && dtypeOf(v) !== undefined,
+  encode: (a) => ({ dtype: dtypeOf(a), buffer: a.buffer, ...memoryField(a.buffer), byteOffset: a.byteOffset, length: a.length }),
+  decode: (p) => {
+    return payloadView(p);
   },
 });
 
@@ -313,13 +318,8 @@ registerShareable<NdArray>({
     offset: a.offset,
   }),
   decode: (p) => {
-    const dtype: DType = checkDType(p["dtype"], "field \"dtype\"");
-    const buffer = payloadBuffer(p);
-    const byteOffset = payloadInt(p, "byteOffset", 0, buffer.byteLength);
-    const length = payloadInt(p, "length", 0, Math.floor((buffer.byteLength - byteOffset) / bytesPerElement(dtype)));
-    if (byteOffset % bytesPerElement(dtype) !== 0) {
-      throw new SabreTypeError(`field "byteOffset" ${byteOffset} is not aligned to ${dtype}`);
-    }
+    const data = payloadView(p);
+    const length = data.length;
     const shape = p["shape"];
     const stride = p["stride"];
     const ints = (x: unknown): x is number[] => Array.isArray(x) && x.every((n) => Number.isInteger(n));
@@ -331,7 +331,6 @@ registerShareable<NdArray>({
     if (hi >= lo && (lo < 0 || hi >= length)) {
       throw new SabreTypeError(`the view reaches indices [${lo}, ${hi}] outside its ${length} elements`);
     }
-    const data = new CONSTRUCTORS[dtype](buffer, byteOffset, length);
     return ndarray(data, shape, stride, offset);
   },
 });
