@@ -52,11 +52,58 @@ export function isWasmMemory(value: unknown): value is WasmMemory {
   return typeof WebAssembly === "object" && value instanceof (WebAssembly.Memory as unknown as new () => object) && (value as WasmMemory).buffer instanceof SharedArrayBuffer;
 }
 
-/** Registers a Memory revived in this thread; returns its buffer (the one views must be made over). */
+/**
+ * Registers a Memory revived in this thread; returns its buffer (the one views must be made over).
+ *
+ * Every message that carries a Memory revives a new wrapper object of the
+ * same backing store, and whatever this thread cached per Memory (its
+ * WebAssembly instance, its scratch page) would be made again for each:
+ * measured, a worker grew the array's memory by one scratch page per call
+ * and instantiated the leaves again, and once the 64 spare pages were gone
+ * (32 calls on 2 workers) every later call fell back to the JS leaves. So a
+ * revived Memory that is one this thread already holds is recognised and the
+ * one held is returned: this thread writes a fresh random stamp into its own
+ * scratch page of each Memory it holds (nobody else reads or writes that
+ * page) and reads the same address through the new Memory's buffer; the
+ * stamp is there only if both are views of one store. A held Memory without
+ * a scratch page cannot be told apart: the new one is kept, and gets its own
+ * page (and then serves as the reference) if a kernel asks for one.
+ */
 export function adoptMemory(memory: WasmMemory): SharedArrayBuffer {
-  const buffer = memory.buffer;
-  memories.set(buffer, memory);
+  const same = heldAlias(memory);
+  const kept = same ?? memory;
+  if (same === undefined) held.add(new WeakRef(memory));
+  const buffer = kept.buffer;
+  memories.set(buffer, kept);
   return buffer;
+}
+
+/** The Memories this thread has adopted (weakly: an array's wrapper goes when nothing uses it). */
+const held = new Set<WeakRef<WasmMemory>>();
+const stampWords = new Uint32Array(2);
+
+/** The Memory held in this thread over the same store as `memory`, found by a stamp in a held scratch page; or undefined. */
+function heldAlias(memory: WasmMemory): WasmMemory | undefined {
+  const bytes = memory.buffer.byteLength;
+  for (const ref of held) {
+    const h = ref.deref();
+    if (h === undefined) {
+      held.delete(ref);
+      continue;
+    }
+    if (h === memory) return h;
+    const s = scratches.get(h);
+    if (s === undefined || s === null || s.byteOffset + 8 > bytes) continue;
+    // A random 64-bit stamp: two distinct stores agree on it by chance with probability 2^-64.
+    stampWords[0] = (Math.random() * 2 ** 32) >>> 0;
+    stampWords[1] = (Math.random() * 2 ** 32) >>> 0;
+    const mine = new Uint32Array(s.buffer, s.byteOffset, 2);
+    mine[0] = stampWords[0];
+    mine[1] = stampWords[1];
+    const theirs = new Uint32Array(memory.buffer, s.byteOffset, 2);
+    if (theirs[0] === stampWords[0] && theirs[1] === stampWords[1]) return h;
+  }
+  return undefined;
 }
 
 /**
