@@ -17,6 +17,8 @@
 // ~0.4 s. The first RangeError switches the allocator to plain SABs for the
 // rest of the thread's life.
 
+import { threadId } from "node:worker_threads";
+
 /**
  * A shared `WebAssembly.Memory` as sabre sees it (the project's lib has no
  * wasm types): pass it as the memory import of a module compiled for a
@@ -96,22 +98,69 @@ const SCRATCH_PAGES = 64;
 
 const scratches = new WeakMap<WasmMemory, Float64Array | null>();
 
+// Every message that carries a Memory revives a new wrapper object of the
+// same store, and a worker revives one per argument set (each axis call's
+// fresh output makes a new set). A scratch page made per wrapper grew the
+// memory by a page per call and worker, and after 32 calls on 2 workers the
+// 64 spare pages were gone and every call fell back to the JS leaves. So a
+// scratch page carries a tag in its last 16 bytes (a 64-bit magic, the
+// process id and the owning thread's id), and a thread looks for its own
+// page among the tagged pages at the memory's end before growing one: one
+// page per array and thread however many wrappers. Thread ids are unique in
+// a process, and a page is tagged only by the thread that grew it (grow
+// returns each caller a page of its own). The scan stops at the first page
+// without the magic (the array's own data, or a page another thread grew and
+// has not tagged yet: then this thread grows a page of its own). Recognising
+// wrappers by WeakRef instead kept every Memory alive: V8 never cleared
+// those WeakRefs here, and RSS grew by each dead array's size.
+const TAG_WORDS = 4;
+const MAGIC0 = 0x5ab7e5c7;
+const MAGIC1 = 0x9c4f2e11;
+/** The floats of a scratch page below its tag. */
+const SCRATCH_FLOATS = (PAGE - TAG_WORDS * 4) / 8;
+
+/** The index, in 32-bit words, of a page's tag. */
+function tagAt(page: number): number {
+  return ((page + 1) * PAGE) / 4 - TAG_WORDS;
+}
+
+/** This thread's tagged scratch page among the last SCRATCH_PAGES pages of `buffer`, or -1. */
+function findScratch(buffer: SharedArrayBuffer): number {
+  const words = new Uint32Array(buffer);
+  const pages = Math.floor(buffer.byteLength / PAGE);
+  for (let p = pages - 1; p >= Math.max(0, pages - SCRATCH_PAGES); p--) {
+    const t = tagAt(p);
+    if (Atomics.load(words, t) !== MAGIC0 || Atomics.load(words, t + 1) !== MAGIC1 || Atomics.load(words, t + 2) !== process.pid >>> 0) return -1;
+    if (Atomics.load(words, t + 3) === threadId) return p;
+  }
+  return -1;
+}
+
 /**
- * This thread's own 64 KiB scratch page in `memory`, as 8,192 float64 (a
+ * This thread's own scratch page in `memory`, as 8,190 float64 (a
  * WebAssembly kernel over an array writes its partials there, and JS reads
- * them in place), made on first use by growing the memory one page: grow
- * returns the old size atomically, so each thread's page is its own. null
- * when the memory cannot grow (its maximum is reached).
+ * them in place): found by its tag, or made by growing the memory one page
+ * (grow returns the old size atomically, so each thread's page is its own)
+ * and tagging it. null when the memory cannot grow (its maximum is reached).
  */
 export function scratchOf(memory: WasmMemory): Float64Array | null {
   let s = scratches.get(memory);
   if (s === undefined) {
-    try {
-      const page = memory.grow(1);
-      s = new Float64Array(memory.buffer, page * PAGE, PAGE / 8);
-    } catch {
-      s = null;
+    let page = findScratch(memory.buffer);
+    if (page < 0) {
+      try {
+        page = memory.grow(1);
+        const words = new Uint32Array(memory.buffer);
+        const t = tagAt(page);
+        Atomics.store(words, t + 3, threadId);
+        Atomics.store(words, t + 2, process.pid >>> 0);
+        Atomics.store(words, t + 1, MAGIC1);
+        Atomics.store(words, t, MAGIC0);
+      } catch {
+        page = -1;
+      }
     }
+    s = page < 0 ? null : new Float64Array(memory.buffer, page * PAGE, SCRATCH_FLOATS);
     scratches.set(memory, s);
   }
   return s;

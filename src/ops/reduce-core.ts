@@ -413,11 +413,53 @@ export function merge(op: KernelOp, a: Float64Array, ao: number, b: Float64Array
  */
 export function tree(op: KernelOp, a: Float64Array, lo: number, n: number): void {
   if (n <= 1) return;
+  // Sums and moments (the merges of the fast paths: one per lane per block of a row tile, the
+  // tiles' partials of every lane on the calling thread) take copies of this recursion without
+  // the per-merge dispatch on op: the same merges in the same order, at a fraction of the cost
+  // (they were ~15-25% of an axis-0 mean or variance in cache).
+  if (op === "sum") {
+    a[lo] = sumTree(a, lo, n);
+    return;
+  }
+  if (op === "moments") {
+    momentsTree(a, lo, n);
+    return;
+  }
   const h = n >> 1;
   tree(op, a, lo, h);
   tree(op, a, lo + h, n - h);
   const w = WIDTH[op];
   merge(op, a, lo * w, a, (lo + h) * w);
+}
+
+/** `tree` of sums: the left half's total plus the right half's, as the in-place merges add them. */
+function sumTree(a: Float64Array, lo: number, n: number): number {
+  if (n === 1) return a[lo]!;
+  if (n === 2) return a[lo]! + a[lo + 1]!;
+  const h = n >> 1;
+  return sumTree(a, lo, h) + sumTree(a, lo + h, n - h);
+}
+
+/** `tree` of (count, mean, M2) partials: `merge`'s Chan step, in place, in the same order. */
+function momentsTree(a: Float64Array, lo: number, n: number): void {
+  if (n <= 1) return;
+  const h = n >> 1;
+  momentsTree(a, lo, h);
+  momentsTree(a, lo + h, n - h);
+  const ao = lo * 3, bo = (lo + h) * 3;
+  const na = a[ao]!, nb = a[bo]!;
+  if (nb === 0) return;
+  if (na === 0) {
+    a[ao] = nb;
+    a[ao + 1] = a[bo + 1]!;
+    a[ao + 2] = a[bo + 2]!;
+    return;
+  }
+  const m = na + nb;
+  const delta = a[bo + 1]! - a[ao + 1]!;
+  a[ao] = m;
+  a[ao + 1] = a[ao + 1]! + (delta * nb) / m;
+  a[ao + 2] = a[ao + 2]! + a[bo + 2]! + ((delta * delta * na) / m) * nb;
 }
 
 /** A growable scratch buffer, one per use site, so hot paths do not allocate. */

@@ -4,7 +4,7 @@
 // small-input path run exactly these, so the bits agree.
 import { reduceWasmFor, wasmLeafStats } from "../../kernels/ops/reduce-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
-import { memoryOf } from "../memory/wasm-memory.js";
+import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
 import { fastLanes, fastTiles } from "./reduce-axis.js";
 import { BLOCK, COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, gather, leaf, reduceLane, tree, type KernelOp } from "./reduce-core.js";
 
@@ -191,6 +191,23 @@ function wasmChunk(a: WholeArgs, k0: number, c: number, out: Float64Array, o: nu
   const part = wasmPart.get(nb * w);
   const esz = f32 ? 4 : 8;
   const p0 = a.offset + k0;
+  // A whole chunk's sums two blocks at a time, b and b + nb/2 (two streams of misses per thread).
+  const scratch = op === "sum" && c === nb * BLOCK && nb % 2 === 0 ? scratchOf(memory) : null;
+  if (scratch !== null) {
+    const half = nb >> 1;
+    const base = d.byteOffset + p0 * esz;
+    const stride = BLOCK * esz;
+    for (let b = 0; b < half; b++) {
+      if (f32) wasm.sum32pair(base + b * stride, base + (b + half) * stride, scratch.byteOffset);
+      else wasm.sum64pair(base + b * stride, base + (b + half) * stride, scratch.byteOffset);
+      part[b] = scratch[0]!;
+      part[b + half] = scratch[1]!;
+    }
+    wasmLeafStats.blocks += nb;
+    tree(op, part, 0, nb);
+    out[o] = part[0]!;
+    return true;
+  }
   for (let b = 0; b < nb; b++) {
     const len = Math.min(BLOCK, c - b * BLOCK);
     const p = p0 + b * BLOCK;

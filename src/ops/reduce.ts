@@ -104,6 +104,15 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
 
 // ---- along an axis --------------------------------------------------------------------------
 
+/**
+ * Elements per unit of work of an axis reduction (lanes, or row tiles). Each
+ * unit pays a claim, a kernel call and its setup (the Memory and its
+ * WebAssembly instance looked up, a JS merge per lane and tile): at 65,536 a
+ * 1M x 24 table made 367-489 units per call. 2^18 makes a quarter of them
+ * and still ~90 units for 2 or 3 threads to share.
+ */
+const AXIS_CHUNK = 2 ** 18;
+
 /** Lanes shorter than this, or more numerous than LANES_FEW, are reduced one lane per unit of work. */
 const LANES_FEW = 8;
 
@@ -163,7 +172,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
       lanesRange(args, od, 0, lanes);
     } else {
       const engine = await engineFor(o);
-      await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk: Math.max(1, Math.floor(65536 / m)), signal: o.signal });
+      await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk: Math.max(1, Math.floor(AXIS_CHUNK / m)), signal: o.signal });
     }
     return out;
   }
@@ -178,8 +187,8 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
   } else {
     const engine: Engine = await engineFor(o);
     part = sharedTypedArray("float64", lanes * groups * w);
-    // About 64K elements per chunk (short axes make small tiles); grouping tasks changes no bits.
-    const chunk = Math.max(1, Math.floor(65536 / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
+    // About AXIS_CHUNK elements per chunk (short axes make small tiles); grouping tasks changes no bits.
+    const chunk = Math.max(1, Math.floor(AXIS_CHUNK / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
     await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part }, { chunk, signal: o.signal });
   }
   finishTiles(args, part, od);

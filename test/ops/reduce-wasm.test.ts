@@ -213,4 +213,25 @@ test("ops along axis 0 and 1 of a Memory-backed float32 table: the bits of the p
   }
 });
 
+test("a Memory revived by every call is recognised: 40 calls on 2 and 3 threads grow its memory by at most one scratch page per thread", async () => {
+  const x = shared.zeros("float32", [200_000, 24]);
+  const memory = shared.wasmMemory(x)!;
+  fill(x.data as Float32Array, 9, false);
+  const y = plainCopy(x);
+  const want0 = (await ops.mean(y, { axis: 0, engine: engines[0]! })).data as Float64Array;
+  const want1 = (await ops.variance(y, { axis: 1, engine: engines[0]! })).data as Float64Array;
+  const pages = memory.buffer.byteLength / 65536;
+  for (const engine of engines.slice(1)) {
+    // Each call sends fresh args (a new partials or output array), so each revives the Memory again.
+    for (let i = 0; i < 20; i++) {
+      const got0 = (await ops.mean(x, { axis: 0, engine })).data as Float64Array;
+      const got1 = (await ops.variance(x, { axis: 1, engine })).data as Float64Array;
+      assert.ok(got0.every((v, j) => Object.is(v, want0[j])), "mean along axis 0");
+      assert.ok(got1.every((v, j) => Object.is(v, want1[j])), "variance along axis 1");
+    }
+  }
+  // Worker threads of the 2- and 3-thread engines (and the calling thread) at most: 6 pages, not 80.
+  assert.ok(memory.buffer.byteLength / 65536 - pages <= 6, `grew by ${memory.buffer.byteLength / 65536 - pages} pages`);
+});
+
 test.run();
