@@ -11,6 +11,8 @@ import { mostFrequent } from "./select.js";
 
 /** Rows per block: 2048 rows x 32 float32 columns is 256 KiB, in L2 for the second pass. */
 export const ROW_BLOCK = 2048;
+/** Blocks a group of columns goes straight to the generic pass after the lean pass left all of them. */
+const SKIP_BLOCKS = 15;
 /** Slots per (block, column) partial: count, mean, M2, min, max. */
 export const STATS_SLOTS = 5;
 
@@ -37,6 +39,8 @@ export function blockStats(x: NdArray, part: Float64Array, moments: boolean, ext
   const [n, nf] = x.shape as [number, number];
   const [s0, s1] = x.stride as [number, number];
   const lean = moments && !extremes;
+  // per group of columns (by first column / 4): blocks still to skip the lean try, after one where it left every column
+  const skip = lean ? new Int32Array(Math.ceil(nf / 4)) : null;
   let infinities = 0;
   for (let b = b0; b < b1; b++) {
     const r0 = b * ROW_BLOCK;
@@ -48,7 +52,14 @@ export function blockStats(x: NdArray, part: Float64Array, moments: boolean, ext
       for (; j + 4 <= nf; ) {
         const width = j + 8 <= nf ? 8 : 4;
         const q = (b * nf + j) * STATS_SLOTS;
-        const left = width === 8 ? moments8(data, p0 + j * s1, s0, s1, r1 - r0, part, q, STATS_SLOTS) : moments4(data, p0 + j * s1, s0, s1, r1 - r0, part, q, STATS_SLOTS);
+        const g = j >> 2;
+        let left = (1 << width) - 1;
+        // columns with NaN in every block (missing values) would pay the lean sums for nothing each time: try again after SKIP_BLOCKS
+        if (skip![g]! > 0) skip![g]!--;
+        else {
+          left = width === 8 ? moments8(data, p0 + j * s1, s0, s1, r1 - r0, part, q, STATS_SLOTS) : moments4(data, p0 + j * s1, s0, s1, r1 - r0, part, q, STATS_SLOTS);
+          if (left === (1 << width) - 1) skip![g] = SKIP_BLOCKS;
+        }
         for (let k = 0; k < width; k++) if (left & (1 << k)) infinities += columnBlock(x, part, true, b, j + k, r0, r1);
         j += width;
       }

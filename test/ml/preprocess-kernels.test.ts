@@ -74,6 +74,10 @@ test("lean moments pass: count, mean and M2 bit for bit those of the generic pas
   sameMoments(table("float64", 300, 9, 3, Array.from({ length: 300 }, (_, i): [number, number, number] => [i, 4, NaN])), "all-NaN column");
   sameMoments(table("float32", 1, 12, 4), "one row");
   sameMoments(table("float64", 50, 8, 5, [[0, 2, 1.5e308], [1, 2, 1.5e308], [7, 3, -1.7e308], [8, 3, -1.7e308]]), "float64 overflow");
+  // NaN in every column of the first 20 blocks (the lean try is skipped for a while), clean after
+  const gaps: Array<[number, number, number]> = [];
+  for (let blk = 0; blk < 20; blk++) for (let c = 0; c < 12; c++) gaps.push([blk * ROW_BLOCK + c * 7, c, NaN]);
+  sameMoments(table("float32", 40 * ROW_BLOCK + 5, 12, 6, gaps), "NaN-dense blocks, then clean ones");
 });
 
 test("lean moments pass over strided views (transposed, every other column, reversed rows)", () => {
