@@ -5,6 +5,7 @@
 // every step is rounded to float32, as numpy stores after each step.
 import { defineKernels } from "../../src/engine/define.js";
 import type { NdArray } from "../../src/memory/ndarray-type.js";
+import { affineRowsF32, affineRowsF64 } from "./affine-rows.js";
 
 export interface AffineArgs {
   x: NdArray;
@@ -21,13 +22,19 @@ export interface AffineArgs {
   f32: boolean;
 }
 
-/** Rows [r0, r1) of an affine per-column map. Returns how many infinite inputs it met. */
+/** Rows [r0, r1) of an affine per-column map (rows of adjacent columns: affine-rows.ts). Returns how many infinite inputs it met. */
 export function affineRows(args: AffineArgs, r0: number, r1: number): number {
   const { x, out, mode, a, b, clip, lo, hi, f32 } = args;
   const nf = x.shape[1]!;
   const [s0, s1] = x.stride as [number, number];
   const [t0, t1] = out.stride as [number, number];
   let bad = 0;
+  if (s1 === 1 && t1 === 1) {
+    const spec = { src: x.data as Float64Array, p0: x.offset, s0, dst: out.data as Float64Array, q0: out.offset, t0, nf, mode, a, b };
+    bad = f32 ? affineRowsF32(spec, r0, r1) : affineRowsF64(spec, r0, r1);
+    if (clip) clipRows(out, r0, r1, lo, hi);
+    return bad;
+  }
   // one loop per (mode, dtype) so each stays small and monomorphic; a row's
   // per-column numbers are read from a and b, which sit in L1
   if (f32) {

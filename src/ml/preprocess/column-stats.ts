@@ -18,7 +18,7 @@ export interface ColumnStats {
   mean: Float64Array;
   /** Population variance (ddof 0) of the non-NaN values (NaN for a column without any). */
   var: Float64Array;
-  /** nanmin / nanmax (NaN for a column without values). */
+  /** nanmin / nanmax (NaN for a column without values, and everywhere when columnStats was told not to compute them). */
   min: Float64Array;
   max: Float64Array;
   /** [blocks][columns]: non-NaN values of each column in each row block (where gather writes). */
@@ -27,14 +27,16 @@ export interface ColumnStats {
 
 /**
  * Column statistics of x. Throws SabreTypeError naming `who` when x holds an
- * infinity (sklearn's "Input contains infinity").
+ * infinity (sklearn's "Input contains infinity"). `extremes` false: min and
+ * max are not wanted (they come back NaN), so blocks without NaN take the
+ * lean pass of kernels/preprocess/moments.ts (same count, mean and var bits).
  */
-export async function columnStats(who: string, engine: Runner, x: NdArray, moments: boolean, signal: AbortSignal | undefined): Promise<ColumnStats> {
+export async function columnStats(who: string, engine: Runner, x: NdArray, moments: boolean, signal: AbortSignal | undefined, extremes = true): Promise<ColumnStats> {
   const [n, nf] = x.shape as [number, number];
   const blocks = Math.ceil(n / ROW_BLOCK);
   const part = sharedTypedArray("float64", blocks * nf * STATS_SLOTS);
   const chunk = Math.max(1, Math.ceil(blocks / (engine.threads * 4)));
-  const infs = (await engine.parallelFor(blocks, "sabre.preprocess.colStats", { x, part, moments }, { chunk, signal })) as number[];
+  const infs = (await engine.parallelFor(blocks, "sabre.preprocess.colStats", { x, part, moments, extremes }, { chunk, signal })) as number[];
   if (infs.some((k) => k > 0)) throw new SabreTypeError(`${who}: X contains infinity; only finite values and NaN (missing) are allowed`);
   const count = new Float64Array(nf);
   const mean = new Float64Array(nf);
@@ -72,6 +74,10 @@ export async function columnStats(who: string, engine: Runner, x: NdArray, momen
       mean[j] = NaN;
       variance[j] = NaN;
     } else variance[j] = m2[j]! / count[j]!;
+  }
+  if (!extremes) {
+    min.fill(NaN);
+    max.fill(NaN);
   }
   return { count, mean, var: variance, min, max, blockCounts };
 }

@@ -133,7 +133,8 @@ export class SimpleImputer implements Transformer {
       statistics = new Float64Array(nf).fill(r(this.fillValue));
     } else {
       const engine = await engineOf(o.engine, this.engine, x.size);
-      const s = await columnStats(who, engine, x, this.strategy === "mean", o.signal);
+      // the mean needs no min/max; the median's histograms and the mode's gather do
+      const s = await columnStats(who, engine, x, this.strategy === "mean", o.signal, this.strategy !== "mean");
       if (this.strategy === "mean") statistics = Float64Array.from(s.mean, r);
       else if (this.strategy === "median") {
         const res = await columnMedianPercentiles(engine, x, s, Array.from({ length: nf }, () => []), true, o.signal);

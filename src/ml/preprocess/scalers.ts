@@ -180,7 +180,7 @@ export class StandardScaler implements Transformer {
     throwIfAborted(who, o.signal);
     const engine = await engineOf(o.engine, this.engine, x.size);
     const moments = this.withMean || this.withStd;
-    const s = await columnStats(who, engine, x, moments, o.signal);
+    const s = await columnStats(who, engine, x, moments, o.signal, false);
     const nf = x.shape[1]!;
     let scale: Float64Array | null = null;
     if (this.withStd) {
