@@ -7,7 +7,7 @@ import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
 import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
-import { Batch, allocSlots, slotViews } from "./batch.js";
+import { Batch, SlotViews, allocSlots } from "./batch.js";
 import type { FieldSpecs } from "./define.js";
 import { SampleError } from "./errors.js";
 import { checkTransformList, resolveDataset, resolveTransforms, type DatasetInput } from "./plan-build.js";
@@ -404,7 +404,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private async *runInline(plan: LoaderPlan, epoch: number): AsyncGenerator<Batch<F>> {
     const writer = await (this.inline ??= SampleWriter.open(plan, 0));
     const ring = this.ringFor(plan, 0);
-    const fields = plan.outFields;
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, 1);
     if (plan.mode === "iterable") {
       const it = writer.records(epoch);
       let k = 0;
@@ -429,7 +429,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           ring.indices[row++] = ordinal++;
         }
         if (row > 0 && (row === plan.batchSize || !plan.dropLast)) {
-          const batch = new Batch<F>(k++, epoch, row, slotViews(fields, ring.fields, plan.batchSize, 0, row) as Record<F, never>, ring.indices.subarray(0, row), undefined);
+          const v = views.get(0, row);
+          const batch = new Batch<F>(k++, epoch, row, v.fields as Record<F, never>, v.indices, undefined);
           yield batch;
           batch.release();
         }
@@ -449,7 +450,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         throw sampleError(err, -1, b, 0);
       }
       ring.indices.set(order.subarray(start, end), 0);
-      const batch = new Batch<F>(b, epoch, end - start, slotViews(fields, ring.fields, plan.batchSize, 0, end - start) as Record<F, never>, ring.indices.subarray(0, end - start), undefined);
+      const v = views.get(0, end - start);
+      const batch = new Batch<F>(b, epoch, end - start, v.fields as Record<F, never>, v.indices, undefined);
       yield batch;
       batch.release();
     }
@@ -566,8 +568,10 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       this.throwIfFailed();
       const v = Atomics.load(ctl, word);
       if (ready(v)) return v;
-      if (performance.now() < pollUntil) {
-        await new Promise<void>((r) => setImmediate(r));
+      const polled = pollUntil - performance.now();
+      if (polled > 0) {
+        // A bounded blocking wait, not a poll between event-loop turns: it wakes on the worker's notify, burns no core and allocates nothing.
+        Atomics.wait(ctl, word, v, polled);
         continue;
       }
       if (polling) this.pollSkips = POLL_SKIP; // the poll missed: park at once for the next waits
@@ -603,6 +607,18 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const { ctl } = ring;
     // Slot s holds batches s, s + S, ...: expected[s] is the next one it will hold.
     const expected = Int32Array.from({ length: S }, (_, s) => s);
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, S);
+    // One release hook per slot for the whole epoch (a batch's hook only needs its slot).
+    const release = Array.from({ length: S }, (_, s) => {
+      const word = R.slotWord(W, s, R.S_STATE);
+      return (): void => {
+        expected[s] = expected[s]! + S;
+        if (this.failure === undefined) {
+          Atomics.store(ctl, word, 2 * expected[s]!);
+          Atomics.notify(ctl, word);
+        }
+      };
+    });
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
       let s: number;
@@ -631,14 +647,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const b = expected[s]!;
       const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
-      const word = R.slotWord(W, s, R.S_STATE);
-      const batch = new Batch<F>(b, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
-        expected[s] = expected[s]! + S;
-        if (this.failure === undefined) {
-          Atomics.store(ctl, word, 2 * expected[s]!);
-          Atomics.notify(ctl, word);
-        }
-      });
+      const v = views.get(s, size);
+      const batch = new Batch<F>(b, epoch, size, v.fields as Record<F, never>, v.indices, release[s]);
       // The engine refs the workers when the epoch's call starts; a batch taken without parking must not leave them ref'd.
       holdWorkers(engine, false);
       try {
@@ -657,6 +667,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     let active = Array.from({ length: W }, (_, w) => w);
     let turn = 0;
     let yielded = 0;
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, plan.slots);
     while (active.length > 0) {
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
@@ -667,7 +678,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         continue;
       }
       const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
-      const batch = new Batch<F>(yielded++, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
+      const view = views.get(s, size);
+      const batch = new Batch<F>(yielded++, epoch, size, view.fields as Record<F, never>, view.indices, () => {
         k[w] = k[w]! + 1;
         if (this.failure === undefined) {
           Atomics.store(ctl, word, 2 * (k[w]! + pf - 1));
