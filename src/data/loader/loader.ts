@@ -57,14 +57,17 @@ export interface DataLoaderOptions {
 let loaderIds = 0;
 
 /**
- * How long the main thread polls a slot between event-loop turns before it
- * parks on Atomics.waitAsync, in ms. A waitAsync wake-up travels through the
- * event loop's async handle (50-150 us on these VMs), which a fast consumer
- * would pay on every batch; polling a little first catches a batch that is
- * about to land. When the batch does not land within the poll, the wait
- * parks and the next POLL_SKIP waits park at once: with CPU-heavy getItems
- * on every core, polling on each batch took 15-20% of a core from the
- * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
+ * How long the main thread blocks in Atomics.wait on a slot before it parks
+ * on Atomics.waitAsync, in ms. A waitAsync wake-up travels through the event
+ * loop's async handle (50-150 us on these VMs), which a fast consumer would
+ * pay on every batch; a short blocking wait first catches a batch that is
+ * about to land, woken by the worker's notify. It replaced polling between
+ * event-loop turns (setImmediate), which allocated a promise per turn (the
+ * main thread's young generation grew during an epoch) and burned the core
+ * the workers needed. When the batch does not land in time, the wait parks
+ * and the next POLL_SKIP waits park at once, so the event loop is held up at
+ * most POLL_MS per POLL_SKIP + 1 batches that the consumer outpaces (with
+ * polling, CPU-heavy getItems on every core lost 15-20% of a core to it).
  */
 const POLL_MS = 0.3;
 const POLL_SKIP = 16;
@@ -153,7 +156,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private inline: Promise<SampleWriter> | undefined;
   private ring: RingMemory | undefined;
   private wake: Wake | undefined;
-  /** Waits left that park without polling first (see POLL_SKIP). */
+  /** Waits left that park without the short blocking wait first (see POLL_SKIP). */
   private pollSkips = 0;
   private failure: Error | undefined;
 
@@ -477,7 +480,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private startEngine(plan: LoaderPlan): Promise<Engine> {
     if (!this.engine) {
       // The private engine's workers load only the loader's kernels (not forest, ops, preprocess, csv).
-      // An epoch is one long call: the engine does not poll for its end (the loader polls for batches itself).
+      // An epoch is one long call: the engine does not poll for its end (the loader waits for batches itself).
       const p = Engine.start(
         internalEngine(
           { threads: this.numWorkers },
@@ -583,7 +586,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const res = Atomics.waitAsync(ctl, word, v, Number.isFinite(left) ? left : undefined);
       if (!res.async) continue;
-      // A pending waitAsync keeps nothing alive (polling does: setImmediate), so the workers are ref'd only while parked.
+      // A pending waitAsync keeps nothing alive, so the workers are ref'd only while parked.
       holdWorkers(engine, true);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -725,7 +728,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
  * is one call: an iterator abandoned mid-epoch (never finished, broken out
  * of or closed) would keep the process alive forever. So the workers are
  * ref'd only while the main thread is parked waiting for a batch (then they
- * must keep it alive; while it polls, its pending setImmediate does), and
+ * must keep it alive; its short blocking wait before that holds the thread), and
  * unref'd otherwise, while the user holds a batch too. The loader owns this
  * engine and runs nothing else on it, so the engine's own toggles (at the
  * call's start and end) do not interleave with these.
