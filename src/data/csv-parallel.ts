@@ -3,7 +3,7 @@
 // the fast path does not handle (quotes in the body, a multi-byte
 // delimiter...) return null and go to the serial reader. The protocol and
 // why each rule matches the serial reader: csv-parallel.md.
-import { parse } from "csv-parse/sync";
+import { parseRecords } from "./csv-parse-lazy.js";
 import csvKernels, { type CsvLayout, type ParseArgs } from "../../kernels/data/csv.js";
 import type { KernelArgs } from "../engine/engine.js";
 import type { RangeCount, RangeParse } from "../../kernels/data/csv-scan.js";
@@ -52,7 +52,7 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
   if (head === null) return null;
   let first: string[];
   try {
-    const recs = parse(head.text, { delimiter: options.delimiter ?? ",", skip_empty_lines: true, trim: true, relax_column_count: false }) as string[][];
+    const recs = parseRecords(head.text, { delimiter: options.delimiter ?? ",", skip_empty_lines: true, trim: true, relax_column_count: false });
     if (recs.length !== 1) return null;
     first = recs[0]!;
   } catch {

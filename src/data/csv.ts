@@ -1,7 +1,7 @@
 import { open, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { parse } from "csv-parse/sync";
+import { parseRecords } from "./csv-parse-lazy.js";
 import type { Engine } from "../engine/engine.js";
 import { FormatError, SabreTypeError } from "../errors.js";
 import type { NdArray } from "../memory/ndarray-type.js";
@@ -139,7 +139,7 @@ export function parseCsv(text: string, options: ReadCsvOptions = {}, where = "CS
   const delimiter = options.delimiter ?? ",";
   let records: string[][];
   try {
-    records = parse(text, { delimiter, skip_empty_lines: true, trim: true, relax_column_count: false }) as string[][];
+    records = parseRecords(text, { delimiter, skip_empty_lines: true, trim: true, relax_column_count: false });
   } catch (err) {
     throw new FormatError(`${where}: ${(err as Error).message}`, { cause: err });
   }

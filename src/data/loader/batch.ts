@@ -73,6 +73,40 @@ export function slotViews(fields: FieldSpecs, storage: Record<string, TypedArray
   return out;
 }
 
+/**
+ * The views of every slot, made once per epoch and handed to each full
+ * batch of that slot (a partial batch, the last one, gets its own): a batch
+ * costs the main thread one small object instead of an ndarray, a shape
+ * array and a typed-array view per field, which kept V8's young generation
+ * growing during an epoch (src/data/loader/README.md, "Memory"). Two
+ * batches of one slot are never valid together, so sharing the views
+ * exposes nothing a batch did not already: its slot's memory.
+ */
+export class SlotViews {
+  private readonly full: Array<{ fields: Record<string, NdArray>; indices: Int32Array } | undefined>;
+  constructor(
+    private readonly fields: FieldSpecs,
+    private readonly storage: Record<string, TypedArray>,
+    private readonly indices: Int32Array,
+    private readonly batchSize: number,
+    slots: number,
+  ) {
+    this.full = new Array(slots).fill(undefined);
+  }
+
+  /** Rows [0, size) of slot `s`: its field views (frozen) and its indices. */
+  get(s: number, size: number): { fields: Record<string, NdArray>; indices: Int32Array } {
+    const B = this.batchSize;
+    if (size === B) {
+      const cached = this.full[s];
+      if (cached) return cached;
+    }
+    const views = { fields: Object.freeze(slotViews(this.fields, this.storage, B, s, size)), indices: this.indices.subarray(s * B, s * B + size) };
+    if (size === B) this.full[s] = views;
+    return views;
+  }
+}
+
 export function allocSlots(fields: FieldSpecs, slots: number, batchSize: number): Record<string, TypedArray> {
   const out: Record<string, TypedArray> = {};
   for (const [name, spec] of Object.entries(fields)) {

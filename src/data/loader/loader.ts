@@ -7,7 +7,7 @@ import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
 import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
-import { Batch, allocSlots, slotViews } from "./batch.js";
+import { Batch, SlotViews, allocSlots } from "./batch.js";
 import type { FieldSpecs } from "./define.js";
 import { SampleError } from "./errors.js";
 import { checkTransformList, resolveDataset, resolveTransforms, type DatasetInput } from "./plan-build.js";
@@ -57,14 +57,17 @@ export interface DataLoaderOptions {
 let loaderIds = 0;
 
 /**
- * How long the main thread polls a slot between event-loop turns before it
- * parks on Atomics.waitAsync, in ms. A waitAsync wake-up travels through the
- * event loop's async handle (50-150 us on these VMs), which a fast consumer
- * would pay on every batch; polling a little first catches a batch that is
- * about to land. When the batch does not land within the poll, the wait
- * parks and the next POLL_SKIP waits park at once: with CPU-heavy getItems
- * on every core, polling on each batch took 15-20% of a core from the
- * workers (2 workers on 2 cores: 1.58x numWorkers 0 at 1.98 cores used).
+ * How long the main thread blocks in Atomics.wait on a slot before it parks
+ * on Atomics.waitAsync, in ms. A waitAsync wake-up travels through the event
+ * loop's async handle (50-150 us on these VMs), which a fast consumer would
+ * pay on every batch; a short blocking wait first catches a batch that is
+ * about to land, woken by the worker's notify. It replaced polling between
+ * event-loop turns (setImmediate), which allocated a promise per turn (the
+ * main thread's young generation grew during an epoch) and burned the core
+ * the workers needed. When the batch does not land in time, the wait parks
+ * and the next POLL_SKIP waits park at once, so the event loop is held up at
+ * most POLL_MS per POLL_SKIP + 1 batches that the consumer outpaces (with
+ * polling, CPU-heavy getItems on every core lost 15-20% of a core to it).
  */
 const POLL_MS = 0.3;
 const POLL_SKIP = 16;
@@ -153,7 +156,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private inline: Promise<SampleWriter> | undefined;
   private ring: RingMemory | undefined;
   private wake: Wake | undefined;
-  /** Waits left that park without polling first (see POLL_SKIP). */
+  /** Waits left that park without the short blocking wait first (see POLL_SKIP). */
   private pollSkips = 0;
   private failure: Error | undefined;
 
@@ -404,7 +407,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private async *runInline(plan: LoaderPlan, epoch: number): AsyncGenerator<Batch<F>> {
     const writer = await (this.inline ??= SampleWriter.open(plan, 0));
     const ring = this.ringFor(plan, 0);
-    const fields = plan.outFields;
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, 1);
     if (plan.mode === "iterable") {
       const it = writer.records(epoch);
       let k = 0;
@@ -429,7 +432,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
           ring.indices[row++] = ordinal++;
         }
         if (row > 0 && (row === plan.batchSize || !plan.dropLast)) {
-          const batch = new Batch<F>(k++, epoch, row, slotViews(fields, ring.fields, plan.batchSize, 0, row) as Record<F, never>, ring.indices.subarray(0, row), undefined);
+          const v = views.get(0, row);
+          const batch = new Batch<F>(k++, epoch, row, v.fields as Record<F, never>, v.indices, undefined);
           yield batch;
           batch.release();
         }
@@ -449,7 +453,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         throw sampleError(err, -1, b, 0);
       }
       ring.indices.set(order.subarray(start, end), 0);
-      const batch = new Batch<F>(b, epoch, end - start, slotViews(fields, ring.fields, plan.batchSize, 0, end - start) as Record<F, never>, ring.indices.subarray(0, end - start), undefined);
+      const v = views.get(0, end - start);
+      const batch = new Batch<F>(b, epoch, end - start, v.fields as Record<F, never>, v.indices, undefined);
       yield batch;
       batch.release();
     }
@@ -475,7 +480,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private startEngine(plan: LoaderPlan): Promise<Engine> {
     if (!this.engine) {
       // The private engine's workers load only the loader's kernels (not forest, ops, preprocess, csv).
-      // An epoch is one long call: the engine does not poll for its end (the loader polls for batches itself).
+      // An epoch is one long call: the engine does not poll for its end (the loader waits for batches itself).
       const p = Engine.start(
         internalEngine(
           { threads: this.numWorkers },
@@ -566,8 +571,10 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       this.throwIfFailed();
       const v = Atomics.load(ctl, word);
       if (ready(v)) return v;
-      if (performance.now() < pollUntil) {
-        await new Promise<void>((r) => setImmediate(r));
+      const polled = pollUntil - performance.now();
+      if (polled > 0) {
+        // A bounded blocking wait, not a poll between event-loop turns: it wakes on the worker's notify, burns no core and allocates nothing.
+        Atomics.wait(ctl, word, v, polled);
         continue;
       }
       if (polling) this.pollSkips = POLL_SKIP; // the poll missed: park at once for the next waits
@@ -579,7 +586,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const res = Atomics.waitAsync(ctl, word, v, Number.isFinite(left) ? left : undefined);
       if (!res.async) continue;
-      // A pending waitAsync keeps nothing alive (polling does: setImmediate), so the workers are ref'd only while parked.
+      // A pending waitAsync keeps nothing alive, so the workers are ref'd only while parked.
       holdWorkers(engine, true);
       try {
         await new Promise<void>((resolve, reject) => {
@@ -603,6 +610,18 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     const { ctl } = ring;
     // Slot s holds batches s, s + S, ...: expected[s] is the next one it will hold.
     const expected = Int32Array.from({ length: S }, (_, s) => s);
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, S);
+    // One release hook per slot for the whole epoch (a batch's hook only needs its slot).
+    const release = Array.from({ length: S }, (_, s) => {
+      const word = R.slotWord(W, s, R.S_STATE);
+      return (): void => {
+        expected[s] = expected[s]! + S;
+        if (this.failure === undefined) {
+          Atomics.store(ctl, word, 2 * expected[s]!);
+          Atomics.notify(ctl, word);
+        }
+      };
+    });
     const timeoutError = (b: number) => (): Error => new TimeoutError(`DataLoader batch ${b} of epoch ${epoch} (samples ${describeIndices(ring.order.subarray(ring.starts[b]!, ring.starts[b + 1]!))})`, this.timeout);
     for (let yielded = 0; yielded < nb; yielded++) {
       let s: number;
@@ -631,14 +650,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       }
       const b = expected[s]!;
       const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
-      const word = R.slotWord(W, s, R.S_STATE);
-      const batch = new Batch<F>(b, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
-        expected[s] = expected[s]! + S;
-        if (this.failure === undefined) {
-          Atomics.store(ctl, word, 2 * expected[s]!);
-          Atomics.notify(ctl, word);
-        }
-      });
+      const v = views.get(s, size);
+      const batch = new Batch<F>(b, epoch, size, v.fields as Record<F, never>, v.indices, release[s]);
       // The engine refs the workers when the epoch's call starts; a batch taken without parking must not leave them ref'd.
       holdWorkers(engine, false);
       try {
@@ -657,6 +670,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
     let active = Array.from({ length: W }, (_, w) => w);
     let turn = 0;
     let yielded = 0;
+    const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, plan.slots);
     while (active.length > 0) {
       const w = active[turn % active.length]!;
       const s = w * pf + (k[w]! % pf);
@@ -667,7 +681,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         continue;
       }
       const size = Atomics.load(ctl, R.slotWord(W, s, R.S_SIZE));
-      const batch = new Batch<F>(yielded++, epoch, size, slotViews(plan.outFields, ring.fields, plan.batchSize, s, size) as Record<F, never>, ring.indices.subarray(s * plan.batchSize, s * plan.batchSize + size), () => {
+      const view = views.get(s, size);
+      const batch = new Batch<F>(yielded++, epoch, size, view.fields as Record<F, never>, view.indices, () => {
         k[w] = k[w]! + 1;
         if (this.failure === undefined) {
           Atomics.store(ctl, word, 2 * (k[w]! + pf - 1));
@@ -713,7 +728,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
  * is one call: an iterator abandoned mid-epoch (never finished, broken out
  * of or closed) would keep the process alive forever. So the workers are
  * ref'd only while the main thread is parked waiting for a batch (then they
- * must keep it alive; while it polls, its pending setImmediate does), and
+ * must keep it alive; its short blocking wait before that holds the thread), and
  * unref'd otherwise, while the user holds a batch too. The loader owns this
  * engine and runs nothing else on it, so the engine's own toggles (at the
  * call's start and end) do not interleave with these.
