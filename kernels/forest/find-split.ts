@@ -79,6 +79,15 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   // Entropy keeps the lists: its sweep updates two class arrays per sample, where the tiny sort saves little.
   const tiny = batched && n <= Math.min(forestTuning.tinyMax, TINY_LIMIT) && s.p.criterion !== 1;
   const batch = s.batch;
+  // Every feature is visited (maxFeatures >= d): scan the unknown ones in a
+  // shuffled order (only exact ties depend on it) instead of drawing them.
+  const all = maxFeatures >= s.d;
+  const order = s.rest;
+  if (all) {
+    let k = 0;
+    for (let f = 0; f < s.d; f++) if (knownMark[f] !== stamp) order[k++] = f;
+    s.rng.shuffle(order, k);
+  }
   let visited = 0;
   let drawn = 0;
   let nonConstant = 0;
@@ -89,7 +98,7 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
     if (want > MAX_BATCH) want = MAX_BATCH;
     let nb = 0;
     for (let k = 0; k < want && unknownLeft > 0; k++) {
-      const f = drawFeature(s, stamp, drawn++);
+      const f = all ? order[drawn++]! : drawFeature(s, stamp, drawn++);
       visited++;
       if (knownMark[f] === stamp) continue;
       unknownLeft--;
