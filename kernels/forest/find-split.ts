@@ -66,9 +66,7 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   }
   const stamp = s.stamp;
   const knownMark = s.knownMark;
-  for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
-  if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
-  else for (let i = 0; i < nKnown; i++) out[outOff + i] = known[knownOff + i]!;
+  markKnown(knownMark, stamp, known, knownOff, nKnown, out, outOff);
   s.bestFeature = -1;
   s.bestProxy = -Infinity;
   const maxFeatures = s.p.maxFeatures;
@@ -117,4 +115,32 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
     }
   }
   return nKnown + nFound;
+}
+
+/** Marks the known constants known[knownOff ..] at this node and copies them to out[outOff ..] (out may be known). */
+function markKnown(knownMark: Int32Array, stamp: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): void {
+  for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
+  if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
+  else for (let i = 0; i < nKnown; i++) out[outOff + i] = known[knownOff + i]!;
+}
+
+let primed = false;
+
+/**
+ * Runs markKnown's loops before any tree: nodes with known constants come
+ * only deep in a tree, after V8 has compiled findSplit (with markKnown
+ * inlined) on the first task's nodes, so those loops had no type feedback
+ * and deoptimized findSplit once per worker (a recompile of a large
+ * function while the first trees grow). Several calls, because a function's
+ * first calls run before it has a feedback vector.
+ */
+export function primeFindSplit(): void {
+  if (primed) return;
+  primed = true;
+  const a = new Int32Array(4);
+  const b = new Int32Array(4);
+  for (let i = 0; i < 32; i++) {
+    markKnown(b, 1, a, 0, 1, a, 1);
+    markKnown(b, 1, a, 0, 1, b, 2);
+  }
 }
