@@ -66,9 +66,7 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   }
   const stamp = s.stamp;
   const knownMark = s.knownMark;
-  for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
-  if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
-  else for (let i = 0; i < nKnown; i++) out[outOff + i] = known[knownOff + i]!;
+  markKnown(knownMark, stamp, known, knownOff, nKnown, out, outOff);
   s.bestFeature = -1;
   s.bestProxy = -Infinity;
   const maxFeatures = s.p.maxFeatures;
@@ -79,6 +77,15 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   // Entropy keeps the lists: its sweep updates two class arrays per sample, where the tiny sort saves little.
   const tiny = batched && n <= Math.min(forestTuning.tinyMax, TINY_LIMIT) && s.p.criterion !== 1;
   const batch = s.batch;
+  // Every feature is visited (maxFeatures >= d): scan the unknown ones in a
+  // shuffled order (only exact ties depend on it) instead of drawing them.
+  const all = maxFeatures >= s.d;
+  const order = s.rest;
+  if (all) {
+    let k = 0;
+    for (let f = 0; f < s.d; f++) if (knownMark[f] !== stamp) order[k++] = f;
+    s.rng.shuffle(order, k);
+  }
   let visited = 0;
   let drawn = 0;
   let nonConstant = 0;
@@ -89,7 +96,7 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
     if (want > MAX_BATCH) want = MAX_BATCH;
     let nb = 0;
     for (let k = 0; k < want && unknownLeft > 0; k++) {
-      const f = drawFeature(s, stamp, drawn++);
+      const f = all ? order[drawn++]! : drawFeature(s, stamp, drawn++);
       visited++;
       if (knownMark[f] === stamp) continue;
       unknownLeft--;
@@ -108,4 +115,32 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
     }
   }
   return nKnown + nFound;
+}
+
+/** Marks the known constants known[knownOff ..] at this node and copies them to out[outOff ..] (out may be known). */
+function markKnown(knownMark: Int32Array, stamp: number, known: Int32Array, knownOff: number, nKnown: number, out: Int32Array, outOff: number): void {
+  for (let i = 0; i < nKnown; i++) knownMark[known[knownOff + i]!] = stamp;
+  if (out === known) out.copyWithin(outOff, knownOff, knownOff + nKnown);
+  else for (let i = 0; i < nKnown; i++) out[outOff + i] = known[knownOff + i]!;
+}
+
+let primed = false;
+
+/**
+ * Runs markKnown's loops before any tree: nodes with known constants come
+ * only deep in a tree, after V8 has compiled findSplit (with markKnown
+ * inlined) on the first task's nodes, so those loops had no type feedback
+ * and deoptimized findSplit once per worker (a recompile of a large
+ * function while the first trees grow). Several calls, because a function's
+ * first calls run before it has a feedback vector.
+ */
+export function primeFindSplit(): void {
+  if (primed) return;
+  primed = true;
+  const a = new Int32Array(4);
+  const b = new Int32Array(4);
+  for (let i = 0; i < 32; i++) {
+    markKnown(b, 1, a, 0, 1, a, 1);
+    markKnown(b, 1, a, 0, 1, b, 2);
+  }
 }

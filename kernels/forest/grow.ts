@@ -3,7 +3,7 @@ import { rng } from "../../src/random/rng.js";
 import { describe } from "../../src/validate.js";
 import { growBestFirst } from "./best-first.js";
 import { Board, makeBoard, plainAlloc, T_DEPTH, T_END, T_KHI, T_KLO, T_NCONST, T_START } from "./board.js";
-import { findSplit } from "./find-split.js";
+import { findSplit, primeFindSplit } from "./find-split.js";
 import { assemble, writeFragment } from "./fragments.js";
 import { fillNodeHist, HistPool, histWidth, subtractNodeHist } from "./node-hist.js";
 import { ROOT_KEY_HI, ROOT_KEY_LO } from "./node-rng.js";
@@ -705,6 +705,7 @@ export function growForest(board: Board, run: ForestRun): void {
   g.data = data;
   g.p = p;
   primeSums();
+  primeFindSplit();
   g.slot = -1;
   g.tree = -1;
   let prefer = -1;

@@ -291,6 +291,31 @@ test("per-node feature sampling keeps drawing past constant features", () => {
   }
 });
 
+test("every feature visited (maxFeatures >= d): exact ties go to either feature at random, per node", () => {
+  // Features 0 and 2 are the same column, so every split on one ties exactly
+  // with the same split on the other; the first one scanned wins. The scan
+  // order is shuffled per node (NodeStream.shuffle), so both must split about
+  // half the nodes: a fixed order would give every split to one of them.
+  const r = rng(5, 0, 0);
+  const X: number[][] = [];
+  const y = new Float64Array(600);
+  for (let i = 0; i < 600; i++) {
+    const a = r.below(1000) / 10;
+    X.push([a, r.below(3), a]);
+    y[i] = Math.sin(a / 9) + r.below(100) / 1000;
+  }
+  const data = prepare(matrix(X), y, 0);
+  const split = [0, 0, 0];
+  for (let s = 0; s < 4; s++) {
+    const t = growTree(data, { maxFeatures: null }, s, 11);
+    for (let i = 0; i < t.nodeCount; i++) if (t.feature[i]! >= 0) split[t.feature[i]!]!++;
+    assert.equal(json(growTree(data, { maxFeatures: null }, s, 11)), json(t), "the order depends only on the seed, tree and node");
+  }
+  const tied = split[0]! + split[2]!;
+  assert.ok(tied > 500, `the tied pair splits most nodes (${split.join(", ")})`);
+  assert.ok(split[0]! > 0.4 * tied && split[2]! > 0.4 * tied, `both tied features win about half the time (${split.join(", ")})`);
+});
+
 test("sample weights scale the node weights and zero weights drop samples", () => {
   const X = matrix([[0], [1], [2], [3]]);
   const base = prepare(X, Int32Array.of(0, 0, 1, 1), 2);
