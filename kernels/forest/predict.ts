@@ -148,8 +148,7 @@ function packed(tree: FlatTree): Packed {
 }
 
 /** The leaf (node id) a row reaches (number-valued X; bigint dtypes take leafOfBig). */
-function leafOf(p: Packed, data: Float64Array, rowBase: number, s1: number): number {
-  const { F, I } = p;
+function leafOf(F: Float64Array, I: Int32Array, data: Float64Array, rowBase: number, s1: number): number {
   let i = 0;
   for (;;) {
     const f = I[4 * i + 2]!;
@@ -165,8 +164,7 @@ function leafOf(p: Packed, data: Float64Array, rowBase: number, s1: number): num
  * (measured ~10% faster than one row at a time on a 61k-node tree; eight
  * lanes were slower).
  */
-function leavesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, leaves: Int32Array): void {
-  const { F, I } = p;
+function leavesOf(F: Float64Array, I: Int32Array, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, leaves: Int32Array): void {
   let r = start;
   for (; r + 4 <= end; r += 4) {
     const b0 = base + r * s0;
@@ -195,12 +193,11 @@ function leavesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: n
     leaves[o + 2] = I[4 * n2 + 3]!;
     leaves[o + 3] = I[4 * n3 + 3]!;
   }
-  for (; r < end; r++) leaves[r - start] = leafOf(p, data, base + r * s0, s1);
+  for (; r < end; r++) leaves[r - start] = leafOf(F, I, data, base + r * s0, s1);
 }
 
 /** leavesOf for one-output trees: each row's leaf value (F of its record) into vals[at + r - start]. */
-function leafValuesOf(p: Packed, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, vals: Float64Array, at: number): void {
-  const { F, I } = p;
+function leafValuesOf(F: Float64Array, I: Int32Array, data: Float64Array, base: number, s0: number, s1: number, start: number, end: number, vals: Float64Array, at: number): void {
   let r = start;
   for (; r + 4 <= end; r += 4) {
     const b0 = base + r * s0;
@@ -245,13 +242,30 @@ function rowLeaves(tree: FlatTree, X: NdArray, big: boolean, r0: number, r1: num
   const [s0, s1] = X.stride as [number, number];
   if (big) {
     for (let r = r0; r < r1; r++) out[r - r0] = leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1);
-  } else leavesOf(packed(tree), X.data as Float64Array, X.offset, s0, s1, r0, r1, out);
+  } else {
+    const p = packed(tree);
+    leavesOf(p.F, p.I, X.data as Float64Array, X.offset, s0, s1, r0, r1, out);
+  }
 }
 
 /** Rows walked per leavesOf call: the leaf buffer stays in L1. */
 const LEAF_BLOCK = 1024;
 const leafScratch = new Int32Array(LEAF_BLOCK);
 const valScratch = new Float64Array(LEAF_BLOCK);
+
+/**
+ * out[r * C + k] += scale * value[leaves[r - r0] * C + k] for rows [r0, r1).
+ * A function of its own, as every hot loop here: inlined into
+ * accumulatePredictions, the loop made V8 compile that whole driver (and
+ * OSR it) during the first predict, 30-70 ms of compile per worker.
+ */
+function addLeafOutputs(out: Float64Array, r0: number, r1: number, leaves: Int32Array, value: Float64Array, C: number, scale: number): void {
+  for (let r = r0; r < r1; r++) {
+    const o = r * C;
+    const v = leaves[r - r0]! * C;
+    for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
+  }
+}
 
 /** out[r] += scale * vals[r - r0] for rows [r0, r1). */
 function addScaled(out: Float64Array, r0: number, r1: number, vals: Float64Array, scale: number): void {
@@ -309,21 +323,36 @@ export function accumulatePredictions(
         const tree = list[t]!;
         if (C === 1 && !big) {
           // One output: the walk reads each leaf's value from its record (no miss into tree.value).
-          leafValuesOf(packed(tree), X.data as Float64Array, X.offset, X.stride[0]!, X.stride[1]!, r0, r1, valScratch, 0);
+          const p = packed(tree);
+          leafValuesOf(p.F, p.I, X.data as Float64Array, X.offset, X.stride[0]!, X.stride[1]!, r0, r1, valScratch, 0);
           addScaled(out, r0, r1, valScratch, scale);
           continue;
         }
-        const value = tree.value;
         rowLeaves(tree, X, big, r0, r1, leafScratch);
-        for (let r = r0; r < r1; r++) {
-          const o = r * C;
-          const v = leafScratch[r - r0]! * C;
-          for (let k = 0; k < C; k++) out[o + k]! += scale * value[v + k]!;
-        }
+        addLeafOutputs(out, r0, r1, leafScratch, tree.value, C, scale);
       }
     }
   }
   return out;
+}
+
+/**
+ * The most probable class of rows [start, end): ids[r] = the first k with
+ * the largest out[r * C + k] (ties to the lower class, as a plain argmax).
+ * Run by the workers right after the rows' sums are complete, so predict's
+ * labels need no pass over the probabilities on the main thread (a cold
+ * 10,000 x 10 loop there cost ~9 ms of the first predict, serially).
+ */
+export function argmaxRows(out: Float64Array, C: number, start: number, end: number, ids: Int32Array): Int32Array {
+  if (!(ids instanceof Int32Array) || ids.length < end) throw new SabreTypeError(`ids must be an Int32Array of at least ${end} elements, got ${describe(ids)}`);
+  if (!(out instanceof Float64Array) || out.length < end * C) throw new SabreTypeError(`out must be a Float64Array of at least ${end * C} elements`);
+  for (let r = start; r < end; r++) {
+    const o = r * C;
+    let best = 0;
+    for (let k = 1; k < C; k++) if (out[o + k]! > out[o + best]!) best = k;
+    ids[r] = best;
+  }
+  return ids;
 }
 
 /** Bytes of X's rows a row block may hold (kept in the L2 cache while a tree group walks them). */
@@ -472,7 +501,10 @@ export function treeLeafValues(trees: readonly FlatTree[], X: NdArray, t0: numbe
     if (big) {
       const value = tree.value;
       for (let r = r0; r < r1; r++) vals[t * B + r - r0] = value[leafOfBig(tree, X.data as BigInt64Array, X.offset + r * s0, s1)]!;
-    } else leafValuesOf(packed(tree), X.data as Float64Array, X.offset, s0, s1, r0, r1, vals, t * B);
+    } else {
+      const p = packed(tree);
+      leafValuesOf(p.F, p.I, X.data as Float64Array, X.offset, s0, s1, r0, r1, vals, t * B);
+    }
   }
 }
 
@@ -562,7 +594,7 @@ export function accumulateOob(
   for (let r = start; r < end; r++) {
     if (inBag[r] !== 0) continue;
     const rowBase = X.offset + r * s0;
-    const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk, X.data as Float64Array, rowBase, s1);
+    const leaf = big ? leafOfBig(tree, X.data as BigInt64Array, rowBase, s1) : leafOf(pk.F, pk.I, X.data as Float64Array, rowBase, s1);
     for (let k = 0; k < C; k++) out[r * C + k]! += value[leaf * C + k]!;
     counts[r]!++;
   }
