@@ -293,8 +293,13 @@ export abstract class BaseForest {
     return trees as FlatTree[];
   }
 
-  /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */
-  protected async meanOutputs(X: unknown, options: PredictOptions = {}): Promise<{ out: Float64Array; n: number; C: number }> {
+  /**
+   * The forest's mean leaf values for every row of X: probabilities
+   * (classifier) or predictions (regressor). With `argmax`, also each row's
+   * most probable class (`ids`), found by the workers as they finish the
+   * rows (a cluster predict leaves it to the caller: no `ids`).
+   */
+  protected async meanOutputs(X: unknown, options: PredictOptions = {}, argmax = false): Promise<{ out: Float64Array; n: number; C: number; ids?: Int32Array }> {
     const { trees } = this.requireFitted();
     const Xs = this.matrix(X, false);
     const n = Xs.shape[0]!;
@@ -309,11 +314,12 @@ export abstract class BaseForest {
     }
     const engine = await this.engine();
     const scale = 1 / trees.length;
+    const ids = argmax ? sharedTypedArray("int32", n) : null;
     const T = trees.length;
     const meanNodes = trees.reduce((s, t) => s + t.nodeCount, 0) / T;
     if (T < MIN_TREES_PER_THREAD * engine.threads || meanNodes < MIN_TREE_NODES) {
-      await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale }, { chunk: predictChunk(n, engine.threads) }));
-      return { out, n, C };
+      await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale, ids }, { chunk: predictChunk(n, engine.threads) }));
+      return ids ? { out, n, C, ids } : { out, n, C };
     }
     if (C === 1) {
       // One output: the walks write leaf values (the walk records carry them), so the
@@ -337,10 +343,10 @@ export abstract class BaseForest {
       const args = { X: readOnly(Xs), trees, leaves, r0, r1 };
       await unwrapInputErrors(engine.parallelFor(T, "sabre.forest.leaves", args, { chunk: 1, schedule: "dynamic" }));
       await unwrapInputErrors(
-        engine.parallelFor(r1 - r0, "sabre.forest.gather", { ...args, out, scale }, { chunk: predictChunk(r1 - r0, engine.threads) }),
+        engine.parallelFor(r1 - r0, "sabre.forest.gather", { ...args, out, scale, ids }, { chunk: predictChunk(r1 - r0, engine.threads) }),
       );
     }
-    return { out, n, C };
+    return ids ? { out, n, C, ids } : { out, n, C };
   }
 
   /** Helper for subclasses: an [n, C] shared ndarray over a flat buffer. */
