@@ -30,6 +30,11 @@ export function checkFiniteRows(X: NdArray, start: number, end: number): void {
   const data = X.data as Float64Array;
   const [s0, s1] = X.stride as [number, number];
   const d = X.shape[1]!;
+  if (s1 === 1 && s0 === d && finiteSpan(data, X.offset + start * d, X.offset + end * d)) {
+    // Row-major rows: the whole block in one loop, so no loop over rows here
+    // gets hot enough for V8 to compile this function during a first predict.
+    return;
+  }
   if (s1 === 1) {
     // Rows of contiguous elements: one tight loop per row (measured 9.0 -> 6.7 ms for 10,000 x 784 float32, before finiteSpan's accumulators).
     for (let r = start; r < end; r++) {
