@@ -56,7 +56,12 @@ const MAX_LEAVES_PER_BLOCK = 1 << 22;
 export interface FittedForest {
   trees: FlatTree[];
   nFeatures: number;
-  featureImportances: Float64Array;
+  /**
+   * Filled on first use (featureImportances, toJSON): computed at the end of
+   * fit, its loop over every node was compiled by V8 on a background thread
+   * that competed with the first predict's workers.
+   */
+  featureImportances: Float64Array | null;
 }
 
 
@@ -101,7 +106,13 @@ export abstract class BaseForest {
 
   /** Impurity-based feature importances (mean decrease in impurity), normalized to sum 1. */
   get featureImportances(): Float64Array {
-    return this.requireFitted().featureImportances.slice();
+    return this.importances().slice();
+  }
+
+  /** The fitted forest's importances, computed once. */
+  protected importances(): Float64Array {
+    const f = this.requireFitted();
+    return (f.featureImportances ??= forestFeatureImportances(f.trees, f.nFeatures));
   }
 
   /** Number of features seen by fit. */
@@ -214,11 +225,11 @@ export abstract class BaseForest {
     const wire: WireParams = { ...params, classWeight: params.classWeight ? Array.from(params.classWeight) : null };
     if (fit.cluster !== undefined) {
       const trees = await this.growOnCluster(checkCluster(fit.cluster), { nSamples: n, nFeatures: d, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed }, fit, oob !== null);
-      this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+      this.fitted = { trees, nFeatures: d, featureImportances: null };
       return { trees, oob: null };
     }
     const trees = await this.growOnEngine(engine, { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers }, fit);
-    this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+    this.fitted = { trees, nFeatures: d, featureImportances: null };
     return { trees, oob: oobBuffers ? { votes: oobBuffers.votes, counts: oobBuffers.counts, threads: engine.threads } : null };
   }
 

@@ -147,7 +147,7 @@ export class RandomForestClassifier extends BaseForest {
       nFeatures: f.nFeatures,
       classes: this.labels!.slice(),
       oobScore: this.oob ?? null,
-      featureImportances: Array.from(f.featureImportances),
+      featureImportances: Array.from(this.importances()),
       trees: f.trees.map(treeArraysToJSON),
     };
   }
