@@ -8,7 +8,7 @@ import { binAll, encodeBlock, quantileBins, scanColumns, transposeCodes8, type B
 import { Board, StoppedError, type BoardArrays } from "./board.js";
 import { bootstrapCounts, growForest } from "./grow.js";
 import type { ForestData, ResolvedParams } from "./params.js";
-import { accumulateOob, accumulatePredictions, gatherLeafValues, gatherLeaves, treeLeafValues, treeLeaves } from "./predict.js";
+import { accumulateOob, accumulatePredictions, argmaxRows, gatherLeafValues, gatherLeaves, treeLeafValues, treeLeaves } from "./predict.js";
 import type { FlatTree } from "./tree.js";
 
 /** ResolvedParams as they travel: classWeight as a plain array (args must not hold non-shared typed arrays). */
@@ -44,6 +44,8 @@ const WARM_SCALE = 0.5;
 let warmOut: Float64Array = new Float64Array(0);
 let warmLeaves: Int32Array = new Int32Array(0);
 let warmVals: Float64Array = new Float64Array(0);
+let warmIds: Int32Array = new Int32Array(0);
+const ARGMAX_WARM_ROUNDS = 8;
 
 /**
  * Walks the first training rows through the tree just grown with the
@@ -66,6 +68,11 @@ function warmPredict(tree: FlatTree, X: NdArray): void {
   if (warmOut.length < rows * tree.nOutputs) warmOut = sharedTypedArray("float64", rows * tree.nOutputs);
   const list = deserialize<FlatTree[]>(serialize([tree]));
   accumulatePredictions(list, X, 0, rows, warmOut, WARM_SCALE);
+  if (tree.nOutputs > 1) {
+    if (warmIds.length < rows) warmIds = sharedTypedArray("int32", rows);
+    // A few rounds: a first predict's argmax then finds optimized code (~0.1 ms).
+    for (let i = 0; i < ARGMAX_WARM_ROUNDS; i++) argmaxRows(warmOut, tree.nOutputs, 0, rows, warmIds);
+  }
   // Tree-parallel predict's two steps too (forests of large trees take that path).
   if (warmLeaves.length < rows) warmLeaves = sharedTypedArray("int32", rows);
   if (tree.nOutputs === 1) {
@@ -190,9 +197,10 @@ export default defineKernels({
   /** Tree-parallel predict, step 2: rows [start, end) of the block [r0, r1) add scale x their leaves' values, trees in order. */
   "sabre.forest.gather"(
     { start, end },
-    a: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number; out: Float64Array; scale: number },
+    a: { X: NdArray; trees: FlatTree[]; leaves: Int32Array; r0: number; r1: number; out: Float64Array; scale: number; ids?: Int32Array | null },
   ): void {
     gatherLeaves(a.trees, a.X, a.leaves, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
+    if (a.ids) argmaxRows(a.out, a.trees[0]!.nOutputs, a.r0 + start, a.r0 + end, a.ids);
   },
 
   /** Tree-parallel predict of one-output trees, step 1: the leaf values of rows [r0, r1) in trees [start, end). */
@@ -211,11 +219,15 @@ export default defineKernels({
     gatherLeafValues(a.trees, a.X, a.vals, a.r0, a.r1, a.r0 + start, a.r0 + end, a.out, a.scale);
   },
 
-  /** Adds scale x every tree's leaf values for rows [start, end) into out (rows x outputs). */
+  /**
+   * Adds scale x every tree's leaf values for rows [start, end) into out
+   * (rows x outputs); with `ids`, then each row's most probable class into it.
+   */
   "sabre.forest.predict"(
     { start, end },
-    { X, trees, out, scale }: { X: NdArray; trees: FlatTree[]; out: Float64Array; scale: number },
+    { X, trees, out, scale, ids }: { X: NdArray; trees: FlatTree[]; out: Float64Array; scale: number; ids?: Int32Array | null },
   ): void {
     accumulatePredictions(trees, X, start, end, out, scale);
+    if (ids && trees.length > 0) argmaxRows(out, trees[0]!.nOutputs, start, end, ids);
   },
 });

@@ -56,7 +56,12 @@ const MAX_LEAVES_PER_BLOCK = 1 << 22;
 export interface FittedForest {
   trees: FlatTree[];
   nFeatures: number;
-  featureImportances: Float64Array;
+  /**
+   * Filled on first use (featureImportances, toJSON): computed at the end of
+   * fit, its loop over every node was compiled by V8 on a background thread
+   * that competed with the first predict's workers.
+   */
+  featureImportances: Float64Array | null;
 }
 
 
@@ -101,7 +106,13 @@ export abstract class BaseForest {
 
   /** Impurity-based feature importances (mean decrease in impurity), normalized to sum 1. */
   get featureImportances(): Float64Array {
-    return this.requireFitted().featureImportances.slice();
+    return this.importances().slice();
+  }
+
+  /** The fitted forest's importances, computed once. */
+  protected importances(): Float64Array {
+    const f = this.requireFitted();
+    return (f.featureImportances ??= forestFeatureImportances(f.trees, f.nFeatures));
   }
 
   /** Number of features seen by fit. */
@@ -214,11 +225,11 @@ export abstract class BaseForest {
     const wire: WireParams = { ...params, classWeight: params.classWeight ? Array.from(params.classWeight) : null };
     if (fit.cluster !== undefined) {
       const trees = await this.growOnCluster(checkCluster(fit.cluster), { nSamples: n, nFeatures: d, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed }, fit, oob !== null);
-      this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+      this.fitted = { trees, nFeatures: d, featureImportances: null };
       return { trees, oob: null };
     }
     const trees = await this.growOnEngine(engine, { X, nSamples: n, codes, rowCodes, bins, y, nClasses, sampleWeight, params: wire, seed: this.seed, oob: oobBuffers }, fit);
-    this.fitted = { trees, nFeatures: d, featureImportances: forestFeatureImportances(trees, d) };
+    this.fitted = { trees, nFeatures: d, featureImportances: null };
     return { trees, oob: oobBuffers ? { votes: oobBuffers.votes, counts: oobBuffers.counts, threads: engine.threads } : null };
   }
 
@@ -293,8 +304,13 @@ export abstract class BaseForest {
     return trees as FlatTree[];
   }
 
-  /** The forest's mean leaf values for every row of X: probabilities (classifier) or predictions (regressor). */
-  protected async meanOutputs(X: unknown, options: PredictOptions = {}): Promise<{ out: Float64Array; n: number; C: number }> {
+  /**
+   * The forest's mean leaf values for every row of X: probabilities
+   * (classifier) or predictions (regressor). With `argmax`, also each row's
+   * most probable class (`ids`), found by the workers as they finish the
+   * rows (a cluster predict leaves it to the caller: no `ids`).
+   */
+  protected async meanOutputs(X: unknown, options: PredictOptions = {}, argmax = false): Promise<{ out: Float64Array; n: number; C: number; ids?: Int32Array }> {
     const { trees } = this.requireFitted();
     const Xs = this.matrix(X, false);
     const n = Xs.shape[0]!;
@@ -309,11 +325,12 @@ export abstract class BaseForest {
     }
     const engine = await this.engine();
     const scale = 1 / trees.length;
+    const ids = argmax ? sharedTypedArray("int32", n) : null;
     const T = trees.length;
     const meanNodes = trees.reduce((s, t) => s + t.nodeCount, 0) / T;
     if (T < MIN_TREES_PER_THREAD * engine.threads || meanNodes < MIN_TREE_NODES) {
-      await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale }, { chunk: predictChunk(n, engine.threads) }));
-      return { out, n, C };
+      await unwrapInputErrors(engine.parallelFor(n, "sabre.forest.predict", { X: readOnly(Xs), trees, out, scale, ids }, { chunk: predictChunk(n, engine.threads) }));
+      return ids ? { out, n, C, ids } : { out, n, C };
     }
     if (C === 1) {
       // One output: the walks write leaf values (the walk records carry them), so the
@@ -337,10 +354,10 @@ export abstract class BaseForest {
       const args = { X: readOnly(Xs), trees, leaves, r0, r1 };
       await unwrapInputErrors(engine.parallelFor(T, "sabre.forest.leaves", args, { chunk: 1, schedule: "dynamic" }));
       await unwrapInputErrors(
-        engine.parallelFor(r1 - r0, "sabre.forest.gather", { ...args, out, scale }, { chunk: predictChunk(r1 - r0, engine.threads) }),
+        engine.parallelFor(r1 - r0, "sabre.forest.gather", { ...args, out, scale, ids }, { chunk: predictChunk(r1 - r0, engine.threads) }),
       );
     }
-    return { out, n, C };
+    return ids ? { out, n, C, ids } : { out, n, C };
   }
 
   /** Helper for subclasses: an [n, C] shared ndarray over a flat buffer. */

@@ -2,6 +2,7 @@ import { SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { encodeClasses, labelValues, type ClassLabel, type Labels } from "../labels.js";
 import type { TreeParams } from "../../../kernels/forest/params.js";
+import { argmaxRows } from "../../../kernels/forest/predict.js";
 import { BaseForest, type PredictOptions } from "./base.js";
 import { checkForestJSON, MODEL_FORMAT, MODEL_VERSION, restoreEstimator, treeArraysFromJSON, treeArraysToJSON, type ForestJSON } from "./model-json.js";
 import { classWeightById, type ClassifierOptions, type FitOptions } from "./options.js";
@@ -113,16 +114,12 @@ export class RandomForestClassifier extends BaseForest {
    * (a Float64Array if they do not fit in int32), a string[] for string labels.
    */
   async predict(X: unknown, options: PredictOptions = {}): Promise<Int32Array | Float64Array | string[]> {
-    const { out, n, C } = await this.meanOutputs(X, options);
+    const { out, n, C, ids = argmaxRows(out, C, 0, n, new Int32Array(n)) } = await this.meanOutputs(X, options, true);
     const classes = this.labels!;
-    const ids = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      let best = 0;
-      for (let k = 1; k < C; k++) if (out[r * C + k]! > out[r * C + best]!) best = k;
-      ids[r] = best;
-    }
     if (typeof classes[0] === "string") return Array.from(ids, (i) => classes[i] as string);
     const numeric = classes as number[];
+    // Labels 0..C-1 (the usual encoding) are the class ids themselves: one copy, no lookup per row.
+    if (numeric.every((c, k) => c === k)) return ids.slice();
     const fits = numeric.every((c) => c >= -(2 ** 31) && c < 2 ** 31);
     const labels = fits ? new Int32Array(n) : new Float64Array(n);
     for (let r = 0; r < n; r++) labels[r] = numeric[ids[r]!]!;
@@ -150,7 +147,7 @@ export class RandomForestClassifier extends BaseForest {
       nFeatures: f.nFeatures,
       classes: this.labels!.slice(),
       oobScore: this.oob ?? null,
-      featureImportances: Array.from(f.featureImportances),
+      featureImportances: Array.from(this.importances()),
       trees: f.trees.map(treeArraysToJSON),
     };
   }

@@ -58,8 +58,7 @@ export class RandomForestRegressor extends BaseForest {
       minImpurityDecrease: this.options.minImpurityDecrease ?? 0,
       maxLeafNodes: this.options.maxLeafNodes ?? null,
     };
-    let maxAbs = 0;
-    for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(targets[i]!));
+    const maxAbs = maxAbsOf(targets, n);
     // Fixed point for exact, order-free OOB sums: |value| * scale * trees stays below 2^53.
     this.yScale = 2 ** 52 / (Math.max(maxAbs, 1e-300) * this.nEstimators * 2);
     const wantOob = this.options.oobScore === true;
@@ -107,7 +106,7 @@ export class RandomForestRegressor extends BaseForest {
       options: { ...this.options },
       nFeatures: f.nFeatures,
       oobScore: this.oob ?? null,
-      featureImportances: Array.from(f.featureImportances),
+      featureImportances: Array.from(this.importances()),
       trees: f.trees.map(treeArraysToJSON),
     };
   }
@@ -141,4 +140,15 @@ function r2(truth: ArrayLike<number>, predicted: ArrayLike<number>): number {
   }
   if (tot === 0) return res === 0 ? 1 : 0;
   return 1 - res / tot;
+}
+
+/**
+ * The largest |targets[i]|, in a function of its own: a loop over every
+ * target inside fit made V8 compile the whole async fit, and that compile
+ * ran on a background thread during the first predict.
+ */
+function maxAbsOf(targets: Float64Array, n: number): number {
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(targets[i]!));
+  return maxAbs;
 }
