@@ -2,7 +2,7 @@ import { SabreTypeError } from "../errors.js";
 import { describe } from "../validate.js";
 import { CONSTRUCTORS, bytesPerElement, checkDType, dtypeOf, type DType, type TypedArray } from "./dtypes.js";
 import { isNdArray, ndarray, type NdArray } from "./ndarray-type.js";
-import { adoptMemory, isWasmMemory, memoryOf } from "./wasm-memory.js";
+import { adoptMemory, isWasmMemory, memoryIdOf, memoryOf } from "./wasm-memory.js";
 
 /**
  * serialize/deserialize carry live shared objects (ndarrays over
@@ -259,12 +259,14 @@ export function reachableRange(shape: readonly number[], stride: readonly number
 // An array over a Memory's buffer travels with the Memory itself (beside the
 // buffer, which the engine's args cache counts), so that the receiving thread
 // makes its views over the revived Memory's buffer and registers it: a worker
-// can then instantiate a WebAssembly kernel over the array's own memory.
+// can then instantiate a WebAssembly kernel over the array's own memory. The
+// Memory's id tells the thread whether it already holds a live wrapper of it
+// (wasm-memory.ts: only the first gets a ghost).
 
 /** The `memory` field of an array's payload: the Memory its buffer belongs to, if any. */
-function memoryField(buffer: ArrayBufferLike): { memory?: unknown } {
+function memoryField(buffer: ArrayBufferLike): { memory?: unknown; memoryId?: number } {
   const memory = memoryOf(buffer);
-  return memory === undefined ? {} : { memory };
+  return memory === undefined ? {} : { memory, memoryId: memoryIdOf(memory) };
 }
 
 /** The buffer a payload's views must be made over: the revived Memory's (registered here), else its `buffer` field. */
@@ -272,7 +274,9 @@ function payloadBuffer(p: Record<string, unknown>): SharedArrayBuffer {
   const memory = p["memory"];
   if (memory !== undefined) {
     if (!isWasmMemory(memory)) throw new SabreTypeError(`field "memory" must be a shared WebAssembly.Memory, got ${describe(memory)}`);
-    return adoptMemory(memory);
+    const id = p["memoryId"];
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) throw new SabreTypeError(`field "memoryId" must be a positive safe integer, got ${describe(id)}`);
+    return adoptMemory(memory, id);
   }
   const buffer = p["buffer"];
   if (!(buffer instanceof SharedArrayBuffer)) {
