@@ -59,8 +59,7 @@ export function isWasmMemory(value: unknown): value is WasmMemory {
  * external memory and collects sooner as they grow; a WebAssembly.Memory's
  * bytes it does not count. A thread holding dead Memories while it allocates
  * little else (a worker that ran a reduction over each of them, a main
- * thread looping over fresh arrays) then never collected them, and the
- * explicit collections of collect.ts did not reach them either: RSS grew by
+ * thread looping over fresh arrays) then never collected them: RSS grew by
  * 32 MiB per `ops.sum` of a fresh 32 MiB array, to 12.8 GB after 400 calls.
  * So each Memory buffer a thread registers gets a ghost: an ArrayBuffer of
  * its size, never touched (calloc maps it lazily: address space, no pages),
@@ -70,7 +69,10 @@ export function isWasmMemory(value: unknown): value is WasmMemory {
  * revival made V8 collect on every such call (axis means at half speed). So
  * a thread counts its live wrappers per Memory (an id made with the Memory
  * travels with it: serialize.ts) and gives a ghost only to a Memory it holds
- * no live wrapper of; a FinalizationRegistry counts the wrappers down. Tried
+ * no live wrapper of; a FinalizationRegistry counts the wrappers down (its
+ * callbacks wait for an event-loop turn, so a busy worker gives fewer ghosts,
+ * never more; a later wrapper outliving the ghosted one goes without the
+ * hint until this thread revives the Memory again). Tried
  * instead, on 64 fresh 32 MiB arrays each summed on 3 workers: ghosts only
  * where a Memory is made, an explicit major collection in the workers after
  * every 64 MiB revived, ghosts capped at 1-4 MiB; none freed the dead

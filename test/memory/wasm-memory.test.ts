@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MessageChannel } from "node:worker_threads";
-import { Engine, ops, readNpy, shared, writeNpy } from "sabre";
+import { Engine, SabreTypeError, deserialize, ops, readNpy, serialize, shared, writeNpy } from "sabre";
 import { shared as localShared } from "../../src/memory/shared.js";
 import { WASM_MEMORY_MIN_BYTES, wasmMemoryState } from "../../src/memory/wasm-memory.js";
 import { fixture } from "../helpers.js";
@@ -79,6 +79,18 @@ test("dead Memory-backed arrays are collected in the caller and in the workers: 
   } finally {
     await engine.close();
   }
+});
+
+test("a forged Memory payload is refused with a typed error: a missing or bad memoryId, a memory field that is not a shared Memory", () => {
+  const good = serialize(shared.zeros("float64", [BIG])) as unknown as { root: Record<string, unknown> };
+  assert.ok(typeof good.root["memoryId"] === "number" && good.root["memoryId"] > 0, "a Memory-backed array carries its Memory's id");
+  const forge = (patch: Record<string, unknown>): unknown => ({ __sabre__: "message", v: 1, root: { ...good.root, ...patch } });
+  for (const memoryId of [undefined, 0, -3, 1.5, "7", 2 ** 60]) {
+    assert.throws(() => deserialize(forge({ memoryId })), (e: unknown) => e instanceof SabreTypeError && /memoryId/.test((e as Error).message), `memoryId ${String(memoryId)}`);
+  }
+  assert.throws(() => deserialize(forge({ memory: new SharedArrayBuffer(8) })), (e: unknown) => e instanceof SabreTypeError && /shared WebAssembly\.Memory/.test((e as Error).message));
+  const back = deserialize<{ data: Float64Array }>(good as unknown);
+  assert.is(back.data.length, BIG, "the genuine payload revives");
 });
 
 test("structured clone of a Memory-backed typed array shares its memory; writeNpy/readNpy round-trip, readNpy allocates a Memory", async () => {
