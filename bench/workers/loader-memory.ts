@@ -8,17 +8,21 @@
 //   "node"   a bare node process running this file (no dataset);
 //   "sab"    + the dataset's SharedArrayBuffer, touched;
 //   "import" + `import "sabre"` (no loader);
-//   "floor"  + numWorkers bare worker_threads that each read a row of the source (no sabre).
+//   "floor"  + numWorkers bare worker_threads that each read a row of the source (no sabre);
+//   "ring"   + the least a shared-ring loader can be: numWorkers bare workers
+//            gathering one shuffled epoch into numWorkers x 2 slots with
+//            Atomics (loader-ring-floor.ts), the main thread taking each batch.
 //   node build/bench/workers/loader-memory.js '{"loader":"sabre","bytes":1e9,"numWorkers":4}'
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { fillSource, EpochCheck } from "./loader-work.js";
 import type { BenchLoader, LoaderSpec } from "../peers/loader-common.js";
+import type { RingFloorData } from "./loader-ring-floor.js";
 
 const ROW_LEN = 1024; // 4 KB rows
 const BATCH = 256; // 1 MB batches
 
-export type MemoryRow = "sabre" | "postmessage" | "floor" | "node" | "sab" | "import";
+export type MemoryRow = "sabre" | "postmessage" | "floor" | "node" | "sab" | "import" | "ring";
 
 interface Request {
   loader: MemoryRow;
@@ -46,6 +50,11 @@ async function main(): Promise<void> {
   if (req.loader === "floor") {
     await bareWorkers(source, req.numWorkers);
     return report(0, loaded);
+  }
+  if (req.loader === "ring") {
+    const check = new EpochCheck(n);
+    await ringFloor(source, n, req.numWorkers, check);
+    return report(n, loaded, check.problem() ?? null);
   }
   const spec: LoaderSpec = {
     kind: "gather",
@@ -101,6 +110,55 @@ async function bareWorkers(source: SharedArrayBuffer, count: number): Promise<vo
   const workers = Array.from({ length: count }, (_, i) => new Worker(code, { eval: true, workerData: { source, row: i } }));
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => (w.once("message", resolve), w.once("error", reject)))));
   await Promise.all(workers.map((w) => new Promise((resolve) => (w.once("exit", resolve), w.postMessage("exit")))));
+}
+
+/**
+ * The "ring" floor: one shuffled epoch (the last batch partial) through numWorkers x 2
+ * slots filled by bare workers (loader-ring-floor.ts), each batch checked
+ * and released in order on this thread, as a training loop would take them.
+ */
+async function ringFloor(source: SharedArrayBuffer, n: number, numWorkers: number, check: EpochCheck): Promise<void> {
+  const slots = numWorkers * 2;
+  const batches = Math.ceil(n / BATCH);
+  const order = new SharedArrayBuffer(4 * n);
+  const perm = new Int32Array(order);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  let state = 1;
+  for (let i = n - 1; i > 0; i--) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const j = state % (i + 1);
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+  const data: RingFloorData = {
+    source,
+    ring: new SharedArrayBuffer(slots * BATCH * ROW_LEN * 4),
+    ctl: new SharedArrayBuffer(4 * (1 + slots)),
+    order,
+    rowLen: ROW_LEN,
+    batch: BATCH,
+    batches,
+    slots,
+    n,
+  };
+  const ctl = new Int32Array(data.ctl);
+  for (let s = 0; s < slots; s++) ctl[1 + s] = 2 * s;
+  const workers = Array.from({ length: numWorkers }, () => new Worker(here("./loader-ring-floor.js"), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 2 } }));
+  // Registered at once: a worker may finish (and exit) before the last batch is taken.
+  const exited = workers.map((w) => new Promise<void>((resolve, reject) => (w.once("exit", () => resolve()), w.once("error", reject))));
+  const values = new Float32Array(data.ring);
+  for (let b = 0; b < batches; b++) {
+    const word = 1 + (b % slots);
+    for (let v = Atomics.load(ctl, word); v !== 2 * b + 1; v = Atomics.load(ctl, word)) {
+      const w = Atomics.waitAsync(ctl, word, v);
+      if (w.async) await w.value;
+    }
+    check.add(values, Math.min(BATCH, n - b * BATCH), ROW_LEN, (b % slots) * BATCH * ROW_LEN);
+    Atomics.store(ctl, word, 2 * (b + slots));
+    Atomics.notify(ctl, word);
+  }
+  await Promise.all(exited);
 }
 
 main().then(
