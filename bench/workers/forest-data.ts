@@ -187,6 +187,12 @@ export interface RunSpec {
   /** sabre only: "binning" times the binning step alone, `repeats` times in one process. */
   readonly mode?: "fit" | "binning";
   readonly repeats?: number;
+  /**
+   * sabre only: fits of the same shape run (and dropped) in the same process
+   * before the timed one, with other seeds: by then V8 has compiled the
+   * growth code, so the timed fit shows what a fresh process pays for that.
+   */
+  readonly warmFits?: number;
 }
 
 /** The one JSON line a child prints last on stdout. */

@@ -99,6 +99,10 @@ async function main(spec: RunSpec): Promise<RunResult> {
       return { binningS, version: "sabre", cpuS: processCpuS() };
     }
     const loadedRssMiB = process.memoryUsage.rss() / MiB;
+    for (let i = 0; i < (spec.warmFits ?? 0); i++) {
+      const warm = { nEstimators: spec.trees, seed: spec.seed + 1000 + i, engine };
+      await (spec.task === "regression" ? new RandomForestRegressor(warm) : new RandomForestClassifier(warm)).fit(data.Xtr, data.ytr);
+    }
     const options = { nEstimators: spec.trees, seed: spec.seed, engine };
     const rf = spec.task === "regression" ? new RandomForestRegressor(options) : new RandomForestClassifier(options);
     const c0 = processCpuS();
