@@ -23,9 +23,10 @@ import type { Engine } from "../engine/engine.js";
 import { allocShared } from "../memory/shared.js";
 
 /** Largest buffer kept for reuse (larger needs get a fresh buffer per call, as before). */
-export const STAGE_MAX_BYTES = 64 * 2 ** 20;
-/** Free buffers kept per engine; past it the least recently returned is dropped. */
+export const STAGE_MAX_BYTES = 32 * 2 ** 20;
+/** Free buffers kept per engine, at most KEEP of them and KEEP_BYTES in all; past either the least recently returned go. */
 const KEEP = 4;
+const KEEP_BYTES = 64 * 2 ** 20;
 
 /** A leased view of `length` float64 over a buffer kept for reuse. */
 export interface Stage {
@@ -60,7 +61,9 @@ export function releaseStage(engine: Engine, stage: Stage): void {
   let free = pools.get(engine);
   if (free === undefined) pools.set(engine, (free = []));
   free.push(stage.whole);
-  if (free.length > KEEP) free.shift();
+  let bytes = 0;
+  for (const b of free) bytes += b.byteLength;
+  while (free.length > KEEP || bytes > KEEP_BYTES) bytes -= free.shift()!.byteLength;
 }
 
 /**
