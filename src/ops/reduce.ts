@@ -6,10 +6,12 @@ import { Engine } from "../engine/engine.js";
 import { SabreTypeError } from "../errors.js";
 import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
-import { isShared, rowMajorStrides, shared, sharedTypedArray } from "../memory/shared.js";
+import { isShared, rowMajorStrides } from "../memory/shared.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, runBeforeDefaultEngine, throwIfAborted, type OpOptions } from "./options.js";
+import { withStage } from "./stage.js";
+import { freshOutput } from "./fresh-output.js";
 import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree } from "./reduce-core.js";
 import {
   KERNEL_OP,
@@ -93,8 +95,12 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
       const values = await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args }, { chunk: GROUP, signal: o.signal });
       part = Float64Array.from(values as number[]);
     } else {
-      part = sharedTypedArray("float64", nChunks * w);
-      await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args, part }, { chunk: GROUP, signal: o.signal });
+      // A kept buffer: the same argument set call after call (stage.ts).
+      return withStage(engine, nChunks * w, async (staged) => {
+        await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args, part: staged }, { chunk: GROUP, signal: o.signal });
+        tree(op, staged, 0, nChunks);
+        return finalize(name, staged, 0, n, ddof);
+      });
     }
   }
   tree(op, part, 0, nChunks);
@@ -136,7 +142,7 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
   const outShape = x.shape.filter((_, i) => i !== axis);
   const dtype = outDType(name, x);
   const given = checkOut(name, o.out, x, dtype, outShape);
-  const out = given ?? shared.zeros(dtype, outShape);
+  const out = given ?? freshOutput(dtype, outShape);
   const lanes = out.size;
   const m = x.shape[axis]!;
   const sa = x.stride[axis]!;
@@ -172,7 +178,17 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
       lanesRange(args, od, 0, lanes);
     } else {
       const engine = await engineFor(o);
-      await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk: Math.max(1, Math.floor(AXIS_CHUNK / m)), signal: o.signal });
+      const chunk = Math.max(1, Math.floor(AXIS_CHUNK / m));
+      if (given || !(od instanceof Float64Array)) {
+        await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk, signal: o.signal });
+      } else {
+        // The workers write into a kept buffer (warm pages, the same argument set as the last
+        // call's: stage.ts), copied here into the fresh output.
+        await withStage(engine, lanes, async (staged) => {
+          await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: staged }, { chunk, signal: o.signal });
+          od.set(staged);
+        });
+      }
     }
     return out;
   }
@@ -186,10 +202,14 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
     tilesRange(args, part, 0, tasks);
   } else {
     const engine: Engine = await engineFor(o);
-    part = sharedTypedArray("float64", lanes * groups * w);
     // About AXIS_CHUNK elements per chunk (short axes make small tiles); grouping tasks changes no bits.
     const chunk = Math.max(1, Math.floor(AXIS_CHUNK / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
-    await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part }, { chunk, signal: o.signal });
+    // The tiles' partials go into a kept buffer: the same argument set call after call (stage.ts).
+    await withStage(engine, lanes * groups * w, async (staged) => {
+      await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part: staged }, { chunk, signal: o.signal });
+      finishTiles(args, staged, od);
+    });
+    return out;
   }
   finishTiles(args, part, od);
   return out;
