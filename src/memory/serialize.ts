@@ -46,6 +46,19 @@ const registry = new Map<string, Shareable<unknown>>();
 
 /** Registers a class's wire form. Each kind is registered once per thread. */
 export function registerShareable<T>(shareable: Shareable<T>): void {
+  // Checked here, once: serialize calls every registered test() on every
+  // value, so one malformed registration would break every later serialize.
+  if (typeof shareable !== "object" || shareable === null) {
+    throw new SabreTypeError(`registerShareable: shareable must be an object with kind, test, encode and decode, got ${describe(shareable)}`);
+  }
+  if (typeof shareable.kind !== "string" || shareable.kind.length === 0) {
+    throw new SabreTypeError(`registerShareable: kind must be a non-empty string, got ${describe(shareable.kind)}`);
+  }
+  for (const fn of ["test", "encode", "decode"] as const) {
+    if (typeof shareable[fn] !== "function") {
+      throw new SabreTypeError(`registerShareable: ${fn} of kind "${shareable.kind}" must be a function, got ${describe(shareable[fn])}`);
+    }
+  }
   const existing = registry.get(shareable.kind);
   if (existing && existing !== (shareable as Shareable<unknown>)) {
     throw new SabreTypeError(`a shareable kind named "${shareable.kind}" is already registered`);

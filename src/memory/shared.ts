@@ -309,6 +309,9 @@ export const shared = {
    * read it in place.
    */
   wasmMemory(x: NdArray | TypedArray): SharedWasmMemory | undefined {
+    if (!isNdArray(x) && !ArrayBuffer.isView(x)) {
+      throw new SabreTypeError(`shared.wasmMemory: x must be an ndarray or a typed array, got ${describe(x)}`);
+    }
     return memoryOf(isNdArray(x) ? x.data.buffer : x.buffer);
   },
 };
