@@ -143,4 +143,9 @@ test("bad input: typed errors", async () => {
   await rejectsTyped(drain(new DataLoader(ds, { sampler: [0, 1, 10] })), SabreTypeError, /index 10; the dataset has 10 samples/);
 });
 
+test("an unknown DataLoader option is a typed error naming it (it was ignored and the default used)", () => {
+  const ds = new TensorDataset({ x: shared.zeros("float32", [4, 2]) });
+  throwsTyped(() => new DataLoader(ds, { batchsize: 2 } as never), SabreTypeError, /DataLoader options: unknown option "batchsize" \(known: batchSize, shuffle/);
+});
+
 test.run();

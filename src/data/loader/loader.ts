@@ -2,7 +2,7 @@ import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, Wor
 import { Engine, internalEngine } from "../../engine/engine.js";
 import { serialize } from "../../memory/serialize.js";
 import { sharedTypedArray } from "../../memory/shared.js";
-import { checkInteger, checkSignal, describe } from "../../validate.js";
+import { checkInteger, checkKnownKeys, checkSignal, describe } from "../../validate.js";
 import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
@@ -98,6 +98,12 @@ function holdsPrimitives(plan: LoaderPlan): boolean {
 /** What the current epoch's consumer is parked on, so a failure can wake it. */
 type Wake = (err: Error) => void;
 
+/** The keys of DataLoaderOptions, for the unknown-option check. */
+const LOADER_OPTIONS = [
+  "batchSize", "shuffle", "sampler", "batchSampler", "numWorkers", "prefetchFactor", "dropLast", "seed",
+  "persistentWorkers", "timeout", "inOrder", "signal", "transform", "workerYoungGenerationMB",
+] as const;
+
 /**
  * Batches prepared by workers straight into shared memory
  * (src/data/loader/README.md has the protocol), like PyTorch's DataLoader.
@@ -162,6 +168,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   constructor(dataset: DatasetInput, options: DataLoaderOptions = {}) {
     if (typeof options !== "object" || options === null) throw new SabreTypeError(`DataLoader options must be an object, got ${describe(options)}`);
+    // A misspelt option ({ batchsize: 32 }) used to be ignored: the loader silently ran with the default.
+    checkKnownKeys("DataLoader options", options, LOADER_OPTIONS);
     if (typeof dataset !== "object" || dataset === null) {
       throw new SabreTypeError(`DataLoader needs a TensorDataset or { module, params }, got ${describe(dataset)}`);
     }
