@@ -30,4 +30,13 @@ test("registerShareable refuses a malformed shareable, so later serialize calls 
   assert.equal(serialize({ a: 1 }).root, { a: 1 });
 });
 
+test("shared.full refuses a value an integer dtype cannot hold (it filled NaN as 0 and 300 as 44)", () => {
+  throwsTyped(() => shared.full("int32", [2], Number.NaN), SabreTypeError, /shared\.full: value NaN does not fit a int32 array/);
+  throwsTyped(() => shared.full("uint8", [2], 300), SabreTypeError, /value 300 does not fit a uint8 array \(range \[0, 255\]\)/);
+  throwsTyped(() => shared.full("int8", [2], -Infinity), SabreTypeError, /does not fit a int8 array/);
+  assert.is(shared.full("int32", [1], 1.5).get(0), 1); // fractions truncate, as numpy's do
+  assert.is(shared.full("uint8_clamped", [1], 300).get(0), 255);
+  assert.ok(Number.isNaN(shared.full("float64", [1], Number.NaN).get(0)));
+});
+
 test.run();
