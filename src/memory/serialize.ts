@@ -179,7 +179,24 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
       seen.delete(v);
     }
   };
-  return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, options.name ?? "value") };
+  const name = options.name ?? "value";
+  return { [TAG]: "message", v: WIRE_VERSION, root: guardDepth("serialize", name, () => encode(value, name)) };
+}
+
+/**
+ * Runs a recursive walk, turning the engine's stack overflow on a value
+ * nested thousands of levels deep (a plain RangeError) into a SabreTypeError
+ * that says so; structured clone itself would refuse such a value too.
+ */
+function guardDepth<T>(what: "serialize" | "deserialize", name: string, walk: () => T): T {
+  try {
+    return walk();
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new SabreTypeError(`${what}: ${name} is nested too deeply (the walk ran out of stack); flatten it or pass its arrays as shared ndarrays`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -227,7 +244,7 @@ export function deserialize<T = unknown>(message: unknown): T {
     for (const key of Object.keys(obj)) out[key] = decode(obj[key], `${path}.${key}`);
     return out;
   };
-  return decode(m.root, "value") as T;
+  return guardDepth("deserialize", "value", () => decode(m.root, "value")) as T;
 }
 
 // ---- helpers for Shareable implementations -------------------------------------------------

@@ -1,7 +1,7 @@
 // Memory helpers given bad input answer with SabreTypeError, never a crash or a plain TypeError.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SabreTypeError, bytesPerElement, chunks, partition, registerShareable, rowSlice, serialize, shared } from "sabre";
+import { SabreTypeError, bytesPerElement, chunks, deserialize, partition, registerShareable, rowSlice, serialize, shared } from "sabre";
 import { throwsTyped } from "../helpers.js";
 
 test("chunks and partition refuse range counts that would run the heap out", () => {
@@ -37,6 +37,16 @@ test("shared.full refuses a value an integer dtype cannot hold (it filled NaN as
   assert.is(shared.full("int32", [1], 1.5).get(0), 1); // fractions truncate, as numpy's do
   assert.is(shared.full("uint8_clamped", [1], 300).get(0), 255);
   assert.ok(Number.isNaN(shared.full("float64", [1], Number.NaN).get(0)));
+});
+
+test("a value nested too deeply to walk is a SabreTypeError, not the engine's stack-overflow RangeError", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  throwsTyped(() => serialize(deep), SabreTypeError, /serialize: value is nested too deeply/);
+  throwsTyped(() => deserialize({ __sabre__: "message", v: 1, root: deep }), SabreTypeError, /deserialize: value is nested too deeply/);
+  let ok: unknown = 1;
+  for (let i = 0; i < 500; i++) ok = [ok];
+  assert.equal(deserialize(serialize(ok)), ok);
 });
 
 test.run();
