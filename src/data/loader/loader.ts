@@ -98,6 +98,19 @@ function holdsPrimitives(plan: LoaderPlan): boolean {
 /** What the current epoch's consumer is parked on, so a failure can wake it. */
 type Wake = (err: Error) => void;
 
+/**
+ * The length of a batch a batch sampler yielded, refusing what is not an
+ * array of indices: a number or an object without a length was counted as
+ * an empty batch (and made the slot size NaN).
+ */
+function batchLength(b: unknown): number {
+  const n = typeof b === "object" && b !== null ? (b as { length?: unknown }).length : undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    throw new SabreTypeError(`the batch sampler yielded ${describe(b)}; each batch must be an array (or typed array) of indices`);
+  }
+  return n;
+}
+
 /** The keys of DataLoaderOptions, for the unknown-option check. */
 const LOADER_OPTIONS = [
   "batchSize", "shuffle", "sampler", "batchSampler", "numWorkers", "prefetchFactor", "dropLast", "seed",
@@ -255,7 +268,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private batchSamplerMax(): number {
     this.batchSampler!.setEpoch?.(0);
     let max = 1;
-    for (const b of this.batchSampler!) max = Math.max(max, b.length);
+    for (const b of this.batchSampler!) max = Math.max(max, batchLength(b));
     return max;
   }
 
@@ -374,7 +387,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       batches = new BatchSampler(sampler, this.batchSize, this.dropLast);
     }
     for (const b of batches) {
-      if (b.length === 0) throw new SabreTypeError("the batch sampler yielded an empty batch");
+      if (batchLength(b) === 0) throw new SabreTypeError("the batch sampler yielded an empty batch");
       if (b.length > batchSize) throw new SabreTypeError(`the batch sampler yielded a batch of ${b.length}; the slots hold ${batchSize} (its largest batch in epoch 0)`);
       for (let k = 0; k < b.length; k++) {
         check(b[k]!);
