@@ -61,3 +61,17 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
   }
   return value;
 }
+
+/**
+ * Throws unless every own key of `options` is in `known`: a misspelt option
+ * (`{ batchsize: 32 }`) would otherwise be silently ignored and the default
+ * used, which is a wrong answer rather than an error. `what` names the
+ * options object in the message, e.g. "DataLoader options".
+ */
+export function checkKnownKeys(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new SabreTypeError(`${what}: unknown option ${JSON.stringify(key)} (known: ${known.join(", ")})`);
+    }
+  }
+}

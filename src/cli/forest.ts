@@ -1,6 +1,8 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { SabreTypeError } from "../errors.js";
+import { FormatError, SabreTypeError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import { readCsv } from "../data/csv.js";
 import { RandomForestClassifier } from "../ml/forest/classifier.js";
@@ -64,6 +66,8 @@ async function fit(argv: string[]): Promise<number> {
   set("seed", num("seed", values.seed));
   if (values.oob) options.oobScore = true;
   const threads = num("threads", values.threads);
+  // Before the fit, so a missing folder does not cost the whole fit.
+  await checkWritable(values.out);
   const engine = await Engine.start(threads === undefined ? {} : { threads });
   try {
     options.engine = engine;
@@ -71,7 +75,7 @@ async function fit(argv: string[]): Promise<number> {
     const bar = new ProgressBar("fitting", rf.nEstimators);
     await rf.fit(X, y as number[], { onProgress: (d) => bar.update(d) });
     const secs = bar.done();
-    await writeFile(values.out, JSON.stringify(rf.toJSON()));
+    await writeOut(values.out, JSON.stringify(rf.toJSON()));
     console.log(
       `fitted ${rf.nEstimators} trees on ${X.shape[0]} rows x ${X.shape[1]} features (target "${target}") in ${secs.toFixed(2)} s` +
         (rf.oobScore !== undefined ? `; out-of-bag ${values.regression ? "R^2" : "accuracy"} ${rf.oobScore.toFixed(4)}` : ""),
@@ -99,13 +103,20 @@ async function predict(argv: string[]): Promise<number> {
     process.stderr.write(FOREST_USAGE);
     return 2;
   }
+  if (values.out !== undefined) await checkWritable(values.out);
   const text = await readFile(modelFile, "utf8").catch((err: Error) => {
     throw new SabreTypeError(`cannot read ${modelFile}: ${err.message}`);
   });
   const threads = num("threads", values.threads);
   const engine = await Engine.start(threads === undefined ? {} : { threads });
   try {
-    const model: unknown = JSON.parse(text);
+    let model: unknown;
+    try {
+      model = JSON.parse(text);
+    } catch (err) {
+      // A model file that is not JSON used to crash the command with a SyntaxError and a stack trace.
+      throw new FormatError(`${modelFile} is not a sabre forest: not JSON (${(err as Error).message})`, { cause: err });
+    }
     const isRegressor = (model as { estimator?: unknown } | null)?.estimator === "RandomForestRegressor";
     const rf = isRegressor ? RandomForestRegressor.fromJSON(model, { engine }) : RandomForestClassifier.fromJSON(model, { engine });
     const target = values.target === undefined ? undefined : /^-?\d+$/.test(values.target) ? Number(values.target) : values.target;
@@ -121,7 +132,7 @@ async function predict(argv: string[]): Promise<number> {
       lines = ["prediction", ...Array.from(pred as ArrayLike<number | string>, String)];
     }
     if (values.out) {
-      await writeFile(values.out, lines.join("\n") + "\n");
+      await writeOut(values.out, lines.join("\n") + "\n");
       console.log(`${X.shape[0]} predictions written to ${values.out}`);
     } else if (!y) process.stdout.write(lines.join("\n") + "\n");
     if (y) {
@@ -141,4 +152,22 @@ export async function forest(argv: string[]): Promise<number> {
   if (sub === "predict") return predict(rest);
   process.stderr.write(FOREST_USAGE);
   return sub === undefined || sub === "help" ? 0 : 2;
+}
+
+/** Fails early, as a one-line error, when `path` cannot be created or written (its folder is missing or read-only). */
+async function checkWritable(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+  } catch (err) {
+    throw new SabreTypeError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** writeFile whose failure is a one-line error (exit 2) rather than a crash with a stack trace. */
+async function writeOut(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (err) {
+    throw new SabreTypeError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -6,7 +6,7 @@ import type { Engine } from "../engine/engine.js";
 import { FormatError, SabreTypeError } from "../errors.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { shared } from "../memory/shared.js";
-import { checkSignal, describe } from "../validate.js";
+import { checkKnownKeys, checkSignal, describe } from "../validate.js";
 import { fillRow, tableLayout, targetValues } from "./csv-layout.js";
 import { readCsvParallel } from "./csv-parallel.js";
 
@@ -45,11 +45,25 @@ export interface CsvTable {
 /** Below this many bytes a file is parsed on the calling thread: see src/data/README.md (readCsv) for the measurement. */
 export const CSV_PARALLEL_MIN_BYTES = 1 << 20;
 
+/** The keys of ReadCsvOptions, for the unknown-option check. */
+const CSV_OPTIONS = ["header", "delimiter", "target", "dtype", "engine", "signal", "parallelMinBytes", "rangeBytes"] as const;
+
 function checkReadOptions(options: unknown): ReadCsvOptions {
   if (options === undefined) return {};
   if (typeof options !== "object" || options === null) throw new SabreTypeError(`readCsv options must be an object, got ${describe(options)}`);
+  checkKnownKeys("readCsv options", options, CSV_OPTIONS);
   const o = options as ReadCsvOptions;
   checkSignal(o.signal);
+  if (o.header !== undefined && typeof o.header !== "boolean" && o.header !== "auto") {
+    throw new SabreTypeError(`readCsv: header must be true, false or "auto", got ${describe(o.header)}`);
+  }
+  if (o.delimiter !== undefined && (typeof o.delimiter !== "string" || o.delimiter.length === 0 || /[\r\n"]/.test(o.delimiter))) {
+    throw new SabreTypeError(`readCsv: delimiter must be a non-empty string without quotes or line breaks, got ${describe(o.delimiter)}`);
+  }
+  // Only the float dtypes: an integer dtype would silently truncate 1.5 to 1 and turn empty cells (NaN) into 0.
+  if (o.dtype !== undefined && o.dtype !== "float64" && o.dtype !== "float32") {
+    throw new SabreTypeError(`readCsv: dtype must be "float64" or "float32", got ${describe(o.dtype)}`);
+  }
   if (o.engine !== undefined && (typeof o.engine !== "object" || o.engine === null || typeof (o.engine as { parallelFor?: unknown }).parallelFor !== "function")) {
     throw new SabreTypeError(`readCsv: engine must be an Engine, got ${describe(o.engine)}`);
   }
@@ -136,6 +150,8 @@ async function fileSize(path: string | URL): Promise<number> {
 
 /** readCsv on text already in memory (always on the calling thread). */
 export function parseCsv(text: string, options: ReadCsvOptions = {}, where = "CSV text"): CsvTable {
+  if (typeof text !== "string") throw new SabreTypeError(`parseCsv: text must be a string, got ${describe(text)}`);
+  options = checkReadOptions(options);
   const delimiter = options.delimiter ?? ",";
   let records: string[][];
   try {

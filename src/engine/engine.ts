@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { ResourceLimits } from "node:worker_threads";
 import { AbortError, ClosedError, KernelError, SabreTypeError, WorkerCrashedError, type SabreError } from "../errors.js";
 import { serialize, type SerializedMessage } from "../memory/serialize.js";
-import { checkInteger, checkSignal, describe } from "../validate.js";
+import { checkInteger, checkKnownKeys, describe } from "../validate.js";
 import { ArgsCache } from "./args-cache.js";
 import { ArgsMemo } from "./args-memo.js";
 import { Reduction, RowsClause } from "./clauses.js";
@@ -10,7 +10,7 @@ import * as C from "./control.js";
 import { PendingJob } from "./job.js";
 import { blockUnits, byName, clearTags, type ArenaMessage } from "./results.js";
 import { ResultsHeap, type ResultsBlock } from "./results-heap.js";
-import { moduleUrl, planParallelFor, type Call } from "./plan.js";
+import { callSignal, moduleUrl, planParallelFor, type Call } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
 
@@ -191,6 +191,7 @@ export class Engine {
     if (typeof options !== "object" || options === null) {
       throw new SabreTypeError(`Engine.start options must be an object, got ${describe(options)}`);
     }
+    checkKnownKeys("Engine.start options", options, ["threads", "kernels", "checked", "spinMicros", "workerHeapMB"]);
     const threads =
       options.threads === undefined ? availableParallelism() : checkInteger("threads", options.threads, 1, C.MAX_WORKERS);
     if (options.kernels !== undefined && !Array.isArray(options.kernels)) {
@@ -290,7 +291,7 @@ export class Engine {
 
   /** Runs `kernel` once on a free worker (ctx.start = 0, ctx.end = 1) and resolves to its return value. */
   async run(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown> {
-    const results = await this.submit({ kernel, args, n: 1, nChunks: 1, chunkSize: 1, schedule: C.SCHEDULE_DYNAMIC, signal: checkSignal(options.signal) });
+    const results = await this.submit({ kernel, args, n: 1, nChunks: 1, chunkSize: 1, schedule: C.SCHEDULE_DYNAMIC, signal: callSignal("run", options) });
     return results[0];
   }
 
@@ -302,7 +303,7 @@ export class Engine {
   broadcast(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown[]> {
     try {
       const n = this.threads;
-      return this.submit({ kernel, args, n, nChunks: n, chunkSize: 0, schedule: C.SCHEDULE_STATIC, signal: checkSignal(options.signal) });
+      return this.submit({ kernel, args, n, nChunks: n, chunkSize: 0, schedule: C.SCHEDULE_STATIC, signal: callSignal("broadcast", options) });
     } catch (err) {
       return Promise.reject(err);
     }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SabreTypeError } from "../errors.js";
-import { checkInteger, checkSignal, describe } from "../validate.js";
+import { checkInteger, checkKnownKeys, checkSignal, describe } from "../validate.js";
 import { Reduction } from "./clauses.js";
 import { SCHEDULE_DYNAMIC, SCHEDULE_STATIC } from "./control.js";
 import type { KernelArgs, ParallelForOptions } from "./engine.js";
@@ -34,6 +34,7 @@ export function planParallelFor(n: number, kernel: string, args: KernelArgs, opt
   if (typeof options !== "object" || options === null) {
     throw new SabreTypeError(`parallelFor options must be an object, got ${describe(options)}`);
   }
+  checkKnownKeys("parallelFor options", options, ["chunk", "schedule", "signal", "onProgress"]);
   const schedule = options.schedule ?? "dynamic";
   if (schedule !== "static" && schedule !== "dynamic") {
     throw new SabreTypeError(`schedule must be "static" or "dynamic", got ${describe(schedule)}`);
@@ -61,6 +62,15 @@ export function planParallelFor(n: number, kernel: string, args: KernelArgs, opt
     signal,
     onProgress: options.onProgress,
   };
+}
+
+/** The options of run and broadcast: an object with at most a signal. Returns the signal. */
+export function callSignal(what: string, options: unknown): AbortSignal | undefined {
+  if (typeof options !== "object" || options === null) {
+    throw new SabreTypeError(`${what} options must be an object, got ${describe(options)}`);
+  }
+  checkKnownKeys(`${what} options`, options, ["signal"]);
+  return checkSignal((options as { signal?: unknown }).signal);
 }
 
 /** A kernel module given to Engine.start as a file: URL string, refusing what no worker could import. */

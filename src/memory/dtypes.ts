@@ -89,7 +89,7 @@ export function isBigIntDType(dtype: DType): dtype is "bigint64" | "biguint64" {
 
 /** The size of one element of the dtype, in bytes. */
 export function bytesPerElement(dtype: DType): number {
-  return CONSTRUCTORS[dtype].BYTES_PER_ELEMENT;
+  return CONSTRUCTORS[checkDType(dtype)].BYTES_PER_ELEMENT;
 }
 
 /** The dtype of a typed array, or undefined for anything else (DataView, Float16Array, plain arrays). */

@@ -46,6 +46,19 @@ const registry = new Map<string, Shareable<unknown>>();
 
 /** Registers a class's wire form. Each kind is registered once per thread. */
 export function registerShareable<T>(shareable: Shareable<T>): void {
+  // Checked here, once: serialize calls every registered test() on every
+  // value, so one malformed registration would break every later serialize.
+  if (typeof shareable !== "object" || shareable === null) {
+    throw new SabreTypeError(`registerShareable: shareable must be an object with kind, test, encode and decode, got ${describe(shareable)}`);
+  }
+  if (typeof shareable.kind !== "string" || shareable.kind.length === 0) {
+    throw new SabreTypeError(`registerShareable: kind must be a non-empty string, got ${describe(shareable.kind)}`);
+  }
+  for (const fn of ["test", "encode", "decode"] as const) {
+    if (typeof shareable[fn] !== "function") {
+      throw new SabreTypeError(`registerShareable: ${fn} of kind "${shareable.kind}" must be a function, got ${describe(shareable[fn])}`);
+    }
+  }
   const existing = registry.get(shareable.kind);
   if (existing && existing !== (shareable as Shareable<unknown>)) {
     throw new SabreTypeError(`a shareable kind named "${shareable.kind}" is already registered`);
@@ -166,7 +179,24 @@ export function serialize(value: unknown, options: SerializeOptions = {}): Seria
       seen.delete(v);
     }
   };
-  return { [TAG]: "message", v: WIRE_VERSION, root: encode(value, options.name ?? "value") };
+  const name = options.name ?? "value";
+  return { [TAG]: "message", v: WIRE_VERSION, root: guardDepth("serialize", name, () => encode(value, name)) };
+}
+
+/**
+ * Runs a recursive walk, turning the engine's stack overflow on a value
+ * nested thousands of levels deep (a plain RangeError) into a SabreTypeError
+ * that says so; structured clone itself would refuse such a value too.
+ */
+function guardDepth<T>(what: "serialize" | "deserialize", name: string, walk: () => T): T {
+  try {
+    return walk();
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new SabreTypeError(`${what}: ${name} is nested too deeply (the walk ran out of stack); flatten it or pass its arrays as shared ndarrays`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -214,7 +244,7 @@ export function deserialize<T = unknown>(message: unknown): T {
     for (const key of Object.keys(obj)) out[key] = decode(obj[key], `${path}.${key}`);
     return out;
   };
-  return decode(m.root, "value") as T;
+  return guardDepth("deserialize", "value", () => decode(m.root, "value")) as T;
 }
 
 // ---- helpers for Shareable implementations -------------------------------------------------

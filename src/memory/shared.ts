@@ -118,6 +118,16 @@ export function isShared(x: unknown): boolean {
   return x instanceof SharedArrayBuffer;
 }
 
+/** The value range of the wrapping integer dtypes (uint8_clamped clamps, so any number fits it). */
+const INT_RANGES = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 2 ** 32 - 1],
+} as const;
+
 function fillValue(dtype: DType, value: unknown): number | bigint {
   if (isBigIntDType(dtype)) {
     if (typeof value === "bigint") return value;
@@ -288,6 +298,12 @@ export const shared = {
   full<D extends DType>(dtype: D, shape: Shape, value: number | bigint): NdArrayOf<D> {
     checkDType(dtype);
     const v = fillValue(dtype, value);
+    const range = INT_RANGES[dtype as keyof typeof INT_RANGES];
+    // A typed array stores NaN as 0 and 300 in a uint8 as 44: a fill value no element can hold is refused
+    // (numpy raises too) instead of filling the whole array with another number. Fractions truncate, as numpy's do.
+    if (range && !(typeof v === "number" && v > range[0] - 1 && v < range[1] + 1)) {
+      throw new SabreTypeError(`shared.full: value ${describe(value)} does not fit a ${dtype} array (range [${range[0]}, ${range[1]}])`);
+    }
     const arr = make(dtype, shape);
     (arr.data as { fill(v: number | bigint): unknown }).fill(v);
     return arr;
@@ -309,6 +325,9 @@ export const shared = {
    * read it in place.
    */
   wasmMemory(x: NdArray | TypedArray): SharedWasmMemory | undefined {
+    if (!isNdArray(x) && !ArrayBuffer.isView(x)) {
+      throw new SabreTypeError(`shared.wasmMemory: x must be an ndarray or a typed array, got ${describe(x)}`);
+    }
     return memoryOf(isNdArray(x) ? x.data.buffer : x.buffer);
   },
 };

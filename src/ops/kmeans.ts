@@ -72,7 +72,9 @@ export async function kmeans(X: OpArray, options: KMeansOptions): Promise<KMeans
   const { job, signal } = kmeansJob(X, options);
   const { n, d, k } = job;
   let statuses: number[];
-  if (n * k * d <= MAIN_THREAD_WORK) {
+  // nInit counts too: the calling thread cannot be aborted or time out, so { nInit: 1e9 } on a
+  // tiny X used to block the event loop for good; the workers run it where a signal stops it.
+  if (n * k * d * job.nInit <= MAIN_THREAD_WORK) {
     statuses = [kmeansSpmd(0, 1, job)];
   } else {
     const engine = await engineFor(options);

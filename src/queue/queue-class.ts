@@ -1,7 +1,7 @@
 // The Queue implementation. Its public face (the constructor's typing and the
 // wire form) is queue.ts; the lock-free ring is ring.ts; record copying is records.ts.
 import { AbortError, QueueClosedError, SabreTypeError, TimeoutError } from "../errors.js";
-import { checkSignal, checkTimeout, describe } from "../validate.js";
+import { checkKnownKeys, checkSignal, checkTimeout, describe } from "../validate.js";
 import { CONSTRUCTORS, DTYPES, MAX_ELEMENTS, bytesPerElement, checkDType, type DType, type DTypeMap, type TypedArray } from "../memory/dtypes.js";
 import type { NdArray } from "../memory/ndarray-type.js";
 import { allocShared, checkShape } from "../memory/shared.js";
@@ -168,6 +168,8 @@ export class Queue<D extends DType = DType, S extends QueueShape | undefined = Q
       if (typeof options !== "object" || options === null) {
         throw new SabreTypeError(`new Queue(options) needs an object like { capacity, dtype, shape? }, got ${describe(options)}`);
       }
+      // A misspelt key ({ capcity }) would otherwise be ignored; the attach marker is a symbol, which Object.keys skips.
+      checkKnownKeys("new Queue options", options, ["capacity", "dtype", "shape"]);
       const capacity = options.capacity;
       if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
         throw new SabreTypeError(`capacity must be an integer in [1, ${MAX_CAPACITY}] (2^27), got ${describe(capacity)}`);

@@ -89,4 +89,20 @@ test("bad input: a clear message and exit code 2, never a stack trace", () => {
   assert.match(trees.err, /nEstimators/);
 });
 
+test("forest: an unwritable --out or a model file that is not JSON is one line on stderr and exit 2, not a crash", () => {
+  const csv = join(dir, "small.csv");
+  writeFileSync(csv, "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+  // Both used to end in an uncaught ENOENT / SyntaxError with a stack trace and exit code 1 (the fit's work lost).
+  const fit = sabre("forest", "fit", csv, "--target", "y", "--out", join(dir, "no-such-dir", "m.json"), "--trees", "3");
+  assert.is(fit.code, 2, fit.err);
+  assert.match(fit.err, /^sabre: cannot write .*no-such-dir.*m\.json: ENOENT/);
+  assert.is(fit.err.trim().split("\n").length, 1, fit.err);
+  const notJson = join(dir, "model.txt");
+  writeFileSync(notJson, "not json at all");
+  const pred = sabre("forest", "predict", notJson, csv);
+  assert.is(pred.code, 2, pred.err);
+  assert.match(pred.err, /^sabre: .*model\.txt is not a sabre forest: not JSON/);
+  assert.is(pred.err.trim().split("\n").length, 1, pred.err);
+});
+
 test.run();

@@ -49,4 +49,17 @@ test("malformed files and bad options are typed errors naming the place", async 
   await rejectsTyped(readCsv(42 as unknown as string), SabreTypeError, /path must be/);
 });
 
+test("bad options are typed errors: unknown keys, header, delimiter, dtype, a null options or non-string text", async () => {
+  // A misspelt option used to be ignored ({ delim: ";" } parsed with ","), header "yes" was taken as true,
+  // dtype "int32" silently truncated 1.5 to 1, and parseCsv(text, null) threw a plain TypeError.
+  throwsTyped(() => parseCsv("a;b\n1;2\n", { delim: ";" } as never), SabreTypeError, /unknown option "delim" \(known: header, delimiter/);
+  throwsTyped(() => parseCsv("a,b\n1,2\n", { header: "yes" } as never), SabreTypeError, /header must be true, false or "auto", got "yes"/);
+  throwsTyped(() => parseCsv("a,b\n1.5,2\n", { dtype: "int32" } as never), SabreTypeError, /dtype must be "float64" or "float32", got "int32"/);
+  throwsTyped(() => parseCsv("a,b\n1,2\n", { delimiter: "\n" }), SabreTypeError, /delimiter must be a non-empty string/);
+  throwsTyped(() => parseCsv("a\n1\n", null as never), SabreTypeError, /options must be an object, got null/);
+  throwsTyped(() => parseCsv(5 as never), SabreTypeError, /parseCsv: text must be a string, got 5/);
+  writeFileSync(join(dir, "opts.csv"), "a,b\n1,2\n");
+  await rejectsTyped(readCsv(join(dir, "opts.csv"), { delim: ";" } as never), SabreTypeError, /unknown option "delim"/);
+});
+
 test.run();

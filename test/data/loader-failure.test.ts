@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AbortError, ClosedError, DataLoader, SabreTypeError, SampleError, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
+import { AbortError, BatchSampler, ClosedError, DataLoader, SabreTypeError, SampleError, SequentialSampler, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 const squares = (params: Record<string, unknown>) => ({ module: fixture("loader/squares"), params: { length: 40, ...params } });
@@ -141,6 +141,24 @@ test("bad input: typed errors", async () => {
     await rejectsTyped(drain(new DataLoader(squares({ wrongShapeAt: 3 }), { batchSize: 4, numWorkers })), SabreTypeError, /sample 3: field "x" .*2 elements; expected 3/);
   }
   await rejectsTyped(drain(new DataLoader(ds, { sampler: [0, 1, 10] })), SabreTypeError, /index 10; the dataset has 10 samples/);
+});
+
+test("an unknown DataLoader option is a typed error naming it (it was ignored and the default used)", () => {
+  const ds = new TensorDataset({ x: shared.zeros("float32", [4, 2]) });
+  throwsTyped(() => new DataLoader(ds, { batchsize: 2 } as never), SabreTypeError, /DataLoader options: unknown option "batchsize" \(known: batchSize, shuffle/);
+});
+
+test("a batch sampler yielding a non-array, or a BatchSampler with a non-boolean dropLast, is a typed error", async () => {
+  const ds = new TensorDataset({ x: shared.zeros("float32", [8, 2]) });
+  // A batch of 5 (not an array) used to count as an empty batch: the epoch silently loaded nothing.
+  for (const batchSampler of [[5], [[0, 1], 5], [null]]) {
+    const loader = new DataLoader(ds, { batchSampler: batchSampler as never });
+    await rejectsTyped(async () => {
+      for await (const _ of loader) void _;
+    }, SabreTypeError, /the batch sampler yielded (5|null); each batch must be an array \(or typed array\) of indices/);
+    await loader.close();
+  }
+  throwsTyped(() => new BatchSampler(new SequentialSampler(3), 2, "x" as never), SabreTypeError, /BatchSampler: dropLast must be a boolean, got "x"/);
 });
 
 test.run();

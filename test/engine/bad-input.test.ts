@@ -105,4 +105,14 @@ test("args a worker cannot revive fail the call with a typed error, and the engi
   }
 });
 
+test("unknown option keys and non-object options are refused (a typo was silently ignored)", async () => {
+  await rejectsTyped(Engine.start({ threds: 2 } as never), SabreTypeError, /Engine\.start options: unknown option "threds" \(known: threads, kernels/);
+  await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { chnk: 2 } as never), SabreTypeError, /parallelFor options: unknown option "chnk"/);
+  await rejectsTyped(engine.run("sabre.noop", {}, { timeout: 5 } as never), SabreTypeError, /run options: unknown option "timeout" \(known: signal\)/);
+  // run(k, args, null) rejected with a plain TypeError (reading 'signal' of null).
+  await rejectsTyped(engine.run("sabre.noop", {}, null as never), SabreTypeError, /run options must be an object, got null/);
+  await rejectsTyped(engine.broadcast("sabre.noop", {}, null as never), SabreTypeError, /broadcast options must be an object, got null/);
+  assert.equal(await engine.parallelFor(2, "sabre.noop", {}, { chunk: 1, schedule: "static" }), [undefined, undefined]);
+});
+
 test.run();

@@ -264,4 +264,24 @@ test("bad input is a SabreTypeError saying what was wrong", async () => {
   await rejectsTyped(rf.score(testX, testY.slice(1)), SabreTypeError, /597 rows but y has 596/);
 });
 
+test("a regressor's criterion is checked, not dropped", async () => {
+  // { criterion: "gini" } or a typo used to fit squared_error without a word.
+  const X = shared.from([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const y = [0.5, 1, 1.5, 2];
+  await rejectsTyped(new RandomForestRegressor({ nEstimators: 2, criterion: "x" as never, engine }).fit(X, y), SabreTypeError, /criterion must be .*got "x"/);
+  await rejectsTyped(new RandomForestRegressor({ nEstimators: 2, criterion: "gini" as never, engine }).fit(X, y), SabreTypeError, /criterion "gini" is for classification/);
+  await new RandomForestRegressor({ nEstimators: 2, criterion: "squared_error", engine, seed: 1 }).fit(X, y);
+});
+
+test("fit and predict options are checked: a non-object or a misspelt key is an error, not ignored", async () => {
+  const X = shared.from([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const y = [0, 1, 0, 1];
+  const rf = new RandomForestClassifier({ nEstimators: 2, seed: 1, engine });
+  await rejectsTyped(rf.fit(X, y, 5 as never), SabreTypeError, /fit options must be an object, got 5/);
+  await rejectsTyped(rf.fit(X, y, { onProgres: () => undefined } as never), SabreTypeError, /fit options: unknown option "onProgres" \(known: onProgress, sampleWeight, signal, cluster\)/);
+  await rf.fit(X, y);
+  await rejectsTyped(rf.predict(X, { clustr: 1 } as never), SabreTypeError, /predict options: unknown option "clustr" \(known: cluster\)/);
+  assert.is((await rf.predict(X)).length, 4);
+});
+
 test.run();

@@ -182,4 +182,15 @@ test("bad input: typed errors", async () => {
   throwsTyped(() => enc.getFeatureNamesOut(["a"]), SabreTypeError, /inputFeatures/);
 });
 
+test("fit/transform options are checked like the other estimators' (a typo or a number was ignored)", async () => {
+  const X = shared.from([[0, 1], [1, 0]]);
+  const enc = new OneHotEncoder();
+  await rejectsTyped(enc.fit(X, { engin: engines[0] } as never), SabreTypeError, /OneHotEncoder\.fit: unknown option "engin" \(known: engine, signal\)/);
+  await rejectsTyped(enc.fit(X, 5 as never), SabreTypeError, /OneHotEncoder\.fit: options must be an object, got 5/);
+  await enc.fit(X, { engine: engines[0]! });
+  await rejectsTyped(enc.transform(X, { ot: null } as never), SabreTypeError, /OneHotEncoder\.transform: unknown option "ot"/);
+  await rejectsTyped(enc.fitTransform(X, { sgnal: 1 } as never), SabreTypeError, /OneHotEncoder\.fitTransform: unknown option "sgnal"/);
+  assert.equal((await enc.transform(X)).shape, [2, 4]);
+});
+
 test.run();

@@ -159,4 +159,9 @@ test("bad input: typed errors", async () => {
   throwsTyped(() => pipe.toJSON(), SabreTypeError, /randomforestclassifier/);
 });
 
+test("registerEstimator refuses a non-string name or a non-function fromJSON", () => {
+  throwsTyped(() => registerEstimator(null as never, () => null), SabreTypeError, /registerEstimator: name must be a non-empty string, got null/);
+  throwsTyped(() => registerEstimator("AuditBad", null as never), SabreTypeError, /fromJSON of "AuditBad" must be a function, got null/);
+});
+
 test.run();

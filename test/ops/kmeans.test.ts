@@ -299,4 +299,20 @@ test("abort rejects with AbortError and leaves no worker stuck at the barrier", 
   }
 });
 
+test("a huge nInit on a tiny X runs on the workers, where a signal stops it (it blocked the calling thread for good)", async () => {
+  const X = shared.from([[0, 0], [1, 1], [5, 5], [6, 6]]);
+  const ticks: number[] = [];
+  const timer = setInterval(() => ticks.push(Date.now()), 20);
+  const started = Date.now();
+  try {
+    await rejectsTyped(ops.kmeans(X, { k: 2, nInit: 1e9, seed: 1, engine, signal: AbortSignal.timeout(300) }), AbortError, /ops\.kmeans|aborted/);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(Date.now() - started < 10_000, "the abort ended the call");
+  assert.ok(ticks.length > 0, "the event loop ran while the runs went on");
+  const { labels } = await ops.kmeans(X, { k: 2, nInit: 3, seed: 1, engine });
+  assert.is(labels.get(0) === labels.get(1), true);
+});
+
 test.run();

@@ -145,4 +145,9 @@ test("forged or foreign payloads are refused with SabreTypeError", () => {
   assert.equal(Array.from(q.pop()), [5, 6]);
 });
 
+test("an unknown option key is refused (a misspelt one was ignored)", () => {
+  throwsTyped(() => make({ ...base, capcity: 8 }), SabreTypeError, /new Queue options: unknown option "capcity" \(known: capacity, dtype, shape\)/);
+  assert.is(make({ ...base, shape: [2] }).capacity, 4);
+});
+
 test.run();

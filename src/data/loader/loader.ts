@@ -2,7 +2,7 @@ import { AbortError, ClosedError, KernelError, SabreTypeError, TimeoutError, Wor
 import { Engine, internalEngine } from "../../engine/engine.js";
 import { serialize } from "../../memory/serialize.js";
 import { sharedTypedArray } from "../../memory/shared.js";
-import { checkInteger, checkSignal, describe } from "../../validate.js";
+import { checkInteger, checkKnownKeys, checkSignal, describe } from "../../validate.js";
 import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
@@ -99,6 +99,25 @@ function holdsPrimitives(plan: LoaderPlan): boolean {
 type Wake = (err: Error) => void;
 
 /**
+ * The length of a batch a batch sampler yielded, refusing what is not an
+ * array of indices: a number or an object without a length was counted as
+ * an empty batch (and made the slot size NaN).
+ */
+function batchLength(b: unknown): number {
+  const n = typeof b === "object" && b !== null ? (b as { length?: unknown }).length : undefined;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+    throw new SabreTypeError(`the batch sampler yielded ${describe(b)}; each batch must be an array (or typed array) of indices`);
+  }
+  return n;
+}
+
+/** The keys of DataLoaderOptions, for the unknown-option check. */
+const LOADER_OPTIONS = [
+  "batchSize", "shuffle", "sampler", "batchSampler", "numWorkers", "prefetchFactor", "dropLast", "seed",
+  "persistentWorkers", "timeout", "inOrder", "signal", "transform", "workerYoungGenerationMB",
+] as const;
+
+/**
  * Batches prepared by workers straight into shared memory
  * (src/data/loader/README.md has the protocol), like PyTorch's DataLoader.
  * The sample order depends only on the seed and the epoch, never on
@@ -162,6 +181,8 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
 
   constructor(dataset: DatasetInput, options: DataLoaderOptions = {}) {
     if (typeof options !== "object" || options === null) throw new SabreTypeError(`DataLoader options must be an object, got ${describe(options)}`);
+    // A misspelt option ({ batchsize: 32 }) used to be ignored: the loader silently ran with the default.
+    checkKnownKeys("DataLoader options", options, LOADER_OPTIONS);
     if (typeof dataset !== "object" || dataset === null) {
       throw new SabreTypeError(`DataLoader needs a TensorDataset or { module, params }, got ${describe(dataset)}`);
     }
@@ -247,7 +268,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   private batchSamplerMax(): number {
     this.batchSampler!.setEpoch?.(0);
     let max = 1;
-    for (const b of this.batchSampler!) max = Math.max(max, b.length);
+    for (const b of this.batchSampler!) max = Math.max(max, batchLength(b));
     return max;
   }
 
@@ -366,7 +387,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
       batches = new BatchSampler(sampler, this.batchSize, this.dropLast);
     }
     for (const b of batches) {
-      if (b.length === 0) throw new SabreTypeError("the batch sampler yielded an empty batch");
+      if (batchLength(b) === 0) throw new SabreTypeError("the batch sampler yielded an empty batch");
       if (b.length > batchSize) throw new SabreTypeError(`the batch sampler yielded a batch of ${b.length}; the slots hold ${batchSize} (its largest batch in epoch 0)`);
       for (let k = 0; k < b.length; k++) {
         check(b[k]!);

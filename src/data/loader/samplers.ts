@@ -95,6 +95,8 @@ export class BatchSampler implements BatchSamplerLike {
       throw new SabreTypeError(`BatchSampler needs an iterable sampler, got ${describe(sampler)}`);
     }
     this.batchSize = checkInteger("batchSize", batchSize, 1);
+    // A truthy non-boolean ("x") used to be stored as is and drop the last batch.
+    if (typeof dropLast !== "boolean") throw new SabreTypeError(`BatchSampler: dropLast must be a boolean, got ${describe(dropLast)}`);
     this.dropLast = dropLast;
   }
   /** Batches per epoch (NaN when the sampler has no length). */

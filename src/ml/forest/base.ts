@@ -5,7 +5,7 @@ import type { Engine } from "../../engine/engine.js";
 import { isNdArray, ndarray, type NdArray } from "../../memory/ndarray-type.js";
 import { sharedTypedArray, toShared } from "../../memory/shared.js";
 import { checkMatrix, type BinMapper } from "../../../kernels/forest/bins.js";
-import { describe } from "../../validate.js";
+import { checkKnownKeys, describe } from "../../validate.js";
 import type { GrowArgs, WireParams } from "../../../kernels/forest/kernels.js";
 import { Board, makeBoard } from "../../../kernels/forest/board.js";
 import { forestTuning } from "../../../kernels/forest/grow.js";
@@ -207,6 +207,9 @@ export abstract class BaseForest {
   ): Promise<{ trees: FlatTree[]; oob: { votes: Float64Array; counts: Float64Array; threads: number } | null }> {
     const engine = await this.engine();
     const [n, d] = checkMatrix(X);
+    // fit(X, y, 5) or { onProgres } used to fit as if no options were given.
+    if (typeof fit !== "object" || fit === null) throw new SabreTypeError(`fit options must be an object, got ${describe(fit)}`);
+    checkKnownKeys("fit options", fit, ["onProgress", "sampleWeight", "signal", "cluster"]);
     const sampleWeight = this.sampleWeight(fit.sampleWeight, n);
     if (fit.onProgress !== undefined && typeof fit.onProgress !== "function") {
       throw new SabreTypeError("onProgress must be a function (done, total) => void");
@@ -317,6 +320,7 @@ export abstract class BaseForest {
     const C = trees[0]!.nOutputs;
     const out = sharedTypedArray("float64", n * C);
     if (typeof options !== "object" || options === null) throw new SabreTypeError(`predict options must be an object, got ${describe(options)}`);
+    checkKnownKeys("predict options", options, ["cluster"]);
     if (options.cluster !== undefined) {
       const remote = await checkCluster(options.cluster).predictForest(Xs, trees, {});
       if (!(remote instanceof Float64Array) || remote.length !== n * C) throw new SabreTypeError(`the cluster returned ${describe(remote)} predictions, expected ${n * C} float64`);

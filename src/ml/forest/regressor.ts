@@ -48,7 +48,9 @@ export class RandomForestRegressor extends BaseForest {
     const n = Xs.shape[0]!;
     const targets = encodeTargets(y, n);
     const params: TreeParams = {
-      criterion: "squared_error",
+      // The user's criterion goes to the same check as the classifier's (kernels/forest/params.ts): it used to be
+      // dropped here, so { criterion: "gini" } or a typo fitted squared_error without a word.
+      criterion: this.options.criterion ?? "squared_error",
       maxDepth: this.options.maxDepth ?? null,
       minSamplesSplit: this.options.minSamplesSplit ?? 2,
       minSamplesLeaf: this.options.minSamplesLeaf ?? 1,

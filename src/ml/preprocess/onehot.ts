@@ -11,6 +11,7 @@ import { describe } from "../../validate.js";
 import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
+import { fitOptions, transformOptions } from "./common.js";
 import { runnerFor } from "./runner.js";
 import {
   asTable,
@@ -177,6 +178,8 @@ export class OneHotEncoder implements Transformer {
 
   async fit(X: unknown, options: PreprocessFitOptions = {}): Promise<this> {
     const who = `${NAME}.fit`;
+    // Checked as the other estimators check theirs: a misspelt key ({ engin }) or a non-object was ignored here.
+    options = fitOptions(who, options);
     const x = asTable(who, X);
     const [n, d] = x.shape as [number, number];
     if (n === 0) throw new SabreTypeError(`${who}: found array with 0 sample(s) (shape [0, ${d}]) while a minimum of 1 is required`);
@@ -237,6 +240,7 @@ export class OneHotEncoder implements Transformer {
 
   async transform(X: unknown, options: TransformOptions = {}): Promise<NdArray> {
     const who = `${NAME}.transform`;
+    options = transformOptions(who, options);
     const { categories, d } = this.fitted("transform");
     const x = asTable(who, X);
     const n = x.shape[0]!;
@@ -265,6 +269,7 @@ export class OneHotEncoder implements Transformer {
   }
 
   async fitTransform(X: unknown, options: TransformOptions = {}): Promise<NdArray> {
+    options = transformOptions(`${NAME}.fitTransform`, options);
     await this.fit(X, { ...(options.engine ? { engine: options.engine } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     return this.transform(X, options);
   }
@@ -276,6 +281,7 @@ export class OneHotEncoder implements Transformer {
    */
   async inverseTransform(X: unknown, _options: PreprocessFitOptions = {}): Promise<NdArray> {
     const who = `${NAME}.inverseTransform`;
+    fitOptions(who, _options);
     const { categories, d } = this.fitted("inverseTransform");
     const x = asTable(who, X);
     const widths = blockWidths(categories, this.dropIdx);

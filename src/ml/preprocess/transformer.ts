@@ -115,6 +115,13 @@ const registry = new Map<string, FromJSON>();
 
 /** Each estimator module registers its class's fromJSON under its public name. */
 export function registerEstimator(name: string, fromJSON: FromJSON): void {
+  // Pipeline.fromJSON calls what is registered here: a non-function would fail there with a plain TypeError.
+  if (typeof name !== "string" || name.length === 0) {
+    throw new SabreTypeError(`registerEstimator: name must be a non-empty string, got ${describe(name)}`);
+  }
+  if (typeof fromJSON !== "function") {
+    throw new SabreTypeError(`registerEstimator: fromJSON of "${name}" must be a function, got ${describe(fromJSON)}`);
+  }
   registry.set(name, fromJSON);
 }
 
