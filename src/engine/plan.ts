@@ -24,6 +24,14 @@ export interface Call {
 export const REDUCTION_CHUNKS = 64;
 
 /**
+ * The most chunks one call may have. Every chunk gets a result slot in the
+ * results arena and a claim, so 10^9 chunks of one item (chunk: 1 over a
+ * large n) would allocate gigabytes and run for minutes before failing; 2^24
+ * is far past any useful split (the same cap as chunks() and partition()).
+ */
+const MAX_CHUNKS = 2 ** 24;
+
+/**
  * Validates parallelFor's arguments and decides its chunking: a given chunk
  * size wins; a call with a reduction gets 64 chunks whatever the thread
  * count (so its result is the same for any); static gets one balanced range
@@ -51,7 +59,9 @@ export function planParallelFor(n: number, kernel: string, args: KernelArgs, opt
   else if (schedule === "static") chunkSize = 0;
   else chunkSize = Math.max(1, Math.ceil(n / (threads * 4)));
   const nChunks = chunkSize === 0 ? Math.min(n, threads) : Math.ceil(n / chunkSize);
-  if (nChunks > 2 ** 31 - 1) throw new SabreTypeError(`n / chunk gives ${nChunks} chunks; at most 2^31 - 1 are allowed`);
+  if (nChunks > MAX_CHUNKS) {
+    throw new SabreTypeError(`n / chunk gives ${nChunks} chunks; at most ${MAX_CHUNKS} (2^24) are allowed: use a larger chunk`);
+  }
   return {
     kernel,
     args,

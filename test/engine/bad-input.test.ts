@@ -43,6 +43,8 @@ test("n must be a non-negative safe integer; chunk a positive one", async () => 
   for (const n of [-1, 1.5, Number.NaN, Infinity, "10", 2 ** 60]) {
     await rejectsTyped(engine.parallelFor(n as number, "sabre.noop"), SabreTypeError, /^n must be an integer/);
   }
+  // chunk 1 over 10^9 items: a typed error at once, not gigabytes of result slots and minutes of claims.
+  await rejectsTyped(engine.parallelFor(1e9, "sabre.noop", {}, { chunk: 1 }), SabreTypeError, /1000000000 chunks; at most 16777216 \(2\^24\)/);
   for (const chunk of [0, -3, 2.5, Number.NaN]) {
     await rejectsTyped(engine.parallelFor(10, "sabre.noop", {}, { chunk }), SabreTypeError, /chunk must be an integer/);
   }
