@@ -147,7 +147,12 @@ export class SampleWriter {
     if (plan.source.kind === "tensor") return new SampleWriter(plan, info, undefined, undefined, undefined, modules);
     const { url, params } = plan.source;
     const loaded = datasetOf(await import(url), url);
-    const state = loaded.def.init ? await loaded.def.init(params, info) : undefined;
+    let state: unknown;
+    try {
+      state = loaded.def.init ? await loaded.def.init(params, info) : undefined;
+    } catch (err) {
+      throw initFailure(err);
+    }
     return loaded.kind === "map"
       ? new SampleWriter(plan, info, loaded.def, undefined, state, modules)
       : new SampleWriter(plan, info, undefined, loaded.def, state, modules);
@@ -256,3 +261,21 @@ export class SampleWriter {
     this.finishSample(ring, row, ordinal, epoch, views, record, [this.info.workerId + 1]);
   }
 }
+
+/**
+ * What open() throws when a dataset module's init() throws: the original
+ * message and stack under DatasetError's code, so that the KernelError a
+ * worker's failure becomes (it carries code, message and stack) can be
+ * turned back into a DatasetError on the calling thread, and the calling
+ * thread's own open() (numWorkers 0) is recognised the same way.
+ */
+export function initFailure(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const marked = new Error(e.message);
+  marked.stack = e.stack;
+  (marked as { code?: string }).code = DATASET_INIT_CODE;
+  return marked;
+}
+
+/** DatasetError's code (src/data/loader/errors.ts), on the marked init failure. */
+export const DATASET_INIT_CODE = "ERR_SABRE_DATASET";

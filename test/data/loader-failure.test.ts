@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AbortError, BatchSampler, ClosedError, DataLoader, SabreTypeError, SampleError, SequentialSampler, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
+import { AbortError, BatchSampler, ClosedError, DataLoader, DatasetError, SabreTypeError, SampleError, SequentialSampler, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 const squares = (params: Record<string, unknown>) => ({ module: fixture("loader/squares"), params: { length: 40, ...params } });
@@ -13,6 +13,26 @@ async function drain(loader: DataLoader): Promise<number> {
   for await (const b of loader) n += b.size;
   return n;
 }
+
+test("a dataset module whose init() or length() throws rejects with DatasetError, the same with or without workers", async () => {
+  for (const numWorkers of [0, 2]) {
+    const loader = new DataLoader(squares({ initThrows: true }), { batchSize: 4, numWorkers });
+    const err = await rejectsTyped(drain(loader), DatasetError, /squares\.js: init\(\) in worker \d threw: cannot open the shard of worker \d/);
+    assert.is(err.code, "ERR_SABRE_DATASET");
+    assert.is(err.stage, "init");
+    assert.ok(err.module.endsWith("squares.js"), err.module);
+    assert.ok(err.workerId !== undefined && err.workerId >= 0 && err.workerId < Math.max(1, numWorkers));
+    assert.ok(err.originalStack?.includes("TypeError"), err.originalStack);
+    assert.ok(err.originalStack?.includes("squares"), err.originalStack);
+    await loader.close();
+  }
+  const lengthLoader = new DataLoader(squares({ lengthThrows: true }), { batchSize: 4, numWorkers: 2 });
+  const err = await rejectsTyped(drain(lengthLoader), DatasetError, /squares\.js: length\(\) threw: the index file is empty/);
+  assert.is(err.stage, "length");
+  assert.is(err.workerId, undefined);
+  assert.ok(err.originalStack?.includes("RangeError"), err.originalStack);
+  await lengthLoader.close();
+});
 
 test("an error in getItem rejects with SampleError naming the index and carrying the original stack", async () => {
   for (const numWorkers of [0, 2]) {

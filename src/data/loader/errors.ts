@@ -29,3 +29,48 @@ export class SampleError extends SabreError {
     this.originalCode = original.code;
   }
 }
+
+/**
+ * A dataset module's own `init()` (run once per worker, or on the calling
+ * thread with numWorkers 0) or `length()` (run on the calling thread) threw:
+ * not a sample's failure, so there is no index. `stage` says which;
+ * `workerId` is the worker that ran `init` (0 with numWorkers 0) and
+ * undefined for `length`. Code `ERR_SABRE_DATASET`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const batch of loader) train(batch);
+ * } catch (err) {
+ *   if (err instanceof DatasetError) console.error(err.stage, err.module, err.originalStack);
+ * }
+ * ```
+ */
+export class DatasetError extends SabreError {
+  /** Which of the module's functions threw. */
+  readonly stage: "init" | "length";
+  /** The dataset module's URL. */
+  readonly module: string;
+  /** The worker that ran init (0 with numWorkers 0); undefined for length, which runs on the calling thread. */
+  readonly workerId: number | undefined;
+  /** The original error's message. */
+  readonly originalMessage: string;
+  /** The original error's stack, as the thread that ran it printed it. */
+  readonly originalStack: string | undefined;
+  /** The original error's `code`, if it had one (length only: init's error crosses from a worker as message and stack). */
+  readonly originalCode: string | undefined;
+  constructor(
+    site: { stage: "init" | "length"; module: string; workerId?: number | undefined },
+    original: { message: string; stack?: string | undefined; code?: string | undefined },
+  ) {
+    const where = site.workerId === undefined ? "" : ` in worker ${site.workerId}`;
+    super("ERR_SABRE_DATASET", `dataset module ${site.module}: ${site.stage}()${where} threw: ${original.message}`);
+    this.stage = site.stage;
+    this.module = site.module;
+    this.workerId = site.workerId;
+    this.originalMessage = original.message;
+    this.originalStack = original.stack;
+    this.originalCode = original.code;
+  }
+}
+

@@ -6,10 +6,10 @@ import { checkInteger, checkKnownKeys, checkSignal, describe } from "../../valid
 import { rng } from "../../random/rng.js";
 import * as R from "../../../kernels/loader/ring.js";
 import type { LoaderPlan, RingMemory } from "../../../kernels/loader/plan.js";
-import { SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
+import { DATASET_INIT_CODE, SampleFailure, SampleWriter } from "../../../kernels/loader/writer.js";
 import { Batch, SlotViews, allocSlots } from "./batch.js";
 import type { FieldSpecs } from "./define.js";
-import { SampleError } from "./errors.js";
+import { DatasetError, SampleError } from "./errors.js";
 import { checkTransformList, resolveDataset, resolveTransforms, type DatasetInput } from "./plan-build.js";
 import { BatchSampler, RandomSampler, SequentialSampler, type BatchSamplerLike, type Sampler } from "./samplers.js";
 import type { TransformSpec } from "./transforms.js";
@@ -125,8 +125,9 @@ const LOADER_OPTIONS = [
  * `batch.release()`); `batch.clone()` keeps it.
  *
  * Iteration rejects with {@link SampleError} (`ERR_SABRE_SAMPLE`) when a
- * dataset hook or transform throws (the failing index in the message),
- * {@link WorkerCrashedError} (`ERR_SABRE_WORKER_CRASHED`) when a worker
+ * dataset hook or transform throws on a sample (the failing index in the
+ * message), {@link DatasetError} (`ERR_SABRE_DATASET`) when a dataset
+ * module's own `init()` or `length()` throws, {@link WorkerCrashedError} (`ERR_SABRE_WORKER_CRASHED`) when a worker
  * dies, {@link TimeoutError} (`ERR_SABRE_TIMEOUT`) past `timeout`,
  * {@link AbortError} (`ERR_SABRE_ABORTED`) when `signal` aborts and
  * {@link ClosedError} (`ERR_SABRE_CLOSED`) after close(). Bad options
@@ -426,7 +427,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
   // ---- numWorkers 0: the calling thread fills one slot -----------------------------------------------
 
   private async *runInline(plan: LoaderPlan, epoch: number): AsyncGenerator<Batch<F>> {
-    const writer = await (this.inline ??= SampleWriter.open(plan, 0));
+    const writer = await (this.inline ??= openInline(plan));
     const ring = this.ringFor(plan, 0);
     const views = new SlotViews(plan.outFields, ring.fields, ring.indices, plan.batchSize, 1);
     if (plan.mode === "iterable") {
@@ -730,6 +731,9 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         return new WorkerCrashedError(w, `${err.originalMessage}${batch >= 0 ? `; it was loading ${describeBatch(batch, ring, plan)}` : ""}`);
       }
       if (err.originalCode === "ERR_SABRE_TYPE") return new SabreTypeError(`DataLoader worker ${w}: ${err.originalMessage}`, { cause: err });
+      if (err.originalCode === DATASET_INIT_CODE && plan.source.kind === "module") {
+        return new DatasetError({ stage: "init", module: plan.source.url, workerId: w }, { message: err.originalMessage, stack: err.kernelStack });
+      }
       if (index >= 0) return new SampleError({ index, batch, workerId: w }, { message: err.originalMessage, stack: err.kernelStack, code: err.originalCode });
       return err;
     }
@@ -765,6 +769,18 @@ function describeBatch(b: number, ring: RingMemory, plan: LoaderPlan): string {
 function describeIndices(a: Int32Array): string {
   const head = Array.from(a.subarray(0, 8)).join(", ");
   return a.length > 8 ? `${head}, ... ${a.length} in all` : head;
+}
+
+/** The calling thread's writer (numWorkers 0): a throwing init() becomes the DatasetError a worker's would. */
+async function openInline(plan: LoaderPlan): Promise<SampleWriter> {
+  try {
+    return await SampleWriter.open(plan, 0);
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === DATASET_INIT_CODE && plan.source.kind === "module") {
+      throw new DatasetError({ stage: "init", module: plan.source.url, workerId: 0 }, { message: err.message, stack: err.stack });
+    }
+    throw err;
+  }
 }
 
 function sampleError(err: unknown, index: number, batch: number, workerId: number): Error {

@@ -11,6 +11,7 @@ import type { FieldSpec, FieldSpecs } from "./define.js";
 import { checkField } from "./fields.js";
 import { datasetOf, transformOf } from "./modules.js";
 import { TensorDataset } from "./dataset.js";
+import { DatasetError } from "./errors.js";
 import { builtinOutput, type TransformSpec } from "./transforms.js";
 
 /** A dataset module and the params its hooks get. */
@@ -62,7 +63,13 @@ export async function resolveDataset(dataset: DatasetInput): Promise<ResolvedDat
   const loaded = datasetOf(await importModule(href, "dataset module"), href);
   const source: DatasetSource = { kind: "module", url: href, params };
   if (loaded.kind === "iterable") return { mode: "iterable", source, fields: loaded.def.fields, length: undefined };
-  const length = loaded.def.length(params);
+  let length: unknown;
+  try {
+    length = loaded.def.length(params);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    throw new DatasetError({ stage: "length", module: href }, { message: e.message, stack: e.stack, code: (e as { code?: string }).code });
+  }
   if (typeof length !== "number" || !Number.isInteger(length) || length < 0 || length > 2 ** 31 - 1) {
     throw new SabreTypeError(`dataset module ${href}: length(params) must return an integer in [0, 2^31 - 1], got ${describe(length)}`);
   }
