@@ -71,7 +71,7 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
 export function checkKnownKeys(what: string, options: object, known: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new SabreTypeError(`${what}: unknown option ${JSON.stringify(key)} (known: ${known.join(", ")})`);
+      throw new SabreTypeError(`${what}: unknown option "${key}" (known: ${known.join(", ")})`);
     }
   }
 }

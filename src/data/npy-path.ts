@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { SabreTypeError } from "../errors.js";
-import { checkSignal, describe } from "../validate.js";
+import { checkKnownKeys, checkSignal, describe } from "../validate.js";
 
 /** Options of readNpy and writeNpy. */
 export interface NpyOptions {
@@ -26,8 +26,6 @@ export function checkNpyOptions(fn: string, options: unknown): AbortSignal | und
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new SabreTypeError(`${fn}: options must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (key !== "signal") throw new SabreTypeError(`${fn}: unknown option "${key}" (known: signal)`);
-  }
+  checkKnownKeys(fn, options, ["signal"]);
   return checkSignal((options as NpyOptions).signal);
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SabreTypeError } from "../errors.js";
+import { MAX_RANGES } from "../memory/partition.js";
 import { checkInteger, checkKnownKeys, checkSignal, describe } from "../validate.js";
 import { Reduction } from "./clauses.js";
 import { SCHEDULE_DYNAMIC, SCHEDULE_STATIC } from "./control.js";
@@ -27,9 +28,9 @@ export const REDUCTION_CHUNKS = 64;
  * The most chunks one call may have. Every chunk gets a result slot in the
  * results arena and a claim, so 10^9 chunks of one item (chunk: 1 over a
  * large n) would allocate gigabytes and run for minutes before failing; 2^24
- * is far past any useful split (the same cap as chunks() and partition()).
+ * is far past any useful split: the cap chunks() and partition() have.
  */
-const MAX_CHUNKS = 2 ** 24;
+const MAX_CHUNKS = MAX_RANGES;
 
 /**
  * Validates parallelFor's arguments and decides its chunking: a given chunk

@@ -3,7 +3,7 @@
 import { defaultEngineIfReady, getDefaultEngine } from "../engine/default-engine.js";
 import type { Engine } from "../engine/engine.js";
 import { AbortError, SabreTypeError } from "../errors.js";
-import { checkSignal, describe } from "../validate.js";
+import { checkKnownKeys, checkSignal, describe } from "../validate.js";
 
 /** Options every op accepts. */
 export interface OpOptions {
@@ -50,12 +50,7 @@ export function checkOptions<T extends OpOptions>(op: string, options: unknown, 
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new SabreTypeError(`ops.${op}: options must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (key !== "engine" && key !== "signal" && !allowed.includes(key)) {
-      const known = ["engine", "signal", ...allowed].join(", ");
-      throw new SabreTypeError(`ops.${op}: unknown option "${key}" (known: ${known})`);
-    }
-  }
+  checkKnownKeys(`ops.${op}`, options, ["engine", "signal", ...allowed]);
   const o = options as OpOptions;
   if (o.engine !== undefined && (typeof o.engine !== "object" || o.engine === null || typeof (o.engine as { parallelFor?: unknown }).parallelFor !== "function")) {
     throw new SabreTypeError(`ops.${op}: engine must be an Engine, got ${describe(o.engine)}`);

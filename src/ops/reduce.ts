@@ -95,14 +95,18 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
       const values = await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args }, { chunk: GROUP, signal: o.signal });
       part = Float64Array.from(values as number[]);
     } else {
-      // A kept buffer: the same argument set call after call (stage.ts).
+      // A kept buffer: the same argument set call after call (stage.ts); finished before it goes back.
       return withStage(engine, nChunks * w, async (staged) => {
         await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args, part: staged }, { chunk: GROUP, signal: o.signal });
-        tree(op, staged, 0, nChunks);
-        return finalize(name, staged, 0, n, ddof);
+        return finishWhole(name, op, staged, nChunks, n, ddof);
       });
     }
   }
+  return finishWhole(name, op, part, nChunks, n, ddof);
+}
+
+/** Merges a whole-array call's chunk partials in the fixed tree and turns them into the op's result. */
+function finishWhole(name: ReduceName, op: (typeof KERNEL_OP)[ReduceName], part: Float64Array, nChunks: number, n: number, ddof: number): number {
   tree(op, part, 0, nChunks);
   return finalize(name, part, 0, n, ddof);
 }

@@ -731,9 +731,7 @@ export class DataLoader<F extends string = string> implements AsyncIterable<Batc
         return new WorkerCrashedError(w, `${err.originalMessage}${batch >= 0 ? `; it was loading ${describeBatch(batch, ring, plan)}` : ""}`);
       }
       if (err.originalCode === "ERR_SABRE_TYPE") return new SabreTypeError(`DataLoader worker ${w}: ${err.originalMessage}`, { cause: err });
-      if (err.originalCode === DATASET_INIT_CODE && plan.source.kind === "module") {
-        return new DatasetError({ stage: "init", module: plan.source.url, workerId: w }, { message: err.originalMessage, stack: err.kernelStack });
-      }
+      if (err.originalCode === DATASET_INIT_CODE) return initError(plan, w, err.originalMessage, err.kernelStack) ?? err;
       if (index >= 0) return new SampleError({ index, batch, workerId: w }, { message: err.originalMessage, stack: err.kernelStack, code: err.originalCode });
       return err;
     }
@@ -776,11 +774,14 @@ async function openInline(plan: LoaderPlan): Promise<SampleWriter> {
   try {
     return await SampleWriter.open(plan, 0);
   } catch (err) {
-    if (err instanceof Error && (err as { code?: string }).code === DATASET_INIT_CODE && plan.source.kind === "module") {
-      throw new DatasetError({ stage: "init", module: plan.source.url, workerId: 0 }, { message: err.message, stack: err.stack });
-    }
+    if (err instanceof Error && (err as { code?: string }).code === DATASET_INIT_CODE) throw initError(plan, 0, err.message, err.stack) ?? err;
     throw err;
   }
+}
+
+/** A dataset module's failed init() (marked by kernels/loader/writer.ts, initFailure) as the DatasetError the user sees. */
+function initError(plan: LoaderPlan, workerId: number, message: string, stack: string | undefined): DatasetError | undefined {
+  return plan.source.kind === "module" ? new DatasetError({ stage: "init", module: plan.source.url, workerId }, { message, stack }) : undefined;
 }
 
 function sampleError(err: unknown, index: number, batch: number, workerId: number): Error {

@@ -6,7 +6,7 @@ import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray } from "../../memory/ndarray-type.js";
 import { isShared, shared, sharedTypedArray } from "../../memory/shared.js";
-import { checkSignal, describe } from "../../validate.js";
+import { checkKnownKeys, checkSignal, describe } from "../../validate.js";
 import { runnerFor, type Runner } from "./runner.js";
 import { asTable, type PreprocessFitOptions, type TransformOptions } from "./transformer.js";
 
@@ -16,9 +16,7 @@ export function checkOptionKeys(who: string, options: unknown, allowed: readonly
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new SabreTypeError(`${who}: options must be an object, got ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new SabreTypeError(`${who}: unknown option "${key}" (known: ${allowed.join(", ")})`);
-  }
+  checkKnownKeys(who, options, allowed);
   return options as Record<string, unknown>;
 }
 

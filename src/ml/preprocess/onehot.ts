@@ -7,7 +7,7 @@ import { CONSTRUCTORS, type NumberDType } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray, ndarray } from "../../memory/ndarray-type.js";
 import { shared, sharedTypedArray } from "../../memory/shared.js";
-import { describe } from "../../validate.js";
+import { checkKnownKeys, describe } from "../../validate.js";
 import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
@@ -74,9 +74,7 @@ function checkOptions(options: unknown): CheckedOptions {
     throw new SabreTypeError(`${NAME}: options must be an object, got ${describe(options)}`);
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!OPTIONS.includes(key)) throw new SabreTypeError(`${NAME}: unknown option "${key}" (known: ${OPTIONS.join(", ")})`);
-  }
+  checkKnownKeys(NAME, o, OPTIONS);
   const categories = o.categories ?? "auto";
   let cats: "auto" | Float64Array[];
   if (categories === "auto") cats = "auto";

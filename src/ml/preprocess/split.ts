@@ -11,7 +11,7 @@ import { isNdArray, ndarray } from "../../memory/ndarray-type.js";
 import { isShared, sharedTypedArray, toShared } from "../../memory/shared.js";
 import type { DType } from "../../memory/dtypes.js";
 import { rng } from "../../random/rng.js";
-import { checkSignal, describe } from "../../validate.js";
+import { checkKnownKeys, checkSignal, describe } from "../../validate.js";
 import type { GatherJob, GatherPart } from "../../../kernels/preprocess/gather.js";
 import { permutation } from "./permute.js";
 import { runnerFor, type Runner } from "./runner.js";
@@ -62,11 +62,7 @@ function splitArgs<O>(who: string, args: unknown[], allowed: readonly string[]):
     options = args[args.length - 1] as Record<string, unknown>;
     arrays = args.slice(0, -1);
   }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key) && key !== "engine" && key !== "signal") {
-      throw new SabreTypeError(`${who}: unknown option "${key}" (known: ${[...allowed, "engine", "signal"].join(", ")})`);
-    }
-  }
+  checkKnownKeys(who, options, [...allowed, "engine", "signal"]);
   checkSignal(options.signal as AbortSignal | undefined);
   if (arrays.length === 0) throw new SabreTypeError(`${who}: at least one array required as input`);
   const out = arrays.map((a, i) => {
