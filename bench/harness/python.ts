@@ -9,7 +9,9 @@ import { createInterface } from "node:readline";
 import { repoRoot } from "./paths.js";
 import { Skip } from "./measure.js";
 
-export const PYTHON = "/usr/bin/python3";
+// SABRE_BENCH_PYTHON names another interpreter: a machine whose scikit-learn
+// lives in a virtual environment (bench/device/ runs there).
+export const PYTHON = process.env.SABRE_BENCH_PYTHON ?? "/usr/bin/python3";
 export const NUMPY_HINT = `numpy not importable by ${PYTHON}: apt-get update && apt-get install python3-numpy`;
 export const SKLEARN_HINT = `scikit-learn not importable by ${PYTHON}: apt-get update && apt-get install python3-sklearn`;
 export const PANDAS_HINT = `pandas not importable by ${PYTHON}: apt-get update && apt-get install python3-pandas`;
