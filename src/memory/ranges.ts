@@ -43,3 +43,22 @@ export function alwaysFits(from: DType, to: DType): boolean {
   const dst = INT_RANGES[to]!;
   return src[0] >= dst[0] && src[1] <= dst[1];
 }
+
+/**
+ * Whether a `to` array holds every value of a `from` array exactly (same
+ * dtype, or a lossless widening: int16 into int32, uint8 into float32,
+ * float32 or int32 into float64). Where a copy must not change a value
+ * (Queue.pop into a caller's array) this is the rule; bigints and numbers
+ * never mix.
+ */
+export function holdsExactly(from: DType, to: DType): boolean {
+  if (from === to) return true;
+  if (isBigIntDType(from) || isBigIntDType(to) || from === "float64") return false;
+  if (from === "float32") return to === "float64";
+  const src = from === "uint8_clamped" ? ([0, 255] as const) : INT_RANGES[from]!;
+  if (to === "float64") return true; // every 32-bit integer is a double
+  if (to === "float32") return src[0] >= -(2 ** 24) && src[1] <= 2 ** 24; // float32's 24-bit significand
+  if (to === "uint8_clamped") return src[0] >= 0 && src[1] <= 255;
+  const dst = INT_RANGES[to]!;
+  return src[0] >= dst[0] && src[1] <= dst[1];
+}
