@@ -301,7 +301,7 @@ export class KBinsDiscretizer implements Transformer {
    */
   static fromJSON(obj: unknown): KBinsDiscretizer {
     const who = "KBinsDiscretizer";
-    const j = checkTransformerJSON(obj, who);
+    const j = checkTransformerJSON(obj, who, ["dtype"]);
     const k = paramsFromJSON(who, () => new KBinsDiscretizer(j.params as KBinsDiscretizerOptions));
     if (j.state) {
       const nf = numberFromJSON(who, "state.nFeaturesIn", stateField(who, j.state, "nFeaturesIn"), { intMin: 1 });

@@ -370,7 +370,7 @@ export class OneHotEncoder implements Transformer {
    * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
    */
   static fromJSON(obj: unknown): OneHotEncoder {
-    const json = checkTransformerJSON(obj, NAME);
+    const json = checkTransformerJSON(obj, NAME, ["drop"]);
     const p = json.params;
     const values = (who: string, v: unknown): number[] => {
       if (!Array.isArray(v)) throw new FormatError(`${who} must be an array, got ${describe(v)}`);
