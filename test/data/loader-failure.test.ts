@@ -181,4 +181,17 @@ test("a batch sampler yielding a non-array, or a BatchSampler with a non-boolean
   throwsTyped(() => new BatchSampler(new SequentialSampler(3), 2, "x" as never), SabreTypeError, /BatchSampler: dropLast must be a boolean, got "x"/);
 });
 
+test("new SampleError / new DatasetError misused is a SabreTypeError naming the argument, not a plain TypeError", () => {
+  const sample = (...a: unknown[]) => new (SampleError as unknown as new (...args: unknown[]) => SampleError)(...a);
+  const dataset = (...a: unknown[]) => new (DatasetError as unknown as new (...args: unknown[]) => DatasetError)(...a);
+  // Before: "Cannot read properties of null (reading 'index')", a plain TypeError.
+  const err = throwsTyped(() => sample(null, null), SabreTypeError, /new SampleError: site must be an object like \{ index, batch, workerId \}, got null/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  throwsTyped(() => sample({ index: 1, batch: 0, workerId: 0 }, "boom"), SabreTypeError, /new SampleError: original must be an object like \{ message: string, stack\?, code\? \}, got "boom"/);
+  throwsTyped(() => dataset(undefined, { message: "x" }), SabreTypeError, /new DatasetError: site must be an object like \{ stage, module, workerId\? \}, got undefined/);
+  const ok = new SampleError({ index: 3, batch: 1, workerId: 0 }, { message: "bad pixel" });
+  assert.is(ok.code, "ERR_SABRE_SAMPLE");
+  assert.match(ok.message, /sample 3 \(batch 1, worker 0\) failed: bad pixel/);
+});
+
 test.run();
