@@ -4,6 +4,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { AbortError, BatchSampler, ClosedError, DataLoader, DatasetError, SabreTypeError, SampleError, SequentialSampler, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
+import { defineDataset, defineIterableDataset, defineTransform } from "sabre/worker";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 const squares = (params: Record<string, unknown>) => ({ module: fixture("loader/squares"), params: { length: 40, ...params } });
@@ -192,6 +193,20 @@ test("new SampleError / new DatasetError misused is a SabreTypeError naming the 
   const ok = new SampleError({ index: 3, batch: 1, workerId: 0 }, { message: "bad pixel" });
   assert.is(ok.code, "ERR_SABRE_SAMPLE");
   assert.match(ok.message, /sample 3 \(batch 1, worker 0\) failed: bad pixel/);
+});
+
+test("an empty field name and unknown keys in a dataset or transform definition are refused (they were accepted or ignored)", () => {
+  const x = shared.zeros("float32", [4, 2]);
+  // Before: new TensorDataset({ "": x }) made a dataset whose batches had fields[""].
+  const err = throwsTyped(() => new TensorDataset({ "": x }), SabreTypeError, /TensorDataset: a field name must be a non-empty string, got ""/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  const getItem = () => undefined;
+  throwsTyped(() => defineDataset({ fields: { "": { dtype: "float32", shape: [1] } }, length: () => 1, getItem }), SabreTypeError, /fields: a field name must be a non-empty string/);
+  // Before: a misspelt hook or a stray key was silently dropped.
+  throwsTyped(() => defineDataset({ fields: { a: { dtype: "float32", shape: [1] } }, length: () => 1, getItem, lenght: 3 } as never), SabreTypeError, /defineDataset: unknown option "lenght" \(known: fields, init, length, getItem\)/);
+  throwsTyped(() => defineIterableDataset({ fields: { a: { dtype: "float32", shape: [1] } }, iterate: () => [], length: () => 1 } as never), SabreTypeError, /defineIterableDataset: unknown option "length"/);
+  throwsTyped(() => defineTransform({ apply: () => undefined, outptu: () => undefined } as never), SabreTypeError, /defineTransform: unknown option "outptu"/);
+  assert.is(new TensorDataset({ a: x }).length, 4);
 });
 
 test.run();
