@@ -22,6 +22,20 @@ test("sabre info names the machine's threads and Atomics support", () => {
   assert.match(r.out, /atomicsWaitAsync\s+true/);
 });
 
+test("sabre info refuses an unknown flag or argument like the other commands (it ignored them and exited 0)", () => {
+  let r = sabre("info", "--x");
+  assert.is(r.code, 2);
+  assert.match(r.err, /^sabre: Unknown option '--x'/);
+  assert.is(r.out, "");
+  assert.not.match(r.err, /\n\s+at /, "no stack trace");
+  r = sabre("info", "extra");
+  assert.is(r.code, 2);
+  assert.match(r.err, /^sabre: .*Unexpected argument 'extra'/);
+  r = sabre("info", "--help");
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /usage: sabre info/);
+});
+
 test("sabre demo trains on the embedded digits and reports accuracy", () => {
   const r = sabre("demo", "--trees", "20", "--threads", "3");
   assert.is(r.code, 0, r.err);
