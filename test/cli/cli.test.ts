@@ -119,4 +119,13 @@ test("forest: an unwritable --out or a model file that is not JSON is one line o
   assert.is(pred.err.trim().split("\n").length, 1, pred.err);
 });
 
+test("forest fit on a CSV that is not UTF-8 says so in one line, exit 2 (it reported csv-parse's \"Invalid Opening Quote\" with garbage bytes)", () => {
+  const csv = join(dir, "latin1.csv");
+  writeFileSync(csv, Buffer.from("a,b,y\n1,2,\"caf\u00e9\"\n3,4,na\u00efve\n", "latin1"));
+  const r = sabre("forest", "fit", csv, "--target", "y", "--out", join(dir, "latin1.json"), "--trees", "3");
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, /^sabre: .*latin1\.csv is not UTF-8 text: byte 0xe9 at offset 14 \(line 2\)/);
+  assert.is(r.err.trim().split("\n").length, 1, r.err);
+});
+
 test.run();
