@@ -12,7 +12,7 @@ import { checkKnownKeys, describe } from "../../validate.js";
 import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
-import { checkEngine, fitOptions, transformOptions } from "./common.js";
+import { checkEngine, fitOptions, refuseNullParams, transformOptions } from "./common.js";
 import { runnerFor } from "./runner.js";
 import {
   asTable,
@@ -378,7 +378,8 @@ export class OneHotEncoder implements Transformer {
    * @throws {@link FormatError} (`ERR_SABRE_FORMAT`) for a malformed, foreign or other-version object
    */
   static fromJSON(obj: unknown): OneHotEncoder {
-    const json = checkTransformerJSON(obj, NAME, ["drop"]);
+    const json = checkTransformerJSON(obj, NAME);
+    refuseNullParams(NAME, json.params, ["drop"]);
     const p = json.params;
     const values = (who: string, v: unknown): number[] => {
       if (!Array.isArray(v)) throw new FormatError(`${who} must be an array, got ${describe(v)}`);

@@ -82,14 +82,8 @@ export function asTable(who: string, X: unknown, name = "X"): NdArray {
   return arr;
 }
 
-/**
- * Checks the envelope of a saved transformer and returns it typed. A param
- * saved as null is refused unless it is in `nullable` (the params whose
- * value null means something, e.g. OneHotEncoder's drop): toJSON writes a
- * value for every other one, and the constructors read null as "use the
- * default", so a tampered file would load as another model.
- */
-export function checkTransformerJSON(obj: unknown, estimator: string, nullable: readonly string[] = []): TransformerJSON {
+/** Checks the envelope of a saved transformer and returns it typed. */
+export function checkTransformerJSON(obj: unknown, estimator: string): TransformerJSON {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
     throw new FormatError(`${estimator}.fromJSON: expected an object, got ${describe(obj)}`);
   }
@@ -105,11 +99,6 @@ export function checkTransformerJSON(obj: unknown, estimator: string, nullable: 
   }
   if (typeof o.params !== "object" || o.params === null || Array.isArray(o.params)) {
     throw new FormatError(`${estimator}.fromJSON: params must be an object, got ${describe(o.params)}`);
-  }
-  for (const [key, value] of Object.entries(o.params)) {
-    if (value === null && !nullable.includes(key)) {
-      throw new FormatError(`${estimator}.fromJSON: params.${key} is null; a saved ${estimator} has a value there (null would silently mean the default)`);
-    }
   }
   if (o.state !== null && (typeof o.state !== "object" || Array.isArray(o.state))) {
     throw new FormatError(`${estimator}.fromJSON: state must be an object or null, got ${describe(o.state)}`);
