@@ -407,6 +407,7 @@ class JobRun {
           args[argName] = guard ? checkedRows(m.array, argName, start, end) : (m.array.hi(end).lo(start) as NdArray);
         }
         if (prepared.reductions.length > 0) {
+          this.checkReductionWidths(prepared.reductions);
           accs = [];
           for (const r of prepared.reductions) {
             const acc = accumulator(r.marker);
@@ -428,6 +429,26 @@ class JobRun {
       this.fail(err, i, start, end);
     }
     return undefined;
+  }
+
+  /**
+   * The reductions' partials must fit the results arena holding the block
+   * the caller sized for this call (nChunks x their total width): a message
+   * whose widths say otherwise (forged, or corrupt) would have each chunk
+   * allocate an accumulator of any size, gigabytes included, and write past
+   * the arena. So an accumulator is never larger than memory the caller
+   * already allocated. Checked before any accumulator is allocated.
+   */
+  private checkReductionWidths(reductions: ReadonlyArray<{ name: string; marker: ReductionMarker; widthBefore: number }>): void {
+    const last = reductions[reductions.length - 1]!;
+    const { f64 } = this.block();
+    const end = R.partialsAt(this.offset, this.nChunks, last.widthBefore + last.marker.width);
+    if (end > f64.length) {
+      throw new SabreTypeError(
+        `reduction "${last.name}": the call's reductions claim ${last.widthBefore + last.marker.width} elements per chunk, ` +
+          `more than the results arena the caller allocated holds (a forged or corrupt message)`,
+      );
+    }
   }
 
   /** The job's results block, found on first need (a kernel that returns nothing never needs it). */

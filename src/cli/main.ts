@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { SabreError } from "../errors.js";
 import { bench } from "./bench.js";
 import { demo, DEMO_USAGE } from "./demo.js";
@@ -22,8 +23,11 @@ commands:
 ${DEMO_USAGE}
 ${FOREST_USAGE}${PREPROCESS_USAGE}${WORKER_USAGE}${CLUSTER_USAGE}`;
 
+const INFO_USAGE = "usage: sabre info\n  prints what this machine offers sabre (threads, shared memory, Atomics, versions); takes no flags\n";
+
 /** Each command's own usage, printed for `sabre <command> --help`. */
 const COMMAND_USAGE: Record<string, string> = {
+  info: INFO_USAGE,
   demo: DEMO_USAGE,
   forest: FOREST_USAGE,
   preprocess: PREPROCESS_USAGE,
@@ -52,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     case "bench":
       return bench(rest);
     case "info": {
+      // Strict like the other commands' flags: `sabre info --json` printed the table and exited 0, as if understood.
+      parseArgs({ args: rest, options: {}, strict: true, allowPositionals: false });
       const facts = info();
       const width = Math.max(...Object.keys(facts).map((k) => k.length));
       for (const [k, v] of Object.entries(facts)) console.log(`${k.padEnd(width)}  ${v}`);

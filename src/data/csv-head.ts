@@ -1,6 +1,7 @@
 // The first record of a CSV, found on the calling thread before the
 // parallel passes: it may be a header with quoted names, which the serial
 // parser reads; the body after it must then be quote-free for the fast path.
+import { isUtf8 } from "node:buffer";
 import { Window, type CsvSource } from "../../kernels/data/csv-window.js";
 
 export interface CsvHead {
@@ -17,7 +18,7 @@ export interface CsvHead {
 /**
  * The first record, or null when the fast path should not try: leading
  * blank lines (csv-parse would discover the record delimiter from them), a
- * quoted "\n" or a lone "\r" in it, or no line end at all.
+ * quoted "\n" or a lone "\r" in it, bytes that are not UTF-8, or no line end at all.
  */
 export function findHead(source: CsvSource, size: number): CsvHead | null {
   const win = new Window(source, size, 1 << 16);
@@ -38,6 +39,8 @@ export function findHead(source: CsvSource, size: number): CsvHead | null {
             if (!(b === 32 || (b >= 9 && b <= 13))) blank = false;
           }
           if (blank) return null;
+          // A header that is not UTF-8 goes to the serial reader, which says so (utf8.ts).
+          if (!isUtf8(win.buf.subarray(0, i + 1))) return null;
           return { text: Buffer.from(win.buf.subarray(0, i + 1)).toString("utf8"), end: i + 1, crlf, lines: 1 };
         }
       }

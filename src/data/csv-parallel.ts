@@ -113,6 +113,8 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
   if (firstError !== null) throw firstError;
   for (let r = 0; r < parsed.length; r++) {
     const bad = parsed[r]!.bad;
+    // A cell with bytes that are not UTF-8 (decoded as U+FFFD): the serial reader names the file's encoding instead.
+    if (bad !== null && bad.text.includes("\uFFFD")) return null;
     if (bad !== null) throw notANumber(where, layout, rowStart[r]! + bad.record, bad.col, bad.text);
   }
   if (records === 0) throw new FormatError(`${where} has a header but no data rows`);
@@ -124,6 +126,8 @@ export async function readCsvParallel(source: CsvSource, size: number, options: 
     else {
       const parts = nRanges === 0 ? [] : ((await run(nRanges, "sabre.data.csv.targetText", { ...at, target: layout.t! })) as string[][][]).flat();
       yOut = firstTargets.concat(...parts);
+      // Labels with bytes that are not UTF-8 would merge ("caf\xe9" and "caf\xe8" both decode to "caf\uFFFD"): the serial reader refuses the file.
+      if (yOut.some((s) => s.includes("\uFFFD"))) return null;
     }
   }
   return { X, y: yOut, columns: layout.names.filter((_, i) => i !== layout.t), target: layout.t === undefined ? undefined : layout.names[layout.t] };

@@ -9,6 +9,7 @@ import { shared } from "../memory/shared.js";
 import { checkKnownKeys, checkSignal, describe } from "../validate.js";
 import { fillRow, tableLayout, targetValues } from "./csv-layout.js";
 import { readCsvParallel } from "./csv-parallel.js";
+import { checkUtf8 } from "./utf8.js";
 
 /** Options of {@link readCsv} and {@link parseCsv}. */
 export interface ReadCsvOptions {
@@ -122,6 +123,8 @@ export async function readCsv(path: string | URL, options: ReadCsvOptions = {}):
     }
   }
   bytes ??= await readWhole(path);
+  // The fast path sends every file whose header, labels or bad cells decode to U+FFFD here, so this one check covers both.
+  checkUtf8(bytes, where);
   return parseCsv(bytes.toString("utf8"), o, where);
 }
 

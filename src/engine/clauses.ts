@@ -1,5 +1,5 @@
 import { SabreTypeError } from "../errors.js";
-import { dtypeOf } from "../memory/dtypes.js";
+import { MAX_ELEMENTS, dtypeOf } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 import { isShared } from "../memory/shared.js";
 import { eachIndex } from "../memory/strided.js";
@@ -228,7 +228,14 @@ registerShareable<Reduction>({
     const op = p["op"];
     const width = p["width"];
     if (!OPS.includes(op as ReductionOp)) throw new SabreTypeError(`unknown reduction op ${describe(op)}`);
-    if (typeof width !== "number" || !Number.isInteger(width) || width < 1) throw new SabreTypeError("bad reduction width");
-    return marker({ clause: "reduction", op: op as ReductionOp, width, scalar: p["scalar"] === true }) as unknown as Reduction;
+    // A forged or corrupt message could claim any width, and the worker allocates a width-long accumulator
+    // per chunk: bounded here by the largest array sabre makes, and in the worker's runner by the results
+    // block the caller sized for the call (kernels/runner.ts), before any accumulator exists.
+    if (typeof width !== "number" || !Number.isInteger(width) || width < 1 || width > MAX_ELEMENTS) {
+      throw new SabreTypeError(`a reduction clause's width must be an integer in [1, ${MAX_ELEMENTS}], got ${describe(width)}`);
+    }
+    const scalar = p["scalar"] === true;
+    if (scalar && width !== 1) throw new SabreTypeError(`a scalar reduction clause has width 1, got ${width}`);
+    return marker({ clause: "reduction", op: op as ReductionOp, width, scalar }) as unknown as Reduction;
   },
 });

@@ -10,9 +10,11 @@ import {
   isBigIntDType,
   type DType,
   type DTypeMap,
+  type NumberTypedArray,
   type TypedArray,
 } from "./dtypes.js";
 import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
+import { BIGINT_RANGES, INT_RANGES, alwaysFits } from "./ranges.js";
 import { eachIndex } from "./strided.js";
 import { allocWasmMemory, memoryOf, type SharedWasmMemory } from "./wasm-memory.js";
 
@@ -118,15 +120,28 @@ export function isShared(x: unknown): boolean {
   return x instanceof SharedArrayBuffer;
 }
 
-/** The value range of the wrapping integer dtypes (uint8_clamped clamps, so any number fits it). */
-const INT_RANGES = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-(2 ** 31), 2 ** 31 - 1],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 2 ** 32 - 1],
-} as const;
+/**
+ * Why `v` has no faithful value in a `dtype` array, or undefined when it has
+ * one: a typed array would store 300 in a uint8 as 44, NaN in any integer
+ * dtype as 0, and 2n ** 64n in a biguint64 as 0, so such a write is refused
+ * (numpy raises for an out-of-range int and for NaN into an integer dtype)
+ * rather than made. Fractions truncate, as numpy's casts do; uint8_clamped
+ * clamps, which is its meaning, so only NaN is refused there.
+ */
+function misfit(dtype: DType, v: number | bigint): string | undefined {
+  if (typeof v === "bigint") {
+    if (!isBigIntDType(dtype)) return misfit(dtype, Number(v));
+    const [lo, hi] = BIGINT_RANGES[dtype];
+    return v < lo || v > hi ? `range [${lo}, ${hi}]` : undefined;
+  }
+  if (isBigIntDType(dtype)) {
+    return Number.isInteger(v) ? misfit(dtype, BigInt(v)) : "it is not an integer";
+  }
+  if (dtype === "uint8_clamped") return Number.isNaN(v) ? "NaN has no uint8_clamped value" : undefined;
+  const range = INT_RANGES[dtype];
+  if (range === undefined || (v > range[0] - 1 && v < range[1] + 1)) return undefined;
+  return Number.isNaN(v) ? `NaN has no integer value` : `range [${range[0]}, ${range[1]}]`;
+}
 
 function fillValue(dtype: DType, value: unknown): number | bigint {
   if (isBigIntDType(dtype)) {
@@ -157,7 +172,10 @@ function flattenNested(source: unknown[], shape: number[], out: TypedArray, dtyp
   const walk = (node: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (typeof node === "number" || typeof node === "bigint") {
-        (out as { [i: number]: number | bigint })[pos++] = big ? fillValue(dtype, node) : Number(node);
+        // Literals are walked one by one anyway, so each is checked where it is (the message can name its path).
+        const why = misfit(dtype, node);
+        if (why !== undefined) throw unfit(path, node, dtype, why);
+        (out as { [i: number]: number | bigint })[pos++] = big ? BigInt(node) : Number(node);
         return;
       }
       throw new SabreTypeError(`source${path} must be a number${big ? " or bigint" : ""}, got ${describe(node)}`);
@@ -172,21 +190,108 @@ function flattenNested(source: unknown[], shape: number[], out: TypedArray, dtyp
   walk(source, 0, "");
 }
 
-/** Copies an ndarray of any strides into a row-major typed array, converting the dtype. */
+function unfit(path: string, v: number | bigint, dtype: DType, why: string): SabreTypeError {
+  return new SabreTypeError(`shared.from: source${path} = ${describe(v)} does not fit a ${dtype} array (${why})`);
+}
+
+/** The `[i][j]...` path of the k-th element (row-major) of an array of this shape. */
+function pathOf(shape: readonly number[], k: number): string {
+  let path = "";
+  for (let ax = shape.length - 1; ax >= 0; ax--) {
+    const n = shape[ax]!;
+    path = `[${k % n}]` + path;
+    k = Math.floor(k / n);
+  }
+  return path;
+}
+
+/** The source's elements as one typed-array run when they are row-major and contiguous, else undefined. */
+function rowMajorRun(src: NdArray): TypedArray | undefined {
+  let size = 1;
+  for (let ax = src.shape.length - 1; ax >= 0; ax--) {
+    if (src.shape[ax]! !== 1 && src.stride[ax] !== size) return undefined;
+    size *= src.shape[ax]!;
+  }
+  return src.data.subarray(src.offset, src.offset + size) as TypedArray;
+}
+
+/** Throws (through `fail`) at the first element of `run` that a `to` array cannot hold. */
+function checkRun(run: TypedArray, to: DType, fail: (k: number, v: number | bigint, why: string) => never): void {
+  const range = INT_RANGES[to];
+  const n = run.length;
+  if (range !== undefined && !isBigIntDType(dtypeOf(run)!)) {
+    const lo = range[0] - 1;
+    const hi = range[1] + 1;
+    const r = run as NumberTypedArray;
+    for (let k = 0; k < n; k++) {
+      const v = r[k]!;
+      if (!(v > lo && v < hi)) fail(k, v, misfit(to, v)!);
+    }
+    return;
+  }
+  const r = run as { [i: number]: number | bigint };
+  for (let k = 0; k < n; k++) {
+    const why = misfit(to, r[k]!);
+    if (why !== undefined) fail(k, r[k]!, why);
+  }
+}
+
+/**
+ * Copies an ndarray of any strides into a row-major typed array, converting
+ * the dtype. This is a hot path (10^7-10^8 elements), so the per-element
+ * range check runs only for the pairs that {@link alwaysFits} says need one,
+ * with the bounds in locals; a float target costs nothing extra.
+ */
 function copyStrided(src: NdArray, out: TypedArray): void {
   const data = src.data as { [i: number]: number | bigint };
   const o = out as { [i: number]: number | bigint };
-  const toBig = isBigIntDType(dtypeOf(out)!);
-  const fromBig = isBigIntDType(dtypeOf(src.data)!);
-  const toBigInt = (v: number | bigint): bigint => {
-    if (typeof v === "number" && !Number.isInteger(v)) {
-      throw new SabreTypeError(`cannot store ${v} in a ${dtypeOf(out)} array: it is not an integer`);
-    }
-    return BigInt(v);
+  const to = dtypeOf(out)!;
+  const from = dtypeOf(src.data)!;
+  const fail = (k: number, v: number | bigint, why: string): never => {
+    throw unfit(pathOf(src.shape, k), v, to, why);
   };
-  const conv = toBig === fromBig ? (v: number | bigint) => v : toBig ? toBigInt : Number;
+  const fits = alwaysFits(from, to);
+  const flat = rowMajorRun(src);
+  if (flat !== undefined && isBigIntDType(from) === isBigIntDType(to)) {
+    // A row-major source of the same kind: the engine's typed-array set() converts as element
+    // assignment does, in native code; when values may not fit, one tight scan runs first.
+    if (!fits) checkRun(flat, to, fail);
+    (out as { set(a: ArrayLike<number | bigint>): void }).set(flat as ArrayLike<number | bigint>);
+    return;
+  }
+  if (fits) {
+    const conv = isBigIntDType(from) === isBigIntDType(to) ? undefined : Number;
+    if (conv === undefined) {
+      eachIndex(src, (p, k) => {
+        o[k] = data[p]!;
+      });
+    } else {
+      eachIndex(src, (p, k) => {
+        o[k] = conv(data[p]!);
+      });
+    }
+    return;
+  }
+  const range = INT_RANGES[to];
+  if (range !== undefined && !isBigIntDType(from)) {
+    // The common case (float64 -> int32): one compare pair per element, which NaN also fails.
+    const lo = range[0] - 1;
+    const hi = range[1] + 1;
+    const d = data as { [i: number]: number };
+    eachIndex(src, (p, k) => {
+      const v = d[p]!;
+      if (!(v > lo && v < hi)) fail(k, v, misfit(to, v)!);
+      o[k] = v;
+    });
+    return;
+  }
+  // The rare pairs (bigints in or out, NaN into uint8_clamped): the general check.
+  const big = isBigIntDType(to);
   eachIndex(src, (p, k) => {
-    o[k] = conv(data[p]!);
+    const v = data[p]!;
+    const why = misfit(to, v);
+    if (why !== undefined) fail(k, v, why);
+    o[k] = big ? BigInt(v) : Number(v);
   });
 }
 
@@ -247,6 +352,8 @@ export function from<D extends DType = DType>(source: FromSource, options: FromO
     shape = target.shape;
   }
   const data = userTypedArray(dtype, size);
+  // Also throws SabreTypeError for a value the dtype cannot hold (300 or NaN into an integer dtype),
+  // naming the first one and its index (see misfit); fractions truncate, as numpy's casts do.
   fill(data);
   return ndarray(data, shape, rowMajorStrides(shape), 0) as NdArrayOf<D>;
 }
@@ -298,12 +405,9 @@ export const shared = {
   full<D extends DType>(dtype: D, shape: Shape, value: number | bigint): NdArrayOf<D> {
     checkDType(dtype);
     const v = fillValue(dtype, value);
-    const range = INT_RANGES[dtype as keyof typeof INT_RANGES];
-    // A typed array stores NaN as 0 and 300 in a uint8 as 44: a fill value no element can hold is refused
-    // (numpy raises too) instead of filling the whole array with another number. Fractions truncate, as numpy's do.
-    if (range && !(typeof v === "number" && v > range[0] - 1 && v < range[1] + 1)) {
-      throw new SabreTypeError(`shared.full: value ${describe(value)} does not fit a ${dtype} array (range [${range[0]}, ${range[1]}])`);
-    }
+    // A value no element can hold is refused instead of filling the whole array with another number.
+    const why = misfit(dtype, v);
+    if (why !== undefined) throw new SabreTypeError(`shared.full: value ${describe(value)} does not fit a ${dtype} array (${why})`);
     const arr = make(dtype, shape);
     (arr.data as { fill(v: number | bigint): unknown }).fill(v);
     return arr;

@@ -116,8 +116,11 @@ function waitOptions(options: unknown, op: string): { timeout: number; signal: A
  * - A record queue (`shape: [28, 28]`) takes a typed array, an array or an
  *   ndarray of exactly that many elements (any shape, read row-major); pop
  *   copies into `out` (a typed array or ndarray of that many elements, then
- *   returned) or into a new typed array. Typed-array and ndarray inputs of
- *   another numeric dtype are converted as `TypedArray.prototype.set` does.
+ *   returned) or into a new typed array. `out` must hold every value of the
+ *   queue's dtype exactly: that dtype or a lossless widening (float32 into a
+ *   Float64Array), never an Int32Array for float records. Typed-array and
+ *   ndarray inputs of another dtype are converted, and refused (as plain
+ *   arrays are) when a value does not fit an integer dtype.
  *
  * `push`/`pop` block (Atomics.wait: on the main thread this blocks the event
  * loop; prefer the async twins there) and take a timeout in ms

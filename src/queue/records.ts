@@ -3,6 +3,7 @@ import { eachIndex } from "../memory/strided.js";
 import { describe } from "../validate.js";
 import { CONSTRUCTORS, dtypeOf, isBigIntDType, type DType, type TypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
+import { BIGINT_RANGES, INT_RANGES, alwaysFits, holdsExactly } from "../memory/ranges.js";
 
 /**
  * How values get into and out of a queue's slots. Everything that can fail
@@ -16,19 +17,6 @@ import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
 export type Writer = (data: TypedArray, offset: number) => void;
 
 type Cells = { [i: number]: number | bigint };
-
-const INT_RANGES: Partial<Record<DType, readonly [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-};
-const BIG_RANGES: Partial<Record<DType, readonly [bigint, bigint]>> = {
-  bigint64: [-(2n ** 63n), 2n ** 63n - 1n],
-  biguint64: [0n, 2n ** 64n - 1n],
-};
 
 function isRowMajor(a: NdArray): boolean {
   let s = 1;
@@ -67,7 +55,7 @@ export class RecordCodec {
       if (typeof v === "bigint") b = v;
       else if (typeof v === "number" && Number.isSafeInteger(v)) b = BigInt(v);
       else throw new SabreTypeError(`${where} must be a bigint (or a safe integer number) for ${this.what}, got ${describe(v)}`);
-      const [lo, hi] = BIG_RANGES[this.dtype]!;
+      const [lo, hi] = BIGINT_RANGES[this.dtype as "bigint64" | "biguint64"];
       if (b < lo || b > hi) throw new SabreTypeError(`${where} ${b} is outside the ${this.dtype} range [${lo}, ${hi}]`);
       return b;
     }
@@ -87,6 +75,40 @@ export class RecordCodec {
   /** True when a typed array's elements are of this queue's kind (bigint vs number). */
   private sameKind(t: TypedArray): boolean {
     return isBigIntDType(dtypeOf(t)!) === this.big;
+  }
+
+  /**
+   * A record from a typed array or ndarray of another dtype is converted as
+   * TypedArray.set converts, which wraps 3e9 into an int32 and truncates 1.5:
+   * unless every value of its dtype fits this queue's, each element is
+   * checked as a plain array's would be (records are small; this runs before
+   * a slot is claimed).
+   */
+  private checkValues(src: TypedArray | NdArray, op: string): void {
+    const from = dtypeOf(isNdArray(src) ? src.data : src)!;
+    if (alwaysFits(from, this.dtype)) return;
+    if (isNdArray(src)) {
+      const data = src.data as Cells;
+      eachIndex(src, (p, k) => void this.element(data[p], `${op}: value[${k}] (of the ${from} record)`));
+      return;
+    }
+    const t = src as Cells;
+    for (let k = 0; k < src.length; k++) this.element(t[k], `${op}: value[${k}] (of the ${from} record)`);
+  }
+
+  /**
+   * A pop destination must hold every value of this queue's dtype exactly
+   * (its dtype, or a lossless widening such as float32 into a Float64Array):
+   * TypedArray.set would truncate float records into an Int32Array.
+   */
+  private checkOutDType(t: TypedArray, op: string): void {
+    const to = dtypeOf(t)!;
+    if (!holdsExactly(this.dtype, to)) {
+      throw new SabreTypeError(
+        `${op}: out is a ${t.constructor.name} (${to}), which cannot hold every value of ${this.what}; ` +
+          `use a ${CONSTRUCTORS[this.dtype].name} (${this.dtype}) or a dtype that holds every ${this.dtype} value exactly`,
+      );
+    }
   }
 
   private kinds(): string {
@@ -112,6 +134,7 @@ export class RecordCodec {
       if (size !== n) {
         throw new SabreTypeError(`${op}: ${this.what} takes records of ${n} elements; got an ndarray of shape [${src.shape.join(", ")}] (${size} elements)`);
       }
+      this.checkValues(src, op);
       if (isRowMajor(src)) {
         const flat = src.data.subarray(src.offset, src.offset + n) as TypedArray;
         return (data, offset) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(flat, offset);
@@ -132,6 +155,7 @@ export class RecordCodec {
       if (t.length !== n) {
         throw new SabreTypeError(`${op}: ${this.what} takes records of ${n} elements; got a ${t.constructor.name} of length ${t.length}`);
       }
+      this.checkValues(t, op);
       return (data, offset) => (data as { set(a: ArrayLike<unknown>, o: number): void }).set(t, offset);
     }
     if (Array.isArray(value)) {
@@ -165,6 +189,7 @@ export class RecordCodec {
       if (size !== n) {
         throw new SabreTypeError(`${op}: out must have ${n} elements for ${this.what}; got an ndarray of shape [${out.shape.join(", ")}] (${size} elements)`);
       }
+      this.checkOutDType(out.data, op);
       return;
     }
     if (ArrayBuffer.isView(out) && isTypedArrayLike(out)) {
@@ -174,6 +199,7 @@ export class RecordCodec {
       if (out.length !== n) {
         throw new SabreTypeError(`${op}: out must have ${n} elements for ${this.what}; got a ${out.constructor.name} of length ${out.length}`);
       }
+      this.checkOutDType(out, op);
       return;
     }
     throw new SabreTypeError(`${op}: out must be a typed array or an ndarray of ${n} elements for ${this.what}; got ${describe(out)}`);

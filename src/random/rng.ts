@@ -84,6 +84,13 @@ export class Rng {
 
   /** @internal Use rng(seed, ...ids). */
   constructor(seed: number, ids: readonly number[], s0: number, s1: number) {
+    // The class is exported (for instanceof and types), so a misuse of the constructor gets the same typed
+    // errors as rng(): a plain TypeError from ids.slice, or a stream keyed on NaN, would be no answer at all.
+    checkId("new Rng: seed", seed);
+    if (!Array.isArray(ids)) throw new SabreTypeError(`new Rng: ids must be an array of integers in [0, 2^53 - 1], got ${describe(ids)} (make streams with rng(seed, ...ids))`);
+    for (let i = 0; i < ids.length; i++) checkId(`new Rng: ids[${i}]`, ids[i]);
+    checkCount("new Rng: s0", s0);
+    checkCount("new Rng: s1", s1);
     this.seed = seed;
     this.ids = Object.freeze(ids.slice());
     this.k0 = seed >>> 0;

@@ -22,6 +22,20 @@ test("sabre info names the machine's threads and Atomics support", () => {
   assert.match(r.out, /atomicsWaitAsync\s+true/);
 });
 
+test("sabre info refuses an unknown flag or argument like the other commands (it ignored them and exited 0)", () => {
+  let r = sabre("info", "--x");
+  assert.is(r.code, 2);
+  assert.match(r.err, /^sabre: Unknown option '--x'/);
+  assert.is(r.out, "");
+  assert.not.match(r.err, /\n\s+at /, "no stack trace");
+  r = sabre("info", "extra");
+  assert.is(r.code, 2);
+  assert.match(r.err, /^sabre: .*Unexpected argument 'extra'/);
+  r = sabre("info", "--help");
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /usage: sabre info/);
+});
+
 test("sabre demo trains on the embedded digits and reports accuracy", () => {
   const r = sabre("demo", "--trees", "20", "--threads", "3");
   assert.is(r.code, 0, r.err);
@@ -103,6 +117,15 @@ test("forest: an unwritable --out or a model file that is not JSON is one line o
   assert.is(pred.code, 2, pred.err);
   assert.match(pred.err, /^sabre: .*model\.txt is not a sabre forest: not JSON/);
   assert.is(pred.err.trim().split("\n").length, 1, pred.err);
+});
+
+test("forest fit on a CSV that is not UTF-8 says so in one line, exit 2 (it reported csv-parse's \"Invalid Opening Quote\" with garbage bytes)", () => {
+  const csv = join(dir, "latin1.csv");
+  writeFileSync(csv, Buffer.from("a,b,y\n1,2,\"caf\u00e9\"\n3,4,na\u00efve\n", "latin1"));
+  const r = sabre("forest", "fit", csv, "--target", "y", "--out", join(dir, "latin1.json"), "--trees", "3");
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, /^sabre: .*latin1\.csv is not UTF-8 text: byte 0xe9 at offset 14 \(line 2\)/);
+  assert.is(r.err.trim().split("\n").length, 1, r.err);
 });
 
 test.run();

@@ -49,6 +49,33 @@ test("malformed files and bad options are typed errors naming the place", async 
   await rejectsTyped(readCsv(42 as unknown as string), SabreTypeError, /path must be/);
 });
 
+test("a file that is not UTF-8 is a FormatError naming the byte, its offset and line (Latin-1 labels silently merged into one)", async () => {
+  // "café" and "cafè" in Latin-1: both decoded to "caf\uFFFD", so 60,000 rows of two classes loaded as one class.
+  const rows = ["x1,x2,label"];
+  for (let i = 0; i < 60_000; i++) rows.push(`${i},${2 * i},caf${i % 2 ? "\u00e9" : "\u00e8"}`);
+  const latin1 = join(dir, "latin1.csv");
+  writeFileSync(latin1, Buffer.from(rows.join("\n"), "latin1"));
+  for (const parallelMinBytes of [1, 2 ** 30]) {
+    const err = await rejectsTyped(readCsv(latin1, { target: "label", parallelMinBytes }), FormatError, /latin1\.csv is not UTF-8 text: byte 0xe8 at offset 19 \(line 2\) .*Latin-1.*save the file as UTF-8/);
+    assert.is(err.code, "ERR_SABRE_FORMAT");
+  }
+  // A bad byte in a numeric cell deep in the file, a UTF-16 file, garbage behind a quote (was csv-parse's "Invalid Opening Quote").
+  const numeric = join(dir, "numeric.csv");
+  writeFileSync(numeric, Buffer.concat([Buffer.from("a,b\n" + "1,2\n".repeat(60_000)), Buffer.from([0x33, 0x2c, 0x34, 0xff, 0x0a])]));
+  await rejectsTyped(readCsv(numeric, { parallelMinBytes: 1 }), FormatError, /is not UTF-8 text: byte 0xff at offset 240007 \(line 60002\)/);
+  const utf16 = join(dir, "utf16.csv");
+  writeFileSync(utf16, Buffer.from("\ufeffa,b\n1,2\n", "utf16le"));
+  await rejectsTyped(readCsv(utf16), FormatError, /byte 0xff at offset 0 \(line 1\) .*UTF-16 byte-order mark/);
+  const quoted = join(dir, "quoted.csv");
+  writeFileSync(quoted, Buffer.from([0x22, 0xa5, 0x01, 0x22, 0x80, 0x2c, 0x31, 0x0a, 0x31, 0x2c, 0x32, 0x0a]));
+  await rejectsTyped(readCsv(quoted), FormatError, /is not UTF-8 text: byte 0xa5 at offset 1 \(line 1\)/);
+  // UTF-8 text loads, a literal U+FFFD label included (the fast path hands it to the serial reader, which keeps it).
+  const utf8 = join(dir, "utf8.csv");
+  writeFileSync(utf8, rows.slice(0, 5).join("\n") + "\n9,9,\ufffd\n");
+  const t = await readCsv(utf8, { target: "label", parallelMinBytes: 1 });
+  assert.equal(t.y, ["caf\u00e8", "caf\u00e9", "caf\u00e8", "caf\u00e9", "\ufffd"]);
+});
+
 test("bad options are typed errors: unknown keys, header, delimiter, dtype, a null options or non-string text", async () => {
   // A misspelt option used to be ignored ({ delim: ";" } parsed with ","), header "yes" was taken as true,
   // dtype "int32" silently truncated 1.5 to 1, and parseCsv(text, null) threw a plain TypeError.

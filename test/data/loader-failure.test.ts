@@ -4,6 +4,7 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { AbortError, BatchSampler, ClosedError, DataLoader, DatasetError, SabreTypeError, SampleError, SequentialSampler, TensorDataset, TimeoutError, WorkerCrashedError, shared } from "sabre";
+import { defineDataset, defineIterableDataset, defineTransform } from "sabre/worker";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 const squares = (params: Record<string, unknown>) => ({ module: fixture("loader/squares"), params: { length: 40, ...params } });
@@ -179,6 +180,33 @@ test("a batch sampler yielding a non-array, or a BatchSampler with a non-boolean
     await loader.close();
   }
   throwsTyped(() => new BatchSampler(new SequentialSampler(3), 2, "x" as never), SabreTypeError, /BatchSampler: dropLast must be a boolean, got "x"/);
+});
+
+test("new SampleError / new DatasetError misused is a SabreTypeError naming the argument, not a plain TypeError", () => {
+  const sample = (...a: unknown[]) => new (SampleError as unknown as new (...args: unknown[]) => SampleError)(...a);
+  const dataset = (...a: unknown[]) => new (DatasetError as unknown as new (...args: unknown[]) => DatasetError)(...a);
+  // Before: "Cannot read properties of null (reading 'index')", a plain TypeError.
+  const err = throwsTyped(() => sample(null, null), SabreTypeError, /new SampleError: site must be an object like \{ index, batch, workerId \}, got null/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  throwsTyped(() => sample({ index: 1, batch: 0, workerId: 0 }, "boom"), SabreTypeError, /new SampleError: original must be an object like \{ message: string, stack\?, code\? \}, got "boom"/);
+  throwsTyped(() => dataset(undefined, { message: "x" }), SabreTypeError, /new DatasetError: site must be an object like \{ stage, module, workerId\? \}, got undefined/);
+  const ok = new SampleError({ index: 3, batch: 1, workerId: 0 }, { message: "bad pixel" });
+  assert.is(ok.code, "ERR_SABRE_SAMPLE");
+  assert.match(ok.message, /sample 3 \(batch 1, worker 0\) failed: bad pixel/);
+});
+
+test("an empty field name and unknown keys in a dataset or transform definition are refused (they were accepted or ignored)", () => {
+  const x = shared.zeros("float32", [4, 2]);
+  // Before: new TensorDataset({ "": x }) made a dataset whose batches had fields[""].
+  const err = throwsTyped(() => new TensorDataset({ "": x }), SabreTypeError, /TensorDataset: a field name must be a non-empty string, got ""/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  const getItem = () => undefined;
+  throwsTyped(() => defineDataset({ fields: { "": { dtype: "float32", shape: [1] } }, length: () => 1, getItem }), SabreTypeError, /fields: a field name must be a non-empty string/);
+  // Before: a misspelt hook or a stray key was silently dropped.
+  throwsTyped(() => defineDataset({ fields: { a: { dtype: "float32", shape: [1] } }, length: () => 1, getItem, lenght: 3 } as never), SabreTypeError, /defineDataset: unknown option "lenght" \(known: fields, init, length, getItem\)/);
+  throwsTyped(() => defineIterableDataset({ fields: { a: { dtype: "float32", shape: [1] } }, iterate: () => [], length: () => 1 } as never), SabreTypeError, /defineIterableDataset: unknown option "length"/);
+  throwsTyped(() => defineTransform({ apply: () => undefined, outptu: () => undefined } as never), SabreTypeError, /defineTransform: unknown option "outptu"/);
+  assert.is(new TensorDataset({ a: x }).length, 4);
 });
 
 test.run();

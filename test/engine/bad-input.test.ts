@@ -1,7 +1,7 @@
 // Every engine entry point given bad input answers with a typed error that says what was wrong.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, KernelError, SabreTypeError, reduction, rows, readOnly, shared, defineKernels, registerShareable } from "sabre";
+import { Engine, KernelError, SabreTypeError, deserialize, reduction, rows, readOnly, shared, defineKernels, registerShareable } from "sabre";
 import { fixture, rejectsTyped, throwsTyped } from "../helpers.js";
 
 let engine: Engine;
@@ -81,6 +81,26 @@ test("clauses: wrong arrays, wrong row counts, nesting", async () => {
 test("defineKernels refuses non-functions", () => {
   throwsTyped(() => defineKernels({ k: 3 as unknown as () => void }), SabreTypeError, /kernel "k" must be a function/);
   throwsTyped(() => defineKernels(null as unknown as Record<string, () => void>), SabreTypeError, /object of kernel functions/);
+});
+
+test("a reduction clause whose wire width is forged is a typed error, never a gigabyte accumulator per chunk", async () => {
+  const forged = (width: unknown, scalar = false) => ({ __sabre__: "message", v: 1, root: { r: { __sabre__: "clause.reduction", op: "sum", width, scalar } } });
+  let err = throwsTyped(() => deserialize(forged(2 ** 33)), SabreTypeError, /a reduction clause's width must be an integer in \[1, 2147483647\], got 8589934592/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  throwsTyped(() => deserialize(forged(0.5)), SabreTypeError, /width must be an integer .* got 0\.5/);
+  throwsTyped(() => deserialize(forged(4, true)), SabreTypeError, /a scalar reduction clause has width 1, got 4/);
+  // A width the decode bound allows but the call's results block was not sized for (simulated: the
+  // clause is encoded with 2^28 while the block is sized for 10) fails the chunk before any accumulator
+  // is made; before, each chunk allocated 2 GiB (2^28 float64s).
+  const x = shared.from(new Float64Array(100).fill(0.5));
+  const bins = reduction(new Float64Array(10));
+  let reads = 0;
+  Object.defineProperty(bins, "width", { get: () => (reads++ === 0 ? 2 ** 28 : 10) });
+  const k = await rejectsTyped(engine.parallelFor(100, "histogram", { x, bins }), KernelError, /reduction "bins": the call's reductions claim 268435456 elements per chunk, more than the results arena the caller allocated holds/);
+  assert.is(k.originalCode, "ERR_SABRE_TYPE");
+  const ok = reduction(new Float64Array(10));
+  await engine.parallelFor(100, "histogram", { x, bins: ok });
+  assert.is(ok.value[5], 100);
 });
 
 test("the engine still works after all that", async () => {

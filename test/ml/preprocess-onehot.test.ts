@@ -4,7 +4,7 @@
 // corrupted JSON; bad input.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Engine, FormatError, OneHotEncoder, SabreTypeError, shared, type OneHotEncoderOptions } from "sabre";
+import { ClosedError, Engine, FormatError, OneHotEncoder, SabreTypeError, shared, type OneHotEncoderOptions } from "sabre";
 import { rejectsTyped, throwsTyped } from "../helpers.js";
 import { FIXTURE, liveFixture, rows, v, type OneHotCase } from "./preprocess-encoders-fixture.js";
 
@@ -191,6 +191,23 @@ test("fit/transform options are checked like the other estimators' (a typo or a 
   await rejectsTyped(enc.transform(X, { ot: null } as never), SabreTypeError, /OneHotEncoder\.transform: unknown option "ot"/);
   await rejectsTyped(enc.fitTransform(X, { sgnal: 1 } as never), SabreTypeError, /OneHotEncoder\.fitTransform: unknown option "sgnal"/);
   assert.equal((await enc.transform(X)).shape, [2, 4]);
+});
+
+test("OneHotEncoder takes an engine option with the other estimators' meaning (it was refused as an unknown option)", async () => {
+  const enc = new OneHotEncoder({ handleUnknown: "ignore", engine: engines[1]! });
+  assert.is(enc.engine, engines[1]);
+  assert.is(new OneHotEncoder().engine, undefined);
+  throwsTyped(() => new OneHotEncoder({ engine: 5 as never }), SabreTypeError, /OneHotEncoder: engine must be an Engine, got 5/);
+  // A table past the calling-thread limit runs on the estimator's engine when the call names none:
+  // a closed one is refused by the call, and a call's own engine still wins.
+  const big = shared.zeros("float64", [1 << 18, 4]);
+  const closed = await Engine.start({ threads: 1 });
+  await closed.close();
+  const onClosed = new OneHotEncoder({ engine: closed });
+  await rejectsTyped(onClosed.fit(big), ClosedError, /is closed/);
+  await onClosed.fit(big, { engine: engines[0]! });
+  assert.equal((await enc.fitTransform(big)).shape, [1 << 18, 4]);
+  assert.is(OneHotEncoder.fromJSON(enc.toJSON()).engine, undefined, "the engine is not saved, as for the other estimators");
 });
 
 test.run();

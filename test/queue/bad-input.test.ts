@@ -105,6 +105,38 @@ test("a bad out or timeout is refused before an item is taken", async () => {
   assert.equal(Array.from(q.pop() as Float64Array), [1, 2, 3]);
 });
 
+test("pop refuses an out that cannot hold the record dtype exactly, naming both dtypes (float records were truncated into an Int32Array)", () => {
+  const q = new Queue({ capacity: 2, dtype: "float64", shape: [2] });
+  q.push([1.5, 2.5]);
+  // Before: q.pop(new Int32Array(2)) returned [1, 2] and the item was gone.
+  const err = throwsTyped(() => q.pop(new Int32Array(2)), SabreTypeError, /Queue\.pop: out is a Int32Array \(int32\), which cannot hold every value of a float64 queue.*use a Float64Array \(float64\)/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  throwsTyped(() => q.tryPop(new Float32Array(2)), SabreTypeError, /Queue\.tryPop: out is a Float32Array \(float32\)/);
+  throwsTyped(() => q.pop(shared.zeros("int32", [2])), SabreTypeError, /out is a Int32Array \(int32\)/);
+  assert.is(q.size, 1, "the refused pops took nothing");
+  assert.equal(Array.from(q.pop(new Float64Array(2))), [1.5, 2.5]);
+  // A lossless widening is allowed: int16 records into int32 or float64, float32 into float64.
+  const s = new Queue({ capacity: 2, dtype: "int16", shape: [2] });
+  s.push([-3, 7]);
+  s.push([1, 2]);
+  assert.equal(Array.from(s.pop(new Int32Array(2))), [-3, 7]);
+  throwsTyped(() => s.pop(new Uint16Array(2)), SabreTypeError, /out is a Uint16Array \(uint16\), which cannot hold every value of a int16 queue/);
+  assert.equal(Array.from(s.pop(new Float64Array(2))), [1, 2]);
+});
+
+test("push of a typed array or ndarray of another dtype refuses values the queue's integer dtype cannot hold (they wrapped)", () => {
+  const q = new Queue({ capacity: 2, dtype: "int32", shape: [2] });
+  throwsTyped(() => q.push(new Float64Array([1, 3e9])), SabreTypeError, /Queue\.push: value\[1\] \(of the float64 record\) must be an integer in \[-2147483648, 2147483647\].*got 3000000000/);
+  throwsTyped(() => q.push(new Float32Array([1.5, 2])), SabreTypeError, /value\[0\] \(of the float32 record\).*got 1\.5/);
+  throwsTyped(() => q.push(shared.from([[1], [Number.NaN]]) as never), SabreTypeError, /value\[1\] \(of the float64 record\).*got NaN/);
+  const u = new Queue({ capacity: 2, dtype: "biguint64", shape: [1] });
+  throwsTyped(() => u.push(new BigInt64Array([-1n])), SabreTypeError, /value\[0\] \(of the bigint64 record\) -1 is outside the biguint64 range/);
+  assert.equal([q.size, u.size], [0, 0]);
+  q.push(new Float64Array([1, -2])); // whole numbers in range convert
+  q.push(new Int16Array([3, 4])); // a narrower integer dtype always fits: no check
+  assert.equal([Array.from(q.pop()), Array.from(q.pop())], [[1, -2], [3, 4]]);
+});
+
 test("a scalar queue takes no out; a number there is pointed at pop(undefined, timeout)", () => {
   const q = new Queue({ capacity: 2, dtype: "int32" });
   q.push(1);

@@ -56,9 +56,9 @@ test("bigint queues carry full 64-bit values and take safe integer numbers", () 
   assert.equal([q.pop(), q.pop(), q.pop()], [-(2n ** 63n), 2n ** 63n - 1n, -42n]);
   const u = new Queue({ capacity: 2, dtype: "biguint64", shape: [2] });
   u.push([2n ** 64n - 1n, 3]);
-  u.push(new BigInt64Array([-1n, 5n]));
+  u.push(new BigInt64Array([4n, 5n])); // another bigint dtype converts when its values fit (-1n is refused: bad-input.test)
   assert.equal(Array.from(u.pop()), [2n ** 64n - 1n, 3n]);
-  assert.equal(Array.from(u.pop(new BigUint64Array(2))), [2n ** 64n - 1n, 5n]);
+  assert.equal(Array.from(u.pop(new BigUint64Array(2))), [4n, 5n]);
 });
 
 test("records go in from typed arrays, arrays and strided ndarrays and come out into new arrays, typed arrays or ndarrays", () => {

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { rng, philox4x32, SabreTypeError } from "sabre";
+import { Rng, rng, philox4x32, SabreTypeError } from "sabre";
 import { fixture, runWorkers, throwsTyped } from "../helpers.js";
 
 const hex = (a: Uint32Array) => Array.from(a, (x) => x.toString(16).padStart(8, "0")).join(" ");
@@ -191,6 +191,19 @@ test("bad seeds, ids and arguments are SabreTypeErrors", () => {
   throwsTyped(() => r.sample(3, 1.5), SabreTypeError, /sample\(n, k\): k/);
   throwsTyped(() => r.shuffle("abc" as unknown as number[]), SabreTypeError, /shuffle needs/);
   throwsTyped(() => r.fillInt(new Int32Array(2), 3, 1), SabreTypeError, /lo < hi/);
+});
+
+test("new Rng misused (it is exported for instanceof) is a SabreTypeError naming the argument, not a plain TypeError", () => {
+  const make = (...a: unknown[]) => new (Rng as unknown as new (...args: unknown[]) => Rng)(...a);
+  // Before: "ids.slice is not a function" and "Cannot read properties of null (reading 'slice')", both plain TypeErrors.
+  const err = throwsTyped(() => make("x", 5, 0, 0), SabreTypeError, /new Rng: seed must be an integer in \[0, 2\^53 - 1\], got "x"/);
+  assert.is(err.code, "ERR_SABRE_TYPE");
+  throwsTyped(() => make(1, null, 0, 0), SabreTypeError, /new Rng: ids must be an array of integers .* got null \(make streams with rng\(seed, \.\.\.ids\)\)/);
+  throwsTyped(() => make(1, [2, -1], 0, 0), SabreTypeError, /new Rng: ids\[1\] must be an integer in \[0, 2\^53 - 1\], got -1/);
+  throwsTyped(() => make(1, [], Number.NaN, 0), SabreTypeError, /new Rng: s0 must be an integer in \[0, 4294967295\], got NaN/);
+  const r = rng(7, 3);
+  assert.ok(r instanceof Rng);
+  assert.is(r.clone().float(), rng(7, 3).float());
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { isNdArray, type NdArray } from "../../memory/ndarray-type.js";
 import { from, isShared, rowMajorStrides } from "../../memory/shared.js";
 import { describe } from "../../validate.js";
 import type { FieldSpec } from "./define.js";
+import { checkFieldName } from "./fields.js";
 
 function cContiguous(x: NdArray): boolean {
   const want = rowMajorStrides(x.shape);
@@ -41,6 +42,7 @@ export class TensorDataset {
     let length: number | undefined;
     let copied = false;
     for (const [name, value] of Object.entries(arrays)) {
+      checkFieldName("TensorDataset", name);
       let x: NdArray;
       if (isNdArray(value) && isShared(value) && cContiguous(value)) x = value;
       else if (isNdArray(value) || ArrayBuffer.isView(value) || Array.isArray(value)) {

@@ -3,7 +3,7 @@
 import { SabreTypeError } from "../../errors.js";
 import type { DType, DTypeMap } from "../../memory/dtypes.js";
 import type { Rng } from "../../random/rng.js";
-import { describe } from "../../validate.js";
+import { checkKnownKeys, describe } from "../../validate.js";
 
 /** One field of a sample: its element type and its shape (without the batch axis). */
 export interface FieldSpec {
@@ -101,6 +101,8 @@ function checkHook(what: string, name: string, fn: unknown, optional = false): v
  */
 export function defineDataset<P = unknown>(def: DatasetDefinition<P>): DatasetDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineDataset takes { fields, init?, length, getItem }, got ${describe(def)}`);
+  // A misspelt hook ({ getitem }) or a stray key would be ignored: refused, as option objects' are.
+  checkKnownKeys("defineDataset", def, ["fields", "init", "length", "getItem"]);
   const fields = checkFields(def.fields);
   checkHook("defineDataset", "init", def.init, true);
   checkHook("defineDataset", "length", def.length);
@@ -114,6 +116,7 @@ export function defineDataset<P = unknown>(def: DatasetDefinition<P>): DatasetDe
  */
 export function defineIterableDataset<P = unknown>(def: IterableDatasetDefinition<P>): IterableDatasetDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineIterableDataset takes { fields, init?, iterate }, got ${describe(def)}`);
+  checkKnownKeys("defineIterableDataset", def, ["fields", "init", "iterate"]);
   const fields = checkFields(def.fields);
   checkHook("defineIterableDataset", "init", def.init, true);
   checkHook("defineIterableDataset", "iterate", def.iterate);
@@ -126,6 +129,7 @@ export function defineIterableDataset<P = unknown>(def: IterableDatasetDefinitio
  */
 export function defineTransform<P = unknown>(def: TransformDefinition<P>): TransformDefinition<P> {
   if (typeof def !== "object" || def === null) throw new SabreTypeError(`defineTransform takes { output?, apply }, got ${describe(def)}`);
+  checkKnownKeys("defineTransform", def, ["output", "apply"]);
   checkHook("defineTransform", "output", def.output, true);
   checkHook("defineTransform", "apply", def.apply);
   return Object.freeze({ ...def, [TRANSFORM]: true });

@@ -1,4 +1,17 @@
-import { SabreError } from "../../errors.js";
+import { SabreError, SabreTypeError } from "../../errors.js";
+import { describe } from "../../validate.js";
+
+/**
+ * The constructors are exported (for instanceof and for user code that
+ * rethrows), so a misuse gets a typed error that names the argument rather
+ * than "Cannot read properties of null (reading 'index')".
+ */
+function checkParts(who: string, site: unknown, siteShape: string, original: unknown): void {
+  if (typeof site !== "object" || site === null) throw new SabreTypeError(`new ${who}: site must be an object like ${siteShape}, got ${describe(site)}`);
+  if (typeof original !== "object" || original === null || typeof (original as { message?: unknown }).message !== "string") {
+    throw new SabreTypeError(`new ${who}: original must be an object like { message: string, stack?, code? }, got ${describe(original)}`);
+  }
+}
 
 /**
  * A dataset's getItem (or a transform, or an iterable dataset's iterate)
@@ -20,6 +33,7 @@ export class SampleError extends SabreError {
   /** The original error's `code`, if it had one. */
   readonly originalCode: string | undefined;
   constructor(site: { index: number; batch: number; workerId: number }, original: { message: string; stack?: string | undefined; code?: string | undefined }) {
+    checkParts("SampleError", site, "{ index, batch, workerId }", original);
     super("ERR_SABRE_SAMPLE", `sample ${site.index} (batch ${site.batch}, worker ${site.workerId}) failed: ${original.message}`);
     this.index = site.index;
     this.batch = site.batch;
@@ -63,6 +77,7 @@ export class DatasetError extends SabreError {
     site: { stage: "init" | "length"; module: string; workerId?: number | undefined },
     original: { message: string; stack?: string | undefined; code?: string | undefined },
   ) {
+    checkParts("DatasetError", site, "{ stage, module, workerId? }", original);
     const where = site.workerId === undefined ? "" : ` in worker ${site.workerId}`;
     super("ERR_SABRE_DATASET", `dataset module ${site.module}: ${site.stage}()${where} threw: ${original.message}`);
     this.stage = site.stage;

@@ -4,6 +4,15 @@ import { CONSTRUCTORS, MAX_ELEMENTS, isDType } from "../../memory/dtypes.js";
 import { describe } from "../../validate.js";
 import type { FieldSpec, FieldSpecs } from "./define.js";
 
+/**
+ * Throws unless `name` can name a field: a non-empty string. An empty name
+ * would become `batch.fields[""]`, which no dotted access reaches and which
+ * messages print as nothing. `what` prefixes the message.
+ */
+export function checkFieldName(what: string, name: string): void {
+  if (name === "") throw new SabreTypeError(`${what}: a field name must be a non-empty string, got ""`);
+}
+
 /** Checks one field spec; returns a normalised copy. */
 export function checkField(name: string, spec: unknown): FieldSpec {
   if (typeof spec !== "object" || spec === null) throw new SabreTypeError(`field "${name}" must be { dtype, shape }, got ${describe(spec)}`);
@@ -22,7 +31,10 @@ export function checkField(name: string, spec: unknown): FieldSpec {
 export function checkFields(fields: unknown): FieldSpecs {
   if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new SabreTypeError(`fields must be an object of { dtype, shape }, got ${describe(fields)}`);
   const out: Record<string, FieldSpec> = {};
-  for (const [name, spec] of Object.entries(fields)) out[name] = checkField(name, spec);
+  for (const [name, spec] of Object.entries(fields)) {
+    checkFieldName("fields", name);
+    out[name] = checkField(name, spec);
+  }
   if (Object.keys(out).length === 0) throw new SabreTypeError("fields must name at least one field");
   return Object.freeze(out);
 }

@@ -191,8 +191,20 @@ export function checkForestJSON(json: unknown, estimator: EstimatorName): Forest
   if (typeof o["options"] !== "object" || o["options"] === null || Array.isArray(o["options"])) throw new FormatError("options must be an object");
   if (!Array.isArray(o["trees"]) || o["trees"].length === 0) throw new FormatError("trees must be a non-empty array");
   const fi = o["featureImportances"];
-  if (!Array.isArray(fi) || fi.length !== d || !fi.every((v) => typeof v === "number" && Number.isFinite(v))) {
-    throw new FormatError(`featureImportances must be ${d} finite numbers`);
+  if (!Array.isArray(fi) || fi.length !== d) {
+    throw new FormatError(`featureImportances must be ${d} finite numbers (one per feature), got ${describe(fi)}`);
+  }
+  // Impurity decreases are >= 0 and fit normalizes them to sum 1 (0 when no tree split): anything else is tampering.
+  let sum = 0;
+  for (let f = 0; f < d; f++) {
+    const v: unknown = fi[f];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+      throw new FormatError(`featureImportances[${f}] must be a finite number >= 0, got ${describe(v)}`);
+    }
+    sum += v;
+  }
+  if (sum !== 0 && Math.abs(sum - 1) > 1e-9 * d) {
+    throw new FormatError(`featureImportances must sum to 1 (or be all 0 for a forest without splits), got a sum of ${sum}`);
   }
   if (estimator === "RandomForestClassifier") {
     const classes = o["classes"];
@@ -202,8 +214,12 @@ export function checkForestJSON(json: unknown, estimator: EstimatorName): Forest
     if (kinds.has("number") && !classes.every((c) => Number.isInteger(c))) throw new FormatError("numeric classes must be integers");
     if (new Set(classes).size !== classes.length) throw new FormatError("classes has duplicates");
   }
+  // The classifier's score is an accuracy, in [0, 1]; the regressor's is an R^2, at most 1 but unbounded below.
   const oob = o["oobScore"];
-  if (oob !== undefined && oob !== null && (typeof oob !== "number" || !Number.isFinite(oob))) throw new FormatError("oobScore must be a number or null");
+  const accuracy = estimator === "RandomForestClassifier";
+  if (oob !== undefined && oob !== null && (typeof oob !== "number" || !(oob <= 1) || (accuracy ? oob < 0 : !Number.isFinite(oob)))) {
+    throw new FormatError(`oobScore must be null or ${accuracy ? "an accuracy in [0, 1]" : "an R^2 (a finite number <= 1)"}, got ${describe(oob)}`);
+  }
   return o as unknown as ForestJSON;
 }
 

@@ -198,6 +198,22 @@ export function dtypeFromJSON(who: string, v: unknown): "float32" | "float64" {
   return v;
 }
 
+/**
+ * Refuses a saved param that is null unless it is in `nullable` (the params
+ * whose null means something, e.g. OneHotEncoder's drop): toJSON writes a
+ * value for every other one, and the constructors read null as "use the
+ * default", so a tampered file would load as another model. For the
+ * built-in estimators only: checkTransformerJSON, which user estimators
+ * call too, stays as it was.
+ */
+export function refuseNullParams(who: string, params: Record<string, unknown>, nullable: readonly string[] = []): void {
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null && !nullable.includes(key)) {
+      throw new FormatError(`${who}.fromJSON: params.${key} is null; a saved ${who} has a value there (null would silently mean the default)`);
+    }
+  }
+}
+
 /** Wraps a constructor's SabreTypeError on bad saved params as a FormatError. */
 export function paramsFromJSON<T>(who: string, make: () => T): T {
   try {

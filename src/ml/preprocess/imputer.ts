@@ -18,6 +18,7 @@ import {
   numberFromJSON,
   outputOf,
   paramsFromJSON,
+  refuseNullParams,
   rowParallel,
   stateField,
   tableOf,
@@ -195,6 +196,7 @@ export class SimpleImputer implements Transformer {
   static fromJSON(obj: unknown): SimpleImputer {
     const who = "SimpleImputer";
     const j = checkTransformerJSON(obj, who);
+    refuseNullParams(who, j.params);
     const imp = paramsFromJSON(who, () => new SimpleImputer(j.params as SimpleImputerOptions));
     if (j.state) {
       const nf = numberFromJSON(who, "state.nFeaturesIn", stateField(who, j.state, "nFeaturesIn"), { intMin: 1 });

@@ -18,6 +18,7 @@ import {
   numberFromJSON,
   outputOf,
   paramsFromJSON,
+  refuseNullParams,
   rowParallel,
   stateField,
   tableOf,
@@ -302,6 +303,7 @@ export class KBinsDiscretizer implements Transformer {
   static fromJSON(obj: unknown): KBinsDiscretizer {
     const who = "KBinsDiscretizer";
     const j = checkTransformerJSON(obj, who);
+    refuseNullParams(who, j.params, ["dtype"]);
     const k = paramsFromJSON(who, () => new KBinsDiscretizer(j.params as KBinsDiscretizerOptions));
     if (j.state) {
       const nf = numberFromJSON(who, "state.nFeaturesIn", stateField(who, j.state, "nFeaturesIn"), { intMin: 1 });

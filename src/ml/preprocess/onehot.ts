@@ -2,6 +2,7 @@
 // categories "auto" (sorted distinct values per column, NaN last as a
 // category of its own) or given, drop null | "first" | "if_binary" | one
 // value per column, handleUnknown "error" | "ignore", dense output only.
+import type { Engine } from "../../engine/engine.js";
 import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import { CONSTRUCTORS, type NumberDType } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
@@ -11,7 +12,7 @@ import { checkKnownKeys, describe } from "../../validate.js";
 import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
 import { pyFloat } from "./py-repr.js";
-import { fitOptions, transformOptions } from "./common.js";
+import { checkEngine, fitOptions, refuseNullParams, transformOptions } from "./common.js";
 import { runnerFor } from "./runner.js";
 import {
   asTable,
@@ -40,10 +41,12 @@ export interface OneHotEncoderOptions {
   sparseOutput?: boolean;
   /** The output dtype (default float64). */
   dtype?: NumberDType;
+  /** The engine fit and transform run on when their call gives none (default: the default engine). */
+  engine?: Engine;
 }
 
 const NAME = "OneHotEncoder";
-const OPTIONS = ["categories", "drop", "handleUnknown", "sparseOutput", "dtype"];
+const OPTIONS = ["categories", "drop", "handleUnknown", "sparseOutput", "dtype", "engine"];
 
 function numbersOf(who: string, v: unknown): Float64Array {
   if (isNdArray(v)) {
@@ -66,6 +69,7 @@ interface CheckedOptions {
   drop: OneHotDrop;
   handleUnknown: "error" | "ignore";
   dtype: NumberDType;
+  engine: Engine | undefined;
 }
 
 function checkOptions(options: unknown): CheckedOptions {
@@ -105,7 +109,8 @@ function checkOptions(options: unknown): CheckedOptions {
   if (typeof dtype !== "string" || !(dtype in CONSTRUCTORS) || dtype === "bigint64" || dtype === "biguint64") {
     throw new SabreTypeError(`${NAME}: dtype must be a number dtype (float64, float32, int32, uint8, ...), got ${describe(dtype)}`);
   }
-  return { categories: cats, drop: drop as OneHotDrop, handleUnknown, dtype: dtype as NumberDType };
+  checkEngine(NAME, o.engine);
+  return { categories: cats, drop: drop as OneHotDrop, handleUnknown, dtype: dtype as NumberDType, engine: o.engine as Engine | undefined };
 }
 
 /** JSON has no NaN: categories and drop values store it as the string "NaN". */
@@ -149,6 +154,8 @@ export class OneHotEncoder implements Transformer {
   readonly sparseOutput = false;
   /** The output dtype. */
   readonly dtype: NumberDType;
+  /** The engine used when a call gives none (undefined: the default engine). */
+  readonly engine: Engine | undefined;
   /** Fitted: the categories of each column, sorted, NaN last (scikit-learn's categories_). */
   categories: Float64Array[] | undefined;
   /** Fitted: the index in categories[j] of the category dropped from column j, or null; null when nothing is dropped (drop_idx_). */
@@ -165,6 +172,7 @@ export class OneHotEncoder implements Transformer {
     this.drop = o.drop;
     this.handleUnknown = o.handleUnknown;
     this.dtype = o.dtype;
+    this.engine = o.engine;
   }
 
   private fitted(who: string): { categories: Float64Array[]; d: number } {
@@ -187,7 +195,7 @@ export class OneHotEncoder implements Transformer {
       throw new SabreTypeError(`${who}: shape mismatch: if categories is an array, it has to be of shape (n_features,): ${given.length} categories for ${d} columns`);
     }
     if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-    const engine = await runnerFor(options.engine, undefined, n * d);
+    const engine = await runnerFor(options.engine, this.engine, n * d);
     const parts = (await engine.parallelFor(n, "sabre.preprocess.onehotUnique", { X: x }, { signal: options.signal })) as Float64Array[][];
     const seen = Array.from({ length: d }, (_, j) => sortCategories(parts.flatMap((p) => Array.from(p[j]!))));
     let categories: Float64Array[];
@@ -259,7 +267,7 @@ export class OneHotEncoder implements Transformer {
     }
     const job: EncodeJob = { X: x, out, plan, ignoreUnknown: this.handleUnknown === "ignore", zero: options.out !== undefined };
     if (options.signal?.aborted) throw new AbortError(who, options.signal.reason);
-    const engine = await runnerFor(options.engine, undefined, n * d, n * plan.m);
+    const engine = await runnerFor(options.engine, this.engine, n * d, n * plan.m);
     const found = (await engine.parallelFor(n, "sabre.preprocess.onehotEncode", { ...job }, { signal: options.signal })) as Array<UnknownAt | null>;
     const bad = found.find((b) => b !== null) ?? null;
     if (bad) throw new SabreTypeError(`${who}: found unknown categories [${pyFloat(bad.value)}] in column ${bad.col} during transform (row ${bad.row})`);
@@ -371,6 +379,7 @@ export class OneHotEncoder implements Transformer {
    */
   static fromJSON(obj: unknown): OneHotEncoder {
     const json = checkTransformerJSON(obj, NAME);
+    refuseNullParams(NAME, json.params, ["drop"]);
     const p = json.params;
     const values = (who: string, v: unknown): number[] => {
       if (!Array.isArray(v)) throw new FormatError(`${who} must be an array, got ${describe(v)}`);

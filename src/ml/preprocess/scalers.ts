@@ -24,6 +24,7 @@ import {
   numberFromJSON,
   outputOf,
   paramsFromJSON,
+  refuseNullParams,
   rowParallel,
   stateField,
   tableOf,
@@ -257,6 +258,7 @@ export class StandardScaler implements Transformer {
   static fromJSON(obj: unknown): StandardScaler {
     const who = "StandardScaler";
     const j = checkTransformerJSON(obj, who);
+    refuseNullParams(who, j.params);
     const s = paramsFromJSON(who, () => new StandardScaler(j.params as StandardScalerOptions));
     if (j.state) {
       const nf = nFeaturesFromJSON(who, j.state);
@@ -456,6 +458,7 @@ export class MinMaxScaler implements Transformer {
   static fromJSON(obj: unknown): MinMaxScaler {
     const who = "MinMaxScaler";
     const j = checkTransformerJSON(obj, who);
+    refuseNullParams(who, j.params);
     const s = paramsFromJSON(who, () => new MinMaxScaler(j.params as MinMaxScalerOptions));
     if (j.state) {
       const st = j.state;
@@ -636,6 +639,7 @@ export class RobustScaler implements Transformer {
   static fromJSON(obj: unknown): RobustScaler {
     const who = "RobustScaler";
     const j = checkTransformerJSON(obj, who);
+    refuseNullParams(who, j.params);
     const s = paramsFromJSON(who, () => new RobustScaler(j.params as RobustScalerOptions));
     if (j.state) {
       const nf = nFeaturesFromJSON(who, j.state);
