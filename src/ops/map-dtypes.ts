@@ -82,5 +82,9 @@ export function resultDType(fn: MapFunction, d: NumberDType): NumberDType {
  * numpy's "same_kind" casting (a float result never goes into an integer out).
  */
 export function canStore(result: NumberDType, out: NumberDType): boolean {
-  return !(isFloat(result) && !isFloat(out));
+  if (isFloat(out)) return true;
+  if (isFloat(result)) return false;
+  // A signed result into an unsigned out is another kind (numpy refuses it:
+  // -1 would come out as 255); uint8_clamped saturates instead of wrapping.
+  return !(INT_RANGE[result as keyof typeof INT_RANGE][2] && !INT_RANGE[out as keyof typeof INT_RANGE][2] && out !== "uint8_clamped");
 }

@@ -19,7 +19,10 @@ export interface MapOptions extends OpOptions {
   /**
    * Where to write the result: a shared ndarray of the result's shape (any
    * strides; it may be `x` itself). Its dtype must hold the result under
-   * numpy's "same_kind" casting: a float result never goes into an integer out.
+   * numpy's "same_kind" casting: a float result never goes into an integer
+   * out, nor a signed result into an unsigned one (uint8_clamped saturates,
+   * so it takes any integer result); a narrower out of the same kind wraps,
+   * as in numpy.
    */
   out?: NdArray;
   /** The second operand of a binary function: a number, or an array that broadcasts against x. */
@@ -182,7 +185,11 @@ function checkOut(out: unknown, shape: readonly number[], dtype: NumberDType | n
   }
   const od = out.dtype;
   if (od === "bigint64" || od === "biguint64" || (dtype !== null && !canStore(dtype, od))) {
-    throw new SabreTypeError(`ops.map: out has dtype ${od} but the result is ${dtype ?? "a number dtype"} (a float result cannot go into an integer out)`);
+    const why =
+      dtype !== null && !isFloat(dtype) && od !== "bigint64" && od !== "biguint64"
+        ? "a signed result cannot go into an unsigned out, as in numpy's same_kind casting: -1 would be stored as its two's complement; pass a signed or float out"
+        : "a float result cannot go into an integer out";
+    throw new SabreTypeError(`ops.map: out has dtype ${od} but the result is ${dtype ?? "a number dtype"} (${why})`);
   }
   for (let i = 0; i < shape.length; i++) {
     if (out.stride[i] === 0 && shape[i]! > 1) {

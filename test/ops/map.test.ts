@@ -201,6 +201,23 @@ test("an integer result may go into a float out (same_kind); a float result into
   await rejectsTyped(ops.map([1.5, 2], "sqrt", { engine, out: shared.zeros("int32", [2]) }), SabreTypeError, /dtype int32.*float64/);
 });
 
+test("a signed integer result into an unsigned out is refused as numpy's same_kind does; unsigned into signed and uint8_clamped saturation are allowed", async () => {
+  const x = shared.from(new Int32Array([300, -1, 7]));
+  for (const od of ["uint8", "uint16", "uint32"] as const) {
+    const out = shared.full(od, [3], 9);
+    await rejectsTyped(ops.map(x, "add", { engine, other: 0, out }), SabreTypeError, new RegExp(`out has dtype ${od} but the result is int32.*signed result cannot go into an unsigned out`));
+    assert.equal([...out.data], [9, 9, 9], `${od} out untouched`);
+  }
+  await rejectsTyped(ops.map(new Int8Array([-3]), "neg", { engine, out: shared.zeros("uint8", [1]) }), SabreTypeError, /int8.*unsigned/);
+  // numpy: np.add(a_uint8, 0, out=int8) is same_kind and wraps; uint8_clamped saturates.
+  const s8 = shared.zeros("int8", [2]);
+  await ops.map(new Uint8Array([200, 5]), "add", { engine, other: 0, out: s8 });
+  assert.equal([...s8.data], [-56, 5]);
+  const clamped = shared.zeros("uint8_clamped", [3]);
+  await ops.map(x, "add", { engine, other: 0, out: clamped });
+  assert.equal([...clamped.data], [255, 0, 7]);
+});
+
 test("empty inputs give empty results of the broadcast shape", async () => {
   const r = await ops.map(shared.zeros("float64", [0, 3]), "add", { engine, other: [1, 2, 3] });
   assert.equal(r.shape, [0, 3]);
