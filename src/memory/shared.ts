@@ -416,6 +416,10 @@ export const shared = {
    * A shared copy of `source`: a typed array, a (nested) number array, or an
    * ndarray of any strides. `dtype` defaults to the source's (float64 for
    * plain arrays); `shape` reshapes a flat source and must match its element count.
+   * Into an integer dtype, fractions truncate toward zero as numpy's casts do,
+   * but a value the dtype cannot hold (300 or -1 into uint8, NaN, 3e9 into
+   * int32) is a SabreTypeError naming the value and its index, never a
+   * wrapped number; uint8_clamped clamps.
    */
   from,
   /** True when the value (an ndarray or a typed array) lives in a SharedArrayBuffer. */

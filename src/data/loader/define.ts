@@ -82,7 +82,9 @@ function checkHook(what: string, name: string, fn: unknown, optional = false): v
  * Declares a map-style dataset module (its default export). The loader's
  * workers import the module and call `getItem` for each sample they load.
  *
- * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad fields or a hook that is not a function
+ * @throws {@link SabreTypeError} (`ERR_SABRE_TYPE`) for bad fields (an empty
+ * name, a bad dtype or shape), a hook that is not a function, or a key the
+ * definition does not have (a misspelt `lenght`)
  *
  * @example
  * ```ts
