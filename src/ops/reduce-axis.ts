@@ -20,9 +20,10 @@
 // finished value straight into the float64 output. Partials travel through
 // float64 arrays, never as returned numbers (see fastLanes).
 import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops/reduce-wasm.js";
+import { groupScratchBytes } from "../../kernels/ops/tile-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
-import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
+import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, leaf, tree } from "./reduce-core.js";
 import type { AxisArgs, Layout } from "./reduce-run.js";
 
 /** The leaves below are reduce-core's `piece`, which covers at most this many elements. */
@@ -216,21 +217,25 @@ const tileScratch = new Scratch();
 const LANE = new Float64Array(2);
 
 /**
- * Tiles [t0, t1) of a row-streamed float32 sum/mean/variance/std (tilesRange's
- * units of work and output layout), when the lanes are one strided walk and
- * ROW_BLOCK rows make one `piece`; false (nothing written) otherwise.
+ * Tiles [t0, t1) of a row-streamed sum/mean/variance/std (tilesRange's units
+ * of work and output layout), when the lanes are one strided walk and
+ * ROW_BLOCK rows make one `piece`: float32 in place (SIMD tile leaves over a
+ * table in a WebAssembly.Memory, else `sumInto`/`squaresInto`), float64 over
+ * a table in a Memory; false (nothing written) otherwise.
  */
 export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: number, groups: number, colTiles: number, lanes: number): boolean {
   const d = a.data;
-  if (!(d instanceof Float32Array) || !isFast(a.name) || ROW_BLOCK > PIECE) return false;
+  const f32 = d instanceof Float32Array;
+  if (!(f32 || d instanceof Float64Array) || !isFast(a.name) || ROW_BLOCK > PIECE) return false;
   const step = outerStep(a.outer);
   if (step === undefined) return false;
   const moments = a.name === "variance" || a.name === "std";
   const op = moments ? "moments" : "sum";
   const w = WIDTH[op];
   // Lanes adjacent in memory over an array in a WebAssembly.Memory: whole blocks run the SIMD
-  // tile leaf (two lanes per f64x2, the same operations per lane), its partials written into
-  // this thread's scratch page of that memory, which then serves as `buf`.
+  // tile leaves (two lanes per f64x2, the same operations per lane), whole groups the group leaf
+  // (its 16 blocks and the lanes' tree over them), their partials written into this thread's
+  // scratch page of that memory, which then serves as `buf`.
   let wasm: ReduceWasm | null = null;
   let scratch: Float64Array | null = null;
   if (step === 1) {
@@ -238,10 +243,13 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
     if (memory !== undefined) {
       wasm = reduceWasmFor(memory);
       scratch = wasm === null ? null : scratchOf(memory);
-      if (scratch === null || scratch.length < COL_TILE * ROW_GROUP * w) wasm = null;
+      if (scratch === null || scratch.byteLength < Math.max(COL_TILE * ROW_GROUP * w * 8, groupScratchBytes(COL_TILE / 2))) wasm = null;
     }
   }
+  // float64 without the SIMD leaves: the generic path (its `piece` is this arithmetic already).
+  if (!f32 && wasm === null) return false;
   const buf = wasm !== null ? scratch! : tileScratch.get(COL_TILE * ROW_GROUP * w);
+  const esz = f32 ? 4 : 8;
   const { m, sa } = a;
   for (let t = t0; t < t1; t++) {
     const g = Math.floor(t / colTiles);
@@ -249,6 +257,17 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
     const cols = Math.min(COL_TILE, lanes - c0);
     const base = a.outer.offset + c0 * step;
     const r0 = g * ROW_BLOCK * ROW_GROUP;
+    if (wasm !== null && m - r0 >= ROW_BLOCK * ROW_GROUP) {
+      const ptr = d.byteOffset + (base + r0 * sa) * esz;
+      if (moments) (f32 ? wasm.groupMoments32 : wasm.groupMoments64)(ptr, sa * esz, cols, buf.byteOffset);
+      else (f32 ? wasm.group32 : wasm.group64)(ptr, sa * esz, cols, buf.byteOffset);
+      wasmLeafStats.tiles++;
+      for (let j = 0; j < cols; j++) {
+        const dst = ((c0 + j) * groups + g) * w;
+        for (let q = 0; q < w; q++) part[dst + q] = buf[j * w + q]!;
+      }
+      continue;
+    }
     const nbi = Math.ceil(Math.min(ROW_BLOCK * ROW_GROUP, m - r0) / ROW_BLOCK);
     for (let bi = 0; bi < nbi; bi++) {
       const rb = r0 + bi * ROW_BLOCK;
@@ -258,13 +277,18 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
       if (wasm !== null && len === ROW_BLOCK) {
         const pairs = cols >> 1;
         const at = buf.byteOffset + bi * w * 8;
-        if (moments) wasm.tileMoments32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
-        else wasm.tile32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        const ptr = d.byteOffset + p * esz;
+        if (moments) (f32 ? wasm.tileMoments32 : wasm.tileMoments64)(ptr, sa * esz, pairs, at, nbi * w * 8);
+        else (f32 ? wasm.tile32 : wasm.tile64)(ptr, sa * esz, pairs, at, nbi * w * 8);
         j0 = 2 * pairs;
         wasmLeafStats.tiles++;
       }
       for (let j = j0; j < cols; j++) {
         const q = p + j * step;
+        if (!f32) {
+          leaf(op, d, q, sa, len, rb, buf, (j * nbi + bi) * w);
+          continue;
+        }
         if (!moments) {
           sumInto(d, q, sa, len, buf, j * nbi + bi);
           continue;

@@ -87,28 +87,30 @@ test("the WebAssembly leaves give the JS leaves' bits (sum and moments, float64 
   }
 });
 
-test("the WebAssembly tile leaves (axis 0 of a float32 table) give the JS tile leaves' bits: odd lane counts, reversed rows, a partial last block", () => {
+test("the WebAssembly tile and group leaves (axis 0 of a float32 or float64 table) give the JS tile leaves' bits: odd lane counts, reversed rows, a partial last group and block", () => {
   const R = 200_003, C = 24;
-  const x = localShared.zeros("float32", [R, C]);
-  assert.ok(localShared.wasmMemory(x) !== undefined);
-  const xd = x.data as Float32Array;
-  fill(xd, 5, false);
-  xd[1000] = Infinity;
-  xd[50_001] = NaN;
-  const y = plainCopy(x).data as Float32Array;
-  for (const name of ["sum", "mean", "variance", "std"] as const) {
-    for (const [sa, offset, lanes] of [[C, 0, C], [C, 1, C - 1], [-C, (R - 1) * C, C], [C, 3, 5]] as const) {
-      const args = (data: Float32Array): AxisArgs => ({ name, ddof: 0, data, m: R, sa, outer: { offset, shape: [lanes], stride: [1] } });
-      const { groups, colTiles } = tileCounts(R, lanes);
-      const w = name === "variance" || name === "std" ? 3 : 1;
-      const got = new Float64Array(lanes * groups * w);
-      const want = new Float64Array(lanes * groups * w);
-      const before = wasmLeafStats.tiles;
-      tilesRange(args(xd), got, 0, groups * colTiles);
-      assert.ok(wasmLeafStats.tiles > before, `${name} ${lanes} lanes: the WebAssembly tile leaf ran`);
-      tilesRange(args(y), want, 0, groups * colTiles);
-      for (let i = 0; i < got.length; i++) {
-        if (!Object.is(got[i], want[i])) assert.unreachable(`${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = localShared.zeros(dtype, [R, C]);
+    assert.ok(localShared.wasmMemory(x) !== undefined);
+    const xd = x.data as Float32Array | Float64Array;
+    fill(xd, 5, dtype === "float64");
+    xd[1000] = Infinity;
+    xd[50_001] = NaN;
+    const y = plainCopy(x).data as Float32Array | Float64Array;
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      for (const [sa, offset, lanes] of [[C, 0, C], [C, 1, C - 1], [-C, (R - 1) * C, C], [C, 3, 5], [C, 0, 1]] as const) {
+        const args = (data: Float32Array | Float64Array): AxisArgs => ({ name, ddof: 0, data, m: R, sa, outer: { offset, shape: [lanes], stride: [1] } });
+        const { groups, colTiles } = tileCounts(R, lanes);
+        const w = name === "variance" || name === "std" ? 3 : 1;
+        const got = new Float64Array(lanes * groups * w);
+        const want = new Float64Array(lanes * groups * w);
+        const before = wasmLeafStats.tiles;
+        tilesRange(args(xd), got, 0, groups * colTiles);
+        assert.ok(wasmLeafStats.tiles > before, `${name} ${lanes} lanes: the WebAssembly tile leaf ran`);
+        tilesRange(args(y), want, 0, groups * colTiles);
+        for (let i = 0; i < got.length; i++) {
+          if (!Object.is(got[i], want[i])) assert.unreachable(`${dtype} ${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+        }
       }
     }
   }
