@@ -20,7 +20,7 @@
 // finished value straight into the float64 output. Partials travel through
 // float64 arrays, never as returned numbers (see fastLanes).
 import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops/reduce-wasm.js";
-import { groupScratchBytes } from "../../kernels/ops/tile-wasm.js";
+import { GROUP_SCRATCH_BYTES } from "../../kernels/ops/tile-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
 import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, leaf, tree } from "./reduce-core.js";
@@ -243,7 +243,7 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
     if (memory !== undefined) {
       wasm = reduceWasmFor(memory);
       scratch = wasm === null ? null : scratchOf(memory);
-      if (scratch === null || scratch.byteLength < Math.max(COL_TILE * ROW_GROUP * w * 8, groupScratchBytes(COL_TILE / 2))) wasm = null;
+      if (scratch === null || scratch.byteLength < Math.max(COL_TILE * ROW_GROUP * w * 8, GROUP_SCRATCH_BYTES)) wasm = null;
     }
   }
   // float64 without the SIMD leaves: the generic path (its `piece` is this arithmetic already).
