@@ -9,7 +9,8 @@
 //
 // Rows (axis 0 of a row-major table): tilesRange's units of work, but each
 // lane of a 128-row block is summed by one tight strided loop over the
-// float32 data in place (8 accumulators in registers, no per-block copy, no
+// float32 or float64 data in place (or, over a table in a WebAssembly.Memory,
+// by the SIMD tile and group leaves of kernels/ops/tile-wasm.ts) (8 accumulators in registers, no per-block copy, no
 // per-element dispatch on op or dtype); the block (128 rows x at most 64
 // lanes x 4 bytes = 32 KiB) stays in cache across the lanes and the
 // variance's second pass. Keeping 8 x lanes accumulators in a float64 scratch
@@ -23,7 +24,7 @@ import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops
 import { GROUP_SCRATCH_BYTES } from "../../kernels/ops/tile-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
-import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, leaf, tree } from "./reduce-core.js";
+import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
 import type { AxisArgs, Layout } from "./reduce-run.js";
 
 /** The leaves below are reduce-core's `piece`, which covers at most this many elements. */
@@ -70,6 +71,67 @@ function squaresInto(d: Float32Array, p: number, s: number, c: number, shift: nu
     a0 += e * e;
   }
   out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** `sumInto` over float64 data: the same text, its own function so each keeps monomorphic loads. */
+function sumInto64(d: Float64Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    a0 += d[q]!; a1 += d[q + s]!; a2 += d[q + 2 * s]!; a3 += d[q + 3 * s]!;
+    a4 += d[q + 4 * s]!; a5 += d[q + 5 * s]!; a6 += d[q + 6 * s]!; a7 += d[q + 7 * s]!;
+  }
+  for (let i = c8; i < c; i++, q += s) a0 += d[q]!;
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** `squaresInto` over float64 data. */
+function squaresInto64(d: Float64Array, p: number, s: number, c: number, shift: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    let e = d[q]! - shift; a0 += e * e;
+    e = d[q + s]! - shift; a1 += e * e;
+    e = d[q + 2 * s]! - shift; a2 += e * e;
+    e = d[q + 3 * s]! - shift; a3 += e * e;
+    e = d[q + 4 * s]! - shift; a4 += e * e;
+    e = d[q + 5 * s]! - shift; a5 += e * e;
+    e = d[q + 6 * s]! - shift; a6 += e * e;
+    e = d[q + 7 * s]! - shift; a7 += e * e;
+  }
+  for (let i = c8; i < c; i++, q += s) {
+    const e = d[q]! - shift;
+    a0 += e * e;
+  }
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/**
+ * One lane's block partial in the JS tile leaf: the c <= PIECE values d[q + i*s] into buf at
+ * partial `o` — the sum, or momentsLeaf's (count, mean, M2) from two passes (the block, ROW_BLOCK
+ * rows of the tile, is still in cache for the second).
+ */
+function jsTile32(d: Float32Array, q: number, s: number, c: number, moments: boolean, buf: Float64Array, o: number): void {
+  if (!moments) return sumInto(d, q, s, c, buf, o);
+  const b = o * 3;
+  sumInto(d, q, s, c, buf, b + 1);
+  buf[b] = c;
+  buf[b + 1] = buf[b + 1]! / c;
+  squaresInto(d, q, s, c, buf[b + 1]!, buf, b + 2);
+}
+
+/** `jsTile32` over float64 data. */
+function jsTile64(d: Float64Array, q: number, s: number, c: number, moments: boolean, buf: Float64Array, o: number): void {
+  if (!moments) return sumInto64(d, q, s, c, buf, o);
+  const b = o * 3;
+  sumInto64(d, q, s, c, buf, b + 1);
+  buf[b] = c;
+  buf[b + 1] = buf[b + 1]! / c;
+  squaresInto64(d, q, s, c, buf[b + 1]!, buf, b + 2);
 }
 
 /** The outer axes as one strided walk (base + p * step), or undefined when they do not collapse to one. */
@@ -219,9 +281,11 @@ const LANE = new Float64Array(2);
 /**
  * Tiles [t0, t1) of a row-streamed sum/mean/variance/std (tilesRange's units
  * of work and output layout), when the lanes are one strided walk and
- * ROW_BLOCK rows make one `piece`: float32 in place (SIMD tile leaves over a
- * table in a WebAssembly.Memory, else `sumInto`/`squaresInto`), float64 over
- * a table in a Memory; false (nothing written) otherwise.
+ * ROW_BLOCK rows make one `piece`: float32 or float64 in place (SIMD tile
+ * leaves over a table in a WebAssembly.Memory, else `jsTile32`/`jsTile64`);
+ * false (nothing written) otherwise. The float64 JS leaf is the generic
+ * path's `piece` without its per-block dispatch (63 -> ~30 ms of CPU for a
+ * mean along axis 0 of 1M x 24 in a plain SharedArrayBuffer).
  */
 export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: number, groups: number, colTiles: number, lanes: number): boolean {
   const d = a.data;
@@ -246,8 +310,6 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
       if (scratch === null || scratch.byteLength < Math.max(COL_TILE * ROW_GROUP * w * 8, GROUP_SCRATCH_BYTES)) wasm = null;
     }
   }
-  // float64 without the SIMD leaves: the generic path (its `piece` is this arithmetic already).
-  if (!f32 && wasm === null) return false;
   const buf = wasm !== null ? scratch! : tileScratch.get(COL_TILE * ROW_GROUP * w);
   const esz = f32 ? 4 : 8;
   const { m, sa } = a;
@@ -284,21 +346,8 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
         wasmLeafStats.tiles++;
       }
       for (let j = j0; j < cols; j++) {
-        const q = p + j * step;
-        if (!f32) {
-          leaf(op, d, q, sa, len, rb, buf, (j * nbi + bi) * w);
-          continue;
-        }
-        if (!moments) {
-          sumInto(d, q, sa, len, buf, j * nbi + bi);
-          continue;
-        }
-        // momentsLeaf's two passes; the block (ROW_BLOCK rows of the tile) is still in cache.
-        const o = (j * nbi + bi) * 3;
-        sumInto(d, q, sa, len, buf, o + 1);
-        buf[o] = len;
-        buf[o + 1] = buf[o + 1]! / len;
-        squaresInto(d, q, sa, len, buf[o + 1]!, buf, o + 2);
+        if (f32) jsTile32(d as Float32Array, p + j * step, sa, len, moments, buf, j * nbi + bi);
+        else jsTile64(d as Float64Array, p + j * step, sa, len, moments, buf, j * nbi + bi);
       }
     }
     for (let j = 0; j < cols; j++) {

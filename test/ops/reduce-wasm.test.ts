@@ -116,6 +116,28 @@ test("the WebAssembly tile and group leaves (axis 0 of a float32 or float64 tabl
   }
 });
 
+test("the JS float64 tile leaf (lanes one strided walk) gives the generic leaf's bits (lanes that are not one walk), a partial last group and block", () => {
+  const R = 5_003;
+  const flat = new Float64Array(new SharedArrayBuffer(R * 24 * 8));
+  fill(flat, 11, true);
+  flat[777] = NaN;
+  flat[4242] = -Infinity;
+  // The same values as lanes (i, j) of an [R, 2, 16] table cut to [R, 2, 12]: outer strides [16, 1] do not merge.
+  const wide = new Float64Array(new SharedArrayBuffer(R * 32 * 8));
+  for (let r = 0; r < R; r++) for (let l = 0; l < 24; l++) wide[r * 32 + Math.floor(l / 12) * 16 + (l % 12)] = flat[r * 24 + l]!;
+  for (const name of ["sum", "mean", "variance", "std"] as const) {
+    const { groups, colTiles } = tileCounts(R, 24);
+    const w = name === "variance" || name === "std" ? 3 : 1;
+    const got = new Float64Array(24 * groups * w);
+    const want = new Float64Array(24 * groups * w);
+    tilesRange({ name, ddof: 0, data: flat, m: R, sa: 24, outer: { offset: 0, shape: [24], stride: [1] } }, got, 0, groups * colTiles);
+    tilesRange({ name, ddof: 0, data: wide, m: R, sa: 32, outer: { offset: 0, shape: [2, 12], stride: [16, 1] } }, want, 0, groups * colTiles);
+    for (let i = 0; i < got.length; i++) {
+      if (!Object.is(got[i], want[i])) assert.unreachable(`${name}: partial ${i} is ${got[i]} vs ${want[i]}`);
+    }
+  }
+});
+
 test("the WebAssembly row leaves (axis 1, rows of at most 128 float32) give the JS row loop's bits: tails, one-element rows, offsets, NaN and infinities", () => {
   for (const C of [24, 7, 128, 1, 19]) {
     const R = Math.ceil((WASM_MEMORY_MIN_BYTES / 4 + 1000) / C);
