@@ -17,7 +17,7 @@
 //   1M x 24 float32.
 import {
   BLOCK as BLOCK_OP, BR, BR_IF, Code, END, F64_STORE, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
-  I32, I32_ADD, I32_AND, I32_EQZ, I32_MUL, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, V128_ZERO, VOID, body, mem, simd,
+  I32, I32_ADD, I32_AND, I32_EQ, I32_EQZ, I32_LT_U, I32_MUL, I32_SUB, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_STORE, V128_ZERO, VOID, body, mem, simd,
 } from "./wasm-emit.js";
 
 /** Rows per block of the tile leaves: one ROW_BLOCK (reduce-core.ts), one `piece`. */
@@ -35,6 +35,8 @@ export const GROUP_SCRATCH_BYTES = GROUP_ACC_OFF + 8 * GROUP_MAX_PAIRS * 16;
 
 /** f64x2.div (lanewise IEEE division, as JS's). */
 const F64X2_DIV = simd(0xf3);
+/** i32.shr_u (wasm-emit.ts does not name it). */
+const I32_SHR_U = 0x76;
 /** v128.load32_zero: 4 bytes into lane 0 (one float32 lane; the other reads as 0). */
 const V128_LOAD32_ZERO = simd(0x5c);
 
@@ -170,7 +172,7 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
    */
   const row = (first: boolean): void => {
     const UNROLL = 4;
-    c.get(P_COLS).i32(3).op(0x76 /* i32.shr_u */).set(L_N);
+    c.get(P_COLS).i32(3).op(I32_SHR_U).set(L_N);
     c.op(BLOCK_OP, VOID, LOOP, VOID);
     c.get(L_N).op(I32_EQZ, BR_IF, 1);
     for (let u = 0; u < UNROLL; u++) step(u, first, false);
@@ -178,7 +180,7 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
     c.get(L_X).i32(UNROLL * 2 * esz).op(I32_ADD).set(L_X);
     c.get(L_N).i32(1).op(I32_SUB).set(L_N);
     c.op(BR, 0, END, END);
-    c.get(P_COLS).i32(1).op(0x76 /* i32.shr_u */).i32(UNROLL - 1).op(I32_AND).set(L_N);
+    c.get(P_COLS).i32(1).op(I32_SHR_U).i32(UNROLL - 1).op(I32_AND).set(L_N);
     c.op(BLOCK_OP, VOID, LOOP, VOID);
     c.get(L_N).op(I32_EQZ, BR_IF, 1);
     step(0, first, false);
@@ -215,7 +217,7 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
     c.op(END);
   };
   // Blocks: L_BP the block's lane-0 address, L_SP the slot of pair 0 for this block.
-  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(0x76 /* i32.shr_u */).i32(16).op(I32_MUL).set(L_KS);
+  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(I32_SHR_U).i32(16).op(I32_MUL).set(L_KS);
   c.get(P_PTR).set(L_BP);
   c.i32(0).set(L_B);
   c.op(LOOP, VOID);
@@ -225,7 +227,7 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
   c.get(L_BP).set(L_LP);
   c.get(P_SCR).i32(GROUP_PART_OFF).op(I32_ADD).get(L_B).i32(VB).op(I32_MUL, I32_ADD).set(L_SP);
   c.get(P_SCR).i32(GROUP_ACC_OFF).op(I32_ADD).set(L_A);
-  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(0x76 /* i32.shr_u */).set(L_P);
+  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(I32_SHR_U).set(L_P);
   c.op(LOOP, VOID);
   const acc = (k: number): void => {
     c.get(L_A);
@@ -240,7 +242,7 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
     c.get(v(8)).f64(TILE_ROWS).op(...F64X2_SPLAT, ...F64X2_DIV).set(v(10));
     // The last pair of an odd count is one lane: its walk loads that lane only.
     c.op(BLOCK_OP, VOID, BLOCK_OP, VOID);
-    c.get(L_P).i32(1).op(0x46 /* i32.eq */).get(P_COLS).i32(1).op(I32_AND).op(0x71 /* i32.and */, BR_IF, 0);
+    c.get(L_P).i32(1).op(I32_EQ).get(P_COLS).i32(1).op(I32_AND).op(I32_AND, BR_IF, 0);
     walk(w, L_LP, true, false);
     c.op(BR, 1, END);
     walk(w, L_LP, true, true);
@@ -254,13 +256,13 @@ export function groupBody(f32: boolean, squares: boolean): number[] {
   c.get(L_P).i32(1).op(I32_SUB).tee(L_P).op(BR_IF, 0);
   c.op(END);
   c.get(L_BP).get(P_SA).i32(TILE_ROWS).op(I32_MUL, I32_ADD).set(L_BP);
-  c.get(L_B).i32(1).op(I32_ADD).tee(L_B).i32(GROUP_BLOCKS).op(0x49 /* i32.lt_u */, BR_IF, 0);
+  c.get(L_B).i32(1).op(I32_ADD).tee(L_B).i32(GROUP_BLOCKS).op(I32_LT_U, BR_IF, 0);
   c.op(END);
 
   // Trees: per pair (L_PP its block partials, L_SP where its lane 0 goes), both lanes at once.
   c.get(P_SCR).i32(GROUP_PART_OFF).op(I32_ADD).set(L_PP);
   c.get(P_SCR).set(L_SP);
-  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(0x76 /* i32.shr_u */).set(L_P);
+  c.get(P_COLS).i32(1).op(I32_ADD).i32(1).op(I32_SHR_U).set(L_P);
   c.op(BLOCK_OP, VOID, LOOP, VOID);
   c.get(L_P).op(I32_EQZ, BR_IF, 1);
   const load = (b: number, at: number): void => {
