@@ -19,6 +19,7 @@ import {
   BLOCK as BLOCK_OP, BR, BR_IF, Code, END, F32_LOAD, F64, F64_MUL, F64_SQRT, F64_STORE, F64_SUB, I32_EQZ, I32_MUL, SELECT, simd, F64_ADD, F64X2_ADD, F64X2_EXTRACT_LANE, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, F64X2_SPLAT, F64X2_SUB,
   I32, I32_ADD, I32_SUB, I8X16_SHUFFLE, F64X2_REPLACE_LANE, LOOP, V128, V128_LOAD, V128_LOAD64_ZERO, V128_ZERO, VOID, body, importedMemoryModuleBytes, mem,
 } from "./wasm-emit.js";
+import { groupBody, tileBody } from "./tile-wasm.js";
 
 /** The few WebAssembly JS API members used here (the project's lib has no wasm types). */
 declare const WebAssembly: {
@@ -42,8 +43,16 @@ export interface ReduceWasm {
   sq32(ptr: number, shift: number): number;
   sum64pair(a: number, b: number, out: number): void;
   sum32pair(a: number, b: number, out: number): void;
+  /** One block of an axis-0 tile (tile-wasm.ts's tileBody), float32 / float64 lanes. */
   tile32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
   tileMoments32(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
+  tile64(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
+  tileMoments64(ptr: number, sa: number, pairs: number, out: number, ls: number): void;
+  /** A whole group of 16 blocks and the lanes' tree over them (tile-wasm.ts's groupBody). */
+  group32(ptr: number, sa: number, cols: number, scr: number): void;
+  groupMoments32(ptr: number, sa: number, cols: number, scr: number): void;
+  group64(ptr: number, sa: number, cols: number, scr: number): void;
+  groupMoments64(ptr: number, sa: number, cols: number, scr: number): void;
   rows32(ptr: number, step: number, rows: number, m: number, out: number, div: number): void;
   rowsVar32(ptr: number, step: number, rows: number, m: number, out: number, div: number, root: number): void;
 }
@@ -155,71 +164,6 @@ function pairLeafBody(f32: boolean): number[] {
 
 /** f64x2.div (lanewise IEEE division, as JS's). */
 const F64X2_DIV = simd(0xf3);
-/** Rows per call of the tile leaves: one ROW_BLOCK (reduce-core.ts). */
-export const TILE_ROWS = 128;
-
-/**
- * The row-streamed leaves (axis 0 of a float32 table, reduce-axis.ts's
- * fastTiles): one block of TILE_ROWS rows, lanes two at a time — the two
- * adjacent float32 of a row widened into one f64x2, so each vector lane is
- * one output lane and every operation is the scalar leaf's on that lane: row
- * i of the block into accumulator i % 8, then
- * a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7)); with squares, the mean (the
- * sum / TILE_ROWS) then the squared deviations from it, as momentsLeaf.
- * Params: ptr (the block's first element of lane 0), sa (bytes between
- * rows), pairs (lane pairs), out (where lane 0's partial goes), ls (bytes
- * between consecutive lanes' partials). A partial is the sum, or with
- * squares (count, mean, sum of squared deviations).
- */
-function tileBody(squares: boolean): number[] {
-  const P_SA = 1, P_PAIRS = 2, P_OUT = 3, P_LS = 4;
-  const L_R = 5, L_Q = 6;
-  const v = (k: number): number => 7 + k; // 8 accumulators, then the sum (8), a load (9), the shift (10)
-  const c = new Code();
-  const rows = (dev: boolean): void => {
-    for (let k = 0; k < 8; k++) c.op(...V128_ZERO).set(v(k));
-    c.get(P_PTR).set(L_Q);
-    c.i32(TILE_ROWS / 8).set(L_R);
-    c.op(LOOP, VOID);
-    for (let k = 0; k < 8; k++) {
-      c.get(v(k)).get(L_Q).op(...V128_LOAD64_ZERO, ...mem(3, 0), ...F64X2_PROMOTE_LOW_F32X4);
-      if (dev) c.get(v(10)).op(...F64X2_SUB).tee(v(9)).get(v(9)).op(...F64X2_MUL);
-      c.op(...F64X2_ADD).set(v(k));
-      c.get(L_Q).get(P_SA).op(I32_ADD).set(L_Q);
-    }
-    c.get(L_R).i32(1).op(I32_SUB).tee(L_R).op(BR_IF, 0);
-    c.op(END);
-    // ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)), lanewise.
-    c.get(v(0)).get(v(1)).op(...F64X2_ADD).get(v(2)).get(v(3)).op(...F64X2_ADD, ...F64X2_ADD);
-    c.get(v(4)).get(v(5)).op(...F64X2_ADD).get(v(6)).get(v(7)).op(...F64X2_ADD, ...F64X2_ADD, ...F64X2_ADD).set(v(8));
-  };
-  /** f64.store of vector `vl`'s lane `lane` at out (+ ls for lane 1) + off. */
-  const store = (lane: number, off: number, value: () => void): void => {
-    c.get(P_OUT);
-    if (lane === 1) c.get(P_LS).op(I32_ADD);
-    value();
-    c.op(F64_STORE, ...mem(3, off));
-  };
-  c.op(BLOCK_OP, VOID, LOOP, VOID);
-  c.get(P_PAIRS).op(I32_EQZ, BR_IF, 1);
-  rows(false);
-  if (!squares) {
-    for (const lane of [0, 1]) store(lane, 0, () => c.get(v(8)).op(...F64X2_EXTRACT_LANE(lane)));
-  } else {
-    c.get(v(8)).f64(TILE_ROWS).op(...F64X2_SPLAT, ...F64X2_DIV).set(v(10));
-    rows(true);
-    for (const lane of [0, 1]) {
-      store(lane, 0, () => c.f64(TILE_ROWS));
-      store(lane, 8, () => c.get(v(10)).op(...F64X2_EXTRACT_LANE(lane)));
-      store(lane, 16, () => c.get(v(8)).op(...F64X2_EXTRACT_LANE(lane)));
-    }
-  }
-  c.get(P_PTR).i32(8).op(I32_ADD).set(P_PTR);
-  c.get(P_OUT).get(P_LS).i32(2).op(I32_MUL, I32_ADD).set(P_OUT);
-  c.get(P_PAIRS).i32(1).op(I32_SUB).set(P_PAIRS);
-  c.op(BR, 0, END, END);
-  return body([[2, I32], [11, V128]], c.c);
-}
 
 const F64_PROMOTE_F32 = 0xbb, F64_DIV = 0xa3, F64_CONVERT_I32_S = 0xb7, I32_AND = 0x71, I32_SHR_U = 0x76;
 const F64X2_SQRT = simd(0xef);
@@ -374,8 +318,14 @@ function reduceModule(): object | null {
         { name: "sq32", params: [I32, F64], results: [F64], body: leafBody(true, true) },
         { name: "sum64pair", params: [I32, I32, I32], results: [], body: pairLeafBody(false) },
         { name: "sum32pair", params: [I32, I32, I32], results: [], body: pairLeafBody(true) },
-        { name: "tile32", params: 5, results: [], body: tileBody(false) },
-        { name: "tileMoments32", params: 5, results: [], body: tileBody(true) },
+        { name: "tile32", params: 5, results: [], body: tileBody(true, false) },
+        { name: "tileMoments32", params: 5, results: [], body: tileBody(true, true) },
+        { name: "tile64", params: 5, results: [], body: tileBody(false, false) },
+        { name: "tileMoments64", params: 5, results: [], body: tileBody(false, true) },
+        { name: "group32", params: 4, results: [], body: groupBody(true, false) },
+        { name: "groupMoments32", params: 4, results: [], body: groupBody(true, true) },
+        { name: "group64", params: 4, results: [], body: groupBody(false, false) },
+        { name: "groupMoments64", params: 4, results: [], body: groupBody(false, true) },
         { name: "rows32", params: [I32, I32, I32, I32, I32, F64], results: [], body: rowsBody(false) },
         { name: "rowsVar32", params: [I32, I32, I32, I32, I32, F64, I32], results: [], body: rowsBody(true) },
       ]);

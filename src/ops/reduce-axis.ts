@@ -9,7 +9,8 @@
 //
 // Rows (axis 0 of a row-major table): tilesRange's units of work, but each
 // lane of a 128-row block is summed by one tight strided loop over the
-// float32 data in place (8 accumulators in registers, no per-block copy, no
+// float32 or float64 data in place (or, over a table in a WebAssembly.Memory,
+// by the SIMD tile and group leaves of kernels/ops/tile-wasm.ts) (8 accumulators in registers, no per-block copy, no
 // per-element dispatch on op or dtype); the block (128 rows x at most 64
 // lanes x 4 bytes = 32 KiB) stays in cache across the lanes and the
 // variance's second pass. Keeping 8 x lanes accumulators in a float64 scratch
@@ -20,6 +21,7 @@
 // finished value straight into the float64 output. Partials travel through
 // float64 arrays, never as returned numbers (see fastLanes).
 import { reduceWasmFor, wasmLeafStats, type ReduceWasm } from "../../kernels/ops/reduce-wasm.js";
+import { GROUP_SCRATCH_BYTES } from "../../kernels/ops/tile-wasm.js";
 import type { NumberTypedArray } from "../memory/dtypes.js";
 import { memoryOf, scratchOf } from "../memory/wasm-memory.js";
 import { COL_TILE, ROW_BLOCK, ROW_GROUP, Scratch, WIDTH, tree } from "./reduce-core.js";
@@ -69,6 +71,67 @@ function squaresInto(d: Float32Array, p: number, s: number, c: number, shift: nu
     a0 += e * e;
   }
   out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** `sumInto` over float64 data: the same text, its own function so each keeps monomorphic loads. */
+function sumInto64(d: Float64Array, p: number, s: number, c: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    a0 += d[q]!; a1 += d[q + s]!; a2 += d[q + 2 * s]!; a3 += d[q + 3 * s]!;
+    a4 += d[q + 4 * s]!; a5 += d[q + 5 * s]!; a6 += d[q + 6 * s]!; a7 += d[q + 7 * s]!;
+  }
+  for (let i = c8; i < c; i++, q += s) a0 += d[q]!;
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/** `squaresInto` over float64 data. */
+function squaresInto64(d: Float64Array, p: number, s: number, c: number, shift: number, out: Float64Array, o: number): void {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const c8 = c - (c & 7);
+  let q = p;
+  const s8 = 8 * s;
+  for (let i = 0; i < c8; i += 8, q += s8) {
+    let e = d[q]! - shift; a0 += e * e;
+    e = d[q + s]! - shift; a1 += e * e;
+    e = d[q + 2 * s]! - shift; a2 += e * e;
+    e = d[q + 3 * s]! - shift; a3 += e * e;
+    e = d[q + 4 * s]! - shift; a4 += e * e;
+    e = d[q + 5 * s]! - shift; a5 += e * e;
+    e = d[q + 6 * s]! - shift; a6 += e * e;
+    e = d[q + 7 * s]! - shift; a7 += e * e;
+  }
+  for (let i = c8; i < c; i++, q += s) {
+    const e = d[q]! - shift;
+    a0 += e * e;
+  }
+  out[o] = a0 + a1 + (a2 + a3) + (a4 + a5 + (a6 + a7));
+}
+
+/**
+ * One lane's block partial in the JS tile leaf: the c <= PIECE values d[q + i*s] into buf at
+ * partial `o` — the sum, or momentsLeaf's (count, mean, M2) from two passes (the block, ROW_BLOCK
+ * rows of the tile, is still in cache for the second).
+ */
+function jsTile32(d: Float32Array, q: number, s: number, c: number, moments: boolean, buf: Float64Array, o: number): void {
+  if (!moments) return sumInto(d, q, s, c, buf, o);
+  const b = o * 3;
+  sumInto(d, q, s, c, buf, b + 1);
+  buf[b] = c;
+  buf[b + 1] = buf[b + 1]! / c;
+  squaresInto(d, q, s, c, buf[b + 1]!, buf, b + 2);
+}
+
+/** `jsTile32` over float64 data. */
+function jsTile64(d: Float64Array, q: number, s: number, c: number, moments: boolean, buf: Float64Array, o: number): void {
+  if (!moments) return sumInto64(d, q, s, c, buf, o);
+  const b = o * 3;
+  sumInto64(d, q, s, c, buf, b + 1);
+  buf[b] = c;
+  buf[b + 1] = buf[b + 1]! / c;
+  squaresInto64(d, q, s, c, buf[b + 1]!, buf, b + 2);
 }
 
 /** The outer axes as one strided walk (base + p * step), or undefined when they do not collapse to one. */
@@ -216,21 +279,27 @@ const tileScratch = new Scratch();
 const LANE = new Float64Array(2);
 
 /**
- * Tiles [t0, t1) of a row-streamed float32 sum/mean/variance/std (tilesRange's
- * units of work and output layout), when the lanes are one strided walk and
- * ROW_BLOCK rows make one `piece`; false (nothing written) otherwise.
+ * Tiles [t0, t1) of a row-streamed sum/mean/variance/std (tilesRange's units
+ * of work and output layout), when the lanes are one strided walk and
+ * ROW_BLOCK rows make one `piece`: float32 or float64 in place (SIMD tile
+ * leaves over a table in a WebAssembly.Memory, else `jsTile32`/`jsTile64`);
+ * false (nothing written) otherwise. The float64 JS leaf is the generic
+ * path's `piece` without its per-block dispatch (63 -> ~30 ms of CPU for a
+ * mean along axis 0 of 1M x 24 in a plain SharedArrayBuffer).
  */
 export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: number, groups: number, colTiles: number, lanes: number): boolean {
   const d = a.data;
-  if (!(d instanceof Float32Array) || !isFast(a.name) || ROW_BLOCK > PIECE) return false;
+  const f32 = d instanceof Float32Array;
+  if (!(f32 || d instanceof Float64Array) || !isFast(a.name) || ROW_BLOCK > PIECE) return false;
   const step = outerStep(a.outer);
   if (step === undefined) return false;
   const moments = a.name === "variance" || a.name === "std";
   const op = moments ? "moments" : "sum";
   const w = WIDTH[op];
   // Lanes adjacent in memory over an array in a WebAssembly.Memory: whole blocks run the SIMD
-  // tile leaf (two lanes per f64x2, the same operations per lane), its partials written into
-  // this thread's scratch page of that memory, which then serves as `buf`.
+  // tile leaves (two lanes per f64x2, the same operations per lane), whole groups the group leaf
+  // (its 16 blocks and the lanes' tree over them), their partials written into this thread's
+  // scratch page of that memory, which then serves as `buf`.
   let wasm: ReduceWasm | null = null;
   let scratch: Float64Array | null = null;
   if (step === 1) {
@@ -238,10 +307,11 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
     if (memory !== undefined) {
       wasm = reduceWasmFor(memory);
       scratch = wasm === null ? null : scratchOf(memory);
-      if (scratch === null || scratch.length < COL_TILE * ROW_GROUP * w) wasm = null;
+      if (scratch === null || scratch.byteLength < Math.max(COL_TILE * ROW_GROUP * w * 8, GROUP_SCRATCH_BYTES)) wasm = null;
     }
   }
   const buf = wasm !== null ? scratch! : tileScratch.get(COL_TILE * ROW_GROUP * w);
+  const esz = f32 ? 4 : 8;
   const { m, sa } = a;
   for (let t = t0; t < t1; t++) {
     const g = Math.floor(t / colTiles);
@@ -249,6 +319,17 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
     const cols = Math.min(COL_TILE, lanes - c0);
     const base = a.outer.offset + c0 * step;
     const r0 = g * ROW_BLOCK * ROW_GROUP;
+    if (wasm !== null && m - r0 >= ROW_BLOCK * ROW_GROUP) {
+      const ptr = d.byteOffset + (base + r0 * sa) * esz;
+      if (moments) (f32 ? wasm.groupMoments32 : wasm.groupMoments64)(ptr, sa * esz, cols, buf.byteOffset);
+      else (f32 ? wasm.group32 : wasm.group64)(ptr, sa * esz, cols, buf.byteOffset);
+      wasmLeafStats.tiles++;
+      for (let j = 0; j < cols; j++) {
+        const dst = ((c0 + j) * groups + g) * w;
+        for (let q = 0; q < w; q++) part[dst + q] = buf[j * w + q]!;
+      }
+      continue;
+    }
     const nbi = Math.ceil(Math.min(ROW_BLOCK * ROW_GROUP, m - r0) / ROW_BLOCK);
     for (let bi = 0; bi < nbi; bi++) {
       const rb = r0 + bi * ROW_BLOCK;
@@ -258,23 +339,15 @@ export function fastTiles(a: AxisArgs, part: Float64Array, t0: number, t1: numbe
       if (wasm !== null && len === ROW_BLOCK) {
         const pairs = cols >> 1;
         const at = buf.byteOffset + bi * w * 8;
-        if (moments) wasm.tileMoments32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
-        else wasm.tile32(d.byteOffset + p * 4, sa * 4, pairs, at, nbi * w * 8);
+        const ptr = d.byteOffset + p * esz;
+        if (moments) (f32 ? wasm.tileMoments32 : wasm.tileMoments64)(ptr, sa * esz, pairs, at, nbi * w * 8);
+        else (f32 ? wasm.tile32 : wasm.tile64)(ptr, sa * esz, pairs, at, nbi * w * 8);
         j0 = 2 * pairs;
         wasmLeafStats.tiles++;
       }
       for (let j = j0; j < cols; j++) {
-        const q = p + j * step;
-        if (!moments) {
-          sumInto(d, q, sa, len, buf, j * nbi + bi);
-          continue;
-        }
-        // momentsLeaf's two passes; the block (ROW_BLOCK rows of the tile) is still in cache.
-        const o = (j * nbi + bi) * 3;
-        sumInto(d, q, sa, len, buf, o + 1);
-        buf[o] = len;
-        buf[o + 1] = buf[o + 1]! / len;
-        squaresInto(d, q, sa, len, buf[o + 1]!, buf, o + 2);
+        if (f32) jsTile32(d as Float32Array, p + j * step, sa, len, moments, buf, j * nbi + bi);
+        else jsTile64(d as Float64Array, p + j * step, sa, len, moments, buf, j * nbi + bi);
       }
     }
     for (let j = 0; j < cols; j++) {

@@ -87,29 +87,53 @@ test("the WebAssembly leaves give the JS leaves' bits (sum and moments, float64 
   }
 });
 
-test("the WebAssembly tile leaves (axis 0 of a float32 table) give the JS tile leaves' bits: odd lane counts, reversed rows, a partial last block", () => {
+test("the WebAssembly tile and group leaves (axis 0 of a float32 or float64 table) give the JS tile leaves' bits: odd lane counts, reversed rows, a partial last group and block", () => {
   const R = 200_003, C = 24;
-  const x = localShared.zeros("float32", [R, C]);
-  assert.ok(localShared.wasmMemory(x) !== undefined);
-  const xd = x.data as Float32Array;
-  fill(xd, 5, false);
-  xd[1000] = Infinity;
-  xd[50_001] = NaN;
-  const y = plainCopy(x).data as Float32Array;
-  for (const name of ["sum", "mean", "variance", "std"] as const) {
-    for (const [sa, offset, lanes] of [[C, 0, C], [C, 1, C - 1], [-C, (R - 1) * C, C], [C, 3, 5]] as const) {
-      const args = (data: Float32Array): AxisArgs => ({ name, ddof: 0, data, m: R, sa, outer: { offset, shape: [lanes], stride: [1] } });
-      const { groups, colTiles } = tileCounts(R, lanes);
-      const w = name === "variance" || name === "std" ? 3 : 1;
-      const got = new Float64Array(lanes * groups * w);
-      const want = new Float64Array(lanes * groups * w);
-      const before = wasmLeafStats.tiles;
-      tilesRange(args(xd), got, 0, groups * colTiles);
-      assert.ok(wasmLeafStats.tiles > before, `${name} ${lanes} lanes: the WebAssembly tile leaf ran`);
-      tilesRange(args(y), want, 0, groups * colTiles);
-      for (let i = 0; i < got.length; i++) {
-        if (!Object.is(got[i], want[i])) assert.unreachable(`${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = localShared.zeros(dtype, [R, C]);
+    assert.ok(localShared.wasmMemory(x) !== undefined);
+    const xd = x.data as Float32Array | Float64Array;
+    fill(xd, 5, dtype === "float64");
+    xd[1000] = Infinity;
+    xd[50_001] = NaN;
+    const y = plainCopy(x).data as Float32Array | Float64Array;
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      for (const [sa, offset, lanes] of [[C, 0, C], [C, 1, C - 1], [-C, (R - 1) * C, C], [C, 3, 5], [C, 0, 1]] as const) {
+        const args = (data: Float32Array | Float64Array): AxisArgs => ({ name, ddof: 0, data, m: R, sa, outer: { offset, shape: [lanes], stride: [1] } });
+        const { groups, colTiles } = tileCounts(R, lanes);
+        const w = name === "variance" || name === "std" ? 3 : 1;
+        const got = new Float64Array(lanes * groups * w);
+        const want = new Float64Array(lanes * groups * w);
+        const before = wasmLeafStats.tiles;
+        tilesRange(args(xd), got, 0, groups * colTiles);
+        assert.ok(wasmLeafStats.tiles > before, `${name} ${lanes} lanes: the WebAssembly tile leaf ran`);
+        tilesRange(args(y), want, 0, groups * colTiles);
+        for (let i = 0; i < got.length; i++) {
+          if (!Object.is(got[i], want[i])) assert.unreachable(`${dtype} ${name}, ${lanes} lanes from ${offset}, row step ${sa}: partial ${i} is ${got[i]} vs ${want[i]}`);
+        }
       }
+    }
+  }
+});
+
+test("the JS float64 tile leaf (lanes one strided walk) gives the generic leaf's bits (lanes that are not one walk), a partial last group and block", () => {
+  const R = 5_003;
+  const flat = new Float64Array(new SharedArrayBuffer(R * 24 * 8));
+  fill(flat, 11, true);
+  flat[777] = NaN;
+  flat[4242] = -Infinity;
+  // The same values as lanes (i, j) of an [R, 2, 16] table cut to [R, 2, 12]: outer strides [16, 1] do not merge.
+  const wide = new Float64Array(new SharedArrayBuffer(R * 32 * 8));
+  for (let r = 0; r < R; r++) for (let l = 0; l < 24; l++) wide[r * 32 + Math.floor(l / 12) * 16 + (l % 12)] = flat[r * 24 + l]!;
+  for (const name of ["sum", "mean", "variance", "std"] as const) {
+    const { groups, colTiles } = tileCounts(R, 24);
+    const w = name === "variance" || name === "std" ? 3 : 1;
+    const got = new Float64Array(24 * groups * w);
+    const want = new Float64Array(24 * groups * w);
+    tilesRange({ name, ddof: 0, data: flat, m: R, sa: 24, outer: { offset: 0, shape: [24], stride: [1] } }, got, 0, groups * colTiles);
+    tilesRange({ name, ddof: 0, data: wide, m: R, sa: 32, outer: { offset: 0, shape: [2, 12], stride: [16, 1] } }, want, 0, groups * colTiles);
+    for (let i = 0; i < got.length; i++) {
+      if (!Object.is(got[i], want[i])) assert.unreachable(`${name}: partial ${i} is ${got[i]} vs ${want[i]}`);
     }
   }
 });
@@ -207,6 +231,30 @@ test("ops along axis 0 and 1 of a Memory-backed float32 table: the bits of the p
           for (let i = 0; i < got.length; i++) {
             if (!Object.is(got[i], want[i])) assert.unreachable(`${name}(${label}, axis ${axis}) on ${engines.indexOf(engine) + 1} threads: element ${i} is ${got[i]} vs ${want[i]}`);
           }
+        }
+      }
+    }
+  }
+});
+
+test("ops along axis 0 of a Memory-backed float64 table (the group and tile leaves): the bits of the plain copy, on 1, 2 and 3 threads, views", async () => {
+  const x = shared.zeros("float64", [90_001, 25]);
+  assert.ok(shared.wasmMemory(x) !== undefined);
+  fill(x.data as Float64Array, 8, true);
+  const y = plainCopy(x);
+  const views: [string, (a: NdArray) => NdArray][] = [
+    ["table", (a) => a],
+    ["columns 1..", (a) => a.lo(0, 1)],
+    ["reversed rows", (a) => a.step(-1, 1)],
+  ];
+  for (const [label, view] of views) {
+    for (const name of ["sum", "mean", "variance", "std"] as const) {
+      const want = (await ops[name](view(y), { axis: 0, engine: engines[0]! })).data as Float64Array;
+      for (const engine of engines) {
+        const got = (await ops[name](view(x), { axis: 0, engine })).data as Float64Array;
+        assert.is(got.length, want.length);
+        for (let i = 0; i < got.length; i++) {
+          if (!Object.is(got[i], want[i])) assert.unreachable(`${name}(${label}, axis 0) on ${engines.indexOf(engine) + 1} threads: element ${i} is ${got[i]} vs ${want[i]}`);
         }
       }
     }
