@@ -106,6 +106,14 @@ const MAIN_SPIN_MS = 0.05;
  * wake-up goes through the event loop's async handle (50-150 us on this VM).
  */
 const MAIN_POLL_MS = 2;
+/**
+ * A kernel whose last call took longer than the polling window polls no
+ * more: its next call most likely outlasts the window too, and while the
+ * workers fill the cores the polling main thread only takes one from them
+ * (1M x 24 axis reductions: ~1 ms of a 6-7 ms call on 2 cores). Such a call
+ * parks on Atomics.waitAsync at once and pays its wake-up (50-150 us) once.
+ */
+const LONG_CALL_MS = MAIN_POLL_MS;
 /** How often a call with onProgress is reported, in ms. */
 const PROGRESS_MS = 100;
 /** Replacement attempts for a worker that keeps dying while it starts. */
@@ -146,6 +154,8 @@ export class Engine {
   private readonly handles: Array<WorkerHandle | undefined>;
   private readonly kernelIds = new Map<string, number>();
   private readonly pending = new Map<number, PendingJob>();
+  /** Each kernel's last call duration in ms (by kernel id), for the watcher's choice to poll or park. */
+  private readonly lastCallMs = new Map<number, number>();
   private readonly args: ArgsCache;
   private readonly argsMemo = new ArgsMemo();
   /** Shared memory the workers write results and reduction partials into (results.ts). */
@@ -600,6 +610,7 @@ export class Engine {
     }
     if (done < job.nChunks) return false;
     if (job.received < Atomics.load(jobs, b + C.J_POSTED)) return false;
+    this.lastCallMs.set(job.kernelId, performance.now() - job.started);
     job.resolve();
     return true;
   }
@@ -615,7 +626,7 @@ export class Engine {
         const seen = Atomics.load(ctl, C.COMPLETIONS);
         let youngest = -Infinity;
         for (const job of [...this.pending.values()]) {
-          if (!this.check(job)) youngest = Math.max(youngest, job.started);
+          if (!this.check(job) && (this.lastCallMs.get(job.kernelId) ?? 0) <= LONG_CALL_MS) youngest = Math.max(youngest, job.started);
         }
         if (this.pending.size === 0) break;
         if (!this.internal.longCalls && performance.now() - youngest < MAIN_POLL_MS) {
