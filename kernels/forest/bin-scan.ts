@@ -167,33 +167,9 @@ export function scanColumns(
     if (tab !== null) seen.fill(0, 0, (b1 - b0) * LATTICE);
     for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
       const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
-      // Lattice features in groups of 4 (or 2) adjacent ones per pass: their values share cache lines and one loop
-      // serves them all (Fashion-MNIST / 255, one thread: scan 343 ms one feature at a time, 236 by pairs, 178 by 4).
-      // Where a group meets a value off the lattice, its features go on one at a time from that row, and each that
-      // leaves the lattice is scanned again by value below.
-      for (let f = b0; tab !== null && f < b1; ) {
-        const j = f - fs;
-        if (lattice[j] !== 1) {
-          f++;
-          continue;
-        }
-        let g = 1;
-        if (ids !== null && codes !== null) while (g < 4 && f + g < b1 && lattice[j + g] === 1) g++;
-        if (g === 3) g = 2;
-        let from = r0;
-        const p = X.offset + r0 * s0 + f * s1;
-        if (g === 4) from = scanLattice4(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
-        else if (g === 2) from = scanLattice2(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
-        for (let h = 0; h < g && from < r1; h++) {
-          const fh = f + h;
-          const off = scanLattice(data, X.offset + from * s0 + fh * s1, s0, from, r1, from * d + fh, d, scale, tab, seen, (fh - b0) * LATTICE, ids, codes, fh * n);
-          if (off !== r1) {
-            lattice[j + h] = 0;
-            rescan[j + h] = 1;
-          }
-        }
-        f += g;
-      }
+      if (tab !== null) latticeRows(data, X.offset, s0, s1, r0, r1, b0, b1, fs, d, n, scale, tab, seen, lattice, rescan, ids, codes);
+      // The by-value loop below only when some feature of the block is off the lattice (pixels / 255: none).
+      if (tab !== null && allOn(lattice, b0 - fs, b1 - fs)) continue;
       for (let f = b0; f < b1; f++) {
         const j = f - fs;
         if (lattice[j] === 1) continue;
@@ -253,6 +229,68 @@ export function scanColumns(
     values.set(found[at++]!, offset[j]!);
   }
   return { featureStart: fs, maxBins, distinct, offset, values, order, integer, min, max, lattice, latticeScale: scale, floatBits: f32 ? 32 : dtype === "float64" ? 64 : 0, wroteCodes: codes !== null };
+}
+
+/**
+ * The lattice features of block [b0, b1) over rows [r0, r1), in groups of 4
+ * (or 2) adjacent ones per pass: their values share cache lines and one loop
+ * serves them all (Fashion-MNIST / 255, one thread: scan 343 ms one feature
+ * at a time, 236 by pairs, 178 by 4). Where a group meets a value off the
+ * lattice, its features go on one at a time from that row, and each that
+ * leaves the lattice is marked (lattice 0, rescan 1) for the by-value scan.
+ * A function of its own, called once per block of rows, so V8 optimizes this
+ * small loop rather than OSR-compiling all of scanColumns with it inlined on
+ * every worker (the compile ran on the same 2 cores as the scans).
+ */
+function latticeRows(
+  data: Float64Array,
+  offset: number,
+  s0: number,
+  s1: number,
+  r0: number,
+  r1: number,
+  b0: number,
+  b1: number,
+  fs: number,
+  d: number,
+  n: number,
+  scale: number,
+  tab: Float64Array,
+  seen: Uint8Array,
+  lattice: Uint8Array,
+  rescan: Uint8Array,
+  ids: Uint8Array | null,
+  codes: Uint8Array | null,
+): void {
+  for (let f = b0; f < b1; ) {
+    const j = f - fs;
+    if (lattice[j] !== 1) {
+      f++;
+      continue;
+    }
+    let g = 1;
+    if (ids !== null && codes !== null) while (g < 4 && f + g < b1 && lattice[j + g] === 1) g++;
+    if (g === 3) g = 2;
+    let from = r0;
+    const p = offset + r0 * s0 + f * s1;
+    if (g === 4) from = scanLattice4(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+    else if (g === 2) from = scanLattice2(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+    for (let h = 0; h < g && from < r1; h++) {
+      const fh = f + h;
+      const off = scanLattice(data, offset + from * s0 + fh * s1, s0, from, r1, from * d + fh, d, scale, tab, seen, (fh - b0) * LATTICE, ids, codes, fh * n);
+      if (off !== r1) {
+        lattice[j + h] = 0;
+        rescan[j + h] = 1;
+      }
+    }
+    f += g;
+  }
+}
+
+/** True when lattice[j0 .. j1) are all 1. */
+function allOn(lattice: Uint8Array, j0: number, j1: number): boolean {
+  for (let j = j0; j < j1; j++) if (lattice[j] !== 1) return false;
+  return true;
 }
 
 /** remapStart's mark for a part's feature whose ids in rowCodes and codes are already the codes. */
