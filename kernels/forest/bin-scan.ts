@@ -208,6 +208,12 @@ export function scanColumns(
         const sb = (f - b0) * LATTICE;
         for (let q = 0; q < LATTICE; q++) if (seen[sb + q] === 1) vals[vb + k++] = tab![q]!;
         distinct[j] = k;
+        rangeOf(vals, vb, k, j, integer, min, max);
+        // Read off the bitmap in lattice order, so already ascending, each id its own rank: no sort, no search
+        // (the sort and the rank searches were ~40 ms of each worker's scan of Fashion-MNIST / 255, JIT cold).
+        found.push(vals.slice(vb, vb + k));
+        foundOrder.push(identityOrder(k));
+        continue;
       }
       rangeOf(vals, vb, k, j, integer, min, max);
       // Sorted here, in the worker, so the merge on the main thread only walks sorted lists.
@@ -285,6 +291,13 @@ function latticeRows(
     }
     f += g;
   }
+}
+
+/** 0, 1, .., k - 1. */
+function identityOrder(k: number): Uint8Array {
+  const ord = new Uint8Array(k);
+  for (let q = 0; q < k; q++) ord[q] = q;
+  return ord;
 }
 
 /** True when lattice[j0 .. j1) are all 1. */
