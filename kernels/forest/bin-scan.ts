@@ -167,33 +167,9 @@ export function scanColumns(
     if (tab !== null) seen.fill(0, 0, (b1 - b0) * LATTICE);
     for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_BLOCK) {
       const r1 = Math.min(rowEnd, r0 + ROW_BLOCK);
-      // Lattice features in groups of 4 (or 2) adjacent ones per pass: their values share cache lines and one loop
-      // serves them all (Fashion-MNIST / 255, one thread: scan 343 ms one feature at a time, 236 by pairs, 178 by 4).
-      // Where a group meets a value off the lattice, its features go on one at a time from that row, and each that
-      // leaves the lattice is scanned again by value below.
-      for (let f = b0; tab !== null && f < b1; ) {
-        const j = f - fs;
-        if (lattice[j] !== 1) {
-          f++;
-          continue;
-        }
-        let g = 1;
-        if (ids !== null && codes !== null) while (g < 4 && f + g < b1 && lattice[j + g] === 1) g++;
-        if (g === 3) g = 2;
-        let from = r0;
-        const p = X.offset + r0 * s0 + f * s1;
-        if (g === 4) from = scanLattice4(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
-        else if (g === 2) from = scanLattice2(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
-        for (let h = 0; h < g && from < r1; h++) {
-          const fh = f + h;
-          const off = scanLattice(data, X.offset + from * s0 + fh * s1, s0, from, r1, from * d + fh, d, scale, tab, seen, (fh - b0) * LATTICE, ids, codes, fh * n);
-          if (off !== r1) {
-            lattice[j + h] = 0;
-            rescan[j + h] = 1;
-          }
-        }
-        f += g;
-      }
+      if (tab !== null) latticeRows(data, X.offset, s0, s1, r0, r1, b0, b1, fs, d, n, scale, tab, seen, lattice, rescan, ids, codes);
+      // The by-value loop below only when some feature of the block is off the lattice (pixels / 255: none).
+      if (tab !== null && allOn(lattice, b0 - fs, b1 - fs)) continue;
       for (let f = b0; f < b1; f++) {
         const j = f - fs;
         if (lattice[j] === 1) continue;
@@ -232,6 +208,12 @@ export function scanColumns(
         const sb = (f - b0) * LATTICE;
         for (let q = 0; q < LATTICE; q++) if (seen[sb + q] === 1) vals[vb + k++] = tab![q]!;
         distinct[j] = k;
+        rangeOf(vals, vb, k, j, integer, min, max);
+        // Read off the bitmap in lattice order, so already ascending, each id its own rank: no sort, no search
+        // (the sort and the rank searches were ~40 ms of each worker's scan of Fashion-MNIST / 255, JIT cold).
+        found.push(vals.slice(vb, vb + k));
+        foundOrder.push(identityOrder(k));
+        continue;
       }
       rangeOf(vals, vb, k, j, integer, min, max);
       // Sorted here, in the worker, so the merge on the main thread only walks sorted lists.
@@ -253,6 +235,75 @@ export function scanColumns(
     values.set(found[at++]!, offset[j]!);
   }
   return { featureStart: fs, maxBins, distinct, offset, values, order, integer, min, max, lattice, latticeScale: scale, floatBits: f32 ? 32 : dtype === "float64" ? 64 : 0, wroteCodes: codes !== null };
+}
+
+/**
+ * The lattice features of block [b0, b1) over rows [r0, r1), in groups of 4
+ * (or 2) adjacent ones per pass: their values share cache lines and one loop
+ * serves them all (Fashion-MNIST / 255, one thread: scan 343 ms one feature
+ * at a time, 236 by pairs, 178 by 4). Where a group meets a value off the
+ * lattice, its features go on one at a time from that row, and each that
+ * leaves the lattice is marked (lattice 0, rescan 1) for the by-value scan.
+ * A function of its own, called once per block of rows, so V8 optimizes this
+ * small loop rather than OSR-compiling all of scanColumns with it inlined on
+ * every worker (the compile ran on the same 2 cores as the scans).
+ */
+function latticeRows(
+  data: Float64Array,
+  offset: number,
+  s0: number,
+  s1: number,
+  r0: number,
+  r1: number,
+  b0: number,
+  b1: number,
+  fs: number,
+  d: number,
+  n: number,
+  scale: number,
+  tab: Float64Array,
+  seen: Uint8Array,
+  lattice: Uint8Array,
+  rescan: Uint8Array,
+  ids: Uint8Array | null,
+  codes: Uint8Array | null,
+): void {
+  for (let f = b0; f < b1; ) {
+    const j = f - fs;
+    if (lattice[j] !== 1) {
+      f++;
+      continue;
+    }
+    let g = 1;
+    if (ids !== null && codes !== null) while (g < 4 && f + g < b1 && lattice[j + g] === 1) g++;
+    if (g === 3) g = 2;
+    let from = r0;
+    const p = offset + r0 * s0 + f * s1;
+    if (g === 4) from = scanLattice4(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+    else if (g === 2) from = scanLattice2(data, p, s0, s1, r0, r1, r0 * d + f, d, scale, tab, seen, (f - b0) * LATTICE, ids!, codes!, f * n, n);
+    for (let h = 0; h < g && from < r1; h++) {
+      const fh = f + h;
+      const off = scanLattice(data, offset + from * s0 + fh * s1, s0, from, r1, from * d + fh, d, scale, tab, seen, (fh - b0) * LATTICE, ids, codes, fh * n);
+      if (off !== r1) {
+        lattice[j + h] = 0;
+        rescan[j + h] = 1;
+      }
+    }
+    f += g;
+  }
+}
+
+/** 0, 1, .., k - 1. */
+function identityOrder(k: number): Uint8Array {
+  const ord = new Uint8Array(k);
+  for (let q = 0; q < k; q++) ord[q] = q;
+  return ord;
+}
+
+/** True when lattice[j0 .. j1) are all 1. */
+function allOn(lattice: Uint8Array, j0: number, j1: number): boolean {
+  for (let j = j0; j < j1; j++) if (lattice[j] !== 1) return false;
+  return true;
 }
 
 /** remapStart's mark for a part's feature whose ids in rowCodes and codes are already the codes. */
@@ -588,6 +639,8 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
   remapStart.fill(-1);
   const remap = shared ? sharedTypedArray("uint8", room) : new Uint8Array(room);
   const rankOfSorted = new Uint8Array(maxBins);
+  // 1 where the joined feature's bins are the 256 lattice points (its codes are lattice indices; assembleBins shares their bins).
+  const latticeBinned = new Uint8Array(nf);
   let used = 0;
   const lists: Float64Array[] = [];
   for (let j = 0; j < nf; j++) {
@@ -604,6 +657,25 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
     integer[j] = isInt;
     min[j] = lo;
     max[j] = hi;
+    // Pixels / 255 in every part: the union is the whole lattice, each part's ids are already its codes (no walks).
+    if (!many && latticeFinal(parts, j, maxBins)) {
+      const tab = latticeTable(255, first.floatBits === 32);
+      distinct[j] = LATTICE;
+      latticeBinned[j] = 1;
+      lists.push(tab);
+      for (let c = 0; c < parts.length; c++) {
+        const p = parts[c]!;
+        if (p.wroteCodes) {
+          remapStart[c * nf + j] = FINAL;
+          continue;
+        }
+        // Only rowCodes holds the ids: the codes pass copies them to the feature-major layout through an identity table.
+        remapStart[c * nf + j] = used;
+        for (let q = 0; q < LATTICE; q++) remap[used + q] = q;
+        used += LATTICE;
+      }
+      continue;
+    }
     let all: Float64Array | null = null;
     if (!many) {
       for (const p of parts) {
@@ -658,7 +730,31 @@ export function mergeSummaries(parts: readonly ColumnSummary[], shared = false):
   // In the joined summary a value's id is its rank.
   const order = new Uint8Array(offset[nf]!);
   for (let j = 0; j < nf; j++) for (let q = 0; q < Math.max(0, distinct[j]!); q++) order[offset[j]! + q] = q;
-  return { summary: { featureStart: first.featureStart, maxBins, distinct, offset, values, order, integer, min, max, lattice: new Uint8Array(nf), latticeScale: 0, floatBits: first.floatBits, wroteCodes: false }, remapStart, remap };
+  return { summary: { featureStart: first.featureStart, maxBins, distinct, offset, values, order, integer, min, max, lattice: latticeBinned, latticeScale: latticeBinned.includes(1) ? 255 : 0, floatBits: first.floatBits, wroteCodes: false }, remapStart, remap };
+}
+
+/**
+ * True when feature j of every part was scanned on the k / 255 lattice (ids
+ * are k) and the parts together hold a value other than 0 and 1: the
+ * general walk would find the union all on the lattice (onLattice255) and
+ * give it the 256 lattice points, with each part's ids unchanged. Decided
+ * from each part's count and extreme values alone (its values are distinct
+ * points of [0, 1], so more than two of them include a fraction), where the
+ * walk costs a union and a rank search per feature and part (~55 ms of the
+ * main thread's serial time on Fashion-MNIST, JIT cold).
+ */
+function latticeFinal(parts: readonly ColumnSummary[], j: number, maxBins: number): boolean {
+  const bits = parts[0]!.floatBits;
+  if (maxBins !== LATTICE || bits === 0) return false;
+  let fraction = false;
+  for (const p of parts) {
+    if (p.lattice[j] !== 1 || p.latticeScale !== 255 || p.floatBits !== bits) return false;
+    const k = p.distinct[j]!;
+    const off = p.offset[j]!;
+    if (k > 2) fraction = true;
+    else for (let q = 0; q < k; q++) if (p.values[off + q] !== 0 && p.values[off + q] !== 1) fraction = true;
+  }
+  return fraction;
 }
 
 /** The position of v in the ascending list (v is in it). */
@@ -802,9 +898,14 @@ export function assembleBins(summary: ColumnSummary, job: QuantileJob, quantiles
   }
   const out: FeatureBins[] = [];
   let q = 0;
+  // Every feature binned on the lattice has the same bins: made once (784 calls of exactBins were ~25 ms cold on Fashion-MNIST).
+  let onLattice: FeatureBins | null = null;
   for (let j = 0; j < summary.distinct.length; j++) {
     const k = summary.distinct[j]!;
-    if (k >= 0) out.push(exactBins(summary.values.subarray(summary.offset[j]!, summary.offset[j]! + k), k));
+    if (k === LATTICE && summary.lattice[j] === 1 && summary.latticeScale === 255) {
+      onLattice ??= exactBins(latticeTable(255, summary.floatBits === 32), LATTICE);
+      out.push(onLattice);
+    } else if (k >= 0) out.push(exactBins(summary.values.subarray(summary.offset[j]!, summary.offset[j]! + k), k));
     else out.push(quantiles[q++]!);
   }
   return out;
