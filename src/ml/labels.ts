@@ -41,7 +41,13 @@ export function labelValues(y: unknown, name = "y"): Array<number | string> {
  * a continuous target belongs to a regressor.
  */
 export function encodeClasses(y: unknown, n: number): { ids: Int32Array; classes: ClassLabel[] } {
-  const values = labelValues(y);
+  const numeric = numericLabels(y);
+  if (numeric !== null) {
+    if (numeric.length !== n) throw new SabreTypeError(`X has ${n} rows but y has ${numeric.length} labels`);
+    const small = encodeSmallIntegers(numeric);
+    if (small !== null) return small;
+  }
+  const values = numeric !== null ? Array.from(numeric) : labelValues(y);
   if (values.length !== n) throw new SabreTypeError(`X has ${n} rows but y has ${values.length} labels`);
   let strings = 0;
   for (let i = 0; i < values.length; i++) {
@@ -65,6 +71,52 @@ export function encodeClasses(y: unknown, n: number): { ids: Int32Array; classes
   const index = new Map<ClassLabel, number>(classes.map((c, i) => [c, i]));
   const ids = sharedTypedArray("int32", n);
   for (let i = 0; i < n; i++) ids[i] = index.get(values[i]!)!;
+  return { ids, classes };
+}
+
+/** The labels of a numeric typed array or ndarray as float64 (a plain loop, no per-element callback), or null for other kinds. */
+function numericLabels(y: unknown): Float64Array | null {
+  if (isNdArray(y)) {
+    if (y.shape.length !== 1 && !(y.shape.length === 2 && y.shape[1] === 1)) return null; // labelValues says why
+    if (isBigIntDType(dtypeOf(y.data)!)) return null;
+    const data = y.data as ArrayLike<number>;
+    const out = new Float64Array(y.shape[0]!);
+    const s = y.stride[0]!;
+    for (let i = 0, k = y.offset; i < out.length; i++, k += s) out[i] = data[k]!;
+    return out;
+  }
+  if (ArrayBuffer.isView(y) && !(y instanceof DataView) && !(y instanceof BigInt64Array) && !(y instanceof BigUint64Array)) {
+    return new Float64Array(y as unknown as ArrayLike<number>);
+  }
+  return null;
+}
+
+/** Labels spanning fewer values than this are encoded through a table (the usual y: a few classes as uint8 or int32). */
+const TABLE_SPAN = 1 << 16;
+
+/**
+ * Class ids of integer labels in a small range through a presence table
+ * instead of a Set and a Map lookup per label (~20-30 ms for 60,000 labels,
+ * most of a small fit's set-up); null when a label is not a finite integer
+ * (the generic path names it) or the range is wide.
+ */
+function encodeSmallIntegers(v: Float64Array): { ids: Int32Array; classes: ClassLabel[] } | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isInteger(x)) return null;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (!(hi - lo < TABLE_SPAN)) return null;
+  const table = new Int32Array(hi - lo + 1).fill(-1);
+  for (let i = 0; i < v.length; i++) table[v[i]! - lo] = 0;
+  const classes: number[] = [];
+  for (let k = 0; k < table.length; k++) if (table[k] === 0) table[k] = classes.push(k + lo) - 1;
+  if (classes.length < 2) return null; // the generic path gives the single-class error
+  const ids = sharedTypedArray("int32", v.length);
+  for (let i = 0; i < v.length; i++) ids[i] = table[v[i]! - lo]!;
   return { ids, classes };
 }
 
