@@ -1,5 +1,6 @@
-// The reduction groups: whole-array sum and mean, mean and variance along an axis, and the
-// call latency of a small sum.
+// The reduction groups: whole-array sum and mean, mean and variance along an axis, the
+// call latency of a small sum, and a medium sum.
+import { shared } from "sabre";
 import { sabreOp } from "../workers/ops-api.js";
 import { checksumOf } from "../workers/ops-data.js";
 import {
@@ -211,6 +212,58 @@ export function smallSumGroup(plan: Plan): GroupSpec {
         }, usPerCall, check("tfjs", 1e-5), opts),
       },
       { id: "plain", label: "plain JS loop", contender: timed("plain", plan, async () => perCallMedian(() => plainSum(data)), usPerCall, check("plain loop", 1e-9), opts) },
+    ],
+  });
+}
+
+/** Elements of the medium sum: 8 MB of float64, an array a user holds between the latency and bandwidth rows. */
+export const MEDIUM_SUM = 1_000_000;
+
+/**
+ * sum of a medium array (the first MEDIUM_SUM elements of the big one): sabre
+ * over a copy in a plain SharedArrayBuffer (arrays under 16 MiB are not put
+ * in a Memory, so this is what `shared.from` gives a user), numpy over a
+ * slice of its own copy, the same values.
+ */
+export function mediumSumGroup(plan: Plan): GroupSpec {
+  const d = plan.data;
+  const n = Math.min(MEDIUM_SUM, d.sizes.big);
+  const source = (d.big.array.data as Float64Array).subarray(0, n);
+  let want = 0;
+  for (let i = 0; i < n; i++) want += source[i]!;
+  const check = (what: string, rel: number) => (v: number) => near(what, v, want, rel);
+  const fig = gbps(n * 8);
+  const opts = { maxReps: 1e5 };
+  return remember({
+    id: "sum1m",
+    title: `sum of ${(n / 1e6).toFixed(0)}M float64 (a medium array, in cache or near it)`,
+    unit: "GB/s",
+    better: "higher",
+    rounds: plan.rounds,
+    method: `Bytes read per second (${((n * 8) / 1e6).toFixed(0)} MB per call), one call per iteration. sabre on an Engine of ${plan.threads} threads over a plain SharedArrayBuffer copy (what shared.from gives an array this size); numpy's sum over a slice of the same values, one thread.`,
+    rows: [
+      {
+        id: "sabre",
+        label: "sabre ops.sum",
+        ours: true,
+        contender: timed("sabre", plan, sabreStart(plan, (engine) => {
+          const op = sabreOp("sum");
+          const x = shared.from(source);
+          return () => op(x, { engine });
+        }), fig, check("ops.sum", 1e-9), opts),
+      },
+      { id: "numpy", label: "numpy sum", contender: timed("numpy", plan, pyStart<number>(plan, "sum1m"), fig, check("numpy sum", 1e-9), opts) },
+      {
+        id: "ndops",
+        label: "ndarray-ops sum",
+        js: true,
+        contender: timed("ndops", plan, async () => {
+          const nops = await ndarrayOps();
+          const a = ndView(source);
+          return syncTimed(() => nops.sum(a));
+        }, fig, check("ndarray-ops", 1e-9), opts),
+      },
+      { id: "plain", label: "plain JS loop (1 thread)", contender: timed("plain", plan, async () => syncTimed(() => plainSum(source)), fig, check("plain loop", 1e-9), opts) },
     ],
   });
 }

@@ -82,6 +82,11 @@ def run(req):
     if row == "sum":
         ms, v = timed(reps, lambda: np.sum(d["big"]))
         return {"ms": ms, "check": float(v)}
+    if row == "sum1m":
+        # The medium sum (bench/ops/reductions.ts, MEDIUM_SUM): a slice of the same values.
+        part = d["big"][: min(1_000_000, d["big"].size)]
+        ms, v = timed(reps, lambda: np.sum(part))
+        return {"ms": ms, "check": float(v)}
     if row == "mean":
         ms, v = timed(reps, lambda: np.mean(d["big"]))
         return {"ms": ms, "check": float(v)}
