@@ -2,7 +2,7 @@
 // call latency of a small sum, and a medium sum.
 import { shared } from "sabre";
 import { sabreOp } from "../workers/ops-api.js";
-import { checksumOf } from "../workers/ops-data.js";
+import { checksumOf, exactSum } from "../workers/ops-data.js";
 import {
   mlMatrix,
   ndarrayOps,
@@ -229,8 +229,7 @@ export function mediumSumGroup(plan: Plan): GroupSpec {
   const d = plan.data;
   const n = Math.min(MEDIUM_SUM, d.sizes.big);
   const source = (d.big.array.data as Float64Array).subarray(0, n);
-  let want = 0;
-  for (let i = 0; i < n; i++) want += source[i]!;
+  const want = exactSum(source);
   const check = (what: string, rel: number) => (v: number) => near(what, v, want, rel);
   const fig = gbps(n * 8);
   const opts = { maxReps: 1e5 };
