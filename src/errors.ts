@@ -105,7 +105,7 @@ export class AbortError extends SabreError {
 export interface KernelFailureSite {
   /** The kernel's registered name. */
   kernel: string;
-  /** The engine worker (0-based) it ran on. */
+  /** The engine worker (0-based) it ran on; -1 for the calling thread (a built-in kernel's chunk it took itself). */
   workerId: number;
   /** The [start, end) range of the chunk that threw, when the call had chunks. */
   chunk?: {
@@ -124,7 +124,7 @@ export interface KernelFailureSite {
 export class KernelError extends SabreError {
   /** The kernel's registered name. */
   readonly kernel: string;
-  /** The engine worker (0-based) it ran on. */
+  /** The engine worker (0-based) it ran on; -1 for the calling thread (a built-in kernel's chunk it took itself). */
   readonly workerId: number;
   /** The [start, end) range of the chunk that threw, or undefined for `run`/`broadcast`. */
   readonly chunk: {
@@ -141,7 +141,8 @@ export class KernelError extends SabreError {
   readonly originalMessage: string;
   constructor(site: KernelFailureSite, original: { message: string; stack?: string; code?: string; name?: string }) {
     const where = site.chunk ? ` on chunk [${site.chunk.start}, ${site.chunk.end})` : "";
-    super("ERR_SABRE_KERNEL", `kernel "${site.kernel}" threw in worker ${site.workerId}${where}: ${original.message}`);
+    const thread = site.workerId < 0 ? "on the calling thread" : `in worker ${site.workerId}`;
+    super("ERR_SABRE_KERNEL", `kernel "${site.kernel}" threw ${thread}${where}: ${original.message}`);
     this.kernel = site.kernel;
     this.workerId = site.workerId;
     this.chunk = site.chunk;

@@ -8,9 +8,9 @@ import { ArgsMemo } from "./args-memo.js";
 import { Reduction, RowsClause } from "./clauses.js";
 import * as C from "./control.js";
 import { PendingJob } from "./job.js";
-import { blockUnits, byName, clearTags, type ArenaMessage } from "./results.js";
+import { TAG_NUMBER, blockUnits, byName, clearTags, valuesAt, type ArenaMessage } from "./results.js";
 import { ResultsHeap, type ResultsBlock } from "./results-heap.js";
-import { callSignal, moduleUrl, planParallelFor, type Call } from "./plan.js";
+import { callSignal, moduleUrl, planParallelFor, type Call, type LocalChunk } from "./plan.js";
 import { recoverAbandonedLocks } from "../sync/mutex.js";
 import { spawnWorker, stopWorker, type WorkerHandle } from "./pool.js";
 
@@ -114,6 +114,13 @@ const MAIN_POLL_MS = 2;
  * parks on Atomics.waitAsync at once and pays its wake-up (50-150 us) once.
  */
 const LONG_CALL_MS = MAIN_POLL_MS;
+/**
+ * The calling thread takes chunks of a call that brought its own copy of the
+ * kernel (`parallelForLocal`) until this long after publishing it, then
+ * leaves the rest to the workers: the event loop is never blocked longer
+ * than this plus one chunk.
+ */
+const LOCAL_BUDGET_MS = 1;
 /** How often a call with onProgress is reported, in ms. */
 const PROGRESS_MS = 100;
 /** Replacement attempts for a worker that keeps dying while it starts. */
@@ -299,6 +306,23 @@ export class Engine {
   }
 
 
+  /**
+   * @internal parallelFor for sabre's own kernels that the calling thread
+   * can also run (ops): after publishing the call, the calling thread takes
+   * chunks from the same counter as the workers, for up to LOCAL_BUDGET_MS,
+   * instead of waiting for parked workers to wake (dispatch.md, "The caller
+   * takes chunks"). Only for a dynamic schedule without reduction clauses.
+   */
+  parallelForLocal(n: number, kernel: string, args: KernelArgs, options: ParallelForOptions, local: LocalChunk): Promise<unknown[]> {
+    try {
+      const call = planParallelFor(n, kernel, args, options, this.threads);
+      if (call.schedule === C.SCHEDULE_DYNAMIC && !this.checked) call.local = local;
+      return this.submit(call);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** Runs `kernel` once on a free worker (ctx.start = 0, ctx.end = 1) and resolves to its return value. */
   async run(kernel: string, args: KernelArgs = {}, options: { signal?: AbortSignal } = {}): Promise<unknown> {
     const results = await this.submit({ kernel, args, n: 1, nChunks: 1, chunkSize: 1, schedule: C.SCHEDULE_DYNAMIC, signal: callSignal("run", options) });
@@ -476,6 +500,11 @@ export class Engine {
     // Publish: everything above is visible to a worker that sees the new HEAD.
     Atomics.add(ctl, C.HEAD, 1);
     if (Atomics.load(ctl, C.SLEEPERS) > 0) Atomics.notify(ctl, C.HEAD);
+    // A kernel whose last call was long gets no help: the dispatch is a small part of such a call,
+    // and the calling thread would only add a third runner on cores the workers already fill.
+    if (call.local && reductions.length === 0 && (this.lastCallMs.get(kernelId) ?? 0) <= LONG_CALL_MS) {
+      this.runLocal(job, call, call.local, b);
+    }
 
     // A lone short call finishes while we spin (the cost is bounded: 50 us of a
     // core the caller is not using). With other calls in flight the caller is
@@ -488,6 +517,49 @@ export class Engine {
     }
     void this.watch();
     return promise;
+  }
+
+  /**
+   * The calling thread's share of a call: claims chunks from the job's NEXT
+   * counter, as a worker does, runs them with the local copy of the kernel
+   * and counts each in DONE after writing its value, so completion, results
+   * and cancellation work as if a worker had run it. Stops at the budget,
+   * when no chunk is left or when the job is cancelled.
+   */
+  private runLocal(job: PendingJob, call: Call, local: LocalChunk, b: number): void {
+    const { jobs } = this.control;
+    const { n, nChunks, chunkSize } = call;
+    const { f64, i32 } = job.block.arena;
+    const tags = 2 * job.block.offset;
+    const values = valuesAt(job.block.offset, nChunks);
+    const until = performance.now() + LOCAL_BUDGET_MS;
+    while (Atomics.load(jobs, b + C.J_CANCEL) === 0) {
+      const i = Atomics.add(jobs, b + C.J_NEXT, 1);
+      if (i >= nChunks) return;
+      const start = i * chunkSize;
+      const end = Math.min(n, start + chunkSize);
+      let value: number | undefined;
+      try {
+        value = local(start, end, i);
+      } catch (err) {
+        Atomics.store(jobs, b + C.J_CANCEL, 1);
+        const e = err instanceof Error ? err : new Error(String(err));
+        const code = (e as { code?: unknown }).code;
+        job.reject(
+          new KernelError(
+            { kernel: call.kernel, workerId: -1, chunk: { start, end } },
+            { message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(typeof code === "string" ? { code } : {}) },
+          ),
+        );
+        return;
+      }
+      if (value !== undefined) {
+        f64[values + i] = value;
+        i32[tags + i] = TAG_NUMBER;
+      }
+      Atomics.add(jobs, b + C.J_DONE, 1);
+      if (performance.now() >= until) return;
+    }
   }
 
   private serializeArgs(args: KernelArgs, mutexes: unknown[]): SerializedMessage {

@@ -19,7 +19,17 @@ export interface Call {
   schedule: number;
   signal?: AbortSignal | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** The calling thread's copy of the kernel, for chunks it takes itself (engine.ts, LocalChunk). */
+  local?: LocalChunk | undefined;
 }
+
+/**
+ * A built-in kernel as the calling thread runs it: chunk `chunk`, items
+ * [start, end), returning what the worker's kernel returns (a number or
+ * nothing). It must compute exactly what the worker computes for that chunk,
+ * so that who ran a chunk never shows in the result.
+ */
+export type LocalChunk = (start: number, end: number, chunk: number) => number | undefined;
 
 /** Chunks a reduction is split into, independent of the thread count so that results are too. */
 export const REDUCTION_CHUNKS = 64;

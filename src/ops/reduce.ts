@@ -76,6 +76,9 @@ function outDType(name: ReduceName, x: NdArray): NumberDType {
 
 // ---- whole array ----------------------------------------------------------------------------
 
+/** The calling thread's chunk value, for the chunks of a call it takes itself (Engine.parallelForLocal). */
+const localOne = new Float64Array(3);
+
 async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, n: number, ddof: number, o: OpOptions): Promise<number> {
   if (n === 0) return emptyResult(name);
   const op = KERNEL_OP[name];
@@ -92,12 +95,18 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
   } else {
     const engine = await engineFor(o);
     if (w === 1) {
-      const values = await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args }, { chunk: GROUP, signal: o.signal });
+      const values = await engine.parallelForLocal(nBlocks, "sabre.ops.reduceAll", { ...args }, { chunk: GROUP, signal: o.signal }, (b0, b1) => {
+        wholeChunk(args, b0, b1, localOne, 0);
+        return localOne[0];
+      });
       part = Float64Array.from(values as number[]);
     } else {
       // A kept buffer: the same argument set call after call (stage.ts); finished before it goes back.
       return withStage(engine, nChunks * w, async (staged) => {
-        await engine.parallelFor(nBlocks, "sabre.ops.reduceAll", { ...args, part: staged }, { chunk: GROUP, signal: o.signal });
+        await engine.parallelForLocal(nBlocks, "sabre.ops.reduceAll", { ...args, part: staged }, { chunk: GROUP, signal: o.signal }, (b0, b1, ch) => {
+          wholeChunk(args, b0, b1, staged, ch * w);
+          return undefined;
+        });
         return finishWhole(name, op, staged, nChunks, n, ddof);
       });
     }
@@ -184,12 +193,18 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
       const engine = await engineFor(o);
       const chunk = Math.max(1, Math.floor(AXIS_CHUNK / m));
       if (given || !(od instanceof Float64Array)) {
-        await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk, signal: o.signal });
+        await engine.parallelForLocal(lanes, "sabre.ops.reduceLanes", { ...args, out: od }, { chunk, signal: o.signal }, (p0, p1) => {
+          lanesRange(args, od, p0, p1);
+          return undefined;
+        });
       } else {
         // The workers write into a kept buffer (warm pages, the same argument set as the last
         // call's: stage.ts), copied here into the fresh output.
         await withStage(engine, lanes, async (staged) => {
-          await engine.parallelFor(lanes, "sabre.ops.reduceLanes", { ...args, out: staged }, { chunk, signal: o.signal });
+          await engine.parallelForLocal(lanes, "sabre.ops.reduceLanes", { ...args, out: staged }, { chunk, signal: o.signal }, (p0, p1) => {
+            lanesRange(args, staged, p0, p1);
+            return undefined;
+          });
           od.set(staged);
         });
       }
@@ -210,7 +225,10 @@ async function reduceAxis(name: ReduceName, x: NdArray, axis: number, ddof: numb
     const chunk = Math.max(1, Math.floor(AXIS_CHUNK / (Math.min(m, ROW_BLOCK * ROW_GROUP) * Math.min(lanes, COL_TILE))));
     // The tiles' partials go into a kept buffer: the same argument set call after call (stage.ts).
     await withStage(engine, lanes * groups * w, async (staged) => {
-      await engine.parallelFor(tasks, "sabre.ops.reduceTiles", { ...args, part: staged }, { chunk, signal: o.signal });
+      await engine.parallelForLocal(tasks, "sabre.ops.reduceTiles", { ...args, part: staged }, { chunk, signal: o.signal }, (t0, t1) => {
+        tilesRange(args, staged, t0, t1);
+        return undefined;
+      });
       finishTiles(args, staged, od);
     });
     return out;
