@@ -68,9 +68,17 @@ export async function cumsum(x: OpArray, options?: CumsumOptions): Promise<NdArr
   let offs: Float64Array | undefined;
   if (blocks > 1) {
     offs = sharedTypedArray("float64", lanes * blocks);
-    await engine.parallelFor(units, "sabre.ops.cumsumSums", { ...a, sums: offs }, { chunk: 1, signal: o.signal });
+    const sums = offs;
+    await engine.parallelForLocal(units, "sabre.ops.cumsumSums", { ...a, sums }, { chunk: 1, signal: o.signal }, (u0, u1) => {
+      cumsumUnitsRange(a, u0, u1, sums, undefined, undefined);
+      return undefined;
+    });
     blockOffsets(offs, lanes, blocks);
   }
-  await engine.parallelFor(units, "sabre.ops.cumsumFill", { ...a, out: out.data, offs }, { chunk: 1, signal: o.signal });
+  const fill = out.data;
+  await engine.parallelForLocal(units, "sabre.ops.cumsumFill", { ...a, out: fill, offs }, { chunk: 1, signal: o.signal }, (u0, u1) => {
+    cumsumUnitsRange(a, u0, u1, undefined, fill, offs);
+    return undefined;
+  });
   return out;
 }

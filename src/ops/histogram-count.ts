@@ -53,7 +53,10 @@ export async function countBins(
   const parts = Math.ceil(blocks / group);
   const partials = make(parts * nb);
   const job: CountJob = { x, weights, n, spec, partials };
-  await engine.parallelFor(blocks, "sabre.ops.histogramCount", { ...job }, { chunk: group, signal });
+  await engine.parallelForLocal(blocks, "sabre.ops.histogramCount", { ...job }, { chunk: group, signal }, (b0, b1, chunk) => {
+    countRange(job, b0 * BLOCK, Math.min(n, b1 * BLOCK), chunk);
+    return undefined;
+  });
   if (parts === 1) return partials;
   const out = make(nb);
   for (let p = 0; p < parts; p++) {

@@ -58,7 +58,10 @@ export async function dot(a: OpArray, b: OpArray, options?: OpOptions): Promise<
     matvecRows(args, 0, m.shape[0]!);
   } else {
     const engine = await engineFor(opts);
-    await engine.parallelFor(m.shape[0]!, "sabre.ops.matvec", args as unknown as Record<string, unknown>, { signal: opts.signal });
+    await engine.parallelForLocal(m.shape[0]!, "sabre.ops.matvec", args as unknown as Record<string, unknown>, { signal: opts.signal }, (r0, r1) => {
+      matvecRows(args, r0, r1);
+      return undefined;
+    });
   }
   return out;
 }
@@ -73,7 +76,10 @@ async function vectorDot(x: NdArray, y: NdArray, opts: OpOptions): Promise<numbe
     dotBlocks(args, 0, blocks);
   } else {
     const engine = await engineFor(opts);
-    await engine.parallelFor(blocks, "sabre.ops.dot", args as unknown as Record<string, unknown>, { signal: opts.signal });
+    await engine.parallelForLocal(blocks, "sabre.ops.dot", args as unknown as Record<string, unknown>, { signal: opts.signal }, (b0, b1) => {
+      dotBlocks(args, b0, b1);
+      return undefined;
+    });
   }
   let s = 0;
   for (let i = 0; i < blocks; i++) s += partials.data[i]!;

@@ -83,7 +83,11 @@ export async function map(x: OpArray, fn: string, options?: MapOptions): Promise
     throwIfAborted("map", opts.signal);
     runMap(plan.args, 0, plan.size);
   } else {
-    await engine.parallelFor(plan.size, "sabre.ops.map", plan.args as unknown as Record<string, unknown>, { signal: opts.signal });
+    const args = plan.args;
+    await engine.parallelForLocal(plan.size, "sabre.ops.map", args as unknown as Record<string, unknown>, { signal: opts.signal }, (s, e) => {
+      runMap(args, s, e);
+      return undefined;
+    });
   }
   return plan.result;
 }
