@@ -1,5 +1,5 @@
 // Large user arrays live in a shared WebAssembly.Memory rather than a plain
-// SharedArrayBuffer. A shared Memory's `.buffer` IS a SharedArrayBuffer, so
+// SharedArrayBuffer (medium ones share one, a slab: slab.ts, slab.md). A shared Memory's `.buffer` IS a SharedArrayBuffer, so
 // every view, kernel and serialize path keeps working unchanged; what it adds
 // is that a WebAssembly module can be instantiated over the array's own
 // memory, so SIMD kernels (kernels/ops/reduce-wasm.ts) read the data in place
