@@ -21,7 +21,7 @@ function usage(): string {
   const lines = Object.entries(SUITES).map(([name, what]) => `  ${name.padEnd(10)} ${what}`);
   return [
     "usage: npm run bench [-- suite... [--quick] [--only part,part]]",
-    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub; ops: bandwidth, sum, mean, mean0, mean1, var0, var1, sum1000, matmul64, matmul32, argsort, histogram, kmeans, first; loader: heavy, cold, light, ovh1, ovh16, memory; preprocess: scaler, imputer, kbins, onehot, split, csv, cold)",
+    "  --only: run only these parts of a suite (forest: fm10, binning, fm100, float, table, reg, friedman, sub; ops: bandwidth, sum, mean, mean0, mean1, var0, var1, sum1000, sum1m, sum100k, matmul64, matmul32, argsort, histogram, kmeans, first; loader: heavy, cold, light, ovh1, ovh16, memory; preprocess: scaler, imputer, kbins, onehot, split, csv, cold)",
     "suites:",
     ...lines,
   ].join("\n");

@@ -216,42 +216,57 @@ export function smallSumGroup(plan: Plan): GroupSpec {
   });
 }
 
-/** Elements of the medium sum: 8 MB of float64, an array a user holds between the latency and bandwidth rows. */
+/** Elements of the medium sums: 8 MB and 800 KB of float64, arrays a user holds between the latency and bandwidth rows. */
 export const MEDIUM_SUM = 1_000_000;
+export const MEDIUM_SUM_SMALL = 100_000;
+
+/** A shared.from copy made with SABRE_WASM_MEMORY set to `wasm` (npm run bench's hugetlb tunable would otherwise keep plain SABs). */
+function copyWith(wasm: "0" | "1", source: Float64Array) {
+  const env = process.env["SABRE_WASM_MEMORY"];
+  process.env["SABRE_WASM_MEMORY"] = wasm;
+  try {
+    return shared.from(source);
+  } finally {
+    if (env === undefined) delete process.env["SABRE_WASM_MEMORY"];
+    else process.env["SABRE_WASM_MEMORY"] = env;
+  }
+}
 
 /**
- * sum of a medium array (the first MEDIUM_SUM elements of the big one): sabre
- * over a copy in a plain SharedArrayBuffer (arrays under 16 MiB are not put
- * in a Memory, so this is what `shared.from` gives a user), numpy over a
- * slice of its own copy, the same values.
+ * sum of a medium array (the first `n` elements of the big one): sabre over
+ * the copy `shared.from` gives a user running node (a region of a 64 MiB
+ * slab Memory: src/memory/slab.md) and, beside it in the same rounds, over
+ * a plain SharedArrayBuffer copy (what it gave before slabs, and still gives
+ * under GLIBC_TUNABLES hugetlb); numpy over a slice of its own copy, the
+ * same values.
  */
-export function mediumSumGroup(plan: Plan): GroupSpec {
+export function mediumSumGroup(plan: Plan, n0: number, id: "sum1m" | "sum100k"): GroupSpec {
   const d = plan.data;
-  const n = Math.min(MEDIUM_SUM, d.sizes.big);
+  const n = Math.min(n0, d.sizes.big);
   const source = (d.big.array.data as Float64Array).subarray(0, n);
   const want = exactSum(source);
   const check = (what: string, rel: number) => (v: number) => near(what, v, want, rel);
   const fig = gbps(n * 8);
   const opts = { maxReps: 1e5 };
+  const sabreRow = (wasm: "0" | "1") =>
+    timed(wasm === "1" ? "sabre" : "sabresab", plan, sabreStart(plan, (engine) => {
+      const op = sabreOp("sum");
+      const x = copyWith(wasm, source);
+      if ((shared.wasmMemory(x) !== undefined) !== (wasm === "1")) throw new Error(`${id}: the ${wasm === "1" ? "slab" : "plain"} copy is not where it should be`);
+      return () => op(x, { engine });
+    }), fig, check("ops.sum", 1e-9), opts);
+  const size = n >= 1e6 ? `${(n / 1e6).toFixed(0)}M` : `${(n / 1e3).toFixed(0)}k`;
   return remember({
-    id: "sum1m",
-    title: `sum of ${(n / 1e6).toFixed(0)}M float64 (a medium array, in cache or near it)`,
+    id,
+    title: `sum of ${size} float64 (a medium array, in cache or near it)`,
     unit: "GB/s",
     better: "higher",
     rounds: plan.rounds,
-    method: `Bytes read per second (${((n * 8) / 1e6).toFixed(0)} MB per call), one call per iteration. sabre on an Engine of ${plan.threads} threads over a plain SharedArrayBuffer copy (what shared.from gives an array this size); numpy's sum over a slice of the same values, one thread.`,
+    method: `Bytes read per second (${((n * 8) / 1e6).toFixed(1)} MB per call), one call per iteration. sabre on an Engine of ${plan.threads} threads over what shared.from gives an array this size (a region of a 64 MiB slab, a shared WebAssembly.Memory, so the SIMD leaves read it in place; SABRE_WASM_MEMORY=1 as a user without GLIBC_TUNABLES gets), and over a plain SharedArrayBuffer copy (the JS leaves: what shared.from gave before slabs, and gives under glibc.malloc.hugetlb); numpy's sum over a slice of the same values, one thread.`,
     rows: [
-      {
-        id: "sabre",
-        label: "sabre ops.sum",
-        ours: true,
-        contender: timed("sabre", plan, sabreStart(plan, (engine) => {
-          const op = sabreOp("sum");
-          const x = shared.from(source);
-          return () => op(x, { engine });
-        }), fig, check("ops.sum", 1e-9), opts),
-      },
-      { id: "numpy", label: "numpy sum", contender: timed("numpy", plan, pyStart<number>(plan, "sum1m"), fig, check("numpy sum", 1e-9), opts) },
+      { id: "sabre", label: "sabre ops.sum (slab Memory)", ours: true, contender: sabreRow("1") },
+      { id: "sabresab", label: "sabre ops.sum (plain SAB)", contender: sabreRow("0") },
+      { id: "numpy", label: "numpy sum", contender: timed("numpy", plan, pyStart<number>(plan, id), fig, check("numpy sum", 1e-9), opts) },
       {
         id: "ndops",
         label: "ndarray-ops sum",

@@ -82,9 +82,9 @@ def run(req):
     if row == "sum":
         ms, v = timed(reps, lambda: np.sum(d["big"]))
         return {"ms": ms, "check": float(v)}
-    if row == "sum1m":
-        # The medium sum (bench/ops/reductions.ts, MEDIUM_SUM): a slice of the same values.
-        part = d["big"][: min(1_000_000, d["big"].size)]
+    if row in ("sum1m", "sum100k"):
+        # The medium sums (bench/ops/reductions.ts, MEDIUM_SUM and MEDIUM_SUM_SMALL): a slice of the same values.
+        part = d["big"][: min(1_000_000 if row == "sum1m" else 100_000, d["big"].size)]
         ms, v = timed(reps, lambda: np.sum(part))
         return {"ms": ms, "check": float(v)}
     if row == "mean":

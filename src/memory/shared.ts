@@ -16,6 +16,7 @@ import {
 import { isNdArray, ndarray, type NdArray, type NdArrayOf } from "./ndarray-type.js";
 import { BIGINT_RANGES, INT_RANGES, alwaysFits } from "./ranges.js";
 import { eachIndex } from "./strided.js";
+import { allocInSlab } from "./slab.js";
 import { allocWasmMemory, memoryOf, type SharedWasmMemory } from "./wasm-memory.js";
 
 /** A shape: a length for a 1-D array, or the length of each dimension. */
@@ -59,6 +60,15 @@ const LARGE_BYTES = 16 * 2 ** 20;
 const NUDGE_BYTES = 256 * 2 ** 20;
 let largeSinceNudge = 0;
 
+/** Counts a large allocation (an array, or a slab opened: slab.ts) toward the next minor collection. */
+function countLarge(bytes: number): void {
+  largeSinceNudge += bytes;
+  if (largeSinceNudge >= NUDGE_BYTES) {
+    largeSinceNudge = 0;
+    collectGarbage("minor");
+  }
+}
+
 /**
  * Allocates a SharedArrayBuffer, turning the engine's RangeError into one that
  * names the size. With `wasm`, a large one is first tried as the buffer of a
@@ -68,13 +78,7 @@ let largeSinceNudge = 0;
  * to collect, which a thread allocating little rarely does (collect.ts).
  */
 export function allocShared(bytes: number, wasm = false): SharedArrayBuffer {
-  if (bytes >= LARGE_BYTES) {
-    largeSinceNudge += bytes;
-    if (largeSinceNudge >= NUDGE_BYTES) {
-      largeSinceNudge = 0;
-      collectGarbage("minor");
-    }
-  }
+  if (bytes >= LARGE_BYTES) countLarge(bytes);
   if (wasm) {
     const buffer = allocWasmMemory(bytes);
     if (buffer !== undefined) return buffer;
@@ -96,14 +100,28 @@ export function sharedTypedArray<D extends DType>(dtype: D, length: number): DTy
 }
 
 /**
- * A typed array for a user's array (shared.zeros/empty/full/from, readNpy):
- * from 16 MiB on, over the buffer of a shared WebAssembly.Memory so that
- * WebAssembly kernels can read it in place (wasm-memory.ts); else, or when
- * no Memory can be made, over a plain SharedArrayBuffer. @internal
+ * A typed array for a user's array (shared.zeros/empty/full/from, readNpy),
+ * over memory a WebAssembly kernel can read in place: from 16 MiB on, the
+ * buffer of a shared WebAssembly.Memory of its own (wasm-memory.ts); from
+ * 256 KiB, a region of a slab, a Memory shared with other medium arrays
+ * (slab.ts, slab.md); else, or when no Memory can be made, a plain
+ * SharedArrayBuffer. @internal
  */
 export function userTypedArray<D extends DType>(dtype: D, length: number): DTypeMap[D] {
-  const sab = allocShared(length * bytesPerElement(dtype), true);
+  const bytes = length * bytesPerElement(dtype);
+  const region = allocInSlab(bytes, countLarge);
+  if (region !== undefined) return new CONSTRUCTORS[dtype](region.buffer, region.byteOffset, length);
+  const sab = allocShared(bytes, true);
   return new CONSTRUCTORS[dtype](sab, 0, length);
+}
+
+/**
+ * True when two typed arrays share bytes. Arrays in one slab share a buffer
+ * but never a byte, so an aliasing check must compare byte ranges, not
+ * buffers (`a.buffer === b.buffer` refuses two distinct medium arrays). @internal
+ */
+export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 function make<D extends DType>(dtype: D, shape: Shape): NdArrayOf<D> {
@@ -426,11 +444,14 @@ export const shared = {
   isShared,
   /**
    * The shared `WebAssembly.Memory` an array lives in, or undefined. Arrays of
-   * 16 MiB or more made by zeros/empty/full/from (and readNpy) are allocated
-   * in one (else, or where one cannot be made, in a plain SharedArrayBuffer),
-   * and serialize carries it to other threads with the array, so a kernel
-   * can instantiate its own WebAssembly module over the array's memory and
-   * read it in place.
+   * 16 MiB or more made by zeros/empty/full/from (and readNpy) get one of
+   * their own; arrays of 256 KiB up to 16 MiB share one (a 64 MiB slab) with
+   * other such arrays, each at its own 64-byte aligned `data.byteOffset`;
+   * smaller ones, or any where a Memory cannot be made, live in a plain
+   * SharedArrayBuffer. serialize carries the Memory to other threads with the
+   * array, so a kernel can instantiate its own WebAssembly module over it
+   * and read the array in place at `data.byteOffset`. A live array keeps its
+   * whole slab alive: at worst 64 MiB for one 256 KiB array.
    */
   wasmMemory(x: NdArray | TypedArray): SharedWasmMemory | undefined {
     if (!isNdArray(x) && !ArrayBuffer.isView(x)) {

@@ -1,5 +1,5 @@
 // Large user arrays live in a shared WebAssembly.Memory rather than a plain
-// SharedArrayBuffer. A shared Memory's `.buffer` IS a SharedArrayBuffer, so
+// SharedArrayBuffer (medium ones share one, a slab: slab.ts, slab.md). A shared Memory's `.buffer` IS a SharedArrayBuffer, so
 // every view, kernel and serialize path keeps working unchanged; what it adds
 // is that a WebAssembly module can be instantiated over the array's own
 // memory, so SIMD kernels (kernels/ops/reduce-wasm.ts) read the data in place
@@ -36,9 +36,10 @@ declare const WebAssembly: {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 };
 
-/** Arrays of at least this many bytes are allocated in a shared WebAssembly.Memory. */
+/** Arrays of at least this many bytes get a shared WebAssembly.Memory of their own (smaller ones from SLAB_MIN_BYTES share one: slab.ts). */
 export const WASM_MEMORY_MIN_BYTES = 16 * 2 ** 20;
-const PAGE = 65536;
+/** A WebAssembly page. */
+export const PAGE = 65536;
 /** wasm32 addresses at most 2^16 pages (4 GiB); larger arrays take a plain SAB. */
 const MAX_PAGES = 65536;
 
@@ -217,6 +218,10 @@ function wanted(): boolean {
   if (env === "0") return false;
   return !/glibc\.malloc\.hugetlb=[12]/.test(process.env["GLIBC_TUNABLES"] ?? "");
 }
+/** Whether an allocation now may use a Memory (a new one, or room left in a slab). */
+export function memoriesWanted(): boolean {
+  return enabled && typeof WebAssembly === "object" && wanted();
+}
 /** Test hook: a function that replaces the Memory constructor (to force its failure). */
 let create: (pages: number) => WasmMemory = (pages) => newMemory(pages);
 function newMemory(pages: number): WasmMemory {
@@ -243,15 +248,15 @@ export const wasmMemoryState = {
 };
 
 /**
- * A SharedArrayBuffer of at least `bytes` bytes that is the buffer of a
- * shared WebAssembly.Memory (registered in this thread), or undefined when
- * the size is outside the allocator's range or a Memory cannot be made
- * (then the caller allocates a plain SAB; the failure is remembered).
+ * The buffer of a new shared Memory of `pages` pages (registered in this
+ * thread, with room for scratch pages beyond), or undefined when Memories
+ * are off here (the environment, the test hook, an earlier failure) or this
+ * one cannot be made: then the caller allocates a plain SAB, and the failure
+ * is remembered. Both the large-array allocator below and the slabs
+ * (slab.ts) make their Memories here, so they share the one fallback.
  */
-export function allocWasmMemory(bytes: number): SharedArrayBuffer | undefined {
-  if (!enabled || bytes < WASM_MEMORY_MIN_BYTES || typeof WebAssembly !== "object" || !wanted()) return undefined;
-  const pages = Math.ceil(bytes / PAGE);
-  if (pages > MAX_PAGES) return undefined;
+export function newSharedMemory(pages: number): SharedArrayBuffer | undefined {
+  if (pages > MAX_PAGES || !memoriesWanted()) return undefined;
   let memory: WasmMemory;
   try {
     memory = create(pages);
@@ -265,4 +270,15 @@ export function allocWasmMemory(bytes: number): SharedArrayBuffer | undefined {
   wasmMemoryState.created++;
   // threadId < 2^21 and a counter < 2^32 keep the id a safe integer.
   return adoptMemory(memory, threadId * 2 ** 32 + ++made);
+}
+
+/**
+ * A SharedArrayBuffer of at least `bytes` bytes that is the buffer of a
+ * shared WebAssembly.Memory of its own (registered in this thread), or
+ * undefined when the size is outside the allocator's range or a Memory
+ * cannot be made (then the caller allocates a plain SAB).
+ */
+export function allocWasmMemory(bytes: number): SharedArrayBuffer | undefined {
+  if (bytes < WASM_MEMORY_MIN_BYTES) return undefined;
+  return newSharedMemory(Math.ceil(bytes / PAGE));
 }

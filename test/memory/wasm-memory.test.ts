@@ -21,7 +21,7 @@ process.env["SABRE_WASM_MEMORY"] = "1";
 
 const BIG = WASM_MEMORY_MIN_BYTES / 8; // float64 elements in 16 MiB
 
-test("zeros/empty/full/from of 16 MiB or more live in a shared WebAssembly.Memory; smaller ones in a plain SharedArrayBuffer", () => {
+test("zeros/empty/full/from of 16 MiB or more live in a shared WebAssembly.Memory of their own; medium ones in a slab, small ones in a plain SharedArrayBuffer", () => {
   const cases = [
     shared.zeros("float64", [BIG / 4, 4]),
     shared.empty("float32", BIG * 2),
@@ -39,7 +39,9 @@ test("zeros/empty/full/from of 16 MiB or more live in a shared WebAssembly.Memor
   assert.is(cases[2]!.data[BIG * 2 - 1], 7);
   assert.is(cases[3]!.data[BIG + 2], 2.5);
   assert.is(cases[0]!.data[5], 0);
-  assert.is(shared.wasmMemory(shared.zeros("float64", BIG - 1)), undefined, "just under 16 MiB: a plain SAB");
+  const under = shared.zeros("float64", BIG - 1);
+  assert.ok(shared.wasmMemory(under) !== undefined && shared.wasmMemory(under)!.buffer.byteLength > under.data.byteLength, "just under 16 MiB: a region of a slab shared with other arrays (slab.test.ts)");
+  assert.is(shared.wasmMemory(shared.zeros("float64", 1000)), undefined, "a small array: a plain SAB");
   assert.ok(shared.wasmMemory(shared.zeros("float64", BIG).data) !== undefined, "a typed array's Memory is found too");
 });
 

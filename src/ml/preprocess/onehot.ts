@@ -7,7 +7,7 @@ import { AbortError, FormatError, SabreTypeError } from "../../errors.js";
 import { CONSTRUCTORS, type NumberDType } from "../../memory/dtypes.js";
 import type { NdArray } from "../../memory/ndarray-type.js";
 import { isNdArray, ndarray } from "../../memory/ndarray-type.js";
-import { shared, sharedTypedArray } from "../../memory/shared.js";
+import { shared, sharedTypedArray, sharesMemory } from "../../memory/shared.js";
 import { checkKnownKeys, describe } from "../../validate.js";
 import { type EncodeJob, type OneHotPlan, type UnknownAt } from "../../../kernels/preprocess/encode.js";
 import { blockWidths, buildPlan, sortCategories } from "./onehot-plan.js";
@@ -261,7 +261,7 @@ export class OneHotEncoder implements Transformer {
         throw new SabreTypeError(`${who}: out must be a C-contiguous shared ndarray of shape [${n}, ${plan.m}], got shape [${out.shape.join(", ")}] strides [${out.stride.join(", ")}]`);
       }
       if (out.dtype === "bigint64" || out.dtype === "biguint64") throw new SabreTypeError(`${who}: out must have a number dtype, got ${out.dtype}`);
-      if (out.data.buffer === x.data.buffer) throw new SabreTypeError(`${who}: out must not share memory with X`);
+      if (sharesMemory(out.data, x.data)) throw new SabreTypeError(`${who}: out must not share memory with X`);
     } else {
       out = ndarray(sharedTypedArray(this.dtype, n * plan.m), [n, plan.m]);
     }
