@@ -14,8 +14,8 @@
 
 import { collectGarbage } from "../memory/collect.js";
 import { bytesPerElement, type NumberDType } from "../memory/dtypes.js";
-import type { NdArray } from "../memory/ndarray-type.js";
-import { shared } from "../memory/shared.js";
+import { ndarray, type NdArray } from "../memory/ndarray-type.js";
+import { sharedTypedArray } from "../memory/shared.js";
 
 /** Outputs at least this large count toward the next collection (smaller ones cost few pages). */
 const COUNT_FROM_BYTES = 2 ** 20;
@@ -35,5 +35,6 @@ export function freshOutput(dtype: NumberDType, shape: number[]): NdArray {
     }
     handedOut += bytes;
   }
-  return shared.zeros(dtype, shape);
+  // A plain SAB, not a user array: a slab's pages are always new (src/memory/slab.md), malloc's come back.
+  return ndarray(sharedTypedArray(dtype, size), shape);
 }

@@ -3,7 +3,7 @@
 import { SabreTypeError } from "../errors.js";
 import { isDType, type NumberDType } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
-import { isShared, rowMajorStrides, shared } from "../memory/shared.js";
+import { isShared, rowMajorStrides, shared, sharesMemory } from "../memory/shared.js";
 import { eachIndex } from "../memory/strided.js";
 import { describe } from "../validate.js";
 import { runMap, type MapArgs } from "../../kernels/ops/map-loops.js";
@@ -176,7 +176,7 @@ function planBuiltin(fn: MapFunction, x: NdArray, opts: MapOptions): Plan {
 }
 
 function overlaps(a: NdArray, b: NdArray): boolean {
-  return a.data.buffer === b.data.buffer;
+  return sharesMemory(a.data, b.data);
 }
 
 /** Checks a user's out; `dtype` null accepts any number dtype. */

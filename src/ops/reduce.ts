@@ -6,7 +6,8 @@ import { Engine } from "../engine/engine.js";
 import { SabreTypeError } from "../errors.js";
 import { type NumberDType, type NumberTypedArray } from "../memory/dtypes.js";
 import { isNdArray, type NdArray } from "../memory/ndarray-type.js";
-import { isShared, rowMajorStrides } from "../memory/shared.js";
+import { isShared, rowMajorStrides, sharesMemory } from "../memory/shared.js";
+import { memoryOf } from "../memory/wasm-memory.js";
 import { describe } from "../validate.js";
 import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, runBeforeDefaultEngine, throwIfAborted, type OpOptions } from "./options.js";
@@ -147,7 +148,7 @@ function checkOut(name: ReduceName, out: unknown, x: NdArray, dtype: NumberDType
   if (shape.some((d, i) => d > 1 && out.stride[i] !== rm[i])) {
     throw new SabreTypeError(`ops.${name}: out must be C-contiguous (strides [${rm.join(", ")}]), got strides [${out.stride.join(", ")}]`);
   }
-  if (out.data.buffer === x.data.buffer) throw new SabreTypeError(`ops.${name}: out must not share memory with x`);
+  if (sharesMemory(out.data, x.data)) throw new SabreTypeError(`ops.${name}: out must not share memory with x`);
   return out;
 }
 
@@ -269,7 +270,9 @@ function reducer<O extends ReduceOptions>(name: ReduceName, extra: readonly stri
       const n = x.shape[0]!;
       const data = x.data;
       if (n > 0 && n <= SMALL_REDUCTION && (data instanceof Float64Array || data instanceof Float32Array)) {
-        reduceLane("sum", data, x.offset, 1, n, 0, fastPart, 0);
+        // Over a Memory (a slab), wholeChunk runs the SIMD leaves: the same bits as reduceLane.
+        if (n >= BLOCK && memoryOf(data.buffer) !== undefined) wholeChunk({ op: "sum", data, n, offset: x.offset, shape: [n], stride: [1] }, 0, Math.ceil(n / BLOCK), fastPart, 0);
+        else reduceLane("sum", data, x.offset, 1, n, 0, fastPart, 0);
         return Promise.resolve(finalize(name, fastPart, 0, n, 0));
       }
     }

@@ -48,10 +48,7 @@ test("the calling thread's small-input path runs the WebAssembly leaves over an 
   assert.ok(memoryOf(x.data.buffer) !== undefined && memoryOf(t.data.buffer) !== undefined, "both in a slab");
   fill(x.data as Float32Array, 1);
   fill(t.data as Float32Array, 2);
-  // sum and mean with no options take the call-latency path (reduce.ts's `fast`), which runs
-  // the JS leaf over any array; a signal sends them down the general small-input path.
-  const signal = { signal: new AbortController().signal };
-  for (const [name, opts] of [["sum", signal], ["mean", signal], ["variance", undefined], ["std", undefined]] as const) {
+  for (const [name, opts] of [["sum", undefined], ["mean", undefined], ["sum", { signal: new AbortController().signal }], ["variance", undefined], ["std", undefined]] as const) {
     const before = wasmLeafStats.blocks;
     const got = await localOps[name](x, opts);
     assert.ok(wasmLeafStats.blocks - before >= 64, `${name}: the WebAssembly leaf ran on the calling thread`);
@@ -137,6 +134,21 @@ test("many arrays in one slab share its scratch pages: 30 axis-1 variances over 
   }
   const grown = memory.buffer.byteLength / 65536 - pages;
   assert.ok(grown <= 6, `grew by ${grown} pages`);
+});
+
+test("an axis reduction's out beside x in one slab is no alias (byte ranges decide, not buffers); an out inside x still is", async () => {
+  const x = shared.zeros("float64", [40_000, 8]);
+  const out = shared.zeros("float64", [40_000]);
+  assert.ok(shared.wasmMemory(out) === shared.wasmMemory(x) && out.data.buffer === x.data.buffer, "one slab, one buffer");
+  fill(x.data as Float64Array, 77);
+  const got = await ops.mean(x, { axis: 1, out, engine: engines[1]! });
+  const want = (await ops.mean(plainCopy(x), { axis: 1, engine: engines[0]! })).data as Float64Array;
+  assert.ok(got === out && out.data.every((v, i) => Object.is(v, want[i])));
+  const inside = shared.zeros("float64", [41_000, 8]);
+  await ops.mean(inside.hi(40_000, 8), { axis: 1, out: ndarray(inside.data, [40_000], [1], 320_000), engine: engines[1]! }).then(
+    () => assert.unreachable("an out inside x was accepted"),
+    (e: unknown) => assert.ok(e instanceof Error && /share memory/.test(e.message), String(e)),
+  );
 });
 
 test.run();
