@@ -56,8 +56,9 @@ async function load(spec: RunSpec): Promise<Loaded> {
   const regression = spec.task === "regression";
   const X = shared.empty("float64", [rows, files.features]);
   const y = regression ? shared.empty("float64", [rows]) : shared.empty("int32", [rows]);
-  readRaw(files.x, new Uint8Array(X.data.buffer));
-  readRaw(regression ? files.yr : files.y, new Uint8Array(y.data.buffer));
+  // An array may be a region of a larger buffer (a slab: src/memory/slab.md), so the bytes are its own range.
+  readRaw(files.x, new Uint8Array(X.data.buffer, X.data.byteOffset, X.data.byteLength));
+  readRaw(regression ? files.yr : files.y, new Uint8Array(y.data.buffer, y.data.byteOffset, y.data.byteLength));
   const f = files.features;
   const xd = X.data as Float64Array;
   const yd = y.data as Int32Array | Float64Array;

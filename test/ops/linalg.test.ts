@@ -165,7 +165,8 @@ test("matmul and dot do not depend on the thread count (1, 2, 3 threads, bit for
       const c = await ops.matmul(a, b, { engine: e });
       const mv = (await ops.dot(randomMatrix(400, 611, 11), a.pick(0), { engine: e })) as NdArray;
       const d = (await ops.dot(v, w, { engine: e })) as number;
-      results.push({ c: Buffer.from(c.data.buffer, 0, c.data.byteLength), mv: Buffer.from(mv.data.buffer, 0, mv.data.byteLength), d });
+      // A medium array may be a region of a slab (src/memory/slab.md): its bytes start at byteOffset.
+      results.push({ c: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength), mv: Buffer.from(mv.data.buffer, mv.data.byteOffset, mv.data.byteLength), d });
     } finally {
       await e.close();
     }
