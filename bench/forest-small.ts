@@ -2,7 +2,7 @@
 // 25,000 x 10 (bench/.cache, as the forest suite writes it), regressor
 // defaults (or, with --classify, a classifier of y > 14.4 with sqrt
 // features). Not part of `npm test`:
-//   node scripts/build.mjs --bench && node build/bench/forest-small.js [trees] [--classify] [--alt knob=v1,v2,...]
+//   node scripts/build.mjs --bench && node build/bench/forest-small.js [trees] [--classify] [--shared] [--alt knob=v1,v2,...]
 // Plain: CPU per tree from the first (JIT cold) to the last, and a digest of
 // the trees (two builds that print the same digest grew the same trees).
 // --alt: grows each tree once per value of the forestTuning knob, values
@@ -22,6 +22,8 @@ const args = process.argv.slice(2);
 const altAt = args.indexOf("--alt");
 const alt = altAt >= 0 ? args.splice(altAt, 2)[1]! : null;
 const classify = args.includes("--classify");
+// --shared: the trees' arrays in SharedArrayBuffers, as a fit's workers write them.
+const grow = { shared: args.includes("--shared") };
 const nTrees = Number(args.find((a) => /^\d+$/.test(a)) ?? 20);
 
 const cacheDir = join(fileURLToPath(new URL(".", import.meta.url)), "../../bench/.cache");
@@ -63,7 +65,7 @@ if (alt !== null) {
     for (let v = 0; v < values.length; v++) {
       (forestTuning as Record<string, unknown>)[knob] = values[v];
       c0 = cpu();
-      const tree = growTree(data, params, i, 1);
+      const tree = growTree(data, params, i, 1, grow);
       if (i >= 5) times[v]!.push(cpu() - c0);
       digest(hashes[v]!, tree);
     }
@@ -76,7 +78,7 @@ if (alt !== null) {
   let nodes = 0;
   for (let i = 0; i < nTrees; i++) {
     c0 = cpu();
-    const tree = growTree(data, params, i, 1);
+    const tree = growTree(data, params, i, 1, grow);
     times.push(cpu() - c0);
     nodes += tree.nodeCount;
     digest(hash, tree);

@@ -91,28 +91,56 @@ export function exactBins(values: Float64Array, k: number): FeatureBins {
  */
 export function binsFromCounts(values: Float64Array, counts: Float64Array, k: number, maxBins: number): FeatureBins {
   if (k <= maxBins) return exactBins(values, k);
+  if (edgeScratch.length < maxBins + 1) {
+    edgeScratch = new Float64Array(maxBins + 1);
+    minScratch = new Float64Array(maxBins + 1);
+    maxScratch = new Float64Array(maxBins + 1);
+  }
+  const ne = quantileEdges(values, counts, k, sumCounts(counts, k), maxBins, edgeScratch, minScratch, maxScratch);
+  return { thresholds: edgeScratch.slice(0, ne), binMin: minScratch.slice(0, ne + 1), binMax: maxScratch.slice(0, ne + 1) };
+}
+
+// binsFromCounts' loops, functions of their own with nothing after the loop
+// but a return: a first call's long loop is compiled on entry (OSR), and code
+// after it that had not run yet deoptimized that code. The bins go to
+// float64 scratch, not number[] pushes: each array began as small integers
+// and its first fractional value deoptimized the loop, one push site at a
+// time (binsFromCounts and its loop were compiled 4 + 14 times binning a
+// 25,000 x 10 float64 table).
+let edgeScratch = new Float64Array(0);
+let minScratch = new Float64Array(0);
+let maxScratch = new Float64Array(0);
+
+function sumCounts(counts: Float64Array, k: number): number {
   let total = 0;
   for (let j = 0; j < k; j++) total += counts[j]!;
-  const edges: number[] = [];
-  const mins: number[] = [];
-  const maxs: number[] = [];
+  return total;
+}
+
+/**
+ * Writes the quantile edges to edges[0 .. ne) and the bins' extremes to
+ * mins / maxs[0 .. ne] (each bin's smallest and largest value); returns ne.
+ */
+function quantileEdges(values: Float64Array, counts: Float64Array, k: number, total: number, maxBins: number, edges: Float64Array, mins: Float64Array, maxs: Float64Array): number {
   let cum = 0;
   let j = 0;
-  let first = 0;
+  let ne = 0;
+  mins[0] = values[0]!;
+  maxs[0] = values[k - 1]!;
   for (let b = 1; b < maxBins; b++) {
     const p = Math.floor((b * total) / maxBins);
     while (j < k && cum + counts[j]! <= p) cum += counts[j++]!;
     if (j >= k - 1) break;
     const t = midpoint(values[j]!, values[j + 1]!);
-    if (edges.length > 0 && t <= edges[edges.length - 1]!) continue;
-    edges.push(t);
-    mins.push(values[first]!);
-    maxs.push(values[j]!);
-    first = j + 1;
+    if (ne > 0 && t <= edges[ne - 1]!) continue;
+    edges[ne] = t;
+    maxs[ne] = values[j]!;
+    ne++;
+    // The next bin starts after j and, until another edge comes, ends at the last value.
+    mins[ne] = values[j + 1]!;
+    maxs[ne] = values[k - 1]!;
   }
-  mins.push(values[first]!);
-  maxs.push(values[k - 1]!);
-  return { thresholds: Float64Array.from(edges), binMin: Float64Array.from(mins), binMax: Float64Array.from(maxs) };
+  return ne;
 }
 
 /** Bins from counts[v - offset] of integer values (counts is not kept). */

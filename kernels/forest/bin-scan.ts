@@ -824,6 +824,61 @@ function zeroCounts(length: number): Float64Array {
   return c;
 }
 
+// quantileBins' loops, each a function of its own with the loop its last
+// statement: quantileBins runs once per fit, each loop long enough to be
+// compiled on entry (OSR), and the code around a loop that had not run when
+// it was compiled deoptimized it (quantileBins was compiled 4 times and
+// deoptimized 3-4 times in a 25,000 x 10 fit; each small function is
+// compiled once, from its first calls' feedback).
+
+/** cols[(q - q0) * m + i] = X[row i, feature features[q]] for q in [q0, q1), a number dtype. */
+function gatherNum(
+  data: Float64Array, offset: number, s0: number, s1: number, rows: Uint32Array | null, m: number,
+  features: Int32Array, q0: number, q1: number, cols: Float64Array,
+): void {
+  for (let i = 0; i < m; i++) {
+    const r = rows === null ? i : rows[i]!;
+    const base = offset + r * s0;
+    for (let q = q0; q < q1; q++) cols[(q - q0) * m + i] = data[base + features[q]! * s1]!;
+  }
+}
+
+/** gatherNum for the 64-bit integer dtypes. */
+function gatherBig(
+  data: BigInt64Array, offset: number, s0: number, s1: number, rows: Uint32Array | null, m: number,
+  features: Int32Array, q0: number, q1: number, cols: Float64Array,
+): void {
+  for (let i = 0; i < m; i++) {
+    const r = rows === null ? i : rows[i]!;
+    const base = offset + r * s0;
+    for (let q = q0; q < q1; q++) cols[(q - q0) * m + i] = Number(data[base + features[q]! * s1]!);
+  }
+}
+
+/** counts[v - lo] += 1 for each of the m integer values of col. */
+function countInts(col: Float64Array, m: number, lo: number, counts: Float64Array): void {
+  for (let i = 0; i < m; i++) counts[col[i]! - lo]!++;
+}
+
+/** One value for -0 and 0 (adding +0 turns -0 into 0). */
+function unsignZeros(col: Float64Array, m: number): void {
+  for (let i = 0; i < m; i++) col[i] = col[i]! + 0;
+}
+
+/** Sorted col[0 .. m) to its distinct values in place, their counts in counts; returns how many. */
+function runLength(col: Float64Array, m: number, counts: Float64Array): number {
+  let k = 0;
+  for (let i = 0; i < m; i++) {
+    const v = col[i]!;
+    if (k > 0 && col[k - 1] === v) counts[k - 1]!++;
+    else {
+      col[k] = v;
+      counts[k++] = 1;
+    }
+  }
+  return k;
+}
+
 /**
  * Quantile bins of the job's features [start, end) (positions in
  * job.features), from the job's rows. Integer features of a modest range
@@ -849,37 +904,23 @@ export function quantileBins(X: NdArray, job: QuantileJob, start = 0, end = job.
       if (!(f >= 0 && f < d)) throw new SabreTypeError(`quantile job feature ${f} is out of range [0, ${d})`);
     }
     // Row by row, so each row's values of the block come from one or two cache lines.
-    for (let i = 0; i < m; i++) {
-      const r = rows === null ? i : rows[i]!;
-      const base = X.offset + r * s0;
-      for (let q = q0; q < q1; q++) {
-        const p = base + job.features[q]! * s1;
-        cols[(q - q0) * m + i] = big ? Number(bigData[p]!) : data[p]!;
-      }
-    }
+    if (big) gatherBig(bigData, X.offset, s0, s1, rows, m, job.features, q0, q1, cols);
+    else gatherNum(data, X.offset, s0, s1, rows, m, job.features, q0, q1, cols);
     for (let q = q0; q < q1; q++) {
       const col = cols.subarray((q - q0) * m, (q - q0 + 1) * m);
       const lo = job.min[q]!;
       const span = job.max[q]! - lo;
       if (job.integer[q] === 1 && span < 65536) {
         const counts = zeroCounts(span + 1);
-        for (let i = 0; i < m; i++) counts[col[i]! - lo]!++;
+        countInts(col, m, lo, counts);
         out.push(fromDense(counts, lo, job.maxBins));
         continue;
       }
-      for (let i = 0; i < m; i++) col[i] = col[i]! + 0; // one value for -0 and 0
+      unsignZeros(col, m);
       col.sort();
       // Run-length encode the sorted values in place: distinct values and their counts.
       const counts = zeroCounts(m);
-      let k = 0;
-      for (let i = 0; i < m; i++) {
-        const v = col[i]!;
-        if (k > 0 && col[k - 1] === v) counts[k - 1]!++;
-        else {
-          col[k] = v;
-          counts[k++] = 1;
-        }
-      }
+      const k = runLength(col, m, counts);
       out.push(binsFromCounts(col, counts, k, job.maxBins));
     }
   }

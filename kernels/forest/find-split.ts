@@ -2,7 +2,7 @@ import { gather, MAX_BATCH } from "./split-gather.js";
 import { scanHist, scanStored } from "./split-hist.js";
 import { prepareList, scanList, scanLocal } from "./split-lists.js";
 import type { SplitState } from "./split-state.js";
-import { scanTiny, TINY_LIMIT } from "./split-tiny.js";
+import { scanTiny, scanTinyRows, TINY_LIMIT } from "./split-tiny.js";
 import { forestTuning } from "./tuning.js";
 
 /**
@@ -72,6 +72,8 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
   const maxFeatures = s.p.maxFeatures;
   const n = end - start;
   const batched = s.data.rowCodes != null && n <= forestTuning.rowMax;
+  // Narrow rows are read in place, feature after feature (they stay in cache); wide ones are gathered first.
+  const gathered = batched && s.d >= forestTuning.gatherMinFeatures;
   const useHist = n > forestTuning.histMin;
   if (!useHist && s.C > 0) prepareList(s, start, end);
   // Entropy keeps the lists: its sweep updates two class arrays per sample, where the tiny sort saves little.
@@ -102,12 +104,12 @@ export function findSplit(s: SplitState, start: number, end: number, known: Int3
       unknownLeft--;
       batch[nb++] = f;
     }
-    if (batched && nb > 1) gather(s, start, end, nb);
+    if (gathered && nb > 1) gather(s, start, end, nb);
     for (let k = 0; k < nb; k++) {
       const f = batch[k]!;
       let constant: boolean;
-      if (tiny && nb > 1) constant = scanTiny(s, f, k * forestTuning.rowMax - start, start, end);
-      else if (batched && nb > 1) constant = scanLocal(s, f, k * forestTuning.rowMax - start, start, end);
+      if (tiny && nb > 1) constant = gathered ? scanTiny(s, f, k * forestTuning.rowMax - start, start, end) : scanTinyRows(s, f, start, end);
+      else if (gathered && nb > 1) constant = scanLocal(s, f, k * forestTuning.rowMax - start, start, end);
       else if (useHist) constant = s.nodeHist >= 0 ? scanStored(s, f, end - start) : scanHist(s, f, start, end);
       else constant = scanList(s, f, s.srcCodes, f * s.srcFMul, s.srcIdx, s.srcIMul, start, end);
       if (constant) out[outOff + nKnown + nFound++] = f;

@@ -75,7 +75,6 @@ function pushFragNode(board: Board, s: number, top: number, fragBase: number, pt
  */
 export function assemble(board: Board, s: number, nFeatures: number, classification: boolean, shared: boolean, walk = false): FlatTree {
   const C = board.a.nOutputs;
-  const FW = 3 + C;
   const total = board.nodeCount(s);
   const nt = board.taskCount(s);
   const w = board.w;
@@ -91,12 +90,32 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
   const value = f64(shared, total * C);
   const WF = walk ? f64(shared, total * 2) : null;
   const WI = WF ? new Int32Array(WF.buffer, WF.byteOffset, total * 4) : null;
-  const I = board.a.nodesI[s]!;
-  const F = board.a.nodesF[s]!;
+  renumber(board, s, C, 3 + C, board.a.nodesI[s]!, board.a.nodesF[s]!, pushFragNode(board, s, 0, 0, -2, -1, 0), feature, left, right, nNodeSamples, threshold, weight, impurity, value, WF, WI);
+  const tree: FlatTree = { nFeatures, nOutputs: C, classification, nodeCount: total, maxDepth, feature, threshold, left, right, value, nNodeSamples, weightedNNodeSamples: weight, impurity };
+  if (WF) tree.walk = WF;
+  return tree;
+}
+
+/**
+ * assemble's preorder walk over the fragments, filling the tree's arrays.
+ * A function of its own, the loop its last statement: V8 compiles the loop
+ * of a long first call on entry (OSR) and reuses that code in later calls,
+ * and assemble's code after the loop (the tree object), which had not run
+ * when the loop was compiled, deoptimized it at the end of every later
+ * call (up to 27 deopts of assemble in a 20-tree make_friedman1 fit on 2
+ * workers). What it needs comes in as arguments: its first call's code
+ * before the loop runs before V8 gives it type feedback, and a later
+ * compile without that feedback deoptimized on entry.
+ */
+function renumber(
+  board: Board, s: number, C: number, FW: number, I: Int32Array, F: Float64Array, top: number,
+  feature: Int32Array, left: Int32Array, right: Int32Array, nNodeSamples: Int32Array,
+  threshold: Float64Array, weight: Float64Array, impurity: Float64Array, value: Float64Array,
+  WF: Float64Array | null, WI: Int32Array | null,
+): void {
   // Stack of (absolute node in the area, its fragment's first node, parent's
   // new id, 1 if left child), pushed by pushFragNode: a closure made per call
   // here was a new call target every tree, and each one deoptimized assemble.
-  let top = pushFragNode(board, s, 0, 0, -2, -1, 0);
   let next = 0;
   while (top > 0) {
     top -= 4;
@@ -136,7 +155,4 @@ export function assemble(board: Board, s: number, nFeatures: number, classificat
       top = pushFragNode(board, s, top, fragBase, I[o + 1]!, id, 1);
     }
   }
-  const tree: FlatTree = { nFeatures, nOutputs: C, classification, nodeCount: total, maxDepth, feature, threshold, left, right, value, nNodeSamples, weightedNNodeSamples: weight, impurity };
-  if (WF) tree.walk = WF;
-  return tree;
 }

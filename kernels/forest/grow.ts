@@ -107,6 +107,8 @@ export class Grower extends SplitState {
   rootWeight = 0;
   /** Whether every in-bag weight of the tree just prepared is an integer. */
   integral = true;
+  /** inBag's flag word: 1 while every weight it wrote was an integer. */
+  private readonly inBagFlags = new Int32Array(1);
 
   constructor(n: number, d: number, C: number) {
     super(n, d, C);
@@ -146,30 +148,10 @@ export class Grower extends SplitState {
       cw = new Float64Array(C);
       for (let c = 0; c < C; c++) cw[c] = per[c]! > 0 ? total / (present * per[c]!) : 0;
     }
-    const sw = data.sampleWeight ?? null;
-    const { sIdx, sW, sY, sYf } = this;
-    let integral = true;
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const k = counts[i]!;
-      if (k === 0) continue;
-      let w = k;
-      if (sw !== null) w *= sw[i]!;
-      if (C > 0) {
-        const c = y[i]!;
-        if (cw !== null) w *= cw[c]!;
-        if (w === 0) continue;
-        sY[m] = c;
-      } else {
-        if (w === 0) continue;
-        sYf[m] = y[i]!;
-      }
-      sIdx[m] = i;
-      sW[m] = w;
-      if (w !== Math.floor(w)) integral = false;
-      m++;
-    }
-    this.integral = integral;
+    const flags = this.inBagFlags;
+    flags[0] = 1;
+    const m = inBag(counts, data.sampleWeight ?? null, y, cw, C, this.sIdx, this.sW, this.sY, this.sYf, n, flags);
+    this.integral = flags[0] === 1;
     return m;
   }
 
@@ -551,6 +533,42 @@ export class Grower extends SplitState {
 
 }
 
+/**
+ * Grower.prepare's loop: writes the in-bag samples (count > 0, weight not 0)
+ * to sIdx, sW and sY / sYf and returns their number; flags[0] = 0 when a
+ * weight is not an integer. A function of its own, nothing after its loop
+ * but a return: prepare's stores after its loop deoptimized the loop's
+ * on-entry (OSR) code at the end of every later tree (up to 11 deopts in a
+ * 20-tree make_friedman1 fit on 2 workers), and so did arithmetic in the
+ * return (3).
+ */
+function inBag(
+  counts: Int32Array, sw: Float64Array | null, y: Int32Array | Float64Array, cw: Float64Array | null, C: number,
+  sIdx: Int32Array, sW: Float64Array, sY: Int32Array, sYf: Float64Array, n: number, flags: Int32Array,
+): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const k = counts[i]!;
+    if (k === 0) continue;
+    let w = k;
+    if (sw !== null) w *= sw[i]!;
+    if (C > 0) {
+      const c = y[i]!;
+      if (cw !== null) w *= cw[c]!;
+      if (w === 0) continue;
+      sY[m] = c;
+    } else {
+      if (w === 0) continue;
+      sYf[m] = y[i]!;
+    }
+    sIdx[m] = i;
+    sW[m] = w;
+    if (w !== Math.floor(w)) flags[0] = 0;
+    m++;
+  }
+  return m;
+}
+
 /** Weight, sum of w * y and of w * y^2 over positions [start, end), into out[0 .. 2]. */
 function regSums(sW: Float64Array, yf: Float64Array, start: number, end: number, out: Float64Array): void {
   let w = 0;
@@ -725,9 +743,7 @@ export function growForest(board: Board, run: ForestRun): void {
       const m = g.prepare(seed, treeIndex);
       if (m === 0) throw new SabreTypeError("every sample has weight 0: nothing to fit");
       // The root's weight as stats() sums it (positions in order), for improvement().
-      let rootWeight = 0;
-      for (let i = 0; i < m; i++) rootWeight += g.sW[i]!;
-      board.openTree(s, m, g.integral ? 1 : 0, rootWeight, ROOT_KEY_LO, ROOT_KEY_HI);
+      board.openTree(s, m, g.integral ? 1 : 0, sumTo(g.sW, m), ROOT_KEY_LO, ROOT_KEY_HI);
       prefer = s;
       runTask(g, board, run, s, 0);
       continue;
@@ -741,6 +757,13 @@ export function growForest(board: Board, run: ForestRun): void {
     if (!run.canWait) throw new Error("forest board: no work found on a single thread (a bug)");
     board.idle(seen);
   }
+}
+
+/** a[0] + ... + a[m - 1], in order (a loop of its own: inside growForest's loop it was compiled on entry, OSR, on the first tree). */
+function sumTo(a: Float64Array, m: number): number {
+  let t = 0;
+  for (let i = 0; i < m; i++) t += a[i]!;
+  return t;
 }
 
 function runTask(g: Grower, board: Board, run: ForestRun, s: number, t: number): void {

@@ -34,6 +34,35 @@ export function scanTiny(s: SplitState, f: number, base: number, start: number, 
     }
     tiny[j] = key;
   }
+  return tinySplit(s, f, n, start);
+}
+
+/**
+ * scanTiny reading each position's code in place from its sample's row
+ * (data.rowCodes) instead of a gathered batch: for narrow tables, whose
+ * rows stay in cache from one feature to the next (findSplit,
+ * forestTuning.gatherMinFeatures).
+ */
+export function scanTinyRows(s: SplitState, f: number, start: number, end: number): boolean {
+  const { sIdx, tiny } = s;
+  const rowCodes = s.data.rowCodes!;
+  const d = s.d;
+  const n = end - start;
+  for (let k = 0; k < n; k++) {
+    const key = (rowCodes[sIdx[start + k]! * d + f]! << 16) | (0xffff - k);
+    let j = k;
+    while (j > 0 && tiny[j - 1]! > key) {
+      tiny[j] = tiny[j - 1]!;
+      j--;
+    }
+    tiny[j] = key;
+  }
+  return tinySplit(s, f, n, start);
+}
+
+/** After the sort: true if the feature is constant in the node, else its sweep. */
+function tinySplit(s: SplitState, f: number, n: number, start: number): boolean {
+  const tiny = s.tiny;
   if (tiny[0]! >>> 16 === tiny[n - 1]! >>> 16) return true;
   if (s.p.criterion === 0) giniTiny(s, f, n, start);
   else mseTiny(s, f, n, start);

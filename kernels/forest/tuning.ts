@@ -18,5 +18,9 @@
  * worker in one call, larger ones in passes split over workers (the same
  * bins and codes either way). failAtTask (tests only): the fit's task number
  * failAtTask throws, number -failAtTask ends its worker thread; 0 never.
+ * gatherMinFeatures: small nodes of tables with at least this many
+ * features gather their drawn features' codes into a batch first
+ * (split-gather.ts); narrower tables' nodes read each code in place from
+ * its sample's row (the same codes in the same order: the same trees).
  */
-export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0, tinyMax: 8, binOneWorker: 1 << 20 };
+export const forestTuning = { histMin: 2048, rowMax: 2048, subtract: true, histBudgetMB: 128, taskMin: 256, taskConsts: 256, failAtTask: 0, tinyMax: 8, binOneWorker: 1 << 20, gatherMinFeatures: 16 };

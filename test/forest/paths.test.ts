@@ -108,4 +108,36 @@ test("tiny nodes grow the same trees as the per-bin lists (gini, squared error, 
   }
 });
 
+// Small nodes of narrow tables read each code in place from its sample's row
+// instead of gathering a batch first (forestTuning.gatherMinFeatures): the
+// same codes in the same order, so the same trees bit for bit, on the list
+// and the tiny-sort paths alike.
+test("codes read in place from the rows grow the same trees as gathered batches", () => {
+  const yc = y.slice(0, 1000);
+  const yr = Float64Array.from(yc, (v, i) => v * 1.5 + (i % 7) * 0.125);
+  const weights = Float64Array.from({ length: 1000 }, (_, i) => 0.5 + (i % 5) * 0.75);
+  const cases: [string, ForestData, TreeParams][] = [
+    ["gini", prepare(train, yc, 10), {}],
+    ["entropy, minSamplesLeaf 2", prepare(train, yc, 10), { criterion: "entropy", minSamplesLeaf: 2 }],
+    ["gini, sample and class weights", { ...prepare(train, yc, 10), sampleWeight: weights }, { classWeight: "balanced" }],
+    ["squared error, all features", prepare(train, yr, 0), {}],
+    ["squared error, minSamplesLeaf 3", prepare(train, yr, 0), { minSamplesLeaf: 3, maxFeatures: 0.5 }],
+    ["squared error, sample weights, one feature", { ...prepare(train, yr, 0), sampleWeight: weights }, { maxFeatures: 1 }],
+  ];
+  for (const [name, data, params] of cases) {
+    for (const tinyMax of [0, 8]) {
+      const gathered = withTuning({ tinyMax, gatherMinFeatures: 0 }, () => grow(data, params, 3));
+      const inPlace = withTuning({ tinyMax, gatherMinFeatures: 1e9 }, () => grow(data, params, 3));
+      for (let k = 0; k < 3; k++) {
+        const a = gathered[k]!;
+        const b = inPlace[k]!;
+        assert.equal(b.nodeCount, a.nodeCount, `${name}, tinyMax ${tinyMax}, tree ${k}: node count`);
+        for (const key of ["feature", "threshold", "left", "right", "value", "impurity", "weightedNNodeSamples"] as const) {
+          assert.ok(Buffer.from(b[key].buffer, b[key].byteOffset, b[key].byteLength).equals(Buffer.from(a[key].buffer, a[key].byteOffset, a[key].byteLength)), `${name}, tinyMax ${tinyMax}, tree ${k}: ${key}`);
+        }
+      }
+    }
+  }
+});
+
 test.run();
