@@ -26,13 +26,7 @@ export function scanTiny(s: SplitState, f: number, base: number, start: number, 
   const { local, tiny } = s;
   const n = end - start;
   for (let k = 0; k < n; k++) {
-    const key = (local[base + start + k]! << 16) | (0xffff - k);
-    let j = k;
-    while (j > 0 && tiny[j - 1]! > key) {
-      tiny[j] = tiny[j - 1]!;
-      j--;
-    }
-    tiny[j] = key;
+    insertKey(tiny, k, (local[base + start + k]! << 16) | (0xffff - k));
   }
   return tinySplit(s, f, n, start);
 }
@@ -49,15 +43,19 @@ export function scanTinyRows(s: SplitState, f: number, start: number, end: numbe
   const d = s.d;
   const n = end - start;
   for (let k = 0; k < n; k++) {
-    const key = (rowCodes[sIdx[start + k]! * d + f]! << 16) | (0xffff - k);
-    let j = k;
-    while (j > 0 && tiny[j - 1]! > key) {
-      tiny[j] = tiny[j - 1]!;
-      j--;
-    }
-    tiny[j] = key;
+    insertKey(tiny, k, (rowCodes[sIdx[start + k]! * d + f]! << 16) | (0xffff - k));
   }
   return tinySplit(s, f, n, start);
+}
+
+/** One insertion-sort step: key into tiny[0 .. k], which holds k sorted keys. */
+function insertKey(tiny: Int32Array, k: number, key: number): void {
+  let j = k;
+  while (j > 0 && tiny[j - 1]! > key) {
+    tiny[j] = tiny[j - 1]!;
+    j--;
+  }
+  tiny[j] = key;
 }
 
 /** After the sort: true if the feature is constant in the node, else its sweep. */
