@@ -77,7 +77,8 @@ test("dead Memory-backed arrays are collected in the caller and in the workers: 
       assert.is(await ops.sum(x, { engine }), i * n);
     }
     const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
-    assert.ok(grown < 1024, `RSS grew by ${grown.toFixed(0)} MiB over 64 dead 32 MiB arrays (2,048 MiB if none is collected)`);
+    // Typically 630-860 MiB on 2 cores; 1,059 once with other tests running beside it. Uncollected is 2,048.
+    assert.ok(grown < 1536, `RSS grew by ${grown.toFixed(0)} MiB over 64 dead 32 MiB arrays (2,048 MiB if none is collected)`);
   } finally {
     await engine.close();
   }
