@@ -13,7 +13,7 @@ import { opInput, numberDType, type OpArray } from "./input.js";
 import { checkAxis, checkOptions, engineFor, runBeforeDefaultEngine, throwIfAborted, type OpOptions } from "./options.js";
 import { withStage } from "./stage.js";
 import { freshOutput } from "./fresh-output.js";
-import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree } from "./reduce-core.js";
+import { BLOCK, COL_TILE, GROUP, ROW_BLOCK, ROW_GROUP, SMALL_REDUCTION, WIDTH, reduceLane, tree, type KernelOp } from "./reduce-core.js";
 import {
   KERNEL_OP,
   canonical,
@@ -77,6 +77,25 @@ function outDType(name: ReduceName, x: NdArray): NumberDType {
 
 // ---- whole array ----------------------------------------------------------------------------
 
+/**
+ * Up to this many elements a whole-array sum that the SIMD leaves read in
+ * place (a contiguous float array in a Memory: a slab or a large array) runs
+ * on the calling thread: at 24-31 GB/s a thread in cache, the work is less
+ * than a call through the engine costs on 2 cores. Measured (SABRE_WASM_MEMORY=1,
+ * load 1.7-2, two runs): 100k float64 37-47 us here against 134-144 us
+ * dispatched, 262,144 65-93 against 139-157, 524,288 129-168 against 135-203,
+ * 1M about even. Moments do twice the arithmetic: half as many.
+ */
+const SIMD_INLINE_SUM = 2 ** 19;
+const SIMD_INLINE_MOMENTS = 2 ** 18;
+
+/** True when a whole-array reduction of n elements reads this array with the SIMD leaves and is small enough to run here. */
+function simdInline(op: KernelOp, n: number, data: NumberTypedArray, c: Layout): boolean {
+  if (op === "sum" ? n > SIMD_INLINE_SUM : op !== "moments" || n > SIMD_INLINE_MOMENTS) return false;
+  return c.shape.length === 1 && c.stride[0] === 1 &&
+    (data instanceof Float64Array || data instanceof Float32Array) && memoryOf(data.buffer) !== undefined;
+}
+
 /** The calling thread's chunk value, for the chunks of a call it takes itself (Engine.parallelForLocal). */
 const localOne = new Float64Array(3);
 
@@ -89,7 +108,7 @@ async function reduceWhole(name: ReduceName, l: Layout, data: NumberTypedArray, 
   const nBlocks = Math.ceil(n / BLOCK);
   const nChunks = Math.ceil(nBlocks / GROUP);
   let part: Float64Array;
-  if (n <= SMALL_REDUCTION || runBeforeDefaultEngine(o, n)) {
+  if (n <= SMALL_REDUCTION || simdInline(op, n, data, c) || runBeforeDefaultEngine(o, n)) {
     throwIfAborted(name, o.signal);
     part = new Float64Array(nChunks * w);
     for (let ch = 0; ch < nChunks; ch++) wholeChunk(args, ch * GROUP, Math.min(nBlocks, (ch + 1) * GROUP), part, ch * w);
